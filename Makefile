@@ -1,0 +1,43 @@
+# The two commands in the README: `make run` and `make test`. Both do every
+# set-up step themselves (virtualenv, pinned install, model training when its
+# inputs changed), so a fresh clone needs nothing else.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup train validate pytest e2e browser lock clean
+
+run: setup
+	$(BIN)/kepu run
+
+test: setup browser train validate pytest e2e
+
+setup:
+	@scripts/bootstrap.sh
+
+browser:
+	@scripts/install-browser.sh
+
+train: setup
+	$(BIN)/kepu train
+
+validate: setup
+	$(BIN)/rasa data validate --config config.yml --domain bot/domain --data nlu_data --fail-on-warnings
+
+pytest: setup
+	$(BIN)/python -m pytest -p no:cacheprovider -q
+
+# End-to-end test stories (user text -> NLU -> dialogue), through the trained model.
+e2e: train
+	$(BIN)/kepu test-stories
+
+lock:
+	@scripts/bootstrap.sh
+	{ head -2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^kepu'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf var/results .pytest_cache
