@@ -1,0 +1,1 @@
+"""Custom actions: one module per user goal, thin wrappers around ``bot.*`` services."""

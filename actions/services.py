@@ -1,0 +1,48 @@
+"""Shared services for the actions, created on first use (never at import time).
+
+rasa-sdk imports every module of this package when the action server starts;
+opening databases or building indexes then would slow start-up and break
+imports in tests. Everything here is built lazily, once, on the event loop
+that runs the actions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.knowledge.service import KnowledgeService
+from bot.settings import Settings
+from bot.storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    knowledge: KnowledgeService
+
+
+_services: Services | None = None
+_lock: asyncio.Lock | None = None
+
+
+async def get_services() -> Services:
+    global _services, _lock
+    if _services is not None:
+        return _services
+    if _lock is None:
+        _lock = asyncio.Lock()
+    async with _lock:
+        if _services is None:
+            settings = Settings.from_env()
+            knowledge = KnowledgeService(settings.knowledge_dir)
+            await knowledge.refresh(force=True)
+            _services = Services(settings, Database(settings.database_url), knowledge)
+    return _services
+
+
+def set_services(services: Services | None) -> None:
+    """Install services built elsewhere (tests)."""
+    global _services
+    _services = services

@@ -1,0 +1,1 @@
+"""Rasa input channels (the only place besides ``bot.nlu`` that imports Rasa)."""

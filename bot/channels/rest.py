@@ -1,0 +1,85 @@
+"""The REST channel, hardened for text from the public.
+
+Same URL and JSON as Rasa's ``rest`` channel (``POST /webhooks/rest/webhook``
+with ``{"sender", "message"}``), but:
+
+- a message starting with "/" is text, never an intent or slot injection;
+- malformed JSON, a missing sender or oversized text get a clear answer
+  (400, or a polite reply) and never reach the dialogue;
+- if the assistant fails mid-turn the user still gets a polite reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
+
+log = logging.getLogger(__name__)
+
+BUSY_REPLY = "系统正忙，请稍后再发一次。着急的话：急病打 120，被骗打 110，咨询诈骗打 96110。"
+ALLOWED_INPUT_CHANNELS = ("rest", "webchat")
+
+
+class KepuRestInput(InputChannel):
+    def __init__(self, max_chars: int | None = None) -> None:
+        self.max_chars = max_chars or int(os.environ.get("KEPU_MAX_MESSAGE_CHARS", "1000"))
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(max_chars=credentials.get("max_chars"))
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        bp = Blueprint("kepu_rest_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises InvalidUsage on bad JSON
+                body = None
+            if not isinstance(body, dict):
+                return response.json({"error": "请求格式不对：需要 JSON 对象"}, status=400)
+            sender = body.get("sender")
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > 128:
+                return response.json({"error": "缺少 sender（1 到 128 个字符）"}, status=400)
+            inbound = clean_inbound(body.get("message"), self.max_chars)
+            if inbound.empty:
+                return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
+            if inbound.too_long:
+                return response.json(
+                    [{"recipient_id": sender, "text": too_long_reply(self.max_chars)}])
+            channel = body.get("input_channel")
+            if channel not in ALLOWED_INPUT_CHANNELS:
+                channel = self.name()
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(
+                    inbound.text, collector, sender, input_channel=channel, metadata=metadata))
+            except Exception:
+                log.exception("turn failed for a rest message")
+            if not collector.messages:
+                return response.json([{"recipient_id": sender, "text": BUSY_REPLY}])
+            return response.json(collector.messages)
+
+        return bp

@@ -1,0 +1,156 @@
+"""The ``kepu`` command: run the service, train, check content, run tests."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from bot.settings import PROJECT_ROOT, Settings
+
+# Rasa otherwise reports crashes to an external service, with retries.
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+def _rasa_env(settings: Settings) -> dict[str, str]:
+    """Variables that ``bot/endpoints.yml`` and the Rasa/Sanic processes read."""
+    assert settings.tracker_db is not None
+    return {
+        "RASA_TELEMETRY_ENABLED": "false",
+        "KEPU_TRACKER_DB": str(settings.tracker_db),
+        "KEPU_ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+        # Sanic reads SANIC_* into its config: cap request bodies at the edge.
+        "SANIC_REQUEST_MAX_SIZE": str(settings.max_body_bytes),
+        "SANIC_HOST": settings.host,
+        "KEPU_MAX_MESSAGE_CHARS": str(settings.max_message_chars),
+    }
+
+
+def rasa_server_argv(settings: Settings, model: str) -> list[str]:
+    return [
+        sys.executable, "-m", "rasa", "run",
+        "--model", model,
+        "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+        "--credentials", str(PROJECT_ROOT / "bot" / "credentials.yml"),
+        "--interface", settings.host,
+        "--port", str(settings.rasa_port),
+        # The HTTP API can rewrite any conversation: never open without a token.
+        "--enable-api", "--auth-token", settings.resolve_rasa_token(),
+        "--request-timeout", "60",
+    ]
+
+
+def action_server_argv(settings: Settings) -> list[str]:
+    return [
+        sys.executable, "-m", "rasa_sdk",
+        "--actions", "actions",
+        "--port", str(settings.actions_port),
+        "--cors",  # no browser origin may call the action server
+    ]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.supervisor import ProcessSpec, Supervisor
+    from bot.storage.db import Database
+    from bot.training import train_if_needed
+
+    settings = Settings.from_env()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(_migrate(Database(settings.database_url)))
+    model = train_if_needed(settings.model_dir) if not args.model else args.model
+    env = {**_rasa_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
+    base = f"http://{settings.host}"
+    specs = [
+        ProcessSpec("actions", action_server_argv(settings),
+                    f"{base}:{settings.actions_port}/health", env),
+        ProcessSpec("rasa", rasa_server_argv(settings, str(model)),
+                    f"{base}:{settings.rasa_port}/", env),
+        ProcessSpec("web", [sys.executable, "-m", "bot.cli", "web"],
+                    f"{base}:{settings.web_port}/healthz", env),
+    ]
+    message = (
+        f"科普助手已启动。请用浏览器打开 {base}:{settings.web_port}/ 开始聊天。"
+        " (Ctrl-C 停止)"
+    )
+    return asyncio.run(Supervisor(specs).run(on_ready=message))
+
+
+async def _migrate(db: "Database") -> None:  # noqa: F821
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.web.app import create_app
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.web_port,
+        print=None, access_log=None,
+    )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import train_if_needed
+
+    settings = Settings.from_env()
+    print(train_if_needed(settings.model_dir, force=args.force))
+    return 0
+
+
+def cmd_test_stories(args: argparse.Namespace) -> int:
+    from bot.training import model_path
+
+    settings = Settings.from_env()
+    out = settings.var_dir / "results"
+    cmd = [
+        sys.executable, "-m", "rasa", "test", "core",
+        "--model", str(model_path(settings.model_dir)),
+        "--stories", str(PROJECT_ROOT / "tests" / "conversations"),
+        "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+        "--fail-on-prediction-errors",
+        "--out", str(out),
+    ]
+    env = {**os.environ, **_rasa_env(settings)}
+    return subprocess.run(cmd, cwd=PROJECT_ROOT, env=env).returncode
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for env, value, doc in Settings.from_env().describe():
+        print(f"{env:24} {value:40} {doc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kepu", description="科普助手 service tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="train if needed, then start Rasa, actions and web")
+    p.add_argument("--model", help="use this model archive instead of training")
+    p.set_defaults(func=cmd_run)
+    sub.add_parser("web", help="run only the web service").set_defaults(func=cmd_web)
+    p = sub.add_parser("train", help="train the model if its inputs changed")
+    p.add_argument("--force", action="store_true", help="train even if a model exists")
+    p.set_defaults(func=cmd_train)
+    sub.add_parser("test-stories", help="end-to-end test stories").set_defaults(
+        func=cmd_test_stories)
+    sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Forwarded-message fraud checks."""

@@ -1,0 +1,72 @@
+"""Which hotline helps with what, and recording a request for a person.
+
+The table is ordered by urgency: when a message mentions both an emergency and
+something else, the emergency number comes first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.storage.db import Database, sender_hash
+from bot.storage.models import HandoffRequest
+from bot.text.redact import redact
+
+
+@dataclass(frozen=True)
+class Hotline:
+    number: str
+    name: str
+    when: str
+    keywords: tuple[str, ...]
+
+
+HOTLINES: tuple[Hotline, ...] = (
+    Hotline("120", "急救电话", "有人晕倒、胸口痛、中风、中毒、大出血、被蛇咬等急症",
+            ("急救", "救护车", "晕倒", "昏倒", "胸口痛", "心口痛", "中风", "喘不过气",
+             "中毒", "出血", "流血", "蛇咬", "摔倒", "摔了", "不省人事", "抽筋", "120")),
+    Hotline("110", "报警电话", "已经被骗转了钱，或者遇到偷、抢、打架等危险",
+            ("报警", "警察", "派出所", "转了钱", "被骗了", "遭骗", "着骗", "被偷", "抢",
+             "打架", "危险", "110")),
+    Hotline("96110", "反诈预警咨询专线", "接到可疑电话、短信，拿不准是不是骗子",
+            ("反诈", "诈骗", "骗子", "可疑", "骗局", "96110")),
+    Hotline("12316", "三农服务热线", "种地、养殖、农药化肥、病虫害的问题",
+            ("农业", "农技", "庄稼", "种地", "种子", "农药", "化肥", "病虫害", "养猪",
+             "养鸡", "养殖", "12316")),
+    Hotline("12345", "政务服务便民热线", "办事、社保医保咨询、投诉建议",
+            ("政府", "办事", "投诉", "社保", "医保", "养老金", "低保", "村委", "村干部",
+             "建议", "12345")),
+)
+
+
+def hotlines_for(text: str) -> list[Hotline]:
+    """Hotlines whose topics the message mentions, most urgent first."""
+    return [h for h in HOTLINES if any(k in text for k in h.keywords)]
+
+
+def handoff_reply(text: str) -> tuple[str, list[Hotline]]:
+    """The reply to a request for a person, and the hotlines it names."""
+    matched = hotlines_for(text)
+    if matched:
+        first = matched[0]
+        lines = [f"请拨打 {first.number}（{first.name}）：{first.when}。"]
+        if first.number == "110":
+            lines.append("同时打银行客服电话，要求止付、冻结。")
+        lines += [f"也可以拨打 {h.number}（{h.name}）。" for h in matched[1:]]
+    else:
+        lines = ["您可以打这些电话找人帮忙："]
+        lines += [f"{h.number} {h.name}：{h.when}" for h in HOTLINES]
+    return "\n".join(lines), matched or list(HOTLINES)
+
+
+async def record_request(db: Database, sender_id: str, channel: str, text: str,
+                         hotlines: list[Hotline]) -> None:
+    """Store a request for a person (redacted text, pseudonymous sender)."""
+    async with db.session() as session:
+        session.add(HandoffRequest(
+            sender_hash=sender_hash(sender_id),
+            channel=channel[:32],
+            hotlines=",".join(h.number for h in hotlines),
+            text=redact(text)[:2000],
+            status="open",
+        ))

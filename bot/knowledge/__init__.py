@@ -1,0 +1,1 @@
+"""Knowledge base: entry schema, loading from ``knowledge/``, search, reply format."""

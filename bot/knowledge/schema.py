@@ -1,0 +1,88 @@
+"""The schema of one knowledge entry (``knowledge/<topic>/<id>.yml``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field, root_validator, validator
+
+TOPICS = ("smartphone", "health", "fraud", "farming", "rumor")
+VERDICTS = ("谣言", "部分属实", "属实", "尚无定论")
+MAX_ANSWER_CHARS = 300
+MAX_STEP_CHARS = 60
+_COLLOQUIAL = ("咋", "啥", "莫得", "晓得", "弄", "整", "要得", "哦", "嘛", "噻", "啷个", "好多",
+               "么", "呢", "吗", "不", "没", "听说", "老汉", "娃儿", "是不是", "遭", "着", "哪个",
+               "喊")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class Source(BaseModel):
+    organisation: str = Field(..., min_length=2)
+    title: str = Field(..., min_length=2)
+    url: str | None = None
+
+    @validator("url")
+    def _https(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("https://", "http://")):
+            raise ValueError("url must be http(s)")
+        return v
+
+
+class Entry(BaseModel):
+    id: str
+    topic: Literal["smartphone", "health", "fraud", "farming", "rumor"]
+    title: str = Field(..., min_length=2, max_length=60)
+    questions: list[str] = Field(..., min_items=3)
+    answer: str = Field(..., min_length=5, max_length=MAX_ANSWER_CHARS)
+    steps: list[str] = Field(default_factory=list)
+    audience: list[Literal["senior", "farmer", "all"]] = Field(..., min_items=1)
+    source: Source
+    reviewed_on: dt.date
+    tags: list[str] = Field(default_factory=list)
+    claim: str | None = None
+    verdict: Literal["谣言", "部分属实", "属实", "尚无定论"] | None = None
+    explanation: str | None = Field(None, max_length=MAX_ANSWER_CHARS)
+
+    class Config:
+        extra = "forbid"
+        anystr_strip_whitespace = True
+
+    @validator("id")
+    def _id_shape(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError("id must be kebab-case ASCII")
+        return v
+
+    @validator("steps", each_item=True)
+    def _short_steps(cls, v: str) -> str:
+        if not v or len(v) > MAX_STEP_CHARS:
+            raise ValueError(f"each step must be 1-{MAX_STEP_CHARS} characters")
+        return v
+
+    @validator("questions")
+    def _one_colloquial(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("questions must differ")
+        if not any(any(w in q for w in _COLLOQUIAL) for q in v):
+            raise ValueError("at least one question must be colloquial")
+        return v
+
+    @root_validator(skip_on_failure=True)
+    def _debunk_fields(cls, values: dict) -> dict:
+        is_debunk = values.get("topic") == "rumor"
+        fields = ("claim", "verdict", "explanation")
+        present = [f for f in fields if values.get(f)]
+        if is_debunk and len(present) != 3:
+            raise ValueError("rumor entries need claim, verdict and explanation")
+        if not is_debunk and present:
+            raise ValueError(f"only rumor entries carry {', '.join(present)}")
+        return values
+
+    def search_texts(self) -> list[str]:
+        """Texts a query is matched against: title, phrasings, and the claim."""
+        texts = [self.title, *self.questions]
+        if self.claim:
+            texts.append(self.claim)
+        return texts

@@ -1,0 +1,1 @@
+"""Rumour reports and claim matching."""

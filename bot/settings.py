@@ -1,0 +1,133 @@
+"""One typed settings object, read from ``KEPU_*`` environment variables.
+
+Every field has a documented default that makes ``make run`` work on a fresh
+machine (embedded SQLite under ``var/``, everything bound to 127.0.0.1).
+``kepu settings`` prints the table the README documents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value of the wrong type or range."""
+
+
+def _doc(text: str, env: str) -> Any:
+    return {"doc": text, "env": env}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective configuration of every process."""
+
+    host: str = field(default="127.0.0.1", metadata=_doc(
+        "Interface every process binds to.", "KEPU_HOST"))
+    rasa_port: int = field(default=5005, metadata=_doc(
+        "Rasa server (channels, NLU, dialogue).", "KEPU_RASA_PORT"))
+    actions_port: int = field(default=5055, metadata=_doc(
+        "Action server.", "KEPU_ACTIONS_PORT"))
+    web_port: int = field(default=8000, metadata=_doc(
+        "Web service: web chat, console, JSON API, health checks.", "KEPU_WEB_PORT"))
+    var_dir: Path = field(default=PROJECT_ROOT / "var", metadata=_doc(
+        "Runtime data: SQLite files, generated token, logs.", "KEPU_VAR_DIR"))
+    model_dir: Path = field(default=PROJECT_ROOT / "models", metadata=_doc(
+        "Trained models, named by the hash of their inputs.", "KEPU_MODEL_DIR"))
+    database_url: str = field(default="", metadata=_doc(
+        "Our tables (SQLAlchemy async URL). Default: sqlite+aiosqlite:///<var>/kepu.db.",
+        "KEPU_DATABASE_URL"))
+    tracker_db: Path | None = field(default=None, metadata=_doc(
+        "SQLite file of Rasa's tracker store. Default: <var>/tracker.db.", "KEPU_TRACKER_DB"))
+    rasa_token: str = field(default="", metadata=_doc(
+        "Token for Rasa's HTTP API. Default: generated once into <var>/rasa_token.",
+        "KEPU_RASA_TOKEN"))
+    rasa_url: str = field(default="", metadata=_doc(
+        "Where the web service finds Rasa. Default: http://<host>:<rasa_port>.",
+        "KEPU_RASA_URL"))
+    max_message_chars: int = field(default=1000, metadata=_doc(
+        "Longest chat message processed; longer ones get a polite request to split it.",
+        "KEPU_MAX_MESSAGE_CHARS"))
+    max_body_bytes: int = field(default=65536, metadata=_doc(
+        "Largest HTTP request body any process accepts.", "KEPU_MAX_BODY_BYTES"))
+    knowledge_dir: Path = field(default=PROJECT_ROOT / "knowledge", metadata=_doc(
+        "Curated knowledge entries (YAML).", "KEPU_KNOWLEDGE_DIR"))
+    log_level: str = field(default="INFO", metadata=_doc(
+        "Log level of our own code.", "KEPU_LOG_LEVEL"))
+
+    def __post_init__(self) -> None:
+        # Derived defaults depend on other fields; frozen dataclass, so set via object.
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite+aiosqlite:///{self.var_dir / 'kepu.db'}"
+            )
+        if self.tracker_db is None:
+            object.__setattr__(self, "tracker_db", self.var_dir / "tracker.db")
+        if not self.rasa_url:
+            object.__setattr__(self, "rasa_url", f"http://{self.host}:{self.rasa_port}")
+        for name in ("rasa_port", "actions_port", "web_port"):
+            port = getattr(self, name)
+            if not 0 < port < 65536:
+                raise SettingsError(f"{name} must be a TCP port, got {port}")
+        if self.max_message_chars < 10 or self.max_body_bytes < 1024:
+            raise SettingsError("message and body limits are too small to be useful")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``KEPU_*`` variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        return cls(**values)
+
+    @property
+    def action_endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.actions_port}/webhook"
+
+    def resolve_rasa_token(self) -> str:
+        """Return the Rasa API token, generating ``<var>/rasa_token`` (0600) on first use."""
+        if self.rasa_token:
+            return self.rasa_token
+        path = self.var_dir / "rasa_token"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(token)
+        return token
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(variable, effective value, meaning) for every setting; secrets masked."""
+        rows = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if "token" in f.name and value:
+                value = "***"
+            rows.append((f.metadata["env"], str(value), f.metadata["doc"]))
+        return rows
+
+
+def _convert(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if "Path" in kind:
+            return Path(raw).expanduser().resolve()
+    except ValueError as exc:
+        raise SettingsError(f"{name}: cannot read {raw!r} as {kind}") from exc
+    return raw

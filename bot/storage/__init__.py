@@ -1,0 +1,1 @@
+"""Our own tables: SQLAlchemy 1.4 models, the async engine, Alembic migrations."""

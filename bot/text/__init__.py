@@ -1,0 +1,1 @@
+"""Chinese text utilities: option numbers, inbound-text safety, PII redaction."""

@@ -1,0 +1,92 @@
+"""Train the Rasa model only when its inputs changed.
+
+The model is named by a hash of everything that shapes it: ``config.yml``,
+the domain, the training data (including the jieba dictionary, whose edits
+Rasa's own training cache does not notice) and the Rasa version. A model with
+that name already on disk is reused as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+CONFIG = PROJECT_ROOT / "config.yml"
+DOMAIN = PROJECT_ROOT / "bot" / "domain"
+DATA = PROJECT_ROOT / "nlu_data"
+JIEBA_DICT = DATA / "jieba"
+RASA_VERSION = "3.6.21"
+
+
+def _input_files() -> list[Path]:
+    files = [CONFIG]
+    for root in (DOMAIN, DATA):
+        files += sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return files
+
+
+def _digest(files: list[Path]) -> str:
+    h = hashlib.sha256(RASA_VERSION.encode())
+    for path in files:
+        h.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def inputs_hash() -> str:
+    """Hash of every file that shapes the trained model."""
+    return _digest(_input_files())
+
+
+def jieba_dict_hash() -> str:
+    return _digest(sorted(p for p in JIEBA_DICT.rglob("*") if p.is_file()))
+
+
+def model_path(model_dir: Path) -> Path:
+    return model_dir / f"kepu-{inputs_hash()}.tar.gz"
+
+
+def train_if_needed(model_dir: Path, force: bool = False) -> Path:
+    """Return the model for the current inputs, training it first if absent."""
+    target = model_path(model_dir)
+    if target.exists() and not force:
+        log.info("model %s is up to date", target.name)
+        return target
+    model_dir.mkdir(parents=True, exist_ok=True)
+    state_file = model_dir / ".last-train.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    # Rasa caches trained components and would reuse a tokenizer built with the
+    # old jieba dictionary: bypass its cache when the dictionary changed.
+    dict_hash = jieba_dict_hash()
+    bypass_cache = force or state.get("jieba") != dict_hash
+    cmd = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", str(CONFIG),
+        "--domain", str(DOMAIN),
+        "--data", str(DATA),
+        "--out", str(model_dir),
+        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    ]
+    if bypass_cache:
+        cmd.append("--force")
+    print(f"[train] inputs changed; training {target.name} (takes a few minutes)", flush=True)
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    subprocess.run(cmd, check=True, cwd=PROJECT_ROOT, env=env)
+    if not target.exists():
+        raise RuntimeError(f"rasa train finished but {target} is missing")
+    state_file.write_text(json.dumps({"jieba": dict_hash, "model": target.name}))
+    for old in model_dir.glob("kepu-*.tar.gz"):
+        if old != target:
+            old.unlink()
+    return target

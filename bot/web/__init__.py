@@ -1,0 +1,1 @@
+"""The aiohttp web service: large-print web chat, health checks, JSON API."""

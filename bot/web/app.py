@@ -1,0 +1,52 @@
+"""App factory: ``create_app(settings)`` builds the whole web service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.web import keys
+from bot.web.middlewares import error_middleware, security_headers
+from bot.web.routes import setup_routes
+
+HERE = Path(__file__).parent
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    db = Database(app[keys.SETTINGS].database_url)
+    await db.migrate()
+    app[keys.DATABASE] = db
+    yield
+    await db.close()
+
+
+async def _rasa_http(app: web.Application) -> AsyncIterator[None]:
+    # Rasa answers a turn in well under a second; 30 s covers a cold model.
+    timeout = aiohttp.ClientTimeout(total=30, connect=3)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        app[keys.RASA_HTTP] = session
+        yield
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[error_middleware, security_headers],
+    )
+    app[keys.SETTINGS] = settings
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_rasa_http)
+    setup_routes(app, HERE / "static")
+    return app

@@ -1,0 +1,12 @@
+"""Typed application keys: handlers get their dependencies from the app."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession, web
+
+from bot.settings import Settings
+from bot.storage.db import Database
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+RASA_HTTP = web.AppKey("rasa_http", ClientSession)
