@@ -12,7 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import channel_of, latest_text
 from actions.services import get_services
-from bot.handoff import handoff_reply, record_request
+from bot.handoff import handoff_reply, is_emergency, record_request
+from bot.knowledge.reply import answer_messages
 
 log = logging.getLogger(__name__)
 
@@ -34,4 +35,11 @@ class ActionHandoff(Action):
             # The numbers still help; we just must not claim it was recorded.
             log.exception("could not record a handoff request")
         dispatcher.utter_message(text=reply)
+        if is_emergency(text):
+            # 120 first; then, while waiting, the first-aid entry if one clearly fits.
+            result = await services.knowledge.ask(text)
+            if result.kind == "answer" and result.best and result.best.entry.topic == "health":
+                dispatcher.utter_message(text="等救护车的时候可以这样做：")
+                for message in answer_messages(result.best.entry):
+                    dispatcher.utter_message(text=message)
         return [SlotSet("pending_options", None)]

@@ -31,12 +31,29 @@ HOTLINES: tuple[Hotline, ...] = (
     Hotline("96110", "反诈预警咨询专线", "接到可疑电话、短信，拿不准是不是骗子",
             ("反诈", "诈骗", "骗子", "可疑", "骗局", "96110")),
     Hotline("12316", "三农服务热线", "种地、养殖、农药化肥、病虫害的问题",
-            ("农业", "农技", "庄稼", "种地", "种子", "农药", "化肥", "病虫害", "养猪",
-             "养鸡", "养殖", "12316")),
+            ("农业", "农技", "庄稼", "种地", "种子", "农药", "化肥", "病虫", "生虫", "长虫",
+             "谷子", "水稻", "秧", "果树", "柚子", "养猪", "猪儿", "养鸡", "养殖", "12316")),
     Hotline("12345", "政务服务便民热线", "办事、社保医保咨询、投诉建议",
             ("政府", "办事", "投诉", "社保", "医保", "养老金", "低保", "村委", "村干部",
              "建议", "12345")),
 )
+
+
+# Something is happening right now and someone needs an ambulance. Matching
+# any of these makes the turn a request for help whatever NLU guessed, and the
+# reply starts with 120 (see bot/nlu/emergency.py).
+EMERGENCY_PHRASES: tuple[str, ...] = (
+    "晕倒", "昏倒", "昏过去", "晕过去", "不省人事", "喊不醒", "叫不醒", "没得气", "没气了",
+    "没有呼吸", "不呼吸", "喘不过气", "透不过气", "胸口痛得", "心口痛得", "胸口好痛", "心口好痛",
+    "被蛇咬", "遭蛇咬", "着蛇咬", "蛇咬了", "喝了农药", "吃了农药", "喝农药", "中毒了",
+    "煤气中毒", "一氧化碳中毒", "掉水里", "掉河里", "溺水", "淹到了", "出血不止", "流好多血",
+    "血止不住", "中风了", "嘴歪了", "抽搐", "吐血", "摔了起不来", "摔倒起不来", "烧伤了",
+    "烫伤了", "被狗咬", "遭狗咬", "着狗咬", "救命", "快叫救护车", "喊救护车", "叫救护车",
+)
+
+
+def is_emergency(text: str) -> bool:
+    return any(p in text for p in EMERGENCY_PHRASES)
 
 
 def hotlines_for(text: str) -> list[Hotline]:
@@ -47,9 +64,12 @@ def hotlines_for(text: str) -> list[Hotline]:
 def handoff_reply(text: str) -> tuple[str, list[Hotline]]:
     """The reply to a request for a person, and the hotlines it names."""
     matched = hotlines_for(text)
+    if is_emergency(text) and (not matched or matched[0].number != "120"):
+        matched = [HOTLINES[0], *[h for h in matched if h.number != "120"]]
     if matched:
         first = matched[0]
-        lines = [f"请拨打 {first.number}（{first.name}）：{first.when}。"]
+        urgent = "马上" if first.number in ("120", "110") else ""
+        lines = [f"请{urgent}拨打 {first.number}（{first.name}）：{first.when}。"]
         if first.number == "110":
             lines.append("同时打银行客服电话，要求止付、冻结。")
         lines += [f"也可以拨打 {h.number}（{h.name}）。" for h in matched[1:]]
