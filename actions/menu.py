@@ -35,13 +35,13 @@ class ActionChooseOption(Action):
         intent = latest_intent(tracker)
         if intent == "deny":
             dispatcher.utter_message(
-                text="好的。您可以换个说法再问一次，或者回复“菜单”看选项，回复 7 找人帮忙。")
+                text="好的。您可以换个说法再问一次。\n" + menu_text())
             return [SlotSet("pending_options", None), SlotSet("chosen", "other")]
         if intent == "affirm":
             if len(pending) == 1:
                 return await self._follow(pending[0], dispatcher)
-            dispatcher.utter_message(text="好的。还有什么想问的，直接说就行。")
-            return [SlotSet("chosen", "other")]
+            dispatcher.utter_message(text="好的。还有什么想问的，直接说就行。\n" + menu_text())
+            return [SlotSet("pending_options", None), SlotSet("chosen", "other")]
         choice = resolve_choice(latest_text(tracker), pending)
         if choice is None:
             return await self._not_an_option(dispatcher, pending)
