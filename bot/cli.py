@@ -125,6 +125,21 @@ def cmd_test_stories(args: argparse.Namespace) -> int:
     return subprocess.run(cmd, cwd=PROJECT_ROOT, env=env).returncode
 
 
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from bot.knowledge.loader import load_entries
+
+    settings = Settings.from_env()
+    result = load_entries(settings.knowledge_dir)
+    for error in result.errors:
+        print(f"ERROR {error}", file=sys.stderr)
+    counts = Counter(e.topic for e in result.entries)
+    print(f"{len(result.entries)} valid entries: "
+          + ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
+    return 1 if result.errors else 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for env, value, doc in Settings.from_env().describe():
         print(f"{env:24} {value:40} {doc}")
@@ -143,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
     sub.add_parser("test-stories", help="end-to-end test stories").set_defaults(
         func=cmd_test_stories)
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb", required=True)
+    kb.add_parser("validate", help="check every entry in knowledge/").set_defaults(
+        func=cmd_kb_validate)
     sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
     return parser
 

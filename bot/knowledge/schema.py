@@ -12,9 +12,12 @@ TOPICS = ("smartphone", "health", "fraud", "farming", "rumor")
 VERDICTS = ("谣言", "部分属实", "属实", "尚无定论")
 MAX_ANSWER_CHARS = 300
 MAX_STEP_CHARS = 60
-_COLLOQUIAL = ("咋", "啥", "莫得", "晓得", "弄", "整", "要得", "哦", "嘛", "噻", "啷个", "好多",
-               "么", "呢", "吗", "不", "没", "听说", "老汉", "娃儿", "是不是", "遭", "着", "哪个",
-               "喊")
+# Markers of spoken, Chongqing/Sichuan-flavoured Chinese: at least one
+# phrasing per entry must use one, so search is tested against how people talk.
+_COLLOQUIAL = ("咋", "啥", "莫得", "没得", "晓得", "弄", "整", "要得", "嘛", "噻", "啷个", "好多",
+               "好久", "哪个", "喊", "遭", "着", "老汉", "娃儿", "听说", "哦", "得行", "巴适",
+               "脑壳", "屋头", "搞", "哈", "不得", "安逸", "恼火", "嗦", "哇", "海椒", "洋芋",
+               "包谷", "打摆子", "划得来", "猪儿", "鸡儿", "瓶瓶")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
