@@ -1,0 +1,40 @@
+import pytest
+
+from bot.handoff import HOTLINES, handoff_reply, is_emergency
+
+
+@pytest.mark.parametrize("text, first", [
+    ("我爸晕倒了", "120"),
+    ("被蛇咬了咋办", "120"),
+    ("我被骗了转了钱", "110"),
+    ("接到个电话说是公安局的 是不是骗子", "96110"),
+    ("谷子生虫了找哪个", "12316"),
+    ("我要投诉村里的路灯", "12345"),
+])
+def test_the_right_hotline_comes_first(text: str, first: str) -> None:
+    reply, hotlines = handoff_reply(text)
+    assert hotlines[0].number == first
+    assert reply.startswith(f"请马上拨打 {first}") or reply.startswith(f"请拨打 {first}")
+
+
+def test_emergency_beats_everything_else() -> None:
+    reply, hotlines = handoff_reply("我妈喝了农药 还被骗了钱")
+    assert [h.number for h in hotlines][:2] == ["120", "110"]
+    assert reply.index("120") < reply.index("110")
+
+
+def test_unclear_request_lists_all_five_hotlines() -> None:
+    reply, hotlines = handoff_reply("找人工")
+    assert [h.number for h in hotlines] == ["120", "110", "96110", "12316", "12345"]
+    for h in HOTLINES:
+        assert h.number in reply
+
+
+def test_money_sent_means_110_and_bank() -> None:
+    reply, _ = handoff_reply("遭骗了 钱都转过去了 报警")
+    assert "110" in reply and "银行" in reply
+
+
+def test_questions_about_first_aid_are_not_emergencies() -> None:
+    assert not is_emergency("中风有什么表现")
+    assert is_emergency("老汉儿晕倒了")

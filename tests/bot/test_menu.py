@@ -1,0 +1,41 @@
+from bot.menu import MAIN_MENU, MAIN_OPTIONS, menu_text, resolve_choice, topic_page
+
+
+def test_menu_lists_the_seven_items_in_order() -> None:
+    text = menu_text()
+    labels = ["手机使用", "健康", "防骗", "种植养殖", "查可疑短信", "举报谣言", "找人帮忙"]
+    assert [item.label for item in MAIN_MENU] == labels
+    positions = [text.index(f"{i} {label}") for i, label in enumerate(labels, start=1)]
+    assert positions == sorted(positions)
+
+
+def test_number_without_offer_picks_from_main_menu() -> None:
+    assert resolve_choice("2", None) == "menu:health"
+    assert resolve_choice("第七个", []) == "menu:help"
+
+
+def test_number_picks_from_what_was_offered_last() -> None:
+    _, options = topic_page("farming")
+    assert resolve_choice("1", options) == options[0]
+    assert resolve_choice("第二个", options) == options[1]
+
+
+def test_out_of_range_number_picks_nothing() -> None:
+    assert resolve_choice("9", None) is None
+    assert resolve_choice("5", ["kb:a", "kb:b"]) is None
+
+
+def test_words_pick_menu_items_anywhere() -> None:
+    assert resolve_choice("健康", ["kb:a"]) == "menu:health"
+    assert resolve_choice("我想问种庄稼的", None) == "menu:farming"
+    assert resolve_choice("防骗", None) == "menu:fraud"
+    assert resolve_choice("今天天气", None) is None
+
+
+def test_topic_pages_offer_numbered_examples() -> None:
+    for key in ("phone", "health", "fraud", "farming"):
+        text, options = topic_page(key)
+        assert options and all(o.startswith("ask:") for o in options)
+        for i, option in enumerate(options, start=1):
+            assert f"{i} {option[4:]}" in text
+    assert set(MAIN_OPTIONS) == {f"menu:{i.key}" for i in MAIN_MENU}

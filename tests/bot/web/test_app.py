@@ -1,0 +1,134 @@
+"""The web service from its factory, against a stand-in Rasa on loopback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.settings import Settings
+from bot.web.app import HERE, create_app
+
+
+@pytest.fixture
+async def fake_rasa(aiohttp_server):
+    """Records what it receives and answers like Rasa's REST channel."""
+    received: list[dict] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        received.append(body)
+        return web.json_response([{"recipient_id": body["sender"], "text": f"收到：{body['message']}"},
+                                  {"recipient_id": body["sender"], "image": "x.png"}])
+
+    async def root(request: web.Request) -> web.Response:
+        return web.Response(text="Hello from Rasa: 3.6.21")
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/", root)
+    server: TestServer = await aiohttp_server(app)
+    server.received = received  # type: ignore[attr-defined]
+    return server
+
+
+@pytest.fixture
+async def client(aiohttp_client, fake_rasa, tmp_path: Path):
+    settings = Settings(var_dir=tmp_path, rasa_url=str(fake_rasa.make_url("")).rstrip("/"))
+    return await aiohttp_client(create_app(settings))
+
+
+async def test_healthz(client) -> None:
+    resp = await client.get("/healthz")
+    assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+async def test_readyz_checks_database_and_rasa(client) -> None:
+    resp = await client.get("/readyz")
+    assert resp.status == 200
+    assert await resp.json() == {"ready": True, "database": "ok", "rasa": "ok"}
+
+
+async def test_readyz_fails_when_rasa_is_down(aiohttp_client, tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
+    client = await aiohttp_client(create_app(settings))
+    resp = await client.get("/readyz")
+    body = await resp.json()
+    assert resp.status == 503 and body["database"] == "ok" and body["rasa"] != "ok"
+
+
+async def test_chat_relays_text_and_keeps_a_private_sender(client, fake_rasa) -> None:
+    resp = await client.post("/api/v1/chat", json={"message": "你好"})
+    assert resp.status == 200
+    assert (await resp.json())["messages"] == ["收到：你好"]
+    cookie = resp.cookies["kepu_sid"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    await client.post("/api/v1/chat", json={"message": "1"})
+    senders = {m["sender"] for m in fake_rasa.received}
+    assert len(senders) == 1 and senders.pop().startswith("web-")
+    assert all(m["input_channel"] == "webchat" for m in fake_rasa.received)
+
+
+async def test_slash_messages_are_relayed_as_text(client, fake_rasa) -> None:
+    await client.post("/api/v1/chat", json={"message": "/restart"})
+    assert fake_rasa.received[-1]["message"] == "／restart"
+
+
+async def test_empty_and_too_long_get_polite_answers_without_rasa(client, fake_rasa) -> None:
+    for message in ("", "   ", None):
+        data = await (await client.post("/api/v1/chat", json={"message": message})).json()
+        assert "没有输入" in data["messages"][0]
+    data = await (await client.post("/api/v1/chat", json={"message": "字" * 1001})).json()
+    assert "太长" in data["messages"][0]
+    assert fake_rasa.received == []
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("{not json", "application/json"), ("[1, 2]", "application/json"),
+    ("message=hi", "application/x-www-form-urlencoded"),
+])
+async def test_malformed_requests_get_4xx(client, body: str, content_type: str) -> None:
+    resp = await client.post("/api/v1/chat", data=body, headers={"Content-Type": content_type})
+    assert 400 <= resp.status < 500
+    assert "error" in await resp.json()
+
+
+async def test_oversized_body_is_refused(client) -> None:
+    resp = await client.post("/api/v1/chat", data=b"{" + b"x" * 70000 + b"}",
+                             headers={"Content-Type": "application/json"})
+    assert resp.status == 413
+
+
+async def test_rasa_down_gives_a_polite_busy_reply(aiohttp_client, tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
+    client = await aiohttp_client(create_app(settings))
+    data = await (await client.post("/api/v1/chat", json={"message": "你好"})).json()
+    assert "系统正忙" in data["messages"][0] and "120" in data["messages"][0]
+
+
+async def test_page_is_large_print_and_escapes_nothing_unsafe(client) -> None:
+    resp = await client.get("/")
+    html = await resp.text()
+    assert resp.status == 200 and 'lang="zh-CN"' in html
+    for i, label in enumerate(["手机使用", "健康", "防骗", "种植养殖", "查可疑短信", "举报谣言", "找人帮忙"], 1):
+        assert f"{i} {label}" in html
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert "<script>" not in html  # no inline script: CSP forbids it
+    js = (HERE / "static" / "chat.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in js and "textContent" in js
+
+
+def test_css_meets_the_large_print_rules() -> None:
+    css = (HERE / "static" / "chat.css").read_text(encoding="utf-8")
+    root = int(re.search(r"html \{ font-size: (\d+)px", css).group(1))
+    assert root >= 20
+    for rem in re.findall(r"font-size: ([\d.]+)rem", css):
+        assert float(rem) * root >= 20
+    assert css.count("min-height: 48px") >= 3

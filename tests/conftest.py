@@ -1,0 +1,101 @@
+"""Shared fixtures: test settings, the trained model, a real action server and
+an in-process Rasa agent (loaded once per session: loading takes ~20 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} not up after {timeout:.0f}s")
+
+
+@pytest.fixture(scope="session")
+def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(var_dir=tmp_path / "var", model_dir=tmp_path / "models")
+
+
+@pytest.fixture(scope="session")
+def session_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The model for the current inputs (`make test` trains it before pytest)."""
+    from bot.training import train_if_needed
+
+    return train_if_needed(PROJECT_ROOT / "models")
+
+
+@pytest.fixture(scope="session")
+def action_server(session_var: Path) -> Iterator[str]:
+    """A real action server on a free port, with its own SQLite database."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "KEPU_VAR_DIR": str(session_var),
+        "SANIC_HOST": "127.0.0.1",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    # The schema must exist before actions write to it.
+    subprocess.run([sys.executable, "-c",
+                    "import asyncio; from bot.settings import Settings; "
+                    "from bot.storage.db import Database; "
+                    "db = Database(Settings.from_env().database_url); asyncio.run(db.migrate())"],
+                   env=env, check=True, cwd=PROJECT_ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--cors"],
+        env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", proc=proc)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def agent(model_path: Path, action_server: str):
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    return Agent.load(str(model_path), action_endpoint=EndpointConfig(url=action_server))

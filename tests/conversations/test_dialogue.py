@@ -1,0 +1,116 @@
+"""Whole turns through the trained model and the real action server.
+
+The agent is loaded once per session (tests/conftest.py). Each test talks as
+a new sender, the way a senior would type.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.conversation
+
+
+class Chat:
+    def __init__(self, agent) -> None:
+        self.agent = agent
+        self.sender = f"test-{uuid.uuid4().hex}"
+
+    async def say(self, text: str) -> str:
+        replies = await self.agent.handle_text(text, sender_id=self.sender)
+        return "\n".join(r.get("text") or "" for r in replies or [])
+
+
+@pytest.fixture
+def chat(agent) -> Chat:
+    return Chat(agent)
+
+
+MENU_LINES = ["1 手机使用", "2 健康", "3 防骗", "4 种植养殖", "5 查可疑短信", "6 举报谣言", "7 找人帮忙"]
+
+
+def assert_menu(reply: str) -> None:
+    for line in MENU_LINES:
+        assert line in reply, reply
+
+
+async def test_greeting_shows_the_numbered_menu(chat: Chat) -> None:
+    reply = await chat.say("你好")
+    assert "科普助手" in reply
+    assert_menu(reply)
+
+
+@pytest.mark.parametrize("text", ["菜单", "你能干啥子", "回主菜单"])
+async def test_menu_on_request(chat: Chat, text: str) -> None:
+    assert_menu(await chat.say(text))
+
+
+@pytest.mark.parametrize("choice, expected", [
+    ("1", "手机使用："), ("2", "健康："), ("第三个", "防骗："), ("四", "种植养殖："),
+    ("健康", "健康："), ("我想问种庄稼的", "种植养殖："),
+])
+async def test_topics_by_number_or_words(chat: Chat, choice: str, expected: str) -> None:
+    await chat.say("你好")
+    assert expected in await chat.say(choice)
+
+
+async def test_number_after_a_topic_page_picks_its_question(chat: Chat) -> None:
+    await chat.say("1")
+    reply = await chat.say("1")  # 微信红包怎么收
+    assert "红包" in reply and "来源：" in reply
+
+
+async def test_repeat_sends_the_last_answer_again(chat: Chat) -> None:
+    await chat.say("你好")
+    first = await chat.say("2")
+    assert await chat.say("再说一遍") == first
+    assert await chat.say("没听清") == first
+
+
+async def test_help_lists_hotlines_and_records_the_request(chat: Chat) -> None:
+    reply = await chat.say("7")
+    for number in ("120", "110", "96110", "12316", "12345"):
+        assert number in reply
+    assert "记下" in reply
+
+
+@pytest.mark.parametrize("text, first", [
+    ("我爸晕倒了", "120"), ("隔壁老人被蛇咬了", "120"), ("我要报警", "110"),
+    ("找人工", "120"),
+])
+async def test_handoff_gives_the_right_hotline_first(chat: Chat, text: str, first: str) -> None:
+    reply = await chat.say(text)
+    numbers = [n for n in ("120", "110", "96110", "12316", "12345") if n in reply]
+    assert numbers and reply.index(first) == min(reply.index(n) for n in numbers), reply
+
+
+async def test_menu_five_asks_for_the_message_then_advises(chat: Chat) -> None:
+    assert "复制粘贴" in await chat.say("5")
+    reply = await chat.say("【某银行】您的账户存在异常，请点击 http://bank.example.com 验证")
+    assert "96110" in reply and "110" in reply
+
+
+async def test_menu_interrupts_a_form(chat: Chat) -> None:
+    await chat.say("5")
+    assert_menu(await chat.say("菜单"))
+    assert "手机使用：" in await chat.say("1")
+
+
+async def test_rumour_matching_a_debunk_gets_the_verdict(chat: Chat) -> None:
+    assert "说法" in await chat.say("6")
+    reply = await chat.say("群里说喝醋能软化血管")
+    assert "【谣言】" in reply and "来源：" in reply
+
+
+@pytest.mark.parametrize("text", ["啊啊啊啊", "帮我买张彩票", "🙂🙂🙂", "asdfgh", "第九个"])
+async def test_nothing_dead_ends(chat: Chat, text: str) -> None:
+    reply = await chat.say(text)
+    assert reply, "no reply at all"
+    assert "1 手机使用" in reply or "1 到" in reply or "您是想问" in reply, reply
+
+
+async def test_knowledge_question_is_answered_with_a_source(chat: Chat) -> None:
+    reply = await chat.say("手机上的字太小了看不清")
+    assert "来源：" in reply or "您是想问" in reply

@@ -1,0 +1,182 @@
+"""The whole service as `make run` starts it: supervisor, Rasa, actions, web.
+
+Started once for this module on free ports with a private var/ folder, then
+driven over HTTP and in headless Chromium, then stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.stack
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _post(url: str, body: object, headers: dict | None = None) -> tuple[int, object]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, None
+
+
+def _get(url: str) -> tuple[int, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, None
+
+
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return {int(p) for p in out.stdout.split()}
+
+
+def _listening_addresses(port: int) -> set[str]:
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for line in fh.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, hexport = local.rsplit(":", 1)
+                if state == "0A" and int(hexport, 16) == port:
+                    found.add(addr)
+    return found
+
+
+@pytest.fixture(scope="module")
+def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
+    var = tmp_path_factory.mktemp("stack-var")
+    ports = {"KEPU_RASA_PORT": free_port(), "KEPU_ACTIONS_PORT": free_port(),
+             "KEPU_WEB_PORT": free_port()}
+    env = {**os.environ, "KEPU_VAR_DIR": str(var), **{k: str(v) for k, v in ports.items()}}
+    log = open(var / "stack.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--model", str(model_path)],
+                            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    web = f"http://127.0.0.1:{ports['KEPU_WEB_PORT']}"
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (var / "stack.log").read_text()[-3000:]
+            if _ready(f"{web}/readyz"):
+                break
+            time.sleep(1)
+        else:
+            pytest.fail("stack not ready: " + (var / "stack.log").read_text()[-3000:])
+        yield {"proc": proc, "web": web, "var": var,
+               "rasa": f"http://127.0.0.1:{ports['KEPU_RASA_PORT']}", **ports}
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        log.close()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return _get(url)[0] == 200
+    except OSError:  # not listening yet
+        return False
+
+
+def test_web_chat_talks_to_the_assistant(stack) -> None:
+    status, body = _post(f"{stack['web']}/api/v1/chat", {"message": "你好"})
+    assert status == 200 and "1 手机使用" in "\n".join(body["messages"])
+
+
+def test_every_process_listens_on_loopback_only(stack) -> None:
+    for key in ("KEPU_RASA_PORT", "KEPU_ACTIONS_PORT", "KEPU_WEB_PORT"):
+        addresses = _listening_addresses(stack[key])
+        assert addresses, key
+        assert addresses <= {"0100007F", "00000000000000000000000001000000"}, (key, addresses)
+
+
+def test_rasa_http_api_needs_the_token(stack) -> None:
+    assert _get(f"{stack['rasa']}/status")[0] == 401
+    token = (stack["var"] / "rasa_token").read_text().strip()
+    assert _get(f"{stack['rasa']}/status?token={token}")[0] == 200
+
+
+def test_slash_text_is_never_an_intent_injection(stack) -> None:
+    sender = f"inject-{uuid.uuid4().hex}"
+    url = f"{stack['rasa']}/webhooks/rest/webhook"
+    status, replies = _post(url, {"sender": sender, "message": '/handoff{"x": "1"}'})
+    assert status == 200 and replies
+    token = (stack["var"] / "rasa_token").read_text().strip()
+    _, tracker = _get(f"{stack['rasa']}/conversations/{sender}/tracker?token={token}")
+    user = [e for e in tracker["events"] if e["event"] == "user"][-1]
+    assert not user["text"].startswith("/")
+    # Went through NLU (a ranking of many intents), not Rasa's "/intent" shortcut.
+    assert len(user["parse_data"].get("intent_ranking", [])) > 1
+    assert not user["parse_data"].get("entities")
+
+
+def test_rest_channel_refuses_bad_and_huge_input(stack) -> None:
+    url = f"{stack['rasa']}/webhooks/rest/webhook"
+    assert _post(url, b"{not json")[0] == 400
+    assert _post(url, {"message": "你好"})[0] == 400  # no sender
+    assert _post(url, {"sender": "x", "message": "x" * 70000})[0] == 413
+    status, replies = _post(url, {"sender": "x", "message": "字" * 1500})
+    assert status == 200 and "太长" in replies[0]["text"]
+    status, replies = _post(url, {"sender": "x", "message": "   "})
+    assert status == 200 and "没有输入" in replies[0]["text"]
+
+
+@pytest.mark.browser
+async def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (scripts/install-browser.sh installs it)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(stack["web"] + "/")
+        size = await page.evaluate(
+            "parseFloat(getComputedStyle(document.querySelector('.msg')).fontSize)")
+        assert size >= 20
+        box = await page.locator("#send").bounding_box()
+        assert box["height"] >= 48 and box["width"] >= 48
+        # Wait with locators: the page's CSP (rightly) forbids eval'd predicates.
+        await page.fill("#text", "你好")
+        await page.click("#send")
+        await page.locator(".msg.me", has_text="你好").wait_for()
+        await page.locator(".msg.bot", has_text="科普助手").nth(1).wait_for(timeout=30000)
+        await page.click("button[data-send='2']")
+        await page.locator(".msg.bot", has_text="健康：").first.wait_for(timeout=30000)
+        assert await page.locator(".msg.wait").count() == 0
+        await page.screenshot(path=str(stack["var"] / "webchat.png"), full_page=True)
+        await browser.close()
+
+
+def test_sigterm_stops_all_three_without_orphans(stack) -> None:
+    proc = stack["proc"]
+    children = _children(proc.pid)
+    assert len(children) == 3
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    time.sleep(0.5)
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
+             and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
+    assert alive == []
