@@ -1,0 +1,156 @@
+"""Knowledge search accuracy and latency, next to a plain BM25 baseline.
+
+Usage: .venv/bin/python -m bench.kb_eval [--seed 20251129]
+
+Dev set: bench/data/kb_dev.tsv (questions written independently of the
+entries' own phrasings: plain, colloquial, dialect). Noisy copies replace
+10% and 20% of characters with homophones (bench/noise.py). Prints Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from bench.noise import add_noise
+from bot.knowledge.loader import load_entries
+from bot.knowledge.schema import Entry
+from bot.knowledge.search import SearchIndex, word_tokens
+from bot.knowledge.service import decide
+from bot.settings import PROJECT_ROOT
+from bot.text.normalize import normalize
+
+DEV = PROJECT_ROOT / "bench" / "data" / "kb_dev.tsv"
+NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3)
+
+
+def read_dev(path: Path = DEV) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+class Bm25Baseline:
+    """BM25 over jieba words of each entry's title, questions and tags."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        docs = [word_tokens(normalize(" ".join(e.search_texts() + e.tags))) for e in entries]
+        self.bm25 = BM25Okapi(docs)
+
+    def search(self, query: str, k: int = 3) -> list[str]:
+        scores = self.bm25.get_scores(word_tokens(normalize(query)))
+        return [self.entries[i].id for i in np.argsort(-scores)[:k]]
+
+
+def evaluate(rows, search, seed: int) -> dict[tuple[float, str], list[int]]:
+    """(noise, topic) -> [top1 hits, top3 hits, total]."""
+    out: dict[tuple[float, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for level in NOISE_LEVELS:
+        rng = random.Random(seed)
+        for row in rows:
+            question = add_noise(row["question"], level, rng) if level else row["question"]
+            ids = search(question)
+            topic = row["entry_id"].split("-")[0]
+            for key in ((level, topic), (level, "all")):
+                out[key][0] += int(bool(ids) and ids[0] == row["entry_id"])
+                out[key][1] += int(row["entry_id"] in ids[:3])
+                out[key][2] += 1
+    return out
+
+
+def latency(index: SearchIndex, queries: list[str], repeat: int = 3) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q)
+            samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
+
+
+def synthetic(entries: list[Entry], n: int, rng: random.Random) -> list[Entry]:
+    """n entries made from the real ones with homophone-noised texts (for scale only)."""
+    out = list(entries)
+    while len(out) < n:
+        e = rng.choice(entries)
+        noisy = [add_noise(q, 0.3, rng) for q in e.questions]
+        out.append(e.copy(update={"id": f"{e.id}-syn{len(out)}", "title": add_noise(e.title, 0.3, rng),
+                                  "questions": noisy}))
+    return out
+
+
+def decision_quality(rows, index: SearchIndex) -> dict[str, list[int]]:
+    """How often each decision (answer / choices / none) is taken and is right."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        result = decide(index.search(row["question"], k=3))
+        right = any(h.entry.id == row["entry_id"] for h in
+                    (result.hits[:1] if result.kind == "answer" else result.hits))
+        out[result.kind][0] += 1
+        out[result.kind][1] += int(right)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=20251129)
+    args = parser.parse_args()
+    entries = load_entries(PROJECT_ROOT / "knowledge").entries
+    rows = read_dev()
+    t = time.perf_counter()
+    index = SearchIndex(entries)
+    build_s = time.perf_counter() - t
+    bm25 = Bm25Baseline(entries)
+    ours = evaluate(rows, lambda q: [h.entry.id for h in index.search(q, k=3)], args.seed)
+    base = evaluate(rows, bm25.search, args.seed)
+
+    topics = ["all", "phone", "health", "fraud", "farm", "rumor"]
+    print(f"entries: {len(entries)}; dev questions: {len(rows)}; index build {build_s:.2f} s\n")
+    print("| noise | topic | n | ours top-1 | ours top-3 | BM25 top-1 | BM25 top-3 |")
+    print("|---|---|---|---|---|---|---|")
+    for level in NOISE_LEVELS:
+        for topic in topics:
+            o, b = ours[(level, topic)], base[(level, topic)]
+            if not o[2]:
+                continue
+            print(f"| {level:.0%} | {topic} | {o[2]} | {o[0] / o[2]:.1%} | {o[1] / o[2]:.1%} "
+                  f"| {b[0] / b[2]:.1%} | {b[1] / b[2]:.1%} |")
+
+    by_style: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        hits = index.search(row["question"], k=1)
+        by_style[row["style"]][0] += int(bool(hits) and hits[0].entry.id == row["entry_id"])
+        by_style[row["style"]][1] += 1
+    print("\n| style (clean) | n | top-1 |\n|---|---|---|")
+    for style, (right, n) in sorted(by_style.items()):
+        print(f"| {style} | {n} | {right / n:.1%} |")
+
+    print("\n| decision (clean) | share | correct |\n|---|---|---|")
+    quality = decision_quality(rows, index)
+    for kind in ("answer", "choices", "none"):
+        n, right = quality.get(kind, [0, 0])
+        print(f"| {kind} | {n / len(rows):.1%} | {right / n if n else 0:.1%} |")
+
+    rng = random.Random(args.seed)
+    queries = [r["question"] for r in rows]
+    print("\n| entries | index build (s) | search p50 (ms) | search p95 (ms) |\n|---|---|---|---|")
+    for size in (len(entries), 10_000):
+        corpus = entries if size == len(entries) else synthetic(entries, size, rng)
+        t = time.perf_counter()
+        idx = SearchIndex(corpus)
+        build = time.perf_counter() - t
+        p50, p95 = latency(idx, queries[:200])
+        print(f"| {size} | {build:.1f} | {p50:.2f} | {p95:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
