@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv
-want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml constraints.txt requirements-hashed.txt | sha256sum | cut -c1-16)
 stamp="$venv/.kepu-installed"
 
 if [ -x "$venv/bin/python" ] && ! "$venv/bin/python" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 10) else 1)' 2>/dev/null; then
@@ -21,6 +21,8 @@ fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "[setup] installing pinned dependencies (first time: a few minutes)"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pip==24.0"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --require-hashes --no-deps -r requirements-hashed.txt
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         -c constraints.txt -e ".[test]"
     "$venv/bin/python" -m pip check
