@@ -1,32 +1,42 @@
 """Hybrid search over the knowledge entries.
 
-Three views of the same normalised text, each a TF-IDF space, are combined:
+Signals, each in [0, 1], over normalised text:
 
-- character 1-3-grams: robust to segmentation and to most typos;
-- jieba words with the project dictionary: keeps 二化螟 or 医保电子凭证 whole;
-- pinyin syllables (1-2-grams): a homophone error (二化名 for 二化螟) keeps
-  its sound, so it still matches.
+- lexical, per entry: TF-IDF cosine of the query's content words (function
+  words removed) against the whole entry (title, phrasings, tags, answer,
+  steps), in three views: jieba words with the project dictionary (keeps
+  二化螟 whole), character 2-3-grams (robust to segmentation and typos), and
+  pinyin syllables (a homophone error such as 二化名 keeps its sound);
+- lexical, per phrasing: the best match among the entry's own questions;
+- dense: the best cosine between the query and the entry's title and
+  phrasings under multilingual-e5-small (``bot.knowledge.dense``), for
+  paraphrases that share no words. Its cosines crowd into 0.8-0.95, so they
+  are rescaled before mixing.
 
-An entry scores the best cosine of any of its texts (title, phrasings,
-claim). Scores are in [0, 1]; the thresholds that turn them into "answer",
-"offer choices" or "no match" live in ``bot.knowledge.service``.
+Weights were tuned on half of the dev set (bench/kb_eval.py) and reported on
+all of it; the combined score is scaled to [0, 1].
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.schema import Entry
 from bot.settings import PROJECT_ROOT
 from bot.text.normalize import normalize
+from bot.text.stopwords import content_words
 
 JIEBA_DICT = PROJECT_ROOT / "nlu_data" / "jieba" / "userdict.txt"
-WEIGHTS = {"char": 0.4, "word": 0.3, "pinyin": 0.3}
+VIEW_WEIGHTS = {"word": 0.3, "char": 0.4, "pinyin": 0.3}
+ENTRY_WEIGHT = 0.85  # whole-entry lexical vs best single phrasing
+DENSE_WEIGHT = 0.5
+DENSE_FLOOR, DENSE_SPAN = 0.8, 0.2
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,23 +49,39 @@ def _jieba():
     return tokenizer
 
 
-def char_tokens(text: str) -> list[str]:
-    chars = text.replace(" ", "")
-    return [chars[i:i + n] for n in (1, 2, 3) for i in range(len(chars) - n + 1)]
-
-
 def word_tokens(text: str) -> list[str]:
     return [w for w in _jieba().lcut(text) if w.strip()]
 
 
-def pinyin_tokens(text: str) -> list[str]:
+def content_text(text: str) -> str:
+    """Normalised text with function words removed, words space-separated."""
+    return " ".join(content_words(word_tokens(normalize(text))))
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _chars(text: str) -> list[str]:
+    out = []
+    for word in text.split():
+        out += [word[i:i + n] for n in (2, 3) for i in range(len(word) - n + 1)]
+        if len(word) == 1:
+            out.append(word)
+    return out
+
+
+def _pinyin(text: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
-    syllables = [s for s in lazy_pinyin(text.replace(" ", ""), style=Style.NORMAL) if s.strip()]
-    return syllables + [f"{a}_{b}" for a, b in zip(syllables, syllables[1:])]
+    out = []
+    for word in text.split():
+        syl = [s for s in lazy_pinyin(word, style=Style.NORMAL) if s.strip()]
+        out += syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:])]
+    return out
 
 
-ANALYZERS = {"char": char_tokens, "word": word_tokens, "pinyin": pinyin_tokens}
+VIEWS = {"word": _words, "char": _chars, "pinyin": _pinyin}
 
 
 @dataclass(frozen=True)
@@ -64,50 +90,72 @@ class Hit:
     score: float
 
 
+def _entry_document(entry: Entry) -> str:
+    parts = [*entry.search_texts(), " ".join(entry.tags), entry.answer, *entry.steps]
+    if entry.explanation:
+        parts.append(entry.explanation)
+    return " ".join(parts)
+
+
 class SearchIndex:
     """An immutable index over a list of entries."""
 
-    def __init__(self, entries: list[Entry]) -> None:
+    def __init__(self, entries: list[Entry], encoder: DenseEncoder | None = None) -> None:
         self.entries = entries
-        texts: list[str] = []
+        self.encoder = encoder
+        phrasings: list[str] = []
         owners: list[int] = []
         for i, entry in enumerate(entries):
-            for t in entry.search_texts():
-                texts.append(normalize(t))
-                owners.append(i)
-            if entry.tags:
-                texts.append(normalize(" ".join(entry.tags)))
+            for text in entry.search_texts():
+                phrasings.append(text)
                 owners.append(i)
         self._owners = np.asarray(owners, dtype=np.int64)
-        self._vectorizers: dict[str, TfidfVectorizer] = {}
-        self._matrices = {}
-        if not texts:
+        self._views: dict[str, tuple[TfidfVectorizer, sparse.csr_matrix, sparse.csr_matrix]] = {}
+        self._dense: np.ndarray | None = None
+        if not entries:
             return
-        for name, analyzer in ANALYZERS.items():
-            vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, norm="l2")
-            self._matrices[name] = vec.fit_transform(texts).T.tocsr()  # (features, rows)
-            self._vectorizers[name] = vec
+        docs = [content_text(_entry_document(e)) for e in entries]
+        phrases = [content_text(t) for t in phrasings]
+        for name, analyzer in VIEWS.items():
+            vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
+            vec.fit(docs)
+            self._views[name] = (vec, vec.transform(docs).T.tocsr(),
+                                 vec.transform(phrases).T.tocsr())
+        if encoder is not None:
+            self._dense = encoder.encode([normalize(t) for t in phrasings])
+
+    def scores(self, query: str) -> np.ndarray:
+        """Score of every entry for ``query``, in [0, 1]."""
+        n = len(self.entries)
+        if not n:
+            return np.zeros(0)
+        text = content_text(query)
+        entry_lex = np.zeros(n)
+        phrase_lex = np.zeros(len(self._owners))
+        if text:
+            for name, weight in VIEW_WEIGHTS.items():
+                vec, docs, phrases = self._views[name]
+                q = vec.transform([text])
+                entry_lex += weight * (q @ docs).toarray().ravel()
+                phrase_lex += weight * (q @ phrases).toarray().ravel()
+        best_phrase = np.zeros(n)
+        np.maximum.at(best_phrase, self._owners, phrase_lex)
+        score = ENTRY_WEIGHT * entry_lex + (1 - ENTRY_WEIGHT) * best_phrase
+        total = 1.0
+        if self._dense is not None and self.encoder is not None:
+            cos = self._dense @ self.encoder.query(normalize(query))
+            best = np.full(n, -1.0)
+            np.maximum.at(best, self._owners, cos)
+            score += DENSE_WEIGHT * np.clip((best - DENSE_FLOOR) / DENSE_SPAN, 0.0, 1.0)
+            total += DENSE_WEIGHT
+        return score / total
 
     def search(self, query: str, k: int = 3) -> list[Hit]:
         """Best ``k`` entries for the query, highest score first."""
-        text = normalize(query)
-        if not text or not self.entries:
+        if not normalize(query) or not self.entries:
             return []
-        combined = np.zeros(len(self._owners))
-        for name, weight in WEIGHTS.items():
-            q = self._vectorizers[name].transform([text])
-            combined += weight * (q @ self._matrices[name]).toarray().ravel()
-        best = np.zeros(len(self.entries))
-        np.maximum.at(best, self._owners, combined)
-        top = np.argsort(-best, kind="stable")[:k]
-        return [Hit(self.entries[i], float(best[i])) for i in top if best[i] > 0]
-
-
-def build_index(entries: list[Entry]) -> SearchIndex:
-    return SearchIndex(entries)
-
-
-def index_for_dir(root: Path) -> SearchIndex:
-    from bot.knowledge.loader import load_entries
-
-    return SearchIndex(load_entries(root).entries)
+        score = self.scores(query)
+        k = min(k, len(score))
+        top = np.argpartition(-score, k - 1)[:k]
+        top = top[np.argsort(-score[top], kind="stable")]
+        return [Hit(self.entries[i], float(score[i])) for i in top if score[i] > 0]
