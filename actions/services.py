@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -36,9 +37,11 @@ async def get_services() -> Services:
     async with _lock:
         if _services is None:
             settings = Settings.from_env()
-            knowledge = KnowledgeService(settings.knowledge_dir)
+            db = Database(settings.database_url)
+            encoder = DenseEncoder(settings.vector_cache)
+            knowledge = KnowledgeService(settings.knowledge_dir, encoder, db)
             await knowledge.refresh(force=True)
-            _services = Services(settings, Database(settings.database_url), knowledge)
+            _services = Services(settings, db, knowledge)
     return _services
 
 

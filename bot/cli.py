@@ -55,12 +55,11 @@ def action_server_argv(settings: Settings) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.supervisor import ProcessSpec, Supervisor
-    from bot.storage.db import Database
     from bot.training import train_if_needed
 
     settings = Settings.from_env()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(_migrate(Database(settings.database_url)))
+    asyncio.run(prepare(settings))
     model = train_if_needed(settings.model_dir) if not args.model else args.model
     env = {**_rasa_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
     base = f"http://{settings.host}"
@@ -79,9 +78,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(Supervisor(specs).run(on_ready=message))
 
 
-async def _migrate(db: "Database") -> None:  # noqa: F821
+async def prepare(settings: Settings) -> int:
+    """Once, before the processes start: schema, knowledge import, entry vectors.
+
+    Doing it here means the action server and the web service find the
+    database current and the vectors cached, instead of both computing them.
+    """
+    from bot.knowledge.dense import DenseEncoder
+    from bot.knowledge.service import KnowledgeService
+    from bot.storage.db import Database
+
+    db = Database(settings.database_url)
     try:
         await db.migrate()
+        service = KnowledgeService(settings.knowledge_dir, DenseEncoder(settings.vector_cache), db)
+        await service.refresh(force=True)
+        for error in service.errors:
+            print(f"[kepu] knowledge entry skipped: {error}", file=sys.stderr)
+        print(f"[kepu] knowledge: {service.size} entries served", file=sys.stderr)
+        return 1 if service.errors else 0
     finally:
         await db.close()
 
@@ -161,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb", required=True)
     kb.add_parser("validate", help="check every entry in knowledge/").set_defaults(
         func=cmd_kb_validate)
+    kb.add_parser("import", help="migrate, import knowledge/ into the database, cache vectors"
+                  ).set_defaults(func=lambda args: asyncio.run(prepare(Settings.from_env())))
     sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
     return parser
 

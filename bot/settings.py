@@ -58,6 +58,9 @@ class Settings:
         "KEPU_MAX_MESSAGE_CHARS"))
     max_body_bytes: int = field(default=65536, metadata=_doc(
         "Largest HTTP request body any process accepts.", "KEPU_MAX_BODY_BYTES"))
+    cache_dir: Path | None = field(default=None, metadata=_doc(
+        "Derived data safe to delete (sentence vectors of entries). Default: <var>/cache.",
+        "KEPU_CACHE_DIR"))
     knowledge_dir: Path = field(default=PROJECT_ROOT / "knowledge", metadata=_doc(
         "Curated knowledge entries (YAML).", "KEPU_KNOWLEDGE_DIR"))
     log_level: str = field(default="INFO", metadata=_doc(
@@ -71,6 +74,8 @@ class Settings:
             )
         if self.tracker_db is None:
             object.__setattr__(self, "tracker_db", self.var_dir / "tracker.db")
+        if self.cache_dir is None:
+            object.__setattr__(self, "cache_dir", self.var_dir / "cache")
         if not self.rasa_url:
             object.__setattr__(self, "rasa_url", f"http://{self.host}:{self.rasa_port}")
         for name in ("rasa_port", "actions_port", "web_port"):
@@ -91,6 +96,11 @@ class Settings:
                 continue
             values[f.name] = _convert(f.name, f.type, raw)
         return cls(**values)
+
+    @property
+    def vector_cache(self) -> Path:
+        assert self.cache_dir is not None
+        return self.cache_dir / "kb_vectors.npz"
 
     @property
     def action_endpoint_url(self) -> str:

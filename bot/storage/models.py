@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -43,4 +43,32 @@ class UnansweredQuestion(Base):
     text = Column(Text, nullable=False)  # redacted
     best_entry_id = Column(String(80), nullable=True)
     best_score = Column(Float, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class KnowledgeRecord(Base):
+    """A knowledge entry as served: imported from ``knowledge/`` files (upserted
+    by id and content hash) or published in the console."""
+
+    __tablename__ = "knowledge_entries"
+
+    id = Column(String(80), primary_key=True)
+    topic = Column(String(16), nullable=False, index=True)
+    content_hash = Column(String(64), nullable=False)
+    data = Column(JSON, nullable=False)  # the validated entry
+    origin = Column(String(16), nullable=False)  # "file" | "console"
+    retired = Column(Boolean, nullable=False, default=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class Feedback(Base):
+    """"有用 / 没用" on an answer."""
+
+    __tablename__ = "feedback"
+
+    id = Column(Integer, primary_key=True)
+    sender_hash = Column(String(64), nullable=False)
+    channel = Column(String(32), nullable=False)
+    entry_id = Column(String(80), nullable=True, index=True)
+    useful = Column(Boolean, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

@@ -1,0 +1,80 @@
+"""Knowledge entries in the database: file import, reading what is served.
+
+Files under ``knowledge/`` are upserted by id and content hash (an unchanged
+file is not written); entries whose file disappeared are retired, not
+deleted. Console-published entries (origin "console") are never touched by
+the import. The upsert is a single INSERT ... ON CONFLICT, so two processes
+importing at once cannot collide.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.knowledge.loader import LoadResult
+from bot.knowledge.schema import Entry
+from bot.storage.db import Database
+from bot.storage.models import KnowledgeRecord, utcnow
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    inserted_or_changed: int
+    unchanged: int
+    retired: int
+
+
+def _insert(db: Database):
+    return (sqlite.insert if db.is_sqlite else postgresql.insert)(KnowledgeRecord)
+
+
+async def import_files(db: Database, loaded: LoadResult) -> ImportReport:
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(KnowledgeRecord.id, KnowledgeRecord.content_hash, KnowledgeRecord.origin,
+                   KnowledgeRecord.retired))).all()
+        current = {r.id: r for r in rows}
+        changed = 0
+        for entry in loaded.entries:
+            digest = loaded.hashes[entry.id]
+            row = current.get(entry.id)
+            if row is not None and row.content_hash == digest and not row.retired:
+                continue
+            if row is not None and row.origin == "console":
+                continue  # a published debunk keeps precedence over a file of the same id
+            values = {"id": entry.id, "topic": entry.topic, "content_hash": digest,
+                      "data": json.loads(entry.json()), "origin": "file", "retired": False,
+                      "updated_at": utcnow()}
+            stmt = _insert(db).values(**values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[KnowledgeRecord.id],
+                set_={k: v for k, v in values.items() if k != "id"})
+            await session.execute(stmt)
+            changed += 1
+        on_disk = {e.id for e in loaded.entries}
+        gone = [i for i, r in current.items()
+                if r.origin == "file" and not r.retired and i not in on_disk]
+        if gone:
+            await session.execute(update(KnowledgeRecord).where(KnowledgeRecord.id.in_(gone))
+                                  .values(retired=True, updated_at=utcnow()))
+    return ImportReport(changed, len(loaded.entries) - changed, len(gone))
+
+
+async def version(db: Database) -> tuple:
+    """Changes whenever any served entry changes (cheap to poll)."""
+    async with db.session() as session:
+        row = (await session.execute(select(
+            func.count(KnowledgeRecord.id), func.max(KnowledgeRecord.updated_at)))).one()
+    return tuple(row)
+
+
+async def served_entries(db: Database) -> list[Entry]:
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(KnowledgeRecord.data).where(KnowledgeRecord.retired.is_(False))
+            .order_by(KnowledgeRecord.id))).scalars().all()
+    return [Entry.parse_obj(data) for data in rows]
