@@ -15,11 +15,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import channel_of, latest_intent, latest_text
 from actions.services import Services, get_services
 from bot.knowledge.reply import answer_messages
+from bot.knowledge.schema import Entry
 from bot.knowledge.service import AskResult, record_unanswered
 from bot.menu import menu_text
 
 log = logging.getLogger(__name__)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def say_entry(dispatcher: CollectingDispatcher, entry: Entry) -> list[EventType]:
+    """Send an entry's messages; remember it for "有用 / 没用" and "再说一遍"."""
+    for message in answer_messages(entry):
+        dispatcher.utter_message(text=message)
+    return [SlotSet("pending_options", None), SlotSet("last_entry_id", entry.id)]
 
 
 class ActionAnswerQuestion(Action):
@@ -36,18 +44,14 @@ class ActionAnswerQuestion(Action):
             if kind == "kb":
                 entry = await services.knowledge.get(value)
                 if entry is not None:
-                    for message in answer_messages(entry):
-                        dispatcher.utter_message(text=message)
-                    return events + [SlotSet("pending_options", None)]
+                    return events + say_entry(dispatcher, entry)
             question = value
         else:
             question = latest_text(tracker)
 
         result = await services.knowledge.ask(question)
         if result.kind == "answer" and result.best:
-            for message in answer_messages(result.best.entry):
-                dispatcher.utter_message(text=message)
-            return events + [SlotSet("pending_options", None)]
+            return events + say_entry(dispatcher, result.best.entry)
         if result.kind == "choices":
             return events + self._offer(dispatcher, result)
         return events + await self._no_answer(dispatcher, tracker, services, question, result)

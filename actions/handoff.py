@@ -10,10 +10,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.answer_question import say_entry
 from actions.common import channel_of, latest_text
 from actions.services import get_services
 from bot.handoff import handoff_reply, is_emergency, record_request
-from bot.knowledge.reply import answer_messages
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,5 @@ class ActionHandoff(Action):
             result = await services.knowledge.ask(text)
             if result.kind == "answer" and result.best and result.best.entry.topic == "health":
                 dispatcher.utter_message(text="等救护车的时候可以这样做：")
-                for message in answer_messages(result.best.entry):
-                    dispatcher.utter_message(text=message)
+                return say_entry(dispatcher, result.best.entry)
         return [SlotSet("pending_options", None)]

@@ -9,8 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answer_question import say_entry
 from actions.services import get_services
-from bot.knowledge.reply import answer_messages
 from bot.rumors.advice import REQUEST_PHRASES, SELF_CHECK_ADVICE
 from bot.text.content import carries_content
 
@@ -40,9 +40,6 @@ class ActionReportRumor(Action):
         best = result.best
         if result.kind == "answer" and best and best.entry.topic == "rumor":
             dispatcher.utter_message(text="这个说法我们核实过：")
-            for message in answer_messages(best.entry):
-                dispatcher.utter_message(text=message)
-        else:
-            dispatcher.utter_message(
-                text="这个说法我们还没有核实过的结论。\n" + SELF_CHECK_ADVICE)
+            return [SlotSet("rumor_claim", None), *say_entry(dispatcher, best.entry)]
+        dispatcher.utter_message(text="这个说法我们还没有核实过的结论。\n" + SELF_CHECK_ADVICE)
         return [SlotSet("rumor_claim", None)]

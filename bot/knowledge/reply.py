@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.knowledge.feedback import PROMPT as FEEDBACK_PROMPT
 from bot.knowledge.schema import Entry
 
 MAX_MESSAGE_CHARS = 200
@@ -33,5 +34,5 @@ def answer_messages(entry: Entry) -> list[str]:
                 chunk = []
             chunk.append(line)
         messages.append("\n".join(chunk))
-    messages.append(source_line(entry))
+    messages.append(f"{source_line(entry)}\n{FEEDBACK_PROMPT}")
     return messages
