@@ -18,6 +18,8 @@ import pytest
 from bot.settings import PROJECT_ROOT, Settings
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+# Sentence vectors of the entries are derived data: compute once, share across runs.
+SHARED_CACHE = PROJECT_ROOT / "var" / "cache"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -49,7 +51,19 @@ def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path / "var", model_dir=tmp_path / "models")
+    return Settings(var_dir=tmp_path / "var", model_dir=tmp_path / "models",
+                    cache_dir=SHARED_CACHE)
+
+
+@pytest.fixture(scope="session")
+def knowledge_index():
+    """The real knowledge base with the sentence encoder, built once per session."""
+    from bot.knowledge.dense import DenseEncoder
+    from bot.knowledge.loader import load_entries
+    from bot.knowledge.search import SearchIndex
+
+    entries = load_entries(PROJECT_ROOT / "knowledge").entries
+    return SearchIndex(entries, DenseEncoder(SHARED_CACHE / "kb_vectors.npz"))
 
 
 @pytest.fixture(scope="session")
@@ -72,14 +86,12 @@ def action_server(session_var: Path) -> Iterator[str]:
     env = {
         **os.environ,
         "KEPU_VAR_DIR": str(session_var),
+        "KEPU_CACHE_DIR": str(SHARED_CACHE),
         "SANIC_HOST": "127.0.0.1",
         "PYTHONPATH": str(PROJECT_ROOT),
     }
-    # The schema must exist before actions write to it.
-    subprocess.run([sys.executable, "-c",
-                    "import asyncio; from bot.settings import Settings; "
-                    "from bot.storage.db import Database; "
-                    "db = Database(Settings.from_env().database_url); asyncio.run(db.migrate())"],
+    # As `kepu run` does: schema, knowledge import and vectors before serving.
+    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"],
                    env=env, check=True, cwd=PROJECT_ROOT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--cors"],

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import free_port
+from tests.conftest import SHARED_CACHE, free_port
 
 pytestmark = pytest.mark.stack
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -68,7 +68,8 @@ def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     var = tmp_path_factory.mktemp("stack-var")
     ports = {"KEPU_RASA_PORT": free_port(), "KEPU_ACTIONS_PORT": free_port(),
              "KEPU_WEB_PORT": free_port()}
-    env = {**os.environ, "KEPU_VAR_DIR": str(var), **{k: str(v) for k, v in ports.items()}}
+    env = {**os.environ, "KEPU_VAR_DIR": str(var), "KEPU_CACHE_DIR": str(SHARED_CACHE),
+           **{k: str(v) for k, v in ports.items()}}
     log = open(var / "stack.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--model", str(model_path)],
                             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

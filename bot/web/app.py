@@ -10,6 +10,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.knowledge.dense import DenseEncoder
+from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
@@ -27,6 +29,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await db.close()
 
 
+async def _knowledge(app: web.Application) -> AsyncIterator[None]:
+    if keys.KNOWLEDGE not in app:  # tests may hand in their own
+        settings = app[keys.SETTINGS]
+        encoder = DenseEncoder(settings.vector_cache)
+        service = KnowledgeService(settings.knowledge_dir, encoder, app[keys.DATABASE])
+        await service.refresh(force=True)
+        app[keys.KNOWLEDGE] = service
+    yield
+
+
 async def _rasa_http(app: web.Application) -> AsyncIterator[None]:
     # Rasa answers a turn in well under a second; 30 s covers a cold model.
     timeout = aiohttp.ClientTimeout(total=30, connect=3)
@@ -35,18 +47,23 @@ async def _rasa_http(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, knowledge: KnowledgeService | None = None
+               ) -> web.Application:
+    """The whole web service. ``knowledge`` replaces the default knowledge service."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[error_middleware, security_headers],
     )
     app[keys.SETTINGS] = settings
+    if knowledge is not None:
+        app[keys.KNOWLEDGE] = knowledge
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
     )
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_rasa_http)
     setup_routes(app, HERE / "static")
     return app

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import ClientSession, web
 
+from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 RASA_HTTP = web.AppKey("rasa_http", ClientSession)
+KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)

@@ -114,3 +114,23 @@ async def test_nothing_dead_ends(chat: Chat, text: str) -> None:
 async def test_knowledge_question_is_answered_with_a_source(chat: Chat) -> None:
     reply = await chat.say("手机上的字太小了看不清")
     assert "来源：" in reply or "您是想问" in reply
+
+
+async def test_feedback_on_the_last_answer(chat: Chat) -> None:
+    answer = await chat.say("微信上的红包咋个收")
+    assert "来源：" in answer and "有用" in answer
+    assert "谢谢您" in await chat.say("有用")
+    assert "改进" in await chat.say("没用")
+
+
+async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
+    # Two entries fit about equally (how to authenticate, and the scam around it).
+    reply = await chat.say("养老金认证在哪里弄")
+    assert "您是想问" in reply, reply
+    reply = await chat.say("1")
+    assert "来源：" in reply
+
+
+async def test_not_one_of_the_choices_offers_the_menu(chat: Chat) -> None:
+    assert "您是想问" in await chat.say("养老金认证在哪里弄")
+    assert_menu(await chat.say("不是"))

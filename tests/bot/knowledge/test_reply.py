@@ -13,7 +13,8 @@ def test_answer_steps_and_source_line() -> None:
     messages = answer_messages(ENTRY)
     assert messages[0] == "领红包就三步。"
     assert messages[1] == "1. 点一下红包\n2. 点“开”\n3. 钱进零钱"
-    assert messages[-1] == "来源：腾讯微信帮助中心；审核：2026年11月"
+    assert messages[-1].splitlines()[0] == "来源：腾讯微信帮助中心；审核：2026年11月"
+    assert "有用" in messages[-1] and "没用" in messages[-1]
 
 
 def test_long_step_lists_split_between_steps() -> None:

@@ -9,8 +9,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.settings import Settings
+from bot.knowledge.dense import DenseEncoder
+from bot.knowledge.service import KnowledgeService
+from bot.settings import PROJECT_ROOT, Settings
 from bot.web.app import HERE, create_app
+from tests.conftest import SHARED_CACHE, free_port
 
 
 @pytest.fixture
@@ -36,9 +39,23 @@ async def fake_rasa(aiohttp_server):
 
 
 @pytest.fixture
-async def client(aiohttp_client, fake_rasa, tmp_path: Path):
+def no_knowledge(tmp_path: Path) -> KnowledgeService:
+    """Chat and health tests do not need the knowledge base."""
+    (tmp_path / "empty-kb").mkdir()
+    return KnowledgeService(tmp_path / "empty-kb")
+
+
+@pytest.fixture(scope="session")
+def real_knowledge(event_loop) -> KnowledgeService:
+    service = KnowledgeService(PROJECT_ROOT / "knowledge", DenseEncoder(SHARED_CACHE / "kb_vectors.npz"))
+    event_loop.run_until_complete(service.refresh(force=True))
+    return service
+
+
+@pytest.fixture
+async def client(aiohttp_client, fake_rasa, tmp_path: Path, no_knowledge):
     settings = Settings(var_dir=tmp_path, rasa_url=str(fake_rasa.make_url("")).rstrip("/"))
-    return await aiohttp_client(create_app(settings))
+    return await aiohttp_client(create_app(settings, knowledge=no_knowledge))
 
 
 async def test_healthz(client) -> None:
@@ -52,11 +69,10 @@ async def test_readyz_checks_database_and_rasa(client) -> None:
     assert await resp.json() == {"ready": True, "database": "ok", "rasa": "ok"}
 
 
-async def test_readyz_fails_when_rasa_is_down(aiohttp_client, tmp_path: Path) -> None:
-    from tests.conftest import free_port
-
+async def test_readyz_fails_when_rasa_is_down(aiohttp_client, tmp_path: Path,
+                                              no_knowledge) -> None:
     settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
-    client = await aiohttp_client(create_app(settings))
+    client = await aiohttp_client(create_app(settings, knowledge=no_knowledge))
     resp = await client.get("/readyz")
     body = await resp.json()
     assert resp.status == 503 and body["database"] == "ok" and body["rasa"] != "ok"
@@ -104,11 +120,10 @@ async def test_oversized_body_is_refused(client) -> None:
     assert resp.status == 413
 
 
-async def test_rasa_down_gives_a_polite_busy_reply(aiohttp_client, tmp_path: Path) -> None:
-    from tests.conftest import free_port
-
+async def test_rasa_down_gives_a_polite_busy_reply(aiohttp_client, tmp_path: Path,
+                                                   no_knowledge) -> None:
     settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
-    client = await aiohttp_client(create_app(settings))
+    client = await aiohttp_client(create_app(settings, knowledge=no_knowledge))
     data = await (await client.post("/api/v1/chat", json={"message": "你好"})).json()
     assert "系统正忙" in data["messages"][0] and "120" in data["messages"][0]
 
@@ -132,3 +147,32 @@ def test_css_meets_the_large_print_rules() -> None:
     for rem in re.findall(r"font-size: ([\d.]+)rem", css):
         assert float(rem) * root >= 20
     assert css.count("min-height: 48px") >= 3
+
+
+@pytest.fixture
+async def ask_client(aiohttp_client, tmp_path: Path, real_knowledge):
+    settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
+    return await aiohttp_client(create_app(settings, knowledge=real_knowledge))
+
+
+async def test_ask_answers_with_entry_and_source(ask_client) -> None:
+    resp = await ask_client.post("/api/v1/ask", json={"text": "微信上的红包咋个收"})
+    body = await resp.json()
+    assert resp.status == 200
+    assert set(body) >= {"answer", "entry_id", "score", "alternatives"}
+    assert body["entry_id"] == "phone-wechat-hongbao"
+    assert "来源：" in body["answer"] and 0 < body["score"] <= 1
+    assert all(a["entry_id"] != body["entry_id"] for a in body["alternatives"])
+
+
+async def test_ask_without_a_match_says_so(ask_client) -> None:
+    body = await (await ask_client.post("/api/v1/ask", json={"text": "火星上有没有外星人"})).json()
+    assert body["answer"] is None and body["entry_id"] is None
+
+
+@pytest.mark.parametrize("payload, status", [
+    ({"text": ""}, 400), ({"text": 5}, 400), ({}, 400), ({"text": "字" * 1001}, 413),
+])
+async def test_ask_refuses_bad_input(ask_client, payload: dict, status: int) -> None:
+    resp = await ask_client.post("/api/v1/ask", json=payload)
+    assert resp.status == status and "error" in await resp.json()
