@@ -68,9 +68,12 @@ def evaluate(rows, search, seed: int) -> dict[tuple[float, str], list[int]]:
 
 
 def latency(index: SearchIndex, queries: list[str], repeat: int = 3) -> tuple[float, float]:
+    from bot.knowledge import dense
+
     samples = []
     for _ in range(repeat):
         for q in queries:
+            dense._query_vector.cache_clear()  # measure uncached queries only
             t = time.perf_counter()
             index.search(q)
             samples.append((time.perf_counter() - t) * 1000)
@@ -120,10 +123,12 @@ def decision_quality(rows, index: SearchIndex) -> dict[str, list[int]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=20251129)
+    parser.add_argument("--no-dense", action="store_true",
+                        help="lexical signals only (to see what the sentence vectors add)")
     args = parser.parse_args()
     entries = load_entries(PROJECT_ROOT / "knowledge").entries
     rows = read_dev()
-    encoder = DenseEncoder(PROJECT_ROOT / "var" / "cache" / "kb_vectors.npz")
+    encoder = None if args.no_dense else DenseEncoder(PROJECT_ROOT / "var" / "cache" / "kb_vectors.npz")
     t = time.perf_counter()
     index = SearchIndex(entries, encoder)
     build_s = time.perf_counter() - t
@@ -165,7 +170,8 @@ def main() -> None:
     for size in (len(entries), 10_000):
         corpus = entries if size == len(entries) else synthetic(entries, size, rng)
         t = time.perf_counter()
-        idx = SearchIndex(corpus, encoder if size == len(entries) else SyntheticVectors(args.seed))
+        vectors = encoder if size == len(entries) or encoder is None else SyntheticVectors(args.seed)
+        idx = SearchIndex(corpus, vectors)
         build = time.perf_counter() - t
         p50, p95 = latency(idx, queries[:200])
         print(f"| {size} | {build:.1f} | {p50:.2f} | {p95:.2f} |")

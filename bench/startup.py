@@ -63,10 +63,11 @@ def chat(web: str, text: str) -> None:
     urllib.request.urlopen(req, timeout=60).read()
 
 
-def one_run(model: Path) -> dict[str, float]:
+def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
     ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
     with tempfile.TemporaryDirectory() as var:
-        env = {**os.environ, "KEPU_VAR_DIR": var, "KEPU_RASA_PORT": str(ports["rasa"]),
+        env = {**os.environ, "KEPU_VAR_DIR": var, "KEPU_CACHE_DIR": cache_dir or f"{var}/cache",
+               "KEPU_RASA_PORT": str(ports["rasa"]),
                "KEPU_ACTIONS_PORT": str(ports["actions"]), "KEPU_WEB_PORT": str(ports["web"])}
         urls = {"actions": f"http://127.0.0.1:{ports['actions']}/health",
                 "rasa": f"http://127.0.0.1:{ports['rasa']}/",
@@ -104,14 +105,17 @@ def one_run(model: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cache-dir", help="reuse entry vectors from here (default: none, "
+                        "so every run encodes all entries as on a fresh machine)")
     args = parser.parse_args()
     model = model_path(PROJECT_ROOT / "models")
     if not model.exists():
         sys.exit("no model for the current inputs: run `make train` first")
-    runs = [one_run(model) for _ in range(args.runs)]
+    runs = [one_run(model, args.cache_dir) for _ in range(args.runs)]
     keys = sorted(runs[0])
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"python {platform.python_version()}; runs: {args.runs}")
+          f"python {platform.python_version()}; runs: {args.runs}; "
+          f"vector cache: {'warm' if args.cache_dir else 'cold'}")
     print("| measure | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " |")
     print("|---|" + "---|" * len(runs))
     for k in keys:

@@ -59,7 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(prepare(settings))
+    # In a child process: the supervisor itself stays small while it waits.
+    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"], check=True,
+                   cwd=PROJECT_ROOT)
     model = train_if_needed(settings.model_dir) if not args.model else args.model
     env = {**_rasa_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
     base = f"http://{settings.host}"

@@ -8,9 +8,9 @@ Signals, each in [0, 1], over normalised text:
   二化螟 whole), character 2-3-grams (robust to segmentation and typos), and
   pinyin syllables (a homophone error such as 二化名 keeps its sound);
 - lexical, per phrasing: the best match among the entry's own questions;
-- dense: the best cosine between the query and the entry's title and
-  phrasings under multilingual-e5-small (``bot.knowledge.dense``), for
-  paraphrases that share no words. Its cosines crowd into 0.8-0.95, so they
+- dense: the best cosine between the query's content words and the entry's
+  title and phrasings under multilingual-e5-small (``bot.knowledge.dense``),
+  for paraphrases that share no words. Its cosines crowd into 0.8-0.95, so they
   are rescaled before mixing.
 
 Weights were tuned on half of the dev set (bench/kb_eval.py) and reported on
@@ -110,6 +110,9 @@ class SearchIndex:
                 phrasings.append(text)
                 owners.append(i)
         self._owners = np.asarray(owners, dtype=np.int64)
+        # Phrasings are stored entry by entry: the first row of each entry lets
+        # np.maximum.reduceat take per-entry maxima in one pass (ufunc.at is slow).
+        self._starts = np.flatnonzero(np.r_[True, np.diff(self._owners) != 0]) if owners else None
         self._views: dict[str, tuple[TfidfVectorizer, sparse.csr_matrix, sparse.csr_matrix]] = {}
         self._dense: np.ndarray | None = None
         if not entries:
@@ -122,7 +125,7 @@ class SearchIndex:
             self._views[name] = (vec, vec.transform(docs).T.tocsr(),
                                  vec.transform(phrases).T.tocsr())
         if encoder is not None:
-            self._dense = encoder.encode([normalize(t) for t in phrasings])
+            self._dense = encoder.encode([p.replace(" ", "") for p in phrases])
 
     def scores(self, query: str) -> np.ndarray:
         """Score of every entry for ``query``, in [0, 1]."""
@@ -138,14 +141,12 @@ class SearchIndex:
                 q = vec.transform([text])
                 entry_lex += weight * (q @ docs).toarray().ravel()
                 phrase_lex += weight * (q @ phrases).toarray().ravel()
-        best_phrase = np.zeros(n)
-        np.maximum.at(best_phrase, self._owners, phrase_lex)
+        best_phrase = np.maximum.reduceat(phrase_lex, self._starts)
         score = ENTRY_WEIGHT * entry_lex + (1 - ENTRY_WEIGHT) * best_phrase
         total = 1.0
         if self._dense is not None and self.encoder is not None:
-            cos = self._dense @ self.encoder.query(normalize(query))
-            best = np.full(n, -1.0)
-            np.maximum.at(best, self._owners, cos)
+            cos = self._dense @ self.encoder.query(text.replace(" ", ""))
+            best = np.maximum.reduceat(cos, self._starts)
             score += DENSE_WEIGHT * np.clip((best - DENSE_FLOOR) / DENSE_SPAN, 0.0, 1.0)
             total += DENSE_WEIGHT
         return score / total
