@@ -8,12 +8,12 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup train validate pytest e2e browser lock clean
+.PHONY: run test setup lint train validate pytest e2e browser lock clean
 
 run: setup
 	$(BIN)/kepu run
 
-test: setup browser train validate pytest e2e
+test: setup browser lint train validate pytest e2e
 
 setup:
 	@scripts/bootstrap.sh
@@ -23,6 +23,10 @@ browser:
 
 train: setup
 	$(BIN)/kepu train
+
+lint: setup
+	$(BIN)/ruff check bot actions tests bench
+	$(BIN)/ruff format --check bot actions tests bench
 
 validate: setup
 	$(BIN)/rasa data validate --config config.yml --domain bot/domain --data nlu_data --fail-on-warnings

@@ -34,8 +34,9 @@ class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         services = await get_services()
         chosen = tracker.get_slot("chosen_question")
         events: list[EventType] = [SlotSet("chosen_question", None)]
@@ -65,15 +66,20 @@ class ActionAnswerQuestion(Action):
         return [SlotSet("pending_options", [f"kb:{h.entry.id}" for h in result.hits])]
 
     @staticmethod
-    async def _no_answer(dispatcher: CollectingDispatcher, tracker: Tracker,
-                         services: Services, question: str,
-                         result: AskResult) -> list[EventType]:
+    async def _no_answer(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        services: Services,
+        question: str,
+        result: AskResult,
+    ) -> list[EventType]:
         meaningful = len(_HAN.findall(question)) >= 2
         if meaningful:
             text = "这个问题我暂时答不上来。"
             try:
-                await record_unanswered(services.db, tracker.sender_id, channel_of(tracker),
-                                        question, result.best)
+                await record_unanswered(
+                    services.db, tracker.sender_id, channel_of(tracker), question, result.best
+                )
                 text += "已经记下来，请专家补充。"
             except SQLAlchemyError:
                 log.exception("could not record an unanswered question")

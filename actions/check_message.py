@@ -17,8 +17,13 @@ class ValidateCheckMessageForm(FormValidationAction):
     def name(self) -> str:
         return "validate_check_message_form"
 
-    async def validate_suspicious_text(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                       tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_suspicious_text(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         # "帮我看看这条短信" alone: keep asking for the message itself.
         if isinstance(slot_value, str) and carries_content(slot_value, REQUEST_PHRASES):
             return {"suspicious_text": slot_value}
@@ -31,8 +36,8 @@ class ActionCheckMessage(Action):
     def name(self) -> str:
         return "action_check_message"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(
-            text="收到。这条消息我现在还不能自动判断真假。\n" + GENERAL_ADVICE)
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(text="收到。这条消息我现在还不能自动判断真假。\n" + GENERAL_ADVICE)
         return [SlotSet("suspicious_text", None)]

@@ -6,8 +6,6 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.menu import menu_text
-
 
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
@@ -19,14 +17,6 @@ def latest_intent(tracker: Tracker) -> str:
 
 def channel_of(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "unknown"
-
-
-def menu_hint() -> str:
-    return "回复“菜单”看所有选项，回复 7 找人帮忙。"
-
-
-def full_menu() -> str:
-    return menu_text()
 
 
 def slot_list(tracker: Tracker, name: str) -> list[Any]:

@@ -15,8 +15,9 @@ class ActionDefaultFallback(Action):
     def name(self) -> str:
         return "action_default_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         dispatcher.utter_message(text="不好意思，我没太明白。\n" + menu_text())
         # Forget the confusing turn so it does not steer the next prediction.
         return [UserUtteranceReverted(), SlotSet("pending_options", None)]

@@ -1,4 +1,4 @@
-""""有用 / 没用" about the last answer."""
+""" "有用 / 没用" about the last answer."""
 
 from __future__ import annotations
 
@@ -21,20 +21,27 @@ class ActionRecordFeedback(Action):
     def name(self) -> str:
         return "action_record_feedback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         useful = read_feedback(latest_text(tracker))
         if useful is None:
             useful = True  # classified as feedback but no clear word: count it as thanks
         services = await get_services()
         try:
-            await record_feedback(services.db, tracker.sender_id, channel_of(tracker),
-                                  tracker.get_slot("last_entry_id"), useful)
+            await record_feedback(
+                services.db,
+                tracker.sender_id,
+                channel_of(tracker),
+                tracker.get_slot("last_entry_id"),
+                useful,
+            )
         except SQLAlchemyError:
             log.exception("could not record feedback")
         if useful:
             dispatcher.utter_message(text="谢谢您！还有问题随时问我。")
         else:
             dispatcher.utter_message(
-                text="谢谢告诉我们，我们会改进这条内容。您可以换个说法再问，或者回复 7 找人帮忙。")
+                text="谢谢告诉我们，我们会改进这条内容。您可以换个说法再问，或者回复 7 找人帮忙。"
+            )
         return []

@@ -22,14 +22,16 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         text = latest_text(tracker)
         reply, hotlines = handoff_reply(text)
         services = await get_services()
         try:
-            await record_request(services.db, tracker.sender_id, channel_of(tracker),
-                                 text, hotlines)
+            await record_request(
+                services.db, tracker.sender_id, channel_of(tracker), text, hotlines
+            )
             reply += "\n您的求助已经记下，工作人员会看到。"
         except SQLAlchemyError:
             # The numbers still help; we just must not claim it was recorded.

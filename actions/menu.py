@@ -17,8 +17,9 @@ class ActionShowMenu(Action):
     def name(self) -> str:
         return "action_show_menu"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         dispatcher.utter_message(text=menu_text())
         return [SlotSet("pending_options", None)]
 
@@ -29,13 +30,13 @@ class ActionChooseOption(Action):
     def name(self) -> str:
         return "action_choose_option"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         pending = slot_list(tracker, "pending_options")
         intent = latest_intent(tracker)
         if intent == "deny":
-            dispatcher.utter_message(
-                text="好的。您可以换个说法再问一次。\n" + menu_text())
+            dispatcher.utter_message(text="好的。您可以换个说法再问一次。\n" + menu_text())
             return [SlotSet("pending_options", None), SlotSet("chosen", "other")]
         if intent == "affirm":
             if len(pending) == 1:
@@ -56,11 +57,15 @@ class ActionChooseOption(Action):
         if kind == "menu":  # check_message, report_rumor, help: the rules take over
             return [SlotSet("pending_options", None), SlotSet("chosen", value)]
         # "ask:<question>" or "kb:<entry id>": answered by action_answer_question
-        return [SlotSet("pending_options", None), SlotSet("chosen", "question"),
-                SlotSet("chosen_question", choice)]
+        return [
+            SlotSet("pending_options", None),
+            SlotSet("chosen", "question"),
+            SlotSet("chosen_question", choice),
+        ]
 
-    async def _not_an_option(self, dispatcher: CollectingDispatcher,
-                             pending: list[str]) -> list[EventType]:
+    async def _not_an_option(
+        self, dispatcher: CollectingDispatcher, pending: list[str]
+    ) -> list[EventType]:
         options = pending or MAIN_OPTIONS
         services = await get_services()
         lines = [f"没有这个选项，请回复 1 到 {len(options)} 之间的数字："]

@@ -1,4 +1,4 @@
-""""再说一遍": send the bot's last turn again, unchanged."""
+""" "再说一遍": send the bot's last turn again, unchanged."""
 
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ class ActionRepeat(Action):
     def name(self) -> str:
         return "action_repeat"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         turn = last_bot_turn(tracker.events)
         if not turn:
             dispatcher.utter_message(text="我们刚开始聊，我还没说什么。" + "\n" + menu_text())

@@ -19,8 +19,13 @@ class ValidateReportRumorForm(FormValidationAction):
     def name(self) -> str:
         return "validate_report_rumor_form"
 
-    async def validate_rumor_claim(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_rumor_claim(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         if isinstance(slot_value, str) and carries_content(slot_value, REQUEST_PHRASES, 4):
             return {"rumor_claim": slot_value}
         return {"rumor_claim": None}
@@ -32,8 +37,9 @@ class ActionReportRumor(Action):
     def name(self) -> str:
         return "action_report_rumor"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         claim = tracker.get_slot("rumor_claim") or ""
         services = await get_services()
         result = await services.knowledge.ask(claim)

@@ -21,9 +21,9 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from bench.noise import add_noise
+from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.loader import load_entries
 from bot.knowledge.schema import Entry
-from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.search import SearchIndex, word_tokens
 from bot.knowledge.service import decide
 from bot.settings import PROJECT_ROOT
@@ -87,8 +87,15 @@ def synthetic(entries: list[Entry], n: int, rng: random.Random) -> list[Entry]:
     while len(out) < n:
         e = rng.choice(entries)
         noisy = [add_noise(q, 0.3, rng) for q in e.questions]
-        out.append(e.copy(update={"id": f"{e.id}-syn{len(out)}", "title": add_noise(e.title, 0.3, rng),
-                                  "questions": noisy}))
+        out.append(
+            e.copy(
+                update={
+                    "id": f"{e.id}-syn{len(out)}",
+                    "title": add_noise(e.title, 0.3, rng),
+                    "questions": noisy,
+                }
+            )
+        )
     return out
 
 
@@ -113,8 +120,10 @@ def decision_quality(rows, index: SearchIndex) -> dict[str, list[int]]:
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
         result = decide(index.search(row["question"], k=3))
-        right = any(h.entry.id == row["entry_id"] for h in
-                    (result.hits[:1] if result.kind == "answer" else result.hits))
+        right = any(
+            h.entry.id == row["entry_id"]
+            for h in (result.hits[:1] if result.kind == "answer" else result.hits)
+        )
         out[result.kind][0] += 1
         out[result.kind][1] += int(right)
     return out
@@ -123,12 +132,17 @@ def decision_quality(rows, index: SearchIndex) -> dict[str, list[int]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=20251129)
-    parser.add_argument("--no-dense", action="store_true",
-                        help="lexical signals only (to see what the sentence vectors add)")
+    parser.add_argument(
+        "--no-dense",
+        action="store_true",
+        help="lexical signals only (to see what the sentence vectors add)",
+    )
     args = parser.parse_args()
     entries = load_entries(PROJECT_ROOT / "knowledge").entries
     rows = read_dev()
-    encoder = None if args.no_dense else DenseEncoder(PROJECT_ROOT / "var" / "cache" / "kb_vectors.npz")
+    encoder = (
+        None if args.no_dense else DenseEncoder(PROJECT_ROOT / "var" / "cache" / "kb_vectors.npz")
+    )
     t = time.perf_counter()
     index = SearchIndex(entries, encoder)
     build_s = time.perf_counter() - t
@@ -137,8 +151,10 @@ def main() -> None:
     base = evaluate(rows, bm25.search, args.seed)
 
     topics = ["all", "phone", "health", "fraud", "farm", "rumor"]
-    print(f"entries: {len(entries)}; dev questions: {len(rows)}; "
-          f"index build {build_s:.2f} s (vectors cached in var/cache)\n")
+    print(
+        f"entries: {len(entries)}; dev questions: {len(rows)}; "
+        f"index build {build_s:.2f} s (vectors cached in var/cache)\n"
+    )
     print("| noise | topic | n | ours top-1 | ours top-3 | BM25 top-1 | BM25 top-3 |")
     print("|---|---|---|---|---|---|---|")
     for level in NOISE_LEVELS:
@@ -146,8 +162,10 @@ def main() -> None:
             o, b = ours[(level, topic)], base[(level, topic)]
             if not o[2]:
                 continue
-            print(f"| {level:.0%} | {topic} | {o[2]} | {o[0] / o[2]:.1%} | {o[1] / o[2]:.1%} "
-                  f"| {b[0] / b[2]:.1%} | {b[1] / b[2]:.1%} |")
+            print(
+                f"| {level:.0%} | {topic} | {o[2]} | {o[0] / o[2]:.1%} | {o[1] / o[2]:.1%} "
+                f"| {b[0] / b[2]:.1%} | {b[1] / b[2]:.1%} |"
+            )
 
     by_style: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
@@ -170,7 +188,9 @@ def main() -> None:
     for size in (len(entries), 10_000):
         corpus = entries if size == len(entries) else synthetic(entries, size, rng)
         t = time.perf_counter()
-        vectors = encoder if size == len(entries) or encoder is None else SyntheticVectors(args.seed)
+        vectors = (
+            encoder if size == len(entries) or encoder is None else SyntheticVectors(args.seed)
+        )
         idx = SearchIndex(corpus, vectors)
         build = time.perf_counter() - t
         p50, p95 = latency(idx, queries[:200])

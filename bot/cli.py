@@ -16,6 +16,9 @@ from bot.settings import PROJECT_ROOT, Settings
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
+ACTION_SERVER_MAX_BODY = 32 * 1024 * 1024
+
+
 def _rasa_env(settings: Settings) -> dict[str, str]:
     """Variables that ``bot/endpoints.yml`` and the Rasa/Sanic processes read."""
     assert settings.tracker_db is not None
@@ -32,23 +35,38 @@ def _rasa_env(settings: Settings) -> dict[str, str]:
 
 def rasa_server_argv(settings: Settings, model: str) -> list[str]:
     return [
-        sys.executable, "-m", "rasa", "run",
-        "--model", model,
-        "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml"),
-        "--credentials", str(PROJECT_ROOT / "bot" / "credentials.yml"),
-        "--interface", settings.host,
-        "--port", str(settings.rasa_port),
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        model,
+        "--endpoints",
+        str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+        "--credentials",
+        str(PROJECT_ROOT / "bot" / "credentials.yml"),
+        "--interface",
+        settings.host,
+        "--port",
+        str(settings.rasa_port),
         # The HTTP API can rewrite any conversation: never open without a token.
-        "--enable-api", "--auth-token", settings.resolve_rasa_token(),
-        "--request-timeout", "60",
+        "--enable-api",
+        "--auth-token",
+        settings.resolve_rasa_token(),
+        "--request-timeout",
+        "60",
     ]
 
 
 def action_server_argv(settings: Settings) -> list[str]:
     return [
-        sys.executable, "-m", "rasa_sdk",
-        "--actions", "actions",
-        "--port", str(settings.actions_port),
+        sys.executable,
+        "-m",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(settings.actions_port),
         "--cors",  # no browser origin may call the action server
     ]
 
@@ -60,22 +78,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     # In a child process: the supervisor itself stays small while it waits.
-    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"], check=True,
-                   cwd=PROJECT_ROOT)
+    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"], check=True, cwd=PROJECT_ROOT)
     model = train_if_needed(settings.model_dir) if not args.model else args.model
     env = {**_rasa_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
     base = f"http://{settings.host}"
     specs = [
-        ProcessSpec("actions", action_server_argv(settings),
-                    f"{base}:{settings.actions_port}/health", env),
-        ProcessSpec("rasa", rasa_server_argv(settings, str(model)),
-                    f"{base}:{settings.rasa_port}/", env),
-        ProcessSpec("web", [sys.executable, "-m", "bot.cli", "web"],
-                    f"{base}:{settings.web_port}/healthz", env),
+        # The action server receives whole conversation trackers from Rasa on
+        # loopback; they outgrow a public-input cap in a long conversation.
+        ProcessSpec(
+            "actions",
+            action_server_argv(settings),
+            f"{base}:{settings.actions_port}/health",
+            {**env, "SANIC_REQUEST_MAX_SIZE": str(ACTION_SERVER_MAX_BODY)},
+        ),
+        ProcessSpec(
+            "rasa", rasa_server_argv(settings, str(model)), f"{base}:{settings.rasa_port}/", env
+        ),
+        ProcessSpec(
+            "web",
+            [sys.executable, "-m", "bot.cli", "web"],
+            f"{base}:{settings.web_port}/healthz",
+            env,
+        ),
     ]
     message = (
-        f"科普助手已启动。请用浏览器打开 {base}:{settings.web_port}/ 开始聊天。"
-        " (Ctrl-C 停止)"
+        f"科普助手已启动。请用浏览器打开 {base}:{settings.web_port}/ 开始聊天。" " (Ctrl-C 停止)"
     )
     return asyncio.run(Supervisor(specs).run(on_ready=message))
 
@@ -111,8 +138,11 @@ def cmd_web(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level)
     web.run_app(
-        create_app(settings), host=settings.host, port=settings.web_port,
-        print=None, access_log=None,
+        create_app(settings),
+        host=settings.host,
+        port=settings.web_port,
+        print=None,
+        access_log=None,
     )
     return 0
 
@@ -131,12 +161,20 @@ def cmd_test_stories(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     out = settings.var_dir / "results"
     cmd = [
-        sys.executable, "-m", "rasa", "test", "core",
-        "--model", str(model_path(settings.model_dir)),
-        "--stories", str(PROJECT_ROOT / "tests" / "conversations"),
-        "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+        sys.executable,
+        "-m",
+        "rasa",
+        "test",
+        "core",
+        "--model",
+        str(model_path(settings.model_dir)),
+        "--stories",
+        str(PROJECT_ROOT / "tests" / "conversations"),
+        "--endpoints",
+        str(PROJECT_ROOT / "bot" / "endpoints.yml"),
         "--fail-on-prediction-errors",
-        "--out", str(out),
+        "--out",
+        str(out),
     ]
     env = {**os.environ, **_rasa_env(settings)}
     return subprocess.run(cmd, cwd=PROJECT_ROOT, env=env).returncode
@@ -152,8 +190,10 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     for error in result.errors:
         print(f"ERROR {error}", file=sys.stderr)
     counts = Counter(e.topic for e in result.entries)
-    print(f"{len(result.entries)} valid entries: "
-          + ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
+    print(
+        f"{len(result.entries)} valid entries: "
+        + ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
+    )
     return 1 if result.errors else 0
 
 
@@ -174,12 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="train even if a model exists")
     p.set_defaults(func=cmd_train)
     sub.add_parser("test-stories", help="end-to-end test stories").set_defaults(
-        func=cmd_test_stories)
+        func=cmd_test_stories
+    )
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb", required=True)
     kb.add_parser("validate", help="check every entry in knowledge/").set_defaults(
-        func=cmd_kb_validate)
-    kb.add_parser("import", help="migrate, import knowledge/ into the database, cache vectors"
-                  ).set_defaults(func=lambda args: asyncio.run(prepare(Settings.from_env())))
+        func=cmd_kb_validate
+    )
+    kb.add_parser(
+        "import", help="migrate, import knowledge/ into the database, cache vectors"
+    ).set_defaults(func=lambda args: asyncio.run(prepare(Settings.from_env())))
     sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
     return parser
 

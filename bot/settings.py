@@ -30,41 +30,76 @@ def _doc(text: str, env: str) -> Any:
 class Settings:
     """Effective configuration of every process."""
 
-    host: str = field(default="127.0.0.1", metadata=_doc(
-        "Interface every process binds to.", "KEPU_HOST"))
-    rasa_port: int = field(default=5005, metadata=_doc(
-        "Rasa server (channels, NLU, dialogue).", "KEPU_RASA_PORT"))
-    actions_port: int = field(default=5055, metadata=_doc(
-        "Action server.", "KEPU_ACTIONS_PORT"))
-    web_port: int = field(default=8000, metadata=_doc(
-        "Web service: web chat, console, JSON API, health checks.", "KEPU_WEB_PORT"))
-    var_dir: Path = field(default=PROJECT_ROOT / "var", metadata=_doc(
-        "Runtime data: SQLite files, generated token, logs.", "KEPU_VAR_DIR"))
-    model_dir: Path = field(default=PROJECT_ROOT / "models", metadata=_doc(
-        "Trained models, named by the hash of their inputs.", "KEPU_MODEL_DIR"))
-    database_url: str = field(default="", metadata=_doc(
-        "Our tables (SQLAlchemy async URL). Default: sqlite+aiosqlite:///<var>/kepu.db.",
-        "KEPU_DATABASE_URL"))
-    tracker_db: Path | None = field(default=None, metadata=_doc(
-        "SQLite file of Rasa's tracker store. Default: <var>/tracker.db.", "KEPU_TRACKER_DB"))
-    rasa_token: str = field(default="", metadata=_doc(
-        "Token for Rasa's HTTP API. Default: generated once into <var>/rasa_token.",
-        "KEPU_RASA_TOKEN"))
-    rasa_url: str = field(default="", metadata=_doc(
-        "Where the web service finds Rasa. Default: http://<host>:<rasa_port>.",
-        "KEPU_RASA_URL"))
-    max_message_chars: int = field(default=1000, metadata=_doc(
-        "Longest chat message processed; longer ones get a polite request to split it.",
-        "KEPU_MAX_MESSAGE_CHARS"))
-    max_body_bytes: int = field(default=65536, metadata=_doc(
-        "Largest HTTP request body any process accepts.", "KEPU_MAX_BODY_BYTES"))
-    cache_dir: Path | None = field(default=None, metadata=_doc(
-        "Derived data safe to delete (sentence vectors of entries). Default: <var>/cache.",
-        "KEPU_CACHE_DIR"))
-    knowledge_dir: Path = field(default=PROJECT_ROOT / "knowledge", metadata=_doc(
-        "Curated knowledge entries (YAML).", "KEPU_KNOWLEDGE_DIR"))
-    log_level: str = field(default="INFO", metadata=_doc(
-        "Log level of our own code.", "KEPU_LOG_LEVEL"))
+    host: str = field(
+        default="127.0.0.1", metadata=_doc("Interface every process binds to.", "KEPU_HOST")
+    )
+    rasa_port: int = field(
+        default=5005, metadata=_doc("Rasa server (channels, NLU, dialogue).", "KEPU_RASA_PORT")
+    )
+    actions_port: int = field(default=5055, metadata=_doc("Action server.", "KEPU_ACTIONS_PORT"))
+    web_port: int = field(
+        default=8000,
+        metadata=_doc("Web service: web chat, console, JSON API, health checks.", "KEPU_WEB_PORT"),
+    )
+    var_dir: Path = field(
+        default=PROJECT_ROOT / "var",
+        metadata=_doc("Runtime data: SQLite files, generated token, logs.", "KEPU_VAR_DIR"),
+    )
+    model_dir: Path = field(
+        default=PROJECT_ROOT / "models",
+        metadata=_doc("Trained models, named by the hash of their inputs.", "KEPU_MODEL_DIR"),
+    )
+    database_url: str = field(
+        default="",
+        metadata=_doc(
+            "Our tables (SQLAlchemy async URL). Default: sqlite+aiosqlite:///<var>/kepu.db.",
+            "KEPU_DATABASE_URL",
+        ),
+    )
+    tracker_db: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "SQLite file of Rasa's tracker store. Default: <var>/tracker.db.", "KEPU_TRACKER_DB"
+        ),
+    )
+    rasa_token: str = field(
+        default="",
+        metadata=_doc(
+            "Token for Rasa's HTTP API. Default: generated once into <var>/rasa_token.",
+            "KEPU_RASA_TOKEN",
+        ),
+    )
+    rasa_url: str = field(
+        default="",
+        metadata=_doc(
+            "Where the web service finds Rasa. Default: http://<host>:<rasa_port>.", "KEPU_RASA_URL"
+        ),
+    )
+    max_message_chars: int = field(
+        default=1000,
+        metadata=_doc(
+            "Longest chat message processed; longer ones get a polite request to split it.",
+            "KEPU_MAX_MESSAGE_CHARS",
+        ),
+    )
+    max_body_bytes: int = field(
+        default=65536,
+        metadata=_doc("Largest HTTP request body any process accepts.", "KEPU_MAX_BODY_BYTES"),
+    )
+    cache_dir: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "Derived data safe to delete (sentence vectors of entries). Default: <var>/cache.",
+            "KEPU_CACHE_DIR",
+        ),
+    )
+    knowledge_dir: Path = field(
+        default=PROJECT_ROOT / "knowledge",
+        metadata=_doc("Curated knowledge entries (YAML).", "KEPU_KNOWLEDGE_DIR"),
+    )
+    log_level: str = field(
+        default="INFO", metadata=_doc("Log level of our own code.", "KEPU_LOG_LEVEL")
+    )
 
     def __post_init__(self) -> None:
         # Derived defaults depend on other fields; frozen dataclass, so set via object.

@@ -88,7 +88,9 @@ class Supervisor:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while pending:
                 if time.monotonic() - started > self.ready_timeout:
-                    self._request_stop(f"not ready after {self.ready_timeout:.0f}s: {sorted(pending)}")
+                    self._request_stop(
+                        f"not ready after {self.ready_timeout:.0f}s: {sorted(pending)}"
+                    )
                     return
                 for name, url in list(pending.items()):
                     with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):

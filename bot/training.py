@@ -71,12 +71,20 @@ def train_if_needed(model_dir: Path, force: bool = False) -> Path:
     dict_hash = jieba_dict_hash()
     bypass_cache = force or state.get("jieba") != dict_hash
     cmd = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", str(CONFIG),
-        "--domain", str(DOMAIN),
-        "--data", str(DATA),
-        "--out", str(model_dir),
-        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        str(CONFIG),
+        "--domain",
+        str(DOMAIN),
+        "--data",
+        str(DATA),
+        "--out",
+        str(model_dir),
+        "--fixed-model-name",
+        target.name.removesuffix(".tar.gz"),
     ]
     if bypass_cache:
         cmd.append("--force")

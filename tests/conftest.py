@@ -51,8 +51,7 @@ def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path / "var", model_dir=tmp_path / "models",
-                    cache_dir=SHARED_CACHE)
+    return Settings(var_dir=tmp_path / "var", model_dir=tmp_path / "models", cache_dir=SHARED_CACHE)
 
 
 @pytest.fixture(scope="session")
@@ -91,11 +90,15 @@ def action_server(session_var: Path) -> Iterator[str]:
         "PYTHONPATH": str(PROJECT_ROOT),
     }
     # As `kepu run` does: schema, knowledge import and vectors before serving.
-    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"],
-                   env=env, check=True, cwd=PROJECT_ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "kb", "import"], env=env, check=True, cwd=PROJECT_ROOT
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--cors"],
-        env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/health", proc=proc)

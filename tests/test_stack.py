@@ -29,8 +29,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 def _post(url: str, body: object, headers: dict | None = None) -> tuple[int, object]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.status, json.loads(resp.read() or b"null")
@@ -66,13 +70,25 @@ def _listening_addresses(port: int) -> set[str]:
 @pytest.fixture(scope="module")
 def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     var = tmp_path_factory.mktemp("stack-var")
-    ports = {"KEPU_RASA_PORT": free_port(), "KEPU_ACTIONS_PORT": free_port(),
-             "KEPU_WEB_PORT": free_port()}
-    env = {**os.environ, "KEPU_VAR_DIR": str(var), "KEPU_CACHE_DIR": str(SHARED_CACHE),
-           **{k: str(v) for k, v in ports.items()}}
-    log = open(var / "stack.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--model", str(model_path)],
-                            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    ports = {
+        "KEPU_RASA_PORT": free_port(),
+        "KEPU_ACTIONS_PORT": free_port(),
+        "KEPU_WEB_PORT": free_port(),
+    }
+    env = {
+        **os.environ,
+        "KEPU_VAR_DIR": str(var),
+        "KEPU_CACHE_DIR": str(SHARED_CACHE),
+        **{k: str(v) for k, v in ports.items()},
+    }
+    log = open(var / "stack.log", "w")  # noqa: SIM115 (open for the whole module's life)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--model", str(model_path)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     web = f"http://127.0.0.1:{ports['KEPU_WEB_PORT']}"
     try:
         deadline = time.monotonic() + 240
@@ -83,8 +99,13 @@ def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
             time.sleep(1)
         else:
             pytest.fail("stack not ready: " + (var / "stack.log").read_text()[-3000:])
-        yield {"proc": proc, "web": web, "var": var,
-               "rasa": f"http://127.0.0.1:{ports['KEPU_RASA_PORT']}", **ports}
+        yield {
+            "proc": proc,
+            "web": web,
+            "var": var,
+            "rasa": f"http://127.0.0.1:{ports['KEPU_RASA_PORT']}",
+            **ports,
+        }
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -142,6 +163,21 @@ def test_rest_channel_refuses_bad_and_huge_input(stack) -> None:
     assert status == 200 and "没有输入" in replies[0]["text"]
 
 
+def test_a_long_conversation_still_reaches_the_actions(stack) -> None:
+    """Rasa sends the whole tracker to the action server; it outgrows 64 KiB."""
+    sender = f"long-{uuid.uuid4().hex}"
+    url = f"{stack['rasa']}/webhooks/rest/webhook"
+    for _ in range(30):
+        for text in ("2", "1"):
+            status, _ = _post(url, {"sender": sender, "message": text})
+            assert status == 200
+    token = (stack["var"] / "rasa_token").read_text().strip()
+    _, tracker = _get(f"{stack['rasa']}/conversations/{sender}/tracker?token={token}")
+    assert len(json.dumps(tracker)) > 65536
+    status, replies = _post(url, {"sender": sender, "message": "菜单"})
+    assert "1 手机使用" in replies[0]["text"]  # action_show_menu still runs
+
+
 @pytest.mark.browser
 async def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
     if CHROMIUM is None:
@@ -149,13 +185,22 @@ async def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = await browser.new_page(viewport={"width": 390, "height": 844})
         await page.goto(stack["web"] + "/")
         size = await page.evaluate(
-            "parseFloat(getComputedStyle(document.querySelector('.msg')).fontSize)")
+            "parseFloat(getComputedStyle(document.querySelector('.msg')).fontSize)"
+        )
         assert size >= 20
         box = await page.locator("#send").bounding_box()
         assert box["height"] >= 48 and box["width"] >= 48
@@ -178,6 +223,9 @@ def test_sigterm_stops_all_three_without_orphans(stack) -> None:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     time.sleep(0.5)
-    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
-             and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
+    alive = [
+        pid
+        for pid in children
+        if Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    ]
     assert alive == []

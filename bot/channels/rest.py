@@ -42,9 +42,7 @@ class KepuRestInput(InputChannel):
         credentials = credentials or {}
         return cls(max_chars=credentials.get("max_chars"))
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("kepu_rest_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -67,15 +65,19 @@ class KepuRestInput(InputChannel):
                 return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
             if inbound.too_long:
                 return response.json(
-                    [{"recipient_id": sender, "text": too_long_reply(self.max_chars)}])
+                    [{"recipient_id": sender, "text": too_long_reply(self.max_chars)}]
+                )
             channel = body.get("input_channel")
             if channel not in ALLOWED_INPUT_CHANNELS:
                 channel = self.name()
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(
-                    inbound.text, collector, sender, input_channel=channel, metadata=metadata))
+                await on_new_message(
+                    UserMessage(
+                        inbound.text, collector, sender, input_channel=channel, metadata=metadata
+                    )
+                )
             except Exception:
                 log.exception("turn failed for a rest message")
             if not collector.messages:

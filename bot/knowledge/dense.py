@@ -47,7 +47,7 @@ class DenseEncoder:
         if cache_path is not None and cache_path.exists():
             try:
                 with np.load(cache_path) as data:
-                    self._cache = dict(zip(data["keys"].tolist(), data["vectors"]))
+                    self._cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=False))
             except (OSError, ValueError, KeyError):
                 log.warning("ignoring unreadable vector cache %s", cache_path)
 
@@ -59,10 +59,12 @@ class DenseEncoder:
         """Vectors for ``texts`` (rows), computing only those not cached."""
         keys = [self._key(t) for t in texts]
         with self._lock:
-            missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._cache}.items())
+            missing = sorted(
+                {k: t for k, t in zip(keys, texts, strict=False) if k not in self._cache}.items()
+            )
             if missing:
                 vectors = _model().query([t for _, t in missing]).astype(np.float32)
-                for (k, _), v in zip(missing, np.atleast_2d(vectors)):
+                for (k, _), v in zip(missing, np.atleast_2d(vectors), strict=False):
                     self._cache[k] = v
                 self._save()
             if not keys:
@@ -77,5 +79,7 @@ class DenseEncoder:
             return
         self.cache_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.cache_path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(list(self._cache)), vectors=np.stack(list(self._cache.values())))
+        np.savez(
+            tmp, keys=np.array(list(self._cache)), vectors=np.stack(list(self._cache.values()))
+        )
         tmp.replace(self.cache_path)

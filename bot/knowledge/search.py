@@ -65,7 +65,7 @@ def _words(text: str) -> list[str]:
 def _chars(text: str) -> list[str]:
     out = []
     for word in text.split():
-        out += [word[i:i + n] for n in (2, 3) for i in range(len(word) - n + 1)]
+        out += [word[i : i + n] for n in (2, 3) for i in range(len(word) - n + 1)]
         if len(word) == 1:
             out.append(word)
     return out
@@ -77,7 +77,7 @@ def _pinyin(text: str) -> list[str]:
     out = []
     for word in text.split():
         syl = [s for s in lazy_pinyin(word, style=Style.NORMAL) if s.strip()]
-        out += syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:])]
+        out += syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:], strict=False)]
     return out
 
 
@@ -122,8 +122,11 @@ class SearchIndex:
         for name, analyzer in VIEWS.items():
             vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
             vec.fit(docs)
-            self._views[name] = (vec, vec.transform(docs).T.tocsr(),
-                                 vec.transform(phrases).T.tocsr())
+            self._views[name] = (
+                vec,
+                vec.transform(docs).T.tocsr(),
+                vec.transform(phrases).T.tocsr(),
+            )
         if encoder is not None:
             self._dense = encoder.encode([p.replace(" ", "") for p in phrases])
 

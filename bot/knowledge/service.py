@@ -65,8 +65,13 @@ class KnowledgeService:
     one (benchmarks, unit tests), straight from the files.
     """
 
-    def __init__(self, root: Path, encoder: DenseEncoder | None = None,
-                 db: Database | None = None, check_interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        encoder: DenseEncoder | None = None,
+        db: Database | None = None,
+        check_interval: float = 5.0,
+    ) -> None:
         self.root = root
         self.encoder = encoder
         self.db = db
@@ -132,14 +137,17 @@ class KnowledgeService:
         return len(self._by_id)
 
 
-async def record_unanswered(db: Database, sender_id: str, channel: str, text: str,
-                            best: Hit | None) -> None:
+async def record_unanswered(
+    db: Database, sender_id: str, channel: str, text: str, best: Hit | None
+) -> None:
     """Keep a question we could not answer (redacted) for the curators."""
     async with db.session() as session:
-        session.add(UnansweredQuestion(
-            sender_hash=sender_hash(sender_id),
-            channel=channel[:32],
-            text=redact(text)[:2000],
-            best_entry_id=best.entry.id if best else None,
-            best_score=round(best.score, 4) if best else None,
-        ))
+        session.add(
+            UnansweredQuestion(
+                sender_hash=sender_hash(sender_id),
+                channel=channel[:32],
+                text=redact(text)[:2000],
+                best_entry_id=best.entry.id if best else None,
+                best_score=round(best.score, 4) if best else None,
+            )
+        )

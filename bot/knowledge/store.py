@@ -34,9 +34,16 @@ def _insert(db: Database):
 
 async def import_files(db: Database, loaded: LoadResult) -> ImportReport:
     async with db.session() as session:
-        rows = (await session.execute(
-            select(KnowledgeRecord.id, KnowledgeRecord.content_hash, KnowledgeRecord.origin,
-                   KnowledgeRecord.retired))).all()
+        rows = (
+            await session.execute(
+                select(
+                    KnowledgeRecord.id,
+                    KnowledgeRecord.content_hash,
+                    KnowledgeRecord.origin,
+                    KnowledgeRecord.retired,
+                )
+            )
+        ).all()
         current = {r.id: r for r in rows}
         changed = 0
         for entry in loaded.entries:
@@ -46,35 +53,59 @@ async def import_files(db: Database, loaded: LoadResult) -> ImportReport:
                 continue
             if row is not None and row.origin == "console":
                 continue  # a published debunk keeps precedence over a file of the same id
-            values = {"id": entry.id, "topic": entry.topic, "content_hash": digest,
-                      "data": json.loads(entry.json()), "origin": "file", "retired": False,
-                      "updated_at": utcnow()}
+            values = {
+                "id": entry.id,
+                "topic": entry.topic,
+                "content_hash": digest,
+                "data": json.loads(entry.json()),
+                "origin": "file",
+                "retired": False,
+                "updated_at": utcnow(),
+            }
             stmt = _insert(db).values(**values)
             stmt = stmt.on_conflict_do_update(
                 index_elements=[KnowledgeRecord.id],
-                set_={k: v for k, v in values.items() if k != "id"})
+                set_={k: v for k, v in values.items() if k != "id"},
+            )
             await session.execute(stmt)
             changed += 1
         on_disk = {e.id for e in loaded.entries}
-        gone = [i for i, r in current.items()
-                if r.origin == "file" and not r.retired and i not in on_disk]
+        gone = [
+            i
+            for i, r in current.items()
+            if r.origin == "file" and not r.retired and i not in on_disk
+        ]
         if gone:
-            await session.execute(update(KnowledgeRecord).where(KnowledgeRecord.id.in_(gone))
-                                  .values(retired=True, updated_at=utcnow()))
+            await session.execute(
+                update(KnowledgeRecord)
+                .where(KnowledgeRecord.id.in_(gone))
+                .values(retired=True, updated_at=utcnow())
+            )
     return ImportReport(changed, len(loaded.entries) - changed, len(gone))
 
 
 async def version(db: Database) -> tuple:
     """Changes whenever any served entry changes (cheap to poll)."""
     async with db.session() as session:
-        row = (await session.execute(select(
-            func.count(KnowledgeRecord.id), func.max(KnowledgeRecord.updated_at)))).one()
+        row = (
+            await session.execute(
+                select(func.count(KnowledgeRecord.id), func.max(KnowledgeRecord.updated_at))
+            )
+        ).one()
     return tuple(row)
 
 
 async def served_entries(db: Database) -> list[Entry]:
     async with db.session() as session:
-        rows = (await session.execute(
-            select(KnowledgeRecord.data).where(KnowledgeRecord.retired.is_(False))
-            .order_by(KnowledgeRecord.id))).scalars().all()
+        rows = (
+            (
+                await session.execute(
+                    select(KnowledgeRecord.data)
+                    .where(KnowledgeRecord.retired.is_(False))
+                    .order_by(KnowledgeRecord.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     return [Entry.parse_obj(data) for data in rows]

@@ -23,13 +23,16 @@ from bot.handoff import is_emergency
 EMERGENCY_INTENT = "handoff"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class EmergencyOverride(GraphComponent):
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> EmergencyOverride:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EmergencyOverride:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -40,6 +43,9 @@ class EmergencyOverride(GraphComponent):
             text = message.get(TEXT) or ""
             if not is_emergency(text):
                 continue
-            message.set(INTENT, {INTENT_NAME_KEY: EMERGENCY_INTENT,
-                                 PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+            message.set(
+                INTENT,
+                {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0},
+                add_to_output=True,
+            )
         return messages

@@ -62,7 +62,7 @@ class KnowledgeRecord(Base):
 
 
 class Feedback(Base):
-    """"有用 / 没用" on an answer."""
+    """ "有用 / 没用" on an answer."""
 
     __tablename__ = "feedback"
 

@@ -10,7 +10,9 @@ import functools
 import re
 import unicodedata
 
-_PUNCT = re.compile(r"[\s\u3000\u00a0!-/:-@\[-`{-~，。！？、；：“”‘’（）【】《》〈〉「」『』…—·～]+")
+_PUNCT = re.compile(
+    r"[\s\u3000\u00a0!-/:-@\[-`{-~，。！？、；：“”‘’（）【】《》〈〉「」『』…—·～]+"
+)
 
 
 @functools.lru_cache(maxsize=1)

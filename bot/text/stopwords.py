@@ -8,16 +8,19 @@ measurable there (bench/kb_eval.py) and shorter input encodes faster.
 
 from __future__ import annotations
 
-FUNCTION_WORDS: frozenset[str] = frozenset("""
+FUNCTION_WORDS: frozenset[str] = frozenset(
+    """
 咋个 咋样 咋办 咋整 咋 啷个 啥子 啥 撒子 怎么样 怎么办 怎么 怎样 如何 什么 为什么 为啥 咋回事 干啥
 吗 呢 吧 嘛 哦 呀 啊 哈 噻 撒 嗦 哇 嘞 咯 呗 么 了 的 地 得 着 过
 是不是 能不能 可不可以 可以 有没有 有没得 要不要 会不会 行不行 好不好 对不对 是 不是 有 没有
 我 你 他 她 它 我们 你们 他们 咱 咱们 自己 别个 人家 大家
 请问 问问 问 一下 一哈 一哈儿 那个 这个 那些 这些 就是 嗯 呃 额 然后 反正 其实
 弄 整 搞 弄一下 哪里 哪儿 哪个 哪些 多少 好多 好久 几 几个
-要 想 能 会 该 应该 得要 还是 都 也 就 还 又 很 太 好 些 点 个 一 里 上 下 在 从 给 把 被 让 跟 和 与 或者
+要 想 能 会 该 应该 得要 还是 都 也 就 还 又 很 太 好 些 点 个 一
+里 上 下 在 从 给 把 被 让 跟 和 与 或者
 不 没 没得 莫得 晓得 知道 说 听说 讲 告诉 真的 假的 真的假的 一点 一些 现在 刚才 老是 总是
-""".split())
+""".split()
+)
 
 
 def content_words(tokens: list[str]) -> list[str]:

@@ -47,8 +47,7 @@ async def _rasa_http(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def create_app(settings: Settings, *, knowledge: KnowledgeService | None = None
-               ) -> web.Application:
+def create_app(settings: Settings, *, knowledge: KnowledgeService | None = None) -> web.Application:
     """The whole web service. ``knowledge`` replaces the default knowledge service."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,

@@ -3,14 +3,17 @@ import pytest
 from bot.handoff import HOTLINES, handoff_reply, is_emergency
 
 
-@pytest.mark.parametrize("text, first", [
-    ("我爸晕倒了", "120"),
-    ("被蛇咬了咋办", "120"),
-    ("我被骗了转了钱", "110"),
-    ("接到个电话说是公安局的 是不是骗子", "96110"),
-    ("谷子生虫了找哪个", "12316"),
-    ("我要投诉村里的路灯", "12345"),
-])
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ("我爸晕倒了", "120"),
+        ("被蛇咬了咋办", "120"),
+        ("我被骗了转了钱", "110"),
+        ("接到个电话说是公安局的 是不是骗子", "96110"),
+        ("谷子生虫了找哪个", "12316"),
+        ("我要投诉村里的路灯", "12345"),
+    ],
+)
 def test_the_right_hotline_comes_first(text: str, first: str) -> None:
     reply, hotlines = handoff_reply(text)
     assert hotlines[0].number == first

@@ -15,14 +15,16 @@ def test_defaults_bind_loopback_and_use_sqlite_under_var() -> None:
 
 
 def test_environment_overrides_with_types(tmp_path: Path) -> None:
-    s = Settings.from_env({"KEPU_WEB_PORT": "9001", "KEPU_VAR_DIR": str(tmp_path),
-                           "KEPU_MAX_MESSAGE_CHARS": "500"})
+    s = Settings.from_env(
+        {"KEPU_WEB_PORT": "9001", "KEPU_VAR_DIR": str(tmp_path), "KEPU_MAX_MESSAGE_CHARS": "500"}
+    )
     assert s.web_port == 9001 and s.max_message_chars == 500
     assert s.var_dir == tmp_path and s.database_url.endswith(f"{tmp_path}/kepu.db")
 
 
-@pytest.mark.parametrize("env", [{"KEPU_WEB_PORT": "abc"}, {"KEPU_RASA_PORT": "70000"},
-                                 {"KEPU_MAX_BODY_BYTES": "10"}])
+@pytest.mark.parametrize(
+    "env", [{"KEPU_WEB_PORT": "abc"}, {"KEPU_RASA_PORT": "70000"}, {"KEPU_MAX_BODY_BYTES": "10"}]
+)
 def test_bad_values_are_refused(env: dict) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(env)
@@ -42,4 +44,6 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     for env, _, doc in Settings.from_env({}).describe():
         assert env in readme, env
         assert doc
-    assert "***" in dict((e, v) for e, v, _ in Settings(rasa_token="x").describe())["KEPU_RASA_TOKEN"]
+    assert (
+        "***" in dict((e, v) for e, v, _ in Settings(rasa_token="x").describe())["KEPU_RASA_TOKEN"]
+    )

@@ -13,8 +13,11 @@ from tests.conftest import free_port
 
 def _server(name: str) -> ProcessSpec:
     port = free_port()
-    return ProcessSpec(name, [sys.executable, "-m", "http.server", str(port), "--bind",
-                              "127.0.0.1"], f"http://127.0.0.1:{port}/")
+    return ProcessSpec(
+        name,
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        f"http://127.0.0.1:{port}/",
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -44,8 +47,11 @@ async def test_sigterm_stops_every_child() -> None:
 
 
 async def test_a_crashing_child_stops_the_others() -> None:
-    crasher = ProcessSpec("crasher", [sys.executable, "-c", "import time; time.sleep(1); raise SystemExit(3)"],
-                          "http://127.0.0.1:9/")
+    crasher = ProcessSpec(
+        "crasher",
+        [sys.executable, "-c", "import time; time.sleep(1); raise SystemExit(3)"],
+        "http://127.0.0.1:9/",
+    )
     sup = Supervisor([_server("a"), crasher])
     code = await asyncio.wait_for(sup.run(), 30)
     assert code == 1

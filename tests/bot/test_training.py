@@ -21,8 +21,9 @@ def inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("path", ["config.yml", "bot/domain/core.yml", "nlu_data/nlu.yml",
-                                  "nlu_data/jieba/userdict.txt"])
+@pytest.mark.parametrize(
+    "path", ["config.yml", "bot/domain/core.yml", "nlu_data/nlu.yml", "nlu_data/jieba/userdict.txt"]
+)
 def test_any_input_change_changes_the_hash(inputs: Path, path: str) -> None:
     before = training.inputs_hash()
     with open(inputs / path, "a", encoding="utf-8") as fh:

@@ -28,7 +28,15 @@ def chat(agent) -> Chat:
     return Chat(agent)
 
 
-MENU_LINES = ["1 手机使用", "2 健康", "3 防骗", "4 种植养殖", "5 查可疑短信", "6 举报谣言", "7 找人帮忙"]
+MENU_LINES = [
+    "1 手机使用",
+    "2 健康",
+    "3 防骗",
+    "4 种植养殖",
+    "5 查可疑短信",
+    "6 举报谣言",
+    "7 找人帮忙",
+]
 
 
 def assert_menu(reply: str) -> None:
@@ -47,10 +55,17 @@ async def test_menu_on_request(chat: Chat, text: str) -> None:
     assert_menu(await chat.say(text))
 
 
-@pytest.mark.parametrize("choice, expected", [
-    ("1", "手机使用："), ("2", "健康："), ("第三个", "防骗："), ("四", "种植养殖："),
-    ("健康", "健康："), ("我想问种庄稼的", "种植养殖："),
-])
+@pytest.mark.parametrize(
+    "choice, expected",
+    [
+        ("1", "手机使用："),
+        ("2", "健康："),
+        ("第三个", "防骗："),
+        ("四", "种植养殖："),
+        ("健康", "健康："),
+        ("我想问种庄稼的", "种植养殖："),
+    ],
+)
 async def test_topics_by_number_or_words(chat: Chat, choice: str, expected: str) -> None:
     await chat.say("你好")
     assert expected in await chat.say(choice)
@@ -76,10 +91,15 @@ async def test_help_lists_hotlines_and_records_the_request(chat: Chat) -> None:
     assert "记下" in reply
 
 
-@pytest.mark.parametrize("text, first", [
-    ("我爸晕倒了", "120"), ("隔壁老人被蛇咬了", "120"), ("我要报警", "110"),
-    ("找人工", "120"),
-])
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ("我爸晕倒了", "120"),
+        ("隔壁老人被蛇咬了", "120"),
+        ("我要报警", "110"),
+        ("找人工", "120"),
+    ],
+)
 async def test_handoff_gives_the_right_hotline_first(chat: Chat, text: str, first: str) -> None:
     reply = await chat.say(text)
     numbers = [n for n in ("120", "110", "96110", "12316", "12345") if n in reply]

@@ -24,18 +24,22 @@ async def ask(request: web.Request) -> web.Response:
         return web.json_response({"error": "text 不能为空"}, status=400)
     if inbound.too_long:
         return web.json_response(
-            {"error": f"text 太长（最多 {settings.max_message_chars} 个字）"}, status=413)
+            {"error": f"text 太长（最多 {settings.max_message_chars} 个字）"}, status=413
+        )
     result = await request.app[keys.KNOWLEDGE].ask(inbound.text)
     best = result.best
     answered = result.kind == "answer" and best is not None
-    return web.json_response({
-        "answer": "\n".join(answer_messages(best.entry)[:-1] + [source_line(best.entry)])
-        if answered else None,
-        "entry_id": best.entry.id if answered else None,
-        "score": round(best.score, 4) if best else 0.0,
-        "decision": result.kind,
-        "alternatives": [
-            {"entry_id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)}
-            for h in result.hits[(1 if answered else 0):]
-        ],
-    })
+    return web.json_response(
+        {
+            "answer": "\n".join(answer_messages(best.entry)[:-1] + [source_line(best.entry)])
+            if answered
+            else None,
+            "entry_id": best.entry.id if answered else None,
+            "score": round(best.score, 4) if best else 0.0,
+            "decision": result.kind,
+            "alternatives": [
+                {"entry_id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)}
+                for h in result.hits[(1 if answered else 0) :]
+            ],
+        }
+    )

@@ -55,8 +55,9 @@ async def send(request: web.Request) -> web.Response:
         replies = await _ask_rasa(request, sender, inbound.text)
     response = web.json_response({"messages": replies})
     if new_sender:
-        response.set_cookie(COOKIE, sender, max_age=COOKIE_MAX_AGE, httponly=True,
-                            samesite="Lax", path="/")
+        response.set_cookie(
+            COOKIE, sender, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax", path="/"
+        )
     return response
 
 

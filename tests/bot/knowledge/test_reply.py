@@ -1,12 +1,19 @@
 from bot.knowledge.reply import MAX_MESSAGE_CHARS, answer_messages
 from bot.knowledge.schema import Entry
 
-ENTRY = Entry.parse_obj({
-    "id": "phone-hongbao", "topic": "smartphone", "title": "微信红包怎么领",
-    "questions": ["红包咋个收", "怎么领红包", "红包怎么打开"], "answer": "领红包就三步。",
-    "steps": ["点一下红包", "点“开”", "钱进零钱"], "audience": ["senior"],
-    "source": {"organisation": "腾讯", "title": "微信帮助中心"}, "reviewed_on": "2026-11-29",
-})
+ENTRY = Entry.parse_obj(
+    {
+        "id": "phone-hongbao",
+        "topic": "smartphone",
+        "title": "微信红包怎么领",
+        "questions": ["红包咋个收", "怎么领红包", "红包怎么打开"],
+        "answer": "领红包就三步。",
+        "steps": ["点一下红包", "点“开”", "钱进零钱"],
+        "audience": ["senior"],
+        "source": {"organisation": "腾讯", "title": "微信帮助中心"},
+        "reviewed_on": "2026-11-29",
+    }
+)
 
 
 def test_answer_steps_and_source_line() -> None:
@@ -28,7 +35,8 @@ def test_long_step_lists_split_between_steps() -> None:
 
 
 def test_debunk_leads_with_the_verdict() -> None:
-    rumor = ENTRY.copy(update={"topic": "rumor", "verdict": "谣言", "claim": "x",
-                               "explanation": "原因"})
+    rumor = ENTRY.copy(
+        update={"topic": "rumor", "verdict": "谣言", "claim": "x", "explanation": "原因"}
+    )
     messages = answer_messages(rumor)
     assert messages[0].startswith("【谣言】") and messages[1] == "原因"

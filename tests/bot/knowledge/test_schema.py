@@ -6,10 +6,15 @@ from pydantic import ValidationError
 from bot.knowledge.schema import Entry
 
 BASE = {
-    "id": "phone-font-size", "topic": "smartphone", "title": "怎么把字调大",
-    "questions": ["字太小", "怎么调大字体", "字咋个弄大点"], "answer": "打开设置，调大字体。",
-    "audience": ["senior"], "source": {"organisation": "工业和信息化部", "title": "适老化规范"},
-    "reviewed_on": "2026-11-29", "tags": ["字体"],
+    "id": "phone-font-size",
+    "topic": "smartphone",
+    "title": "怎么把字调大",
+    "questions": ["字太小", "怎么调大字体", "字咋个弄大点"],
+    "answer": "打开设置，调大字体。",
+    "audience": ["senior"],
+    "source": {"organisation": "工业和信息化部", "title": "适老化规范"},
+    "reviewed_on": "2026-11-29",
+    "tags": ["字体"],
 }
 
 
@@ -18,17 +23,20 @@ def test_valid_entry_parses() -> None:
     assert entry.reviewed_on == dt.date(2026, 11, 29)
 
 
-@pytest.mark.parametrize("change", [
-    {"questions": ["一", "二"]},                       # fewer than 3 phrasings
-    {"questions": ["怎么调大字体", "如何调大字体", "调大字体的方法"]},  # none colloquial
-    {"answer": "字" * 301},                            # too long
-    {"steps": ["步" * 61]},                            # a step too long
-    {"topic": "weather"},
-    {"id": "Phone Font"},
-    {"source": {"organisation": "工信部"}},             # no document title
-    {"verdict": "谣言"},                               # debunk fields on a non-rumour
-    {"unknown_field": 1},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"questions": ["一", "二"]},  # fewer than 3 phrasings
+        {"questions": ["怎么调大字体", "如何调大字体", "调大字体的方法"]},  # none colloquial
+        {"answer": "字" * 301},  # too long
+        {"steps": ["步" * 61]},  # a step too long
+        {"topic": "weather"},
+        {"id": "Phone Font"},
+        {"source": {"organisation": "工信部"}},  # no document title
+        {"verdict": "谣言"},  # debunk fields on a non-rumour
+        {"unknown_field": 1},
+    ],
+)
 def test_bad_entries_are_rejected(change: dict) -> None:
     with pytest.raises(ValidationError):
         Entry.parse_obj({**BASE, **change})
@@ -38,7 +46,9 @@ def test_rumor_needs_claim_verdict_explanation() -> None:
     rumor = {**BASE, "id": "rumor-x", "topic": "rumor"}
     with pytest.raises(ValidationError):
         Entry.parse_obj(rumor)
-    ok = Entry.parse_obj({**rumor, "claim": "隔夜水致癌", "verdict": "谣言", "explanation": "不会。"})
+    ok = Entry.parse_obj(
+        {**rumor, "claim": "隔夜水致癌", "verdict": "谣言", "explanation": "不会。"}
+    )
     assert ok.verdict == "谣言"
     with pytest.raises(ValidationError):
         Entry.parse_obj({**rumor, "claim": "x", "verdict": "假的", "explanation": "y"})

@@ -2,7 +2,7 @@ from bot.text.inbound import clean_inbound
 
 
 def test_leading_slash_can_never_become_an_intent() -> None:
-    for raw in ("/greet", "  /restart", "//handoff{\"x\": 1}", "\x00/greet"):
+    for raw in ("/greet", "  /restart", '//handoff{"x": 1}', "\x00/greet"):
         text = clean_inbound(raw, 1000).text
         assert not text.startswith("/"), raw
         assert text.startswith("／")

@@ -24,8 +24,12 @@ async def fake_rasa(aiohttp_server):
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
         received.append(body)
-        return web.json_response([{"recipient_id": body["sender"], "text": f"收到：{body['message']}"},
-                                  {"recipient_id": body["sender"], "image": "x.png"}])
+        return web.json_response(
+            [
+                {"recipient_id": body["sender"], "text": f"收到：{body['message']}"},
+                {"recipient_id": body["sender"], "image": "x.png"},
+            ]
+        )
 
     async def root(request: web.Request) -> web.Response:
         return web.Response(text="Hello from Rasa: 3.6.21")
@@ -47,7 +51,9 @@ def no_knowledge(tmp_path: Path) -> KnowledgeService:
 
 @pytest.fixture(scope="session")
 def real_knowledge(event_loop) -> KnowledgeService:
-    service = KnowledgeService(PROJECT_ROOT / "knowledge", DenseEncoder(SHARED_CACHE / "kb_vectors.npz"))
+    service = KnowledgeService(
+        PROJECT_ROOT / "knowledge", DenseEncoder(SHARED_CACHE / "kb_vectors.npz")
+    )
     event_loop.run_until_complete(service.refresh(force=True))
     return service
 
@@ -69,8 +75,7 @@ async def test_readyz_checks_database_and_rasa(client) -> None:
     assert await resp.json() == {"ready": True, "database": "ok", "rasa": "ok"}
 
 
-async def test_readyz_fails_when_rasa_is_down(aiohttp_client, tmp_path: Path,
-                                              no_knowledge) -> None:
+async def test_readyz_fails_when_rasa_is_down(aiohttp_client, tmp_path: Path, no_knowledge) -> None:
     settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
     client = await aiohttp_client(create_app(settings, knowledge=no_knowledge))
     resp = await client.get("/readyz")
@@ -104,10 +109,14 @@ async def test_empty_and_too_long_get_polite_answers_without_rasa(client, fake_r
     assert fake_rasa.received == []
 
 
-@pytest.mark.parametrize("body, content_type", [
-    ("{not json", "application/json"), ("[1, 2]", "application/json"),
-    ("message=hi", "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("message=hi", "application/x-www-form-urlencoded"),
+    ],
+)
 async def test_malformed_requests_get_4xx(client, body: str, content_type: str) -> None:
     resp = await client.post("/api/v1/chat", data=body, headers={"Content-Type": content_type})
     assert 400 <= resp.status < 500
@@ -115,13 +124,17 @@ async def test_malformed_requests_get_4xx(client, body: str, content_type: str) 
 
 
 async def test_oversized_body_is_refused(client) -> None:
-    resp = await client.post("/api/v1/chat", data=b"{" + b"x" * 70000 + b"}",
-                             headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/v1/chat",
+        data=b"{" + b"x" * 70000 + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert resp.status == 413
 
 
-async def test_rasa_down_gives_a_polite_busy_reply(aiohttp_client, tmp_path: Path,
-                                                   no_knowledge) -> None:
+async def test_rasa_down_gives_a_polite_busy_reply(
+    aiohttp_client, tmp_path: Path, no_knowledge
+) -> None:
     settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
     client = await aiohttp_client(create_app(settings, knowledge=no_knowledge))
     data = await (await client.post("/api/v1/chat", json={"message": "你好"})).json()
@@ -132,7 +145,9 @@ async def test_page_is_large_print_and_escapes_nothing_unsafe(client) -> None:
     resp = await client.get("/")
     html = await resp.text()
     assert resp.status == 200 and 'lang="zh-CN"' in html
-    for i, label in enumerate(["手机使用", "健康", "防骗", "种植养殖", "查可疑短信", "举报谣言", "找人帮忙"], 1):
+    for i, label in enumerate(
+        ["手机使用", "健康", "防骗", "种植养殖", "查可疑短信", "举报谣言", "找人帮忙"], 1
+    ):
         assert f"{i} {label}" in html
     assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
     assert "<script>" not in html  # no inline script: CSP forbids it
@@ -170,9 +185,15 @@ async def test_ask_without_a_match_says_so(ask_client) -> None:
     assert body["answer"] is None and body["entry_id"] is None
 
 
-@pytest.mark.parametrize("payload, status", [
-    ({"text": ""}, 400), ({"text": 5}, 400), ({}, 400), ({"text": "字" * 1001}, 413),
-])
+@pytest.mark.parametrize(
+    "payload, status",
+    [
+        ({"text": ""}, 400),
+        ({"text": 5}, 400),
+        ({}, 400),
+        ({"text": "字" * 1001}, 413),
+    ],
+)
 async def test_ask_refuses_bad_input(ask_client, payload: dict, status: int) -> None:
     resp = await ask_client.post("/api/v1/ask", json=payload)
     assert resp.status == status and "error" in await resp.json()
