@@ -17,7 +17,7 @@ from actions.services import Services, get_services
 from bot.knowledge.reply import answer_messages
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import AskResult, record_unanswered
-from bot.menu import menu_text
+from bot.menu import NOT_THIS, menu_text
 
 log = logging.getLogger(__name__)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -59,6 +59,10 @@ class ActionAnswerQuestion(Action):
 
     @staticmethod
     def _offer(dispatcher: CollectingDispatcher, result: AskResult) -> list[EventType]:
+        if len(result.hits) == 1:  # one candidate: a yes/no question is easier than a list
+            entry = result.hits[0].entry
+            dispatcher.utter_message(text=f"您是想问『{entry.title}』吗？回复 1 是，2 不是。")
+            return [SlotSet("pending_options", [f"kb:{entry.id}", NOT_THIS])]
         lines = ["您是想问："]
         lines += [f"{i}. {hit.entry.title}" for i, hit in enumerate(result.hits, start=1)]
         lines.append("请回复数字。都不是的话，回复“不是”。")

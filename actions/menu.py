@@ -10,7 +10,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_intent, latest_text, slot_list
 from actions.services import get_services
-from bot.menu import MAIN_OPTIONS, TOPICS, menu_text, option_label, resolve_choice, topic_page
+from bot.menu import (
+    MAIN_OPTIONS,
+    NOT_THIS,
+    TOPICS,
+    menu_text,
+    option_label,
+    resolve_choice,
+    topic_page,
+)
 
 
 class ActionShowMenu(Action):
@@ -36,10 +44,10 @@ class ActionChooseOption(Action):
         pending = slot_list(tracker, "pending_options")
         intent = latest_intent(tracker)
         if intent == "deny":
-            dispatcher.utter_message(text="好的。您可以换个说法再问一次。\n" + menu_text())
-            return [SlotSet("pending_options", None), SlotSet("chosen", "other")]
+            return self._decline(dispatcher)
         if intent == "affirm":
-            if len(pending) == 1:
+            # "是" accepts a single offer, or option 1 of a "回复 1 是，2 不是" offer.
+            if len(pending) == 1 or (len(pending) == 2 and pending[1] == NOT_THIS):
                 return await self._follow(pending[0], dispatcher)
             dispatcher.utter_message(text="好的。还有什么想问的，直接说就行。\n" + menu_text())
             return [SlotSet("pending_options", None), SlotSet("chosen", "other")]
@@ -48,7 +56,14 @@ class ActionChooseOption(Action):
             return await self._not_an_option(dispatcher, pending)
         return await self._follow(choice, dispatcher)
 
+    @staticmethod
+    def _decline(dispatcher: CollectingDispatcher) -> list[EventType]:
+        dispatcher.utter_message(text="好的。您可以换个说法再问一次。\n" + menu_text())
+        return [SlotSet("pending_options", None), SlotSet("chosen", "other")]
+
     async def _follow(self, choice: str, dispatcher: CollectingDispatcher) -> list[EventType]:
+        if choice == NOT_THIS:
+            return self._decline(dispatcher)
         kind, _, value = choice.partition(":")
         if kind == "menu" and value in TOPICS:
             text, options = topic_page(value)

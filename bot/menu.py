@@ -72,6 +72,8 @@ TOPICS: dict[str, Topic] = {
 }
 
 MAIN_OPTIONS: list[str] = [f"menu:{item.key}" for item in MAIN_MENU]
+# The "2 不是" of a yes/no offer ("您是想问『…』吗？回复 1 是，2 不是").
+NOT_THIS = "none:"
 
 
 def menu_text() -> str:
@@ -126,4 +128,6 @@ def option_label(option: str) -> str:
     kind, _, value = option.partition(":")
     if kind == "menu":
         return item_by_key(value).label
+    if option == NOT_THIS:
+        return "不是"
     return value

@@ -1,4 +1,12 @@
-from bot.menu import MAIN_MENU, MAIN_OPTIONS, menu_text, resolve_choice, topic_page
+from bot.menu import (
+    MAIN_MENU,
+    MAIN_OPTIONS,
+    NOT_THIS,
+    menu_text,
+    option_label,
+    resolve_choice,
+    topic_page,
+)
 
 
 def test_menu_lists_the_seven_items_in_order() -> None:
@@ -39,3 +47,10 @@ def test_topic_pages_offer_numbered_examples() -> None:
         for i, option in enumerate(options, start=1):
             assert f"{i} {option[4:]}" in text
     assert set(MAIN_OPTIONS) == {f"menu:{i.key}" for i in MAIN_MENU}
+
+
+def test_yes_no_offer_maps_two_to_not_this() -> None:
+    offer = ["kb:farm-rice-stem-borer", NOT_THIS]
+    assert resolve_choice("1", offer) == "kb:farm-rice-stem-borer"
+    assert resolve_choice("2", offer) == NOT_THIS
+    assert option_label(NOT_THIS) == "不是"

@@ -154,3 +154,14 @@ async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
 async def test_not_one_of_the_choices_offers_the_menu(chat: Chat) -> None:
     assert "您是想问" in await chat.say("养老金认证在哪里弄")
     assert_menu(await chat.say("不是"))
+
+
+async def test_one_unsure_candidate_is_a_yes_no_question(chat: Chat) -> None:
+    reply = await chat.say("二化名咋个防")  # a voice transcript's homophone error
+    assert "您是想问『" in reply and "回复 1 是，2 不是" in reply, reply
+    assert "二化螟" in await chat.say("是的")
+
+
+async def test_saying_no_to_the_candidate_offers_the_menu(chat: Chat) -> None:
+    assert "回复 1 是，2 不是" in await chat.say("二化名咋个防")
+    assert_menu(await chat.say("2"))
