@@ -2,8 +2,9 @@
 
 Rasa treats a message starting with "/" as a literal intent and slots
 ("/greet{...}"), skipping NLU. Users must never be able to do that, so a
-leading slash becomes a full-width one: it reads the same to people, and the
-normaliser maps it back to "/" inside NLU, after Rasa's check.
+leading slash becomes a full-width one: it reads the same to people. Inside
+NLU the normaliser drops leading slashes altogether, because Rasa checks for
+"/" once more at the end of the NLU graph.
 """
 
 from __future__ import annotations

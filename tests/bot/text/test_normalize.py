@@ -1,0 +1,98 @@
+"""The normaliser: dialect table entry by entry, fixed cases, and properties."""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.text.normalize import LEXICON, canonical, dialect_table, normalize
+
+with LEXICON.open(encoding="utf-8") as fh:
+    ROWS = list(csv.DictReader(fh, delimiter="\t"))
+APPLIED = [r for r in ROWS if r["replace"] == "yes"]
+HELD_BACK = [r for r in ROWS if r["replace"] == "no"]
+
+
+def test_table_is_large_and_clean() -> None:
+    assert len(APPLIED) >= 300
+    assert len({r["dialect"] for r in ROWS}) == len(ROWS)
+    for r in ROWS:
+        assert r["dialect"] and r["mandarin"] and r["example"], r
+        assert r["dialect"] != r["mandarin"], r
+        assert r["replace"] in ("yes", "no"), r
+        if r["replace"] == "yes":
+            assert len(r["dialect"]) >= 2 and r["dialect"] not in r["mandarin"], r
+
+
+def test_no_replacement_reintroduces_a_dialect_word() -> None:
+    """Otherwise normalising twice would change the text again."""
+    table = dialect_table()
+    for dialect, mandarin in table.items():
+        assert canonical(mandarin) == mandarin, (dialect, mandarin)
+
+
+@pytest.mark.parametrize("row", APPLIED, ids=lambda r: r["dialect"])
+def test_each_dialect_word_is_rewritten_in_its_example(row: dict[str, str]) -> None:
+    out = canonical(row["example"])
+    assert row["mandarin"] in out or row["dialect"] not in out, (row, out)
+    assert canonical(out) == out
+
+
+@pytest.mark.parametrize("row", HELD_BACK, ids=lambda r: r["dialect"])
+def test_ambiguous_words_are_not_replaced_blindly(row: dict[str, str]) -> None:
+    assert row["dialect"] not in dialect_table()
+    overlapping = [k for k in dialect_table() if row["dialect"] in k or k in row["dialect"]]
+    if not overlapping:  # no other entry covers it: the word itself is left alone
+        assert row["dialect"] in canonical(row["dialect"])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("微信上的红包咋个收", "微信上的红包怎么收"),
+        ("我我我想问一下 嗯 那个那个", "我想问一下 那个"),
+        ("六十五岁的老人", "65岁的老人"),
+        ("三高怎么办", "三高怎么办"),
+        ("這個怎麼辦", "这个怎么办"),
+        ("ＡＢＣ１２３", "ABC123"),
+        ("金额不对", "金额不对"),
+        ('／handoff{"x": 1}', 'handoff{"x": 1}'),
+        ("//restart", "restart"),
+        ("   ", ""),
+    ],
+)
+def test_fixed_cases(text: str, expected: str) -> None:
+    assert canonical(text) == expected
+
+
+URL = re.compile(r"https?://[\w./?=&-]+")
+PHONE = re.compile(r"1[3-9]\d{9}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_never_raises_and_is_idempotent(text: str) -> None:
+    once = canonical(text)
+    assert canonical(once) == once
+    assert normalize(normalize(text)) == normalize(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("咋个啥子包谷洋芋嗯我想问 ")), max_size=40),
+    st.sampled_from(["http://x.example.com/a?b=1", "13812345678", "2025", "96110"]),
+)
+def test_digits_urls_and_phone_numbers_survive(prefix: str, keep: str) -> None:
+    assert keep in canonical(f"{prefix} {keep} {prefix}")
+
+
+def test_bounded_time_on_64_kib() -> None:
+    text = ("我我我想问一下咋个整包谷遭虫咬了 http://a.example.com 13812345678 " * 2000)[:65536]
+    started = time.perf_counter()
+    canonical(text)
+    assert time.perf_counter() - started < 2.0
