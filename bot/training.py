@@ -27,10 +27,18 @@ JIEBA_DICT = DATA / "jieba"
 RASA_VERSION = "3.6.21"
 
 
+# Our own NLU components and the tables they read shape the model too.
+NLU_CODE = (PROJECT_ROOT / "bot" / "nlu", PROJECT_ROOT / "bot" / "text")
+
+
 def _input_files() -> list[Path]:
     files = [CONFIG]
-    for root in (DOMAIN, DATA):
-        files += sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    for root in (DOMAIN, DATA, *NLU_CODE):
+        files += sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts
+        )
     return files
 
 
@@ -49,8 +57,14 @@ def inputs_hash() -> str:
     return _digest(_input_files())
 
 
-def jieba_dict_hash() -> str:
-    return _digest(sorted(p for p in JIEBA_DICT.rglob("*") if p.is_file()))
+def cache_blind_hash() -> str:
+    """Inputs Rasa's training cache cannot see: the jieba dictionary's contents,
+    and our NLU components' code and tables (Rasa fingerprints a component by
+    its name and config, not by its code or the files it reads)."""
+    files = [p for p in JIEBA_DICT.rglob("*") if p.is_file()]
+    for root in NLU_CODE:
+        files += [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return _digest(sorted(files))
 
 
 def model_path(model_dir: Path) -> Path:
@@ -67,9 +81,10 @@ def train_if_needed(model_dir: Path, force: bool = False) -> Path:
     state_file = model_dir / ".last-train.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     # Rasa caches trained components and would reuse a tokenizer built with the
-    # old jieba dictionary: bypass its cache when the dictionary changed.
-    dict_hash = jieba_dict_hash()
-    bypass_cache = force or state.get("jieba") != dict_hash
+    # old jieba dictionary, or features of text normalised by old code: bypass
+    # its cache when any of those changed.
+    blind_hash = cache_blind_hash()
+    bypass_cache = force or state.get("cache_blind") != blind_hash
     cmd = [
         sys.executable,
         "-m",
@@ -93,7 +108,7 @@ def train_if_needed(model_dir: Path, force: bool = False) -> Path:
     subprocess.run(cmd, check=True, cwd=PROJECT_ROOT, env=env)
     if not target.exists():
         raise RuntimeError(f"rasa train finished but {target} is missing")
-    state_file.write_text(json.dumps({"jieba": dict_hash, "model": target.name}))
+    state_file.write_text(json.dumps({"cache_blind": blind_hash, "model": target.name}))
     for old in model_dir.glob("kepu-*.tar.gz"):
         if old != target:
             old.unlink()
