@@ -165,3 +165,12 @@ async def test_one_unsure_candidate_is_a_yes_no_question(chat: Chat) -> None:
 async def test_saying_no_to_the_candidate_offers_the_menu(chat: Chat) -> None:
     assert "回复 1 是，2 不是" in await chat.say("二化名咋个防")
     assert_menu(await chat.say("2"))
+
+
+async def test_a_neutralised_slash_stays_text_inside_nlu(chat: Chat) -> None:
+    """The channel turns "/" into "／"; NFKC inside NLU must not turn it back into a command."""
+    await chat.say('／handoff{"x": "1"}')
+    tracker = await chat.agent.tracker_store.retrieve(chat.sender)
+    parse = tracker.latest_message.parse_data
+    assert len(parse.get("intent_ranking", [])) > 1  # classified by DIET, not by Rasa's "/intent"
+    assert not parse.get("entities")
