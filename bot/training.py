@@ -27,18 +27,29 @@ JIEBA_DICT = DATA / "jieba"
 RASA_VERSION = "3.6.21"
 
 
-# Our own NLU components and the tables they read shape the model too.
-NLU_CODE = (PROJECT_ROOT / "bot" / "nlu", PROJECT_ROOT / "bot" / "text")
+# Our own NLU components, the normaliser they call and its tables shape the model too
+# (EmergencyOverride reads its phrases at run time: not a training input).
+NLU_CODE = (
+    PROJECT_ROOT / "bot" / "nlu",
+    PROJECT_ROOT / "bot" / "text" / "normalize.py",
+    PROJECT_ROOT / "bot" / "text" / "data",
+)
+
+
+def _files_under(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts
+    )
 
 
 def _input_files() -> list[Path]:
     files = [CONFIG]
     for root in (DOMAIN, DATA, *NLU_CODE):
-        files += sorted(
-            p
-            for p in root.rglob("*")
-            if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts
-        )
+        files += _files_under(root)
     return files
 
 
@@ -61,9 +72,9 @@ def cache_blind_hash() -> str:
     """Inputs Rasa's training cache cannot see: the jieba dictionary's contents,
     and our NLU components' code and tables (Rasa fingerprints a component by
     its name and config, not by its code or the files it reads)."""
-    files = [p for p in JIEBA_DICT.rglob("*") if p.is_file()]
+    files = _files_under(JIEBA_DICT)
     for root in NLU_CODE:
-        files += [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        files += _files_under(root)
     return _digest(sorted(files))
 
 

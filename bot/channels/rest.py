@@ -21,11 +21,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
+from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 
 log = logging.getLogger(__name__)
 
-BUSY_REPLY = "系统正忙，请稍后再发一次。着急的话：急病打 120，被骗打 110，咨询诈骗打 96110。"
 ALLOWED_INPUT_CHANNELS = ("rest", "webchat")
 
 

@@ -35,6 +35,7 @@ def clean_inbound(raw: object, max_chars: int) -> Inbound:
     return Inbound(text)
 
 
+BUSY_REPLY = "系统正忙，请稍后再发一次。着急的话：急病打 120，被骗打 110，咨询诈骗打 96110。"
 EMPTY_REPLY = "您好像没有输入文字。请直接打字或者说出您的问题，回复“菜单”可以看选项。"
 
 

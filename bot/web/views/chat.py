@@ -17,14 +17,13 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.menu import MAIN_MENU
-from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
+from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.web import keys
 
 log = logging.getLogger(__name__)
 
 COOKIE = "kepu_sid"
 COOKIE_MAX_AGE = 180 * 24 * 3600
-BUSY = "系统正忙，请稍后再发一次。着急的话：急病打 120，被骗打 110，咨询诈骗打 96110。"
 
 
 @aiohttp_jinja2.template("chat.html")
@@ -69,10 +68,10 @@ async def _ask_rasa(request: web.Request, sender: str, text: str) -> list[str]:
         async with request.app[keys.RASA_HTTP].post(url, json=payload) as resp:
             if resp.status != 200:
                 log.warning("rasa answered HTTP %s", resp.status)
-                return [BUSY]
+                return [BUSY_REPLY]
             messages = await resp.json()
     except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError):
         log.exception("rasa unreachable")
-        return [BUSY]
+        return [BUSY_REPLY]
     texts = [m["text"] for m in messages if isinstance(m, dict) and m.get("text")]
-    return texts or [BUSY]
+    return texts or [BUSY_REPLY]
