@@ -179,13 +179,15 @@ def test_a_long_conversation_still_reaches_the_actions(stack) -> None:
 
 
 @pytest.mark.browser
-async def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
+def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
+    # Playwright's sync API runs its own loop: independent of whatever event
+    # loop policy Rasa/Sanic installed for the in-process tests.
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (scripts/install-browser.sh installs it)")
-    from playwright.async_api import async_playwright
+    from playwright.sync_api import sync_playwright
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             args=[
                 "--no-sandbox",
@@ -196,24 +198,24 @@ async def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
                 "--no-first-run",
             ],
         )
-        page = await browser.new_page(viewport={"width": 390, "height": 844})
-        await page.goto(stack["web"] + "/")
-        size = await page.evaluate(
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(stack["web"] + "/")
+        size = page.evaluate(
             "parseFloat(getComputedStyle(document.querySelector('.msg')).fontSize)"
         )
         assert size >= 20
-        box = await page.locator("#send").bounding_box()
+        box = page.locator("#send").bounding_box()
         assert box["height"] >= 48 and box["width"] >= 48
         # Wait with locators: the page's CSP (rightly) forbids eval'd predicates.
-        await page.fill("#text", "你好")
-        await page.click("#send")
-        await page.locator(".msg.me", has_text="你好").wait_for()
-        await page.locator(".msg.bot", has_text="科普助手").nth(1).wait_for(timeout=30000)
-        await page.click("button[data-send='2']")
-        await page.locator(".msg.bot", has_text="健康：").first.wait_for(timeout=30000)
-        assert await page.locator(".msg.wait").count() == 0
-        await page.screenshot(path=str(stack["var"] / "webchat.png"), full_page=True)
-        await browser.close()
+        page.fill("#text", "你好")
+        page.click("#send")
+        page.locator(".msg.me", has_text="你好").wait_for()
+        page.locator(".msg.bot", has_text="科普助手").nth(1).wait_for(timeout=30000)
+        page.click("button[data-send='2']")
+        page.locator(".msg.bot", has_text="健康：").first.wait_for(timeout=30000)
+        assert page.locator(".msg.wait").count() == 0
+        page.screenshot(path=str(stack["var"] / "webchat.png"), full_page=True)
+        browser.close()
 
 
 def test_sigterm_stops_all_three_without_orphans(stack) -> None:

@@ -6,7 +6,8 @@ Signals, each in [0, 1], over normalised text:
   words removed) against the whole entry (title, phrasings, tags, answer,
   steps), in three views: jieba words with the project dictionary (keeps
   二化螟 whole), character 2-3-grams (robust to segmentation and typos), and
-  pinyin syllables (a homophone error such as 二化名 keeps its sound);
+  pinyin syllables with Chongqing/Sichuan sound merges folded (a homophone
+  error such as 二化名 keeps its sound; 砸骗 sounds like 诈骗 there);
 - lexical, per phrasing: the best match among the entry's own questions;
 - dense: the best cosine between the query's content words and the entry's
   title and phrasings under multilingual-e5-small (``bot.knowledge.dense``),
@@ -30,6 +31,7 @@ from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.schema import Entry
 from bot.settings import PROJECT_ROOT
 from bot.text.normalize import normalize
+from bot.text.pinyin import fuzzy_pinyin
 from bot.text.stopwords import content_words
 
 JIEBA_DICT = PROJECT_ROOT / "nlu_data" / "jieba" / "userdict.txt"
@@ -72,11 +74,9 @@ def _chars(text: str) -> list[str]:
 
 
 def _pinyin(text: str) -> list[str]:
-    from pypinyin import Style, lazy_pinyin
-
     out = []
     for word in text.split():
-        syl = [s for s in lazy_pinyin(word, style=Style.NORMAL) if s.strip()]
+        syl = fuzzy_pinyin(word)
         out += syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:], strict=False)]
     return out
 
