@@ -43,9 +43,3 @@ async def get_services() -> Services:
             await knowledge.refresh(force=True)
             _services = Services(settings, db, knowledge)
     return _services
-
-
-def set_services(services: Services | None) -> None:
-    """Install services built elsewhere (tests)."""
-    global _services
-    _services = services

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 # Sentence vectors of the entries are derived data: compute once, share across runs.
@@ -47,22 +47,6 @@ def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop = asyncio.new_event_loop()
     yield loop
     loop.close()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path / "var", model_dir=tmp_path / "models", cache_dir=SHARED_CACHE)
-
-
-@pytest.fixture(scope="session")
-def knowledge_index():
-    """The real knowledge base with the sentence encoder, built once per session."""
-    from bot.knowledge.dense import DenseEncoder
-    from bot.knowledge.loader import load_entries
-    from bot.knowledge.search import SearchIndex
-
-    entries = load_entries(PROJECT_ROOT / "knowledge").entries
-    return SearchIndex(entries, DenseEncoder(SHARED_CACHE / "kb_vectors.npz"))
 
 
 @pytest.fixture(scope="session")
