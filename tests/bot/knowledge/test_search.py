@@ -133,3 +133,13 @@ def test_decide_offers_choices_when_the_runner_up_is_close() -> None:
 def test_decide_admits_not_knowing_below_the_choices_threshold() -> None:
     assert decide(_hits(CHOICES_THRESHOLD - 0.01)).kind == "none"
     assert decide([]).kind == "none"
+
+
+def test_shortlist_keeps_the_ranking_of_a_full_scan(index: SearchIndex, monkeypatch) -> None:
+    queries = ["微信上的红包咋个收", "秧子的芯芯枯了", "手机被偷了支付宝咋办", "血压高能不能吃盐"]
+    full = [index.scores(q) for q in queries]
+    monkeypatch.setattr("bot.knowledge.search.SHORTLIST", 10)
+    for q, expected in zip(queries, full, strict=True):
+        scores = index.scores(q)
+        top = np.argsort(-expected)[:3]
+        np.testing.assert_allclose(scores[top], expected[top], rtol=1e-5)
