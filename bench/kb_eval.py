@@ -24,10 +24,11 @@ from bench.noise import add_noise
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.loader import load_entries
 from bot.knowledge.schema import Entry
-from bot.knowledge.search import SearchIndex, word_tokens
+from bot.knowledge.search import SearchIndex
 from bot.knowledge.service import decide
 from bot.settings import PROJECT_ROOT
 from bot.text.normalize import normalize
+from bot.text.segment import word_tokens
 
 DEV = PROJECT_ROOT / "bench" / "data" / "kb_dev.tsv"
 NEGATIVES = PROJECT_ROOT / "bench" / "data" / "kb_negatives.tsv"  # out of scope

@@ -31,7 +31,10 @@ RASA_VERSION = "3.6.21"
 # (EmergencyOverride reads its phrases at run time: not a training input).
 NLU_CODE = (
     PROJECT_ROOT / "bot" / "nlu",
-    PROJECT_ROOT / "bot" / "text" / "normalize.py",
+    *(
+        PROJECT_ROOT / "bot" / "text" / name
+        for name in ("normalize.py", "homophone.py", "pinyin.py", "segment.py", "stopwords.py")
+    ),
     PROJECT_ROOT / "bot" / "text" / "data",
 )
 

@@ -22,7 +22,6 @@ all of it; the combined score is scaled to [0, 1].
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
@@ -32,12 +31,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.knowledge.dense import DenseEncoder, QueryEncoder
 from bot.knowledge.schema import Entry
-from bot.settings import PROJECT_ROOT
+from bot.text.homophone import HomophoneCorrector
 from bot.text.normalize import normalize
 from bot.text.pinyin import fuzzy_pinyin
+from bot.text.segment import user_dictionary_words, word_tokens
 from bot.text.stopwords import content_words
 
-JIEBA_DICT = PROJECT_ROOT / "nlu_data" / "jieba" / "userdict.txt"
 VIEW_WEIGHTS = {"word": 0.3, "char": 0.4, "pinyin": 0.3}
 ENTRY_WEIGHT = 0.85  # whole-entry lexical vs best single phrasing
 DENSE_WEIGHT = 1.0
@@ -47,20 +46,6 @@ CENTROID_WEIGHT = 0.4  # dense: best phrasing vs centroid of all phrasings
 # cheap signals: scanning every phrasing vector of a 10,000-entry index reads
 # 80 MB per query (~9 ms); below this size every entry is compared.
 SHORTLIST = 256
-
-
-@functools.lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    tokenizer = jieba.Tokenizer()
-    if JIEBA_DICT.exists():
-        tokenizer.load_userdict(str(JIEBA_DICT))
-    return tokenizer
-
-
-def word_tokens(text: str) -> list[str]:
-    return [w for w in _jieba().lcut(text) if w.strip()]
 
 
 def content_text(text: str) -> str:
@@ -136,6 +121,10 @@ class SearchIndex:
         self._dense: np.ndarray | None = None
         self._queries: QueryEncoder | None = None
         self._centroids: np.ndarray | None = None
+        self.corrector = HomophoneCorrector.learn(
+            [normalize(t) for e in entries for t in [*e.search_texts(), *e.tags]],
+            user_dictionary_words(),
+        )
         if not entries:
             return
         docs = [content_text(_entry_document(e)) for e in entries]
@@ -160,7 +149,7 @@ class SearchIndex:
         n = len(self.entries)
         if not n:
             return np.zeros(0)
-        text = content_text(query)
+        text = content_text(self.corrector(normalize(query)))
         entry_lex = np.zeros(n)
         phrase_lex = np.zeros(len(self._owners))
         if text:

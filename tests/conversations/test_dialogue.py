@@ -156,15 +156,28 @@ async def test_not_one_of_the_choices_offers_the_menu(chat: Chat) -> None:
     assert_menu(await chat.say("不是"))
 
 
+async def test_a_homophone_error_still_gets_the_entry(chat: Chat) -> None:
+    reply = await chat.say("二化名咋个防")  # a voice transcript's 二化螟
+    assert "二化螟" in reply and "来源：" in reply, reply
+
+
 async def test_one_unsure_candidate_is_a_yes_no_question(chat: Chat) -> None:
-    reply = await chat.say("二化名咋个防")  # a voice transcript's homophone error
+    reply = await chat.say("谷子的心心枯了咋办")  # 枯心苗, in a farmer's words
     assert "您是想问『" in reply and "回复 1 是，2 不是" in reply, reply
     assert "二化螟" in await chat.say("是的")
 
 
 async def test_saying_no_to_the_candidate_offers_the_menu(chat: Chat) -> None:
-    assert "回复 1 是，2 不是" in await chat.say("二化名咋个防")
+    assert "回复 1 是，2 不是" in await chat.say("谷子的心心枯了咋办")
     assert_menu(await chat.say("2"))
+
+
+async def test_nlu_reads_the_corrected_text_and_keeps_the_original(chat: Chat) -> None:
+    await chat.say("挂好咋个在手机上挂")
+    tracker = await chat.agent.tracker_store.retrieve(chat.sender)
+    message = tracker.latest_message
+    assert message.text == "挂好咋个在手机上挂"
+    assert message.parse_data["text_canonical"] == "挂号怎么在手机上挂"
 
 
 async def test_a_neutralised_slash_stays_text_inside_nlu(chat: Chat) -> None:

@@ -1,0 +1,158 @@
+"""Sound-alike misspellings of the bot's own terms, put right.
+
+A voice transcript writes the right sound with the wrong characters: 二化名
+for 二化螟, 心机梗塞 for 心肌梗塞, 养老金认正 for 养老金认证, 挂好 for 挂号.
+``HomophoneCorrector`` learns its terms from the bot's own texts (knowledge
+entries, or the NLU examples) and the jieba user dictionary, so it grows with
+the content, and rewrites a stretch of the text to a term only when all hold:
+
+- the term is a domain term: two-character terms come from our user
+  dictionary only (老是 must never become 老师); longer ones are words of the
+  content that a dictionary knows (words jieba merely guessed, such as 药下,
+  are not terms) or two such words that stand together in the content
+  (养老金认证, 心肌梗塞);
+- the stretch sounds like the term, tones ignored (ASR errors often change
+  the tone: 挂好 for 挂号); two-character stretches must match exactly, longer
+  ones may also differ by a Chongqing/Sichuan sound merge (z/zh, n/l, in/ing…);
+- the stretch starts on a word boundary of the dictionary segmentation and,
+  when shorter than four characters, ends on one (so 坐火车回 never yields 撤回),
+  and is not itself a dictionary word (化名 and 心机 are words and stay; inside
+  二化名 and 心机梗塞 they do not);
+- at least half of the term's characters are kept (one of two, two of four),
+  and a two-character stretch holds no particle (多少油才合适 is not 油菜).
+
+Longer stretches are tried first, left to right. Only runs of Han characters
+are touched: digits, Latin letters, URLs and phone numbers pass unchanged.
+Search also matches on fuzzy pinyin directly (bot.knowledge.search), which
+covers two-character merges such as 砸骗 for 诈骗 without rewriting anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from bot.text.pinyin import fuzzy_syllable
+from bot.text.segment import dictionary_frequency, is_dictionary_word, known_words, word_tokens
+from bot.text.stopwords import FUNCTION_WORDS
+
+MIN_TERM, MAX_TERM = 2, 6
+# jieba's general dictionary also lists fragments such as 赚了钱 (frequency 3).
+MIN_FREQUENCY = 10
+# Grammatical characters that stand alone next to any word; a two-character
+# stretch containing one is a coincidence of sound, not a misspelt term.
+PARTICLES = frozenset("了的地得着过才就都也还又很在是吗呢吧嘛和跟与把被给让我你他她它这那上下里")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{%d,%d}$" % (MIN_TERM, MAX_TERM))
+
+
+def plain_syllables(run: str) -> list[str]:
+    """One toneless pinyin syllable per character of a Han run (the character if unknown)."""
+    from pypinyin import Style, lazy_pinyin
+
+    keys = lazy_pinyin(run, style=Style.NORMAL, errors=lambda chars: list(chars))
+    if len(keys) != len(run):  # keep alignment whatever pypinyin does with odd input
+        keys = [
+            (lazy_pinyin(c, style=Style.NORMAL, errors=lambda chars: list(chars)) or [c])[0]
+            for c in run
+        ]
+    return keys
+
+
+def _key(syllables: list[str], fuzzy: bool) -> str:
+    return " ".join(fuzzy_syllable(s) for s in syllables) if fuzzy else " ".join(syllables)
+
+
+class HomophoneCorrector:
+    """Rewrites sound-alike misspellings of known terms (see the module docstring)."""
+
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        """``counts``: each term and how often the content uses it (see ``learn``)."""
+        self.counts = dict(counts)
+        self.terms = frozenset(counts)
+        groups: dict[str, list[str]] = {}
+        for term in counts:
+            syllables = plain_syllables(term)
+            groups.setdefault(_key(syllables, fuzzy=False), []).append(term)
+            if len(term) > 2:
+                groups.setdefault(_key(syllables, fuzzy=True), []).append(term)
+        # Several terms may share a sound: the most frequent wins, ties alphabetically.
+        self._by_key = {
+            key: min(group, key=lambda t: (-counts[t], t)) for key, group in groups.items()
+        }
+
+    @classmethod
+    def learn(cls, texts: Iterable[str], user_words: Iterable[str] = ()) -> HomophoneCorrector:
+        """Terms of ``texts`` (normalised) and of the user dictionary's ``user_words``."""
+        user = {w for w in user_words if _HAN_WORD.match(w)}
+
+        def known(word: str) -> bool:
+            if word in FUNCTION_WORDS:  # 怎么 + 采收 is no term
+                return False
+            return word in user or dictionary_frequency(word) >= MIN_FREQUENCY
+
+        counts: Counter[str] = Counter(user)
+        for text in texts:
+            words = word_tokens(text)
+            counts.update(w for w in words if len(w) > 2 and _HAN_WORD.match(w) and known(w))
+            counts.update(
+                a + b
+                for a, b in zip(words, words[1:], strict=False)
+                if min(len(a), len(b)) > 1 and _HAN_WORD.match(a + b) and known(a) and known(b)
+            )
+        return cls(counts)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def correct(self, text: str) -> str:
+        if not self._by_key:
+            return text
+        return _HAN_RUN.sub(lambda m: self._correct_run(m.group()), text)
+
+    __call__ = correct
+
+    def _correct_run(self, run: str) -> str:
+        syllables = plain_syllables(run)
+        boundaries, position = {0}, 0
+        for word in known_words(run):
+            position += len(word)
+            boundaries.add(position)
+        out: list[str] = []
+        i = 0
+        while i < len(run):
+            size = 1
+            if i in boundaries:
+                size = self._match(run, syllables, boundaries, i, out) or 1
+            if size == 1:
+                out.append(run[i])
+            i += size
+        return "".join(out)
+
+    def _match(
+        self, run: str, syllables: list[str], boundaries: set[int], i: int, out: list[str]
+    ) -> int:
+        """Length of the term stretch at ``i`` (appended to ``out``), or 0."""
+        for size in range(min(MAX_TERM, len(run) - i), MIN_TERM - 1, -1):
+            if size < 4 and i + size not in boundaries:
+                continue
+            stretch = run[i : i + size]
+            if stretch in self.terms:
+                out.append(stretch)  # already right: keep it whole
+                return size
+            if is_dictionary_word(stretch) or (size == 2 and PARTICLES & set(stretch)):
+                continue
+            sounds = syllables[i : i + size]
+            term = self._by_key.get(_key(sounds, fuzzy=False))
+            if term is None and size > 2:
+                term = self._by_key.get(_key(sounds, fuzzy=True))
+            if term is not None and _keeps_half(stretch, term):
+                out.append(term)
+                return size
+        return 0
+
+
+def _keeps_half(stretch: str, term: str) -> bool:
+    differing = sum(a != b for a, b in zip(stretch, term, strict=True))
+    return 0 < differing <= len(term) // 2

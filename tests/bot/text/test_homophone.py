@@ -1,0 +1,89 @@
+"""Sound-alike misspellings of the assistant's own terms are put right, nothing else."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.knowledge.loader import load_entries
+from bot.settings import PROJECT_ROOT
+from bot.text.homophone import HomophoneCorrector
+from bot.text.normalize import normalize
+from bot.text.segment import user_dictionary_words
+
+
+@pytest.fixture(scope="module")
+def corrector() -> HomophoneCorrector:
+    """Learned as search learns it: the entries' titles, phrasings and tags."""
+    entries = load_entries(PROJECT_ROOT / "knowledge").entries
+    texts = [normalize(t) for e in entries for t in [*e.search_texts(), *e.tags]]
+    return HomophoneCorrector.learn(texts, user_dictionary_words())
+
+
+@pytest.mark.parametrize(
+    ("heard", "meant"),
+    [
+        ("二化名咋个防", "二化螟"),
+        ("心机梗塞有什么症状", "心肌梗塞"),
+        ("养老金认正在手机上怎么弄", "养老金认证"),
+        ("挂好怎么在手机上挂", "挂号"),
+        ("糖尿并能吃水果不", "糖尿病"),
+    ],
+)
+def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str) -> None:
+    assert meant in corrector(normalize(heard))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老是收到乱七八糟的短信",  # 老是 is not 老师
+        "一天吃多少油才合适",  # 油才 is not 油菜
+        "我要怎么才收得到",  # 才收 is not 采收
+        "过年想坐火车回老家",  # 车回 is not 撤回
+        "隔壁王阿姨喊我加她微信",
+        "他这个人很有心机",  # 心机 is a word of its own
+        "刚发现给骗子转了钱",
+        "最近就是老是闷闷不乐",
+        "手机上的字太小了看不清",
+        "水稻从插秧到收割要多久",
+    ],
+)
+def test_correct_text_is_left_alone(corrector, text: str) -> None:
+    assert corrector(normalize(text)) == normalize(text)
+
+
+def test_digits_links_and_numbers_pass_unchanged(corrector) -> None:
+    text = "打12345问 网址http://t.cn/A6hJ 电话13812345678 验证码4821"
+    assert corrector(text) == text
+
+
+def test_terms_come_from_the_content_and_the_user_dictionary() -> None:
+    learned = HomophoneCorrector.learn(["老师说心肌梗塞要打120"], ["二化螟", "挂号"])
+    assert {"二化螟", "挂号", "心肌梗塞"} <= learned.terms
+    assert "老师" not in learned.terms  # two-character terms only from our dictionary
+    assert learned("二化名") == "二化螟"
+
+
+def test_without_terms_nothing_changes() -> None:
+    assert HomophoneCorrector({})("二化名咋个防") == "二化名咋个防"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_correction_never_raises_and_keeps_every_non_han_character(text: str) -> None:
+    corrector = HomophoneCorrector.learn(["二化螟 心肌梗塞 养老金认证"], ["挂号", "诈骗"])
+    out = corrector(text)
+    assert len(out) == len(text)
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert [c for c in out if not han.match(c)] == [c for c in text if not han.match(c)]
+    assert corrector(out) == out  # idempotent
+
+
+def test_large_input_is_handled(corrector) -> None:
+    text = "二化名咋个防，挂好在哪里挂。" * 4700  # ~64 KiB
+    out = corrector(text)
+    assert out.count("二化螟") == 4700
