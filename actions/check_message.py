@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.fraud.advice import GENERAL_ADVICE, REQUEST_PHRASES
+from actions.services import get_services
+from bot.fraud.advice import REQUEST_PHRASES
+from bot.fraud.stats import count_check
 from bot.text.content import carries_content
+
+log = logging.getLogger(__name__)
 
 
 class ValidateCheckMessageForm(FormValidationAction):
@@ -31,7 +37,11 @@ class ValidateCheckMessageForm(FormValidationAction):
 
 
 class ActionCheckMessage(Action):
-    """Until the automatic checker (issue 5) lands: honest, standing advice only."""
+    """Risk level, likely fraud type, reasons quoting the message, what to do.
+
+    Only the count by day, risk and type is kept; the message itself is not
+    stored anywhere by us (the tracker keeps the conversation, as for every turn).
+    """
 
     def name(self) -> str:
         return "action_check_message"
@@ -39,5 +49,12 @@ class ActionCheckMessage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text="收到。这条消息我现在还不能自动判断真假。\n" + GENERAL_ADVICE)
+        text = tracker.get_slot("suspicious_text") or ""
+        services = await get_services()
+        verdict = services.fraud.check(text)
+        dispatcher.utter_message(text=verdict.as_text())
+        try:
+            await count_check(services.db, verdict)
+        except SQLAlchemyError:  # the verdict matters more than the statistics
+            log.exception("could not count a fraud check")
         return [SlotSet("suspicious_text", None)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.fraud.checker import FraudChecker
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
@@ -22,6 +23,7 @@ class Services:
     settings: Settings
     db: Database
     knowledge: KnowledgeService
+    fraud: FraudChecker
 
 
 _services: Services | None = None
@@ -40,6 +42,9 @@ async def get_services() -> Services:
             db = Database(settings.database_url)
             encoder = DenseEncoder(settings.vector_cache)
             knowledge = KnowledgeService(settings.knowledge_dir, encoder, db)
-            await knowledge.refresh(force=True)
-            _services = Services(settings, db, knowledge)
+            # The classifier trains (about a second) while the index loads.
+            fraud, _ = await asyncio.gather(
+                asyncio.to_thread(FraudChecker), knowledge.refresh(force=True)
+            )
+            _services = Services(settings, db, knowledge, fraud)
     return _services

@@ -86,6 +86,14 @@ class Settings:
         default=65536,
         metadata=_doc("Largest HTTP request body any process accepts.", "KEPU_MAX_BODY_BYTES"),
     )
+    api_rate_per_minute: int = field(
+        default=30,
+        metadata=_doc(
+            "Requests per minute one client may make to the public JSON API (fraud check, ask); "
+            "bursts of up to a third of it are allowed.",
+            "KEPU_API_RATE_PER_MINUTE",
+        ),
+    )
     cache_dir: Path | None = field(
         default=None,
         metadata=_doc(
@@ -119,6 +127,8 @@ class Settings:
                 raise SettingsError(f"{name} must be a TCP port, got {port}")
         if self.max_message_chars < 10 or self.max_body_bytes < 1024:
             raise SettingsError("message and body limits are too small to be useful")
+        if self.api_rate_per_minute < 1:
+            raise SettingsError("api_rate_per_minute must be at least 1")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -27,7 +27,7 @@ JIEBA_DICT = DATA / "jieba"
 RASA_VERSION = "3.6.21"
 
 
-# Our own NLU components, the normaliser they call and its tables shape the model too
+# Our own NLU components, the normaliser they call and its dialect table shape the model too
 # (EmergencyOverride reads its phrases at run time: not a training input).
 NLU_CODE = (
     PROJECT_ROOT / "bot" / "nlu",
@@ -35,7 +35,7 @@ NLU_CODE = (
         PROJECT_ROOT / "bot" / "text" / name
         for name in ("normalize.py", "homophone.py", "pinyin.py", "segment.py", "stopwords.py")
     ),
-    PROJECT_ROOT / "bot" / "text" / "data",
+    PROJECT_ROOT / "bot" / "text" / "data" / "dialect_lexicon.tsv",
 )
 
 

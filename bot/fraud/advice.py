@@ -1,4 +1,4 @@
-"""What to do with a suspicious message: the standing advice, in one place."""
+"""Words people use to ask for a message check."""
 
 from __future__ import annotations
 
@@ -46,12 +46,4 @@ REQUEST_PHRASES: tuple[str, ...] = (
     "呢",
     "嘛",
     "哦",
-)
-
-GENERAL_ADVICE = (
-    "先记住三条：\n"
-    "1. 陌生链接不要点\n"
-    "2. 不给陌生人转账，公检法没有“安全账户”\n"
-    "3. 验证码、密码不告诉任何人\n"
-    "拿不准请拨打 96110 咨询；已经转了钱，马上拨打 110 报警。"
 )

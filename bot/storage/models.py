@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -72,3 +72,18 @@ class Feedback(Base):
     entry_id = Column(String(80), nullable=True, index=True)
     useful = Column(Boolean, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class FraudCheckCount(Base):
+    """How many messages were checked, per day, risk and likeliest fraud type.
+
+    The checked text itself is never stored: without a report from the user,
+    counts are all we keep.
+    """
+
+    __tablename__ = "fraud_check_counts"
+
+    day = Column(Date, primary_key=True)
+    risk = Column(String(8), primary_key=True)  # high | medium | low
+    fraud_type = Column(String(32), primary_key=True)  # "" when none
+    count = Column(Integer, nullable=False, default=0)

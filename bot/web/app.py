@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,12 +11,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.fraud.checker import FraudChecker
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
 from bot.web.middlewares import error_middleware, security_headers
+from bot.web.ratelimit import RateLimiter
 from bot.web.routes import setup_routes
 
 HERE = Path(__file__).parent
@@ -39,6 +42,12 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def _fraud(app: web.Application) -> AsyncIterator[None]:
+    if keys.FRAUD not in app:
+        app[keys.FRAUD] = await asyncio.to_thread(FraudChecker)  # trains in about a second
+    yield
+
+
 async def _rasa_http(app: web.Application) -> AsyncIterator[None]:
     # Rasa answers a turn in well under a second; 30 s covers a cold model.
     timeout = aiohttp.ClientTimeout(total=30, connect=3)
@@ -47,15 +56,23 @@ async def _rasa_http(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def create_app(settings: Settings, *, knowledge: KnowledgeService | None = None) -> web.Application:
-    """The whole web service. ``knowledge`` replaces the default knowledge service."""
+def create_app(
+    settings: Settings,
+    *,
+    knowledge: KnowledgeService | None = None,
+    fraud: FraudChecker | None = None,
+) -> web.Application:
+    """The whole web service. ``knowledge`` and ``fraud`` replace the default services."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[error_middleware, security_headers],
     )
     app[keys.SETTINGS] = settings
+    app[keys.RATE_LIMITER] = RateLimiter(settings.api_rate_per_minute)
     if knowledge is not None:
         app[keys.KNOWLEDGE] = knowledge
+    if fraud is not None:
+        app[keys.FRAUD] = fraud
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -63,6 +80,7 @@ def create_app(settings: Settings, *, knowledge: KnowledgeService | None = None)
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_knowledge)
+    app.cleanup_ctx.append(_fraud)
     app.cleanup_ctx.append(_rasa_http)
     setup_routes(app, HERE / "static")
     return app

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from aiohttp import ClientSession, web
 
+from bot.fraud.checker import FraudChecker
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.web.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 RASA_HTTP = web.AppKey("rasa_http", ClientSession)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
+FRAUD = web.AppKey("fraud", FraudChecker)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

@@ -106,10 +106,31 @@ async def test_handoff_gives_the_right_hotline_first(chat: Chat, text: str, firs
     assert numbers and reply.index(first) == min(reply.index(n) for n in numbers), reply
 
 
-async def test_menu_five_asks_for_the_message_then_advises(chat: Chat) -> None:
+async def test_menu_five_asks_for_the_message_then_gives_a_verdict(chat: Chat) -> None:
     assert "复制粘贴" in await chat.say("5")
-    reply = await chat.say("【某银行】您的账户存在异常，请点击 http://bank.example.com 验证")
+    reply = await chat.say(
+        "【工商银行】您的账户存在异常，将于今日冻结，请点击 http://icbc-vip.top 验证"
+    )
+    assert "高风险" in reply and "中风险" not in reply and "低风险" not in reply
+    assert "链接不是官方网址" in reply and "“http://icbc-vip.top”" in reply
     assert "96110" in reply and "110" in reply
+
+
+async def test_a_pasted_scam_without_a_word_of_request_is_checked(chat: Chat) -> None:
+    reply = await chat.say("免费领鸡蛋！明早8点到村委会听健康讲座，专家讲保健品包治百病，可以停药")
+    assert "检查结果：" in reply and "养老诈骗" in reply, reply
+
+
+async def test_a_pasted_genuine_code_is_low_risk(chat: Chat) -> None:
+    reply = await chat.say("【中国移动】您的验证码是482913，5分钟内有效，请勿泄露给他人。")
+    assert "检查结果：低风险" in reply, reply
+
+
+async def test_request_and_message_in_one_go(chat: Chat) -> None:
+    reply = await chat.say(
+        "帮我看看这条短信：我是你领导，明天到我办公室，先转两万给我朋友，别跟别人说"
+    )
+    assert "检查结果：" in reply and "冒充领导熟人" in reply, reply
 
 
 async def test_menu_interrupts_a_form(chat: Chat) -> None:

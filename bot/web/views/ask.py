@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from bot.knowledge.reply import answer_messages, source_line
-from bot.text.inbound import clean_inbound
 from bot.web import keys
+from bot.web.views.common import rate_limited, read_text
 
 
 async def ask(request: web.Request) -> web.Response:
-    settings = request.app[keys.SETTINGS]
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return web.json_response({"error": "请求格式不对：需要 JSON"}, status=400)
-    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        return web.json_response({"error": "需要 text 字段（字符串）"}, status=400)
-    inbound = clean_inbound(body["text"], settings.max_message_chars)
-    if inbound.empty:
-        return web.json_response({"error": "text 不能为空"}, status=400)
-    if inbound.too_long:
-        return web.json_response(
-            {"error": f"text 太长（最多 {settings.max_message_chars} 个字）"}, status=413
-        )
-    result = await request.app[keys.KNOWLEDGE].ask(inbound.text)
+    if (refused := rate_limited(request)) is not None:
+        return refused
+    text = await read_text(request)
+    if isinstance(text, web.Response):
+        return text
+    result = await request.app[keys.KNOWLEDGE].ask(text)
     best = result.best
     answered = result.kind == "answer" and best is not None
     return web.json_response(

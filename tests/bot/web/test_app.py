@@ -9,9 +9,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.fraud.checker import default_checker
+from bot.fraud.stats import check_counts
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
 from bot.settings import PROJECT_ROOT, Settings
+from bot.web import keys
 from bot.web.app import HERE, create_app
 from tests.conftest import SHARED_CACHE, free_port
 
@@ -61,7 +64,9 @@ def real_knowledge(event_loop) -> KnowledgeService:
 @pytest.fixture
 async def client(aiohttp_client, fake_rasa, tmp_path: Path, no_knowledge):
     settings = Settings(var_dir=tmp_path, rasa_url=str(fake_rasa.make_url("")).rstrip("/"))
-    return await aiohttp_client(create_app(settings, knowledge=no_knowledge))
+    return await aiohttp_client(
+        create_app(settings, knowledge=no_knowledge, fraud=default_checker())
+    )
 
 
 async def test_healthz(client) -> None:
@@ -77,7 +82,9 @@ async def test_readyz_checks_database_and_rasa(client) -> None:
 
 async def test_readyz_fails_when_rasa_is_down(aiohttp_client, tmp_path: Path, no_knowledge) -> None:
     settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
-    client = await aiohttp_client(create_app(settings, knowledge=no_knowledge))
+    client = await aiohttp_client(
+        create_app(settings, knowledge=no_knowledge, fraud=default_checker())
+    )
     resp = await client.get("/readyz")
     body = await resp.json()
     assert resp.status == 503 and body["database"] == "ok" and body["rasa"] != "ok"
@@ -136,7 +143,9 @@ async def test_rasa_down_gives_a_polite_busy_reply(
     aiohttp_client, tmp_path: Path, no_knowledge
 ) -> None:
     settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
-    client = await aiohttp_client(create_app(settings, knowledge=no_knowledge))
+    client = await aiohttp_client(
+        create_app(settings, knowledge=no_knowledge, fraud=default_checker())
+    )
     data = await (await client.post("/api/v1/chat", json={"message": "你好"})).json()
     assert "系统正忙" in data["messages"][0] and "120" in data["messages"][0]
 
@@ -167,7 +176,9 @@ def test_css_meets_the_large_print_rules() -> None:
 @pytest.fixture
 async def ask_client(aiohttp_client, tmp_path: Path, real_knowledge):
     settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
-    return await aiohttp_client(create_app(settings, knowledge=real_knowledge))
+    return await aiohttp_client(
+        create_app(settings, knowledge=real_knowledge, fraud=default_checker())
+    )
 
 
 async def test_ask_answers_with_entry_and_source(ask_client) -> None:
@@ -197,3 +208,51 @@ async def test_ask_without_a_match_says_so(ask_client) -> None:
 async def test_ask_refuses_bad_input(ask_client, payload: dict, status: int) -> None:
     resp = await ask_client.post("/api/v1/ask", json=payload)
     assert resp.status == status and "error" in await resp.json()
+
+
+SCAM = "【工商银行】您的账户存在异常，将于今日冻结，请立即登录 http://icbc-vip.top 认证。"
+
+
+async def test_fraud_check_follows_the_contract_and_keeps_only_counts(client) -> None:
+    resp = await client.post("/api/v1/fraud/check", json={"text": SCAM})
+    body = await resp.json()
+    assert resp.status == 200
+    assert set(body) >= {"risk", "risk_label", "fraud_types", "signals", "advice"}
+    assert body["risk"] == "high" and body["risk_label"] == "高风险"
+    assert "lookalike_domain" in {s["id"] for s in body["signals"]}
+    assert "96110" in body["advice"]
+    db = client.app[keys.DATABASE]
+    assert [(risk, n) for _, risk, _, n in await check_counts(db)] == [("high", 1)]
+    dump = (client.app[keys.SETTINGS].var_dir / "kepu.db").read_bytes()
+    assert b"icbc-vip" not in dump and "冻结".encode() not in dump
+
+
+async def test_fraud_check_of_a_genuine_code_is_low(client) -> None:
+    text = "【中国移动】您的验证码是482913，5分钟内有效，请勿泄露给他人。"
+    body = await (await client.post("/api/v1/fraud/check", json={"text": text})).json()
+    assert body["risk"] == "low" and body["fraud_types"] == []
+
+
+@pytest.mark.parametrize(
+    "payload, status",
+    [({"text": ""}, 400), ({"text": ["x"]}, 400), ({"text": "字" * 1001}, 413)],
+)
+async def test_fraud_check_refuses_bad_input(client, payload: dict, status: int) -> None:
+    resp = await client.post("/api/v1/fraud/check", json=payload)
+    assert resp.status == status and "error" in await resp.json()
+
+
+async def test_fraud_check_is_rate_limited_per_client(
+    aiohttp_client, tmp_path: Path, no_knowledge
+) -> None:
+    settings = Settings(var_dir=tmp_path, api_rate_per_minute=3)
+    client = await aiohttp_client(
+        create_app(settings, knowledge=no_knowledge, fraud=default_checker())
+    )
+    codes = [
+        (await client.post("/api/v1/fraud/check", json={"text": SCAM})).status for _ in range(3)
+    ]
+    assert codes == [200, 429, 429]  # a burst of one (a third of 3 a minute)
+    resp = await client.post("/api/v1/fraud/check", json={"text": SCAM})
+    assert int(resp.headers["Retry-After"]) >= 1
+    assert "稍等" in (await resp.json())["error"]

@@ -1,0 +1,73 @@
+"""Links in a message, judged by their host (tables in ``bot.fraud.signals``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.fraud.signals import LINK_SIGNALS, OFFICIAL_DOMAINS, RISKY_TLDS, SHORTENERS, Signal
+
+# A scheme or www. in front, or a host that ends in a letters-only top-level
+# domain; hosts may be dotted numbers (IPv4, sometimes masked as 47.96.x.x).
+_URL = re.compile(
+    r"(?:https?://|www\.)[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff<>\"']+"
+    r"|(?<![a-z0-9.@_-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,10}"
+    r"(?:/[a-z0-9_\-./?=&%#]*)?(?![a-z0-9@_-])",
+    re.IGNORECASE,
+)
+_IPV4 = re.compile(r"^(?:(?:\d{1,3}|x{1,3})\.){3}(?:\d{1,3}|x{1,3})$", re.IGNORECASE)
+# Things that look like hosts but are not links in our messages.
+_NOT_HOSTS = re.compile(r"^(?:\d+\.)+\d+$|^[a-z]\.[a-z]$", re.IGNORECASE)
+_KNOWN_TLDS = frozenset(
+    "com cn net org gov edu info io me top xyz cc icu vip club work buzz loan click link wang "
+    "site online live ltd ren fun shop store bid win kim tk ml ga cf gq ly gd gl in co hk tw "
+    "date nu ai app mobi biz asia tv".split()
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    host: str
+    signal: Signal
+
+
+def _host(url: str) -> str:
+    host = re.sub(r"^(?:https?://)?", "", url, flags=re.IGNORECASE)
+    host = re.split(r"[/?#:]", host, maxsplit=1)[0].lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _under(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+def judge(host: str) -> Signal:
+    """The one link signal that fits ``host`` best."""
+    if _IPV4.match(host):
+        return LINK_SIGNALS["ip_link"]
+    if host in SHORTENERS:
+        return LINK_SIGNALS["short_link"]
+    labels = re.split(r"[.\-]", host)
+    for name, domains in OFFICIAL_DOMAINS.items():
+        if any(_under(host, d) for d in domains):
+            return LINK_SIGNALS["official_link"]
+        if name in labels or (len(name) >= 5 and name in host):
+            return LINK_SIGNALS["lookalike_domain"]
+    if host.rsplit(".", 1)[-1] in RISKY_TLDS:
+        return LINK_SIGNALS["risky_tld"]
+    return LINK_SIGNALS["unknown_link"]
+
+
+def find_links(text: str) -> list[Link]:
+    links = []
+    for match in _URL.finditer(text):
+        url = match.group().rstrip(".,;:!?)）")
+        host = _host(url)
+        if not host or _NOT_HOSTS.match(host) and not _IPV4.match(host):
+            continue
+        tld = host.rsplit(".", 1)[-1]
+        if not _IPV4.match(host) and tld not in _KNOWN_TLDS:
+            continue
+        links.append(Link(url, host, judge(host)))
+    return links
