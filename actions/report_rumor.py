@@ -1,4 +1,10 @@
-"""Ask about or report a rumour (menu 6, "举报谣言", "听说……是真的不")."""
+"""Ask about or report a rumour (menu 6, "举报谣言", "听说……是真的不").
+
+A claim that a published debunk answers outright gets the verdict at once.
+Otherwise the report is queued (redacted, exactly once) and the user gets its
+number; when a debunk is merely similar, the user is also asked whether it is
+the one. Where the claim was seen is asked only when the claim does not say.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,30 @@ from rasa_sdk.types import DomainDict
 
 from actions.answer_question import say_entry
 from actions.services import get_services
+from bot.menu import NOT_THIS
 from bot.rumors.advice import REQUEST_PHRASES, SELF_CHECK_ADVICE
+from bot.rumors.matching import ASK_MATCH, AUTO_MATCH
+from bot.rumors.where import read_where, where_from_claim
 from bot.text.content import carries_content
+
+RESET = ("rumor_claim", "rumor_where", "rumor_match")
 
 
 class ValidateReportRumorForm(FormValidationAction):
     def name(self) -> str:
         return "validate_report_rumor_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # A debunk that answers it, or a claim that says where it was seen: no second question.
+        if tracker.get_slot("rumor_match") or tracker.get_slot("rumor_where"):
+            return [s for s in domain_slots if s != "rumor_where"]
+        return domain_slots
 
     async def validate_rumor_claim(
         self,
@@ -26,26 +49,55 @@ class ValidateReportRumorForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if isinstance(slot_value, str) and carries_content(slot_value, REQUEST_PHRASES, 4):
-            return {"rumor_claim": slot_value}
-        return {"rumor_claim": None}
+        if not (isinstance(slot_value, str) and carries_content(slot_value, REQUEST_PHRASES, 4)):
+            return {"rumor_claim": None}
+        services = await get_services()
+        match = await services.knowledge.match_debunk(slot_value)
+        if match and match[1] >= AUTO_MATCH:
+            return {"rumor_claim": slot_value, "rumor_match": match[0].id}
+        return {"rumor_claim": slot_value, "rumor_where": where_from_claim(slot_value)}
+
+    async def validate_rumor_where(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        return {"rumor_where": read_where(slot_value if isinstance(slot_value, str) else "")}
 
 
 class ActionReportRumor(Action):
-    """Answer from a published debunk when one matches; otherwise say how to judge it."""
-
     def name(self) -> str:
         return "action_report_rumor"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        claim = tracker.get_slot("rumor_claim") or ""
         services = await get_services()
-        result = await services.knowledge.ask(claim)
-        best = result.best
-        if result.kind == "answer" and best and best.entry.topic == "rumor":
+        reset = [SlotSet(name, None) for name in RESET]
+        matched = await services.knowledge.get(tracker.get_slot("rumor_match") or "")
+        if matched is not None:
             dispatcher.utter_message(text="这个说法我们核实过：")
-            return [SlotSet("rumor_claim", None), *say_entry(dispatcher, best.entry)]
-        dispatcher.utter_message(text="这个说法我们还没有核实过的结论。\n" + SELF_CHECK_ADVICE)
-        return [SlotSet("rumor_claim", None)]
+            return [*reset, *say_entry(dispatcher, matched)]
+
+        claim = tracker.get_slot("rumor_claim") or ""
+        receipt = await services.reports.submit(
+            claim,
+            sender_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            message_id=tracker.latest_message.get("message_id"),
+            seen_where=tracker.get_slot("rumor_where"),
+        )
+        dispatcher.utter_message(
+            text=f"已收到，编号 {receipt.public_id}，核实后会告诉您结论。\n{SELF_CHECK_ADVICE}"
+        )
+        # A similar debunk we already have: offer it as a yes/no question.
+        match = await services.knowledge.match_debunk(claim)
+        if match and match[1] >= ASK_MATCH:
+            entry = match[0]
+            dispatcher.utter_message(
+                text=f"我们核实过一条相似的说法：『{entry.title}』\n是不是这条？回复 1 是，2 不是"
+            )
+            return [*reset, SlotSet("pending_options", [f"kb:{entry.id}", NOT_THIS])]
+        return reset

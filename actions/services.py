@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.fraud.checker import FraudChecker
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
+from bot.rumors.reports import ReportQueue
 from bot.settings import Settings
 from bot.storage.db import Database
 
@@ -24,6 +25,7 @@ class Services:
     db: Database
     knowledge: KnowledgeService
     fraud: FraudChecker
+    reports: ReportQueue
 
 
 _services: Services | None = None
@@ -46,5 +48,5 @@ async def get_services() -> Services:
             fraud, _ = await asyncio.gather(
                 asyncio.to_thread(FraudChecker), knowledge.refresh(force=True)
             )
-            _services = Services(settings, db, knowledge, fraud)
+            _services = Services(settings, db, knowledge, fraud, ReportQueue(db))
     return _services

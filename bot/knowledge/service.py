@@ -20,6 +20,7 @@ from bot.knowledge.loader import load_entries, snapshot
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit, SearchIndex
 from bot.knowledge.store import import_files, served_entries, version
+from bot.rumors.matching import ClaimIndex
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import UnansweredQuestion
 from bot.text.redact import redact
@@ -79,6 +80,7 @@ class KnowledgeService:
         self.check_interval = check_interval
         self._index = SearchIndex([])
         self._by_id: dict[str, Entry] = {}
+        self._debunks = ClaimIndex([])
         self._snapshot: tuple = ()
         self._version: tuple = ()
         self._checked = 0.0
@@ -121,6 +123,13 @@ class KnowledgeService:
                 index = await loop.run_in_executor(None, SearchIndex, entries, self.encoder)
                 self._index = index
                 self._by_id = {e.id: e for e in entries}
+                self._debunks = ClaimIndex(
+                    (e.id, text)
+                    for e in entries
+                    if e.topic == "rumor"
+                    for text in (e.claim, e.title, *e.questions)
+                    if text
+                )
 
     async def ask(self, text: str, k: int = 3) -> AskResult:
         await self.refresh()
@@ -132,6 +141,15 @@ class KnowledgeService:
     async def get(self, entry_id: str) -> Entry | None:
         await self.refresh()
         return self._by_id.get(entry_id)
+
+    async def match_debunk(self, text: str) -> tuple[Entry, float] | None:
+        """The published debunk whose claim ``text`` repeats most closely, with the score
+        (compare with ``bot.rumors.matching.AUTO_MATCH`` and ``ASK_MATCH``)."""
+        await self.refresh()
+        best = self._debunks.best(text)
+        if not best:
+            return None
+        return self._by_id[best[0].key], best[0].score
 
     @property
     def size(self) -> int:

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -87,3 +98,103 @@ class FraudCheckCount(Base):
     risk = Column(String(8), primary_key=True)  # high | medium | low
     fraud_type = Column(String(32), primary_key=True)  # "" when none
     count = Column(Integer, nullable=False, default=0)
+
+
+class RumorClaim(Base):
+    """One claim going round, the reports that repeat it grouped under it."""
+
+    __tablename__ = "rumor_claims"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(Text, nullable=False)  # redacted text of the first report
+    match_text = Column(Text, nullable=False)  # masked: places, dates, numbers
+    harm = Column(String(16), nullable=False)  # health | safety | fraud | other
+    status = Column(String(16), nullable=False, default="pending", index=True)
+    verdict = Column(String(16), nullable=True)
+    explanation = Column(Text, nullable=True)
+    sources = Column(JSON, nullable=True)
+    entry_id = Column(String(80), nullable=True)  # the published debunk
+    assignee = Column(String(64), nullable=True)
+    merged_into = Column(Integer, ForeignKey("rumor_claims.id"), nullable=True)
+    reporters = Column(Integer, nullable=False, default=0)  # distinct senders
+    reports = Column(Integer, nullable=False, default=0)
+    channels = Column(JSON, nullable=False, default=list)
+    priority = Column(Float, nullable=False, default=0.0, index=True)
+    first_seen = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class RumorReport(Base):
+    """What one person reported, redacted, written once per idempotency key."""
+
+    __tablename__ = "rumor_reports"
+
+    id = Column(Integer, primary_key=True)
+    public_id = Column(String(16), nullable=False, unique=True)  # R-XXXXXXXX, told to the user
+    idempotency_key = Column(String(64), nullable=False, unique=True)
+    claim_id = Column(Integer, ForeignKey("rumor_claims.id"), nullable=False, index=True)
+    sender_hash = Column(String(64), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    seen_where = Column(String(16), nullable=True)
+    text = Column(Text, nullable=False)  # redacted
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class ReportDelivery(Base):
+    """A verdict owed to a reporter. ``recipient`` (the channel's user id, needed to
+    write back) is erased once the verdict is delivered."""
+
+    __tablename__ = "report_deliveries"
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(Integer, ForeignKey("rumor_reports.id"), nullable=False, unique=True)
+    channel = Column(String(32), nullable=False)
+    recipient = Column(String(128), nullable=True)
+    status = Column(String(16), nullable=False, default="waiting", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    delivered_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class ConsoleUser(Base):
+    __tablename__ = "console_users"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(256), nullable=False)
+    role = Column(String(16), nullable=False)  # moderator | expert | admin
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("console_users.id"), nullable=False)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_used_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class ConsoleSession(Base):
+    __tablename__ = "console_sessions"
+
+    id_hash = Column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id = Column(Integer, ForeignKey("console_users.id"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class AuditEntry(Base):
+    """Who changed what, and when."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    actor = Column(String(64), nullable=False)
+    action = Column(String(32), nullable=False)
+    target = Column(String(64), nullable=False)  # e.g. "claim:12"
+    details = Column(JSON, nullable=False, default=dict)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

@@ -6,6 +6,7 @@ a new sender, the way a senior would type.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -140,9 +141,25 @@ async def test_menu_interrupts_a_form(chat: Chat) -> None:
 
 
 async def test_rumour_matching_a_debunk_gets_the_verdict(chat: Chat) -> None:
-    assert "说法" in await chat.say("6")
+    prompt = await chat.say("6")
+    assert "说法" in prompt and "保存一年" in prompt
     reply = await chat.say("群里说喝醋能软化血管")
     assert "【谣言】" in reply and "来源：" in reply
+
+
+async def test_a_new_rumour_is_queued_with_a_number(chat: Chat) -> None:
+    await chat.say("6")
+    where = await chat.say("听说七星村下个月要拆迁 每家赔十万 电话13812345678")
+    assert "1 微信群" in where and "4 村里听说" in where, where
+    receipt = await chat.say("4")
+    assert re.search(r"已收到，编号 R-[A-Z2-7]{8}", receipt), receipt
+    assert "1 手机使用" not in receipt  # "4" answered the question, it was no menu choice
+
+
+async def test_a_claim_that_says_where_it_was_seen_is_not_asked_again(chat: Chat) -> None:
+    await chat.say("举报谣言")
+    receipt = await chat.say("朋友圈说镇上的自来水被污染了 大家都别喝")
+    assert re.search(r"已收到，编号 R-[A-Z2-7]{8}", receipt), receipt
 
 
 @pytest.mark.parametrize("text", ["啊啊啊啊", "帮我买张彩票", "🙂🙂🙂", "asdfgh", "第九个"])

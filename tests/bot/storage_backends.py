@@ -1,0 +1,42 @@
+"""Databases the storage tests run on: SQLite always, PostgreSQL when it is there.
+
+PostgreSQL is the production profile's database (127.0.0.1:5432, trust auth,
+database ``test`` on CI). Each test gets a database of its own, created and
+dropped around it; the test is skipped, saying why, only when no server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+PG_DSN = os.environ.get("KEPU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def _pg_admin():
+    import asyncpg
+
+    return await asyncpg.connect(PG_DSN, timeout=3)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'kepu.db'}"
+        return
+    try:
+        admin = await _pg_admin()
+    except (OSError, ConnectionError) as exc:
+        pytest.skip(f"PostgreSQL is not running at {PG_DSN}: {exc}")
+    name = f"kepu_test_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
