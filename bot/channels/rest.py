@@ -6,13 +6,17 @@ with ``{"sender", "message"}``), but:
 - a message starting with "/" is text, never an intent or slot injection;
 - malformed JSON, a missing sender or oversized text get a clear answer
   (400, or a polite reply) and never reach the dialogue;
-- if the assistant fails mid-turn the user still gets a polite reply.
+- if the assistant fails mid-turn the user still gets a polite reply;
+- a client may send its own ``message_id``, so a retried request is known as
+  the same message (rumour reports are stored once per message);
+- verdicts owed to the sender (rumour report-back) follow the reply.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,16 +25,31 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rumors.delivery import take_due
+from bot.settings import Settings
+from bot.storage.db import Database
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 
 log = logging.getLogger(__name__)
 
 ALLOWED_INPUT_CHANNELS = ("rest", "webchat")
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class KepuRestInput(InputChannel):
     def __init__(self, max_chars: int | None = None) -> None:
         self.max_chars = max_chars or int(os.environ.get("KEPU_MAX_MESSAGE_CHARS", "1000"))
+        self._db: Database | None = None
+
+    async def owed_verdicts(self, sender: str) -> list[str]:
+        """Verdicts due to ``sender``; none (and they stay due) if the database is away."""
+        if self._db is None:
+            self._db = Database(Settings.from_env().database_url)
+        try:
+            return await take_due(self._db, sender)
+        except Exception:
+            log.exception("could not read the verdicts owed to a sender")
+            return []
 
     @classmethod
     def name(cls) -> str:
@@ -70,17 +89,27 @@ class KepuRestInput(InputChannel):
             if channel not in ALLOWED_INPUT_CHANNELS:
                 channel = self.name()
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            message_id = body.get("message_id")
+            if not (isinstance(message_id, str) and _MESSAGE_ID.match(message_id)):
+                message_id = None
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
                     UserMessage(
-                        inbound.text, collector, sender, input_channel=channel, metadata=metadata
+                        inbound.text,
+                        collector,
+                        sender,
+                        input_channel=channel,
+                        metadata=metadata,
+                        message_id=message_id,
                     )
                 )
             except Exception:
                 log.exception("turn failed for a rest message")
             if not collector.messages:
-                return response.json([{"recipient_id": sender, "text": BUSY_REPLY}])
+                collector.messages.append({"recipient_id": sender, "text": BUSY_REPLY})
+            for text in await self.owed_verdicts(sender):
+                collector.messages.append({"recipient_id": sender, "text": text})
             return response.json(collector.messages)
 
         return bp

@@ -1,0 +1,74 @@
+"""Report-back: the verdict on a claim, owed to everyone who reported it.
+
+Publishing a verdict (the console) marks each report's delivery "due". A
+channel that can write first (WeChat within its 48-hour window) pushes it;
+every channel also hands over what is due when the reporter next writes, so
+nothing waits for a push that cannot happen (the web chat cannot push at all).
+A delivery is claimed with a conditional UPDATE before it is sent, so two
+concurrent turns never both deliver it; the recipient id is erased once sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+
+from bot.storage.db import Database
+from bot.storage.models import ReportDelivery, RumorClaim, RumorReport
+
+VERDICT_LABELS = {
+    "rumor": "谣言",
+    "partly_true": "部分属实",
+    "true": "属实",
+    "unproven": "尚无定论",
+    "not_science": "非科学问题",
+    "suspected_fraud": "疑似诈骗",
+}
+
+
+def verdict_message(public_id: str, claim: RumorClaim) -> str:
+    label = VERDICT_LABELS.get(claim.verdict or "", "已核实")
+    lines = [
+        f"您之前问的说法有结论了（编号 {public_id}）：",
+        f"『{claim.title[:60]}』",
+        f"结论：【{label}】{claim.explanation or ''}".rstrip(),
+    ]
+    sources = [s for s in (claim.sources or []) if isinstance(s, dict) and s.get("organisation")]
+    if sources:
+        source = sources[0]
+        title = f"《{source['title']}》" if source.get("title") else ""
+        lines.append(f"来源：{source['organisation']}{title}")
+    if claim.verdict == "suspected_fraud":
+        lines.append("别转账，别点链接；拿不准请拨打 96110。")
+    return "\n".join(lines)
+
+
+async def take_due(db: Database, recipient: str) -> list[str]:
+    """Verdict messages now due to ``recipient``, each claimed for sending exactly once."""
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(ReportDelivery.id, RumorReport.public_id, RumorClaim)
+                .join(RumorReport, RumorReport.id == ReportDelivery.report_id)
+                .join(RumorClaim, RumorClaim.id == RumorReport.claim_id)
+                .where(ReportDelivery.status == "due", ReportDelivery.recipient == recipient)
+                .order_by(ReportDelivery.id)
+            )
+        ).all()
+        messages = []
+        for delivery_id, public_id, claim in rows:
+            # Only the turn whose UPDATE changes the row sends it.
+            claimed = await session.execute(
+                update(ReportDelivery)
+                .where(ReportDelivery.id == delivery_id, ReportDelivery.status == "due")
+                .values(
+                    status="sent",
+                    recipient=None,
+                    attempts=ReportDelivery.attempts + 1,
+                    delivered_at=datetime.now(timezone.utc),
+                )
+            )
+            if claimed.rowcount == 1:
+                messages.append(verdict_message(public_id, claim))
+    return messages
