@@ -42,9 +42,10 @@ ENTRY_WEIGHT = 0.85  # whole-entry lexical vs best single phrasing
 DENSE_WEIGHT = 1.0
 DENSE_FLOOR, DENSE_SPAN = 0.85, 0.15
 CENTROID_WEIGHT = 0.4  # dense: best phrasing vs centroid of all phrasings
-# Per-phrasing vectors are compared only for the entries that lead on the
-# cheap signals: scanning every phrasing vector of a 10,000-entry index reads
-# 80 MB per query (~9 ms); below this size every entry is compared.
+# Sentence vectors are compared only for the entries that lead on the lexical
+# signals: scanning every vector of a 10,000-entry index reads 80 MB per query
+# (~9 ms, more when another process shares the memory bus); below this size
+# every entry is compared.
 SHORTLIST = 256
 
 
@@ -162,16 +163,16 @@ class SearchIndex:
         score = ENTRY_WEIGHT * entry_lex + (1 - ENTRY_WEIGHT) * best_phrase
         total = 1.0
         if self._dense is not None and self._queries is not None:
+            # Sentence vectors are compared only for the entries that lead on the
+            # lexical signals (all of them below SHORTLIST entries).
             vector = self._queries.vector(text)
-            centroid = self._centroids @ vector
-            best = centroid.copy()  # outside the shortlist: the gist stands for every phrasing
             shortlist = np.arange(n)
             if n > SHORTLIST:
-                ahead = score + DENSE_WEIGHT * _rescale(centroid)
-                shortlist = np.sort(np.argpartition(-ahead, SHORTLIST - 1)[:SHORTLIST])
-            best[shortlist] = self._best_phrasing(shortlist, vector)
+                shortlist = np.sort(np.argpartition(-score, SHORTLIST - 1)[:SHORTLIST])
+            centroid = self._centroids[shortlist] @ vector
+            best = self._best_phrasing(shortlist, vector)
             mixed = (1 - CENTROID_WEIGHT) * best + CENTROID_WEIGHT * centroid
-            score += DENSE_WEIGHT * _rescale(mixed)
+            score[shortlist] += DENSE_WEIGHT * _rescale(mixed)
             total += DENSE_WEIGHT
         return score / total
 

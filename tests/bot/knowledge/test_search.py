@@ -138,7 +138,7 @@ def test_decide_admits_not_knowing_below_the_choices_threshold() -> None:
 def test_shortlist_keeps_the_ranking_of_a_full_scan(index: SearchIndex, monkeypatch) -> None:
     queries = ["微信上的红包咋个收", "秧子的芯芯枯了", "手机被偷了支付宝咋办", "血压高能不能吃盐"]
     full = [index.scores(q) for q in queries]
-    monkeypatch.setattr("bot.knowledge.search.SHORTLIST", 10)
+    monkeypatch.setattr("bot.knowledge.search.SHORTLIST", 40)
     for q, expected in zip(queries, full, strict=True):
         scores = index.scores(q)
         top = np.argsort(-expected)[:3]
