@@ -13,11 +13,12 @@ import base64
 import hashlib
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.rumors.matching import ClaimIndex, masked
 from bot.storage.db import Database, sender_hash
@@ -120,6 +121,34 @@ def idempotency_key(channel: str, sender_id: str, message_id: str | None, text: 
 def public_id(key: str) -> str:
     digest = hashlib.sha256(key.encode("ascii")).digest()
     return "R-" + base64.b32encode(digest).decode("ascii")[:8]
+
+
+async def purge_expired(db: Database, days: int, now: datetime | None = None) -> int:
+    """Delete reports older than ``days`` (with their deliveries), and open claims left
+    without reports. Concluded claims stay: their verdicts are published. Returns the
+    number of reports deleted."""
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    async with db.session() as session:
+        old = select(RumorReport.id).where(RumorReport.created_at < cutoff)
+        bulk = {"synchronize_session": False}
+        await session.execute(
+            delete(ReportDelivery).where(ReportDelivery.report_id.in_(old)), execution_options=bulk
+        )
+        deleted = await session.execute(
+            delete(RumorReport).where(RumorReport.created_at < cutoff), execution_options=bulk
+        )
+        merged = aliased(RumorClaim)
+        await session.execute(
+            delete(RumorClaim).where(
+                RumorClaim.status.in_(OPEN_STATUSES),
+                ~RumorClaim.id.in_(select(RumorReport.claim_id).distinct()),
+                ~RumorClaim.id.in_(
+                    select(merged.merged_into).where(merged.merged_into.is_not(None))
+                ),
+            ),
+            execution_options=bulk,
+        )
+    return deleted.rowcount
 
 
 class ReportQueue:

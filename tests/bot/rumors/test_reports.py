@@ -97,3 +97,22 @@ async def test_the_same_rumour_with_another_place_joins_its_claim(queue) -> None
 )
 def test_harm_categories(text: str, harm: str) -> None:
     assert harm_of(text) == harm
+
+
+async def test_reports_older_than_the_retention_are_deleted(queue) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bot.rumors.reports import purge_expired
+
+    old = await queue.submit("听说明天要停水", sender_id="u1", channel="rest")
+    new = await queue.submit("听说吃洋芋和香蕉会中毒", sender_id="u2", channel="rest")
+    async with queue.db.session() as session:
+        report = (
+            await session.execute(select(RumorReport).where(RumorReport.public_id == old.public_id))
+        ).scalar_one()
+        report.created_at = datetime.now(timezone.utc) - timedelta(days=400)
+    assert await purge_expired(queue.db, days=365) == 1
+    async with queue.db.session() as session:
+        claims = (await session.execute(select(RumorClaim.id))).scalars().all()
+    assert claims == [new.claim_id]  # the emptied open claim went with its report
+    assert await count(queue, ReportDelivery) == 1
