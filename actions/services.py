@@ -17,6 +17,7 @@ from bot.knowledge.service import KnowledgeService
 from bot.rumors.reports import ReportQueue
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.text.redact import redact
 
 
 @dataclass
@@ -44,9 +45,12 @@ async def get_services() -> Services:
             db = Database(settings.database_url)
             encoder = DenseEncoder(settings.vector_cache)
             knowledge = KnowledgeService(settings.knowledge_dir, encoder, db)
-            # The classifier trains (about a second) while the index loads.
-            fraud, _ = await asyncio.gather(
-                asyncio.to_thread(FraudChecker), knowledge.refresh(force=True)
+            # The classifier trains and the redactor builds its spaCy matcher
+            # (a second each) while the index loads, not in someone's first turn.
+            fraud, _, _ = await asyncio.gather(
+                asyncio.to_thread(FraudChecker),
+                asyncio.to_thread(redact, "幸福小区3栋2单元501"),
+                knowledge.refresh(force=True),
             )
             _services = Services(settings, db, knowledge, fraud, ReportQueue(db))
     return _services
