@@ -55,12 +55,16 @@ def main() -> None:
     print(
         "\n| new reports (no known claim) | n | auto-matched (wrong) | asked |\n|---|---|---|---|"
     )
+    total = [0, 0, 0]  # texts, wrongly auto-matched, asked
     for label in ("rumor", "non-rumor"):
         texts = [s["text"] for s in sample if s["label"] == label and s["text"] not in clustered]
         scores = [(index.best(t) or [None])[0] for t in texts]
         wrong = sum(bool(m and m.score >= AUTO_MATCH) for m in scores)
         asked = sum(bool(m and ASK_MATCH <= m.score < AUTO_MATCH) for m in scores)
+        total = [total[0] + len(texts), total[1] + wrong, total[2] + asked]
         print(f"| {label} | {len(texts)} | {wrong / len(texts):.1%} | {asked / len(texts):.1%} |")
+    n_all, wrong, asked = total
+    print(f"| both | {n_all} | {wrong / n_all:.1%} | {asked / n_all:.1%} |")
 
     rng = random.Random(20251129)
     pool = [s["text"] for s in sample] + [v for c in clusters for v in c["variants"]]
