@@ -8,7 +8,8 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -108,18 +109,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def prepare(settings: Settings) -> int:
-    """Once, before the processes start: schema, knowledge import, entry vectors.
+    """Once, before the processes start: schema, expired reports, knowledge import, vectors.
 
     Doing it here means the action server and the web service find the
     database current and the vectors cached, instead of both computing them.
     """
     from bot.knowledge.dense import DenseEncoder
     from bot.knowledge.service import KnowledgeService
+    from bot.rumors.reports import purge_expired
     from bot.storage.db import Database
 
     db = Database(settings.database_url)
     try:
         await db.migrate()
+        purged = await purge_expired(db, settings.report_retention_days)
+        if purged:
+            print(f"[kepu] deleted {purged} expired rumour reports", file=sys.stderr)
         service = KnowledgeService(settings.knowledge_dir, DenseEncoder(settings.vector_cache), db)
         await service.refresh(force=True)
         for error in service.errors:
@@ -197,6 +202,64 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     return 1 if result.errors else 0
 
 
+async def _with_database(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from bot.storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        return await work(db)
+    finally:
+        await db.close()
+
+
+def _console_command(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run ``work(db)``; a refusal of the console service is printed, not raised."""
+    from bot.rumors.errors import ConsoleError
+
+    try:
+        return asyncio.run(_with_database(Settings.from_env(), work))
+    except ConsoleError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return None
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from bot.rumors.access import ROLES
+    from bot.rumors.users import add_user
+
+    password = _console_command(lambda db: add_user(db, args.name, args.role))
+    if password is None:
+        return 1
+    print(f"已创建用户 {args.name}（{ROLES[args.role]}）。一次性密码只显示这一次：")
+    print(password)
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from bot.rumors.access import Actor
+    from bot.rumors.users import list_users
+
+    users = _console_command(lambda db: list_users(db, Actor(0, "cli", "admin")))
+    if users is None:
+        return 1
+    for user in users:
+        state = "" if user.active else "（已停用）"
+        print(f"{user.name:24} {user.role:10} {user.role_label}{state}")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    from bot.rumors.users import create_token
+
+    token = _console_command(lambda db: create_token(db, args.name))
+    if token is None:
+        return 1
+    print(f"已为 {args.name} 创建 API 令牌（只保存其摘要，丢失后只能重新创建）：")
+    print(token)  # last: scripts read the final line
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for env, value, doc in Settings.from_env().describe():
         print(f"{env:24} {value:40} {doc}")
@@ -223,6 +286,20 @@ def build_parser() -> argparse.ArgumentParser:
     kb.add_parser(
         "import", help="migrate, import knowledge/ into the database, cache vectors"
     ).set_defaults(func=lambda args: asyncio.run(prepare(Settings.from_env())))
+    from bot.rumors.access import ROLES
+
+    users = sub.add_parser("users", help="console users")
+    users = users.add_subparsers(dest="users", required=True)
+    p = users.add_parser("add", help="create a user; prints a one-time password")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=list(ROLES))
+    p.set_defaults(func=cmd_users_add)
+    users.add_parser("list", help="list users and roles").set_defaults(func=cmd_users_list)
+    tokens = sub.add_parser("tokens", help="API tokens")
+    tokens = tokens.add_subparsers(dest="tokens", required=True)
+    p = tokens.add_parser("create", help="create a bearer token for a user; prints it last")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_tokens_create)
     sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
     return parser
 

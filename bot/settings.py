@@ -94,6 +94,13 @@ class Settings:
             "KEPU_API_RATE_PER_MINUTE",
         ),
     )
+    report_retention_days: int = field(
+        default=365,
+        metadata=_doc(
+            "Days a rumour report (redacted) is kept; older ones are deleted at start-up.",
+            "KEPU_REPORT_RETENTION_DAYS",
+        ),
+    )
     cache_dir: Path | None = field(
         default=None,
         metadata=_doc(
@@ -127,6 +134,8 @@ class Settings:
                 raise SettingsError(f"{name} must be a TCP port, got {port}")
         if self.max_message_chars < 10 or self.max_body_bytes < 1024:
             raise SettingsError("message and body limits are too small to be useful")
+        if self.report_retention_days < 1:
+            raise SettingsError("report_retention_days must be at least 1")
         if self.api_rate_per_minute < 1:
             raise SettingsError("api_rate_per_minute must be at least 1")
 

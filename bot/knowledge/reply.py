@@ -23,7 +23,8 @@ def answer_messages(entry: Entry) -> list[str]:
     if entry.verdict:
         first = f"【{entry.verdict}】{entry.answer}"
     messages = [first]
-    if entry.explanation:
+    # Console-published debunks answer with their explanation: say it once.
+    if entry.explanation and entry.explanation != entry.answer:
         messages.append(entry.explanation)
     if entry.steps:
         chunk: list[str] = []

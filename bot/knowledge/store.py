@@ -9,11 +9,13 @@ importing at once cannot collide.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.knowledge.loader import LoadResult
 from bot.knowledge.schema import Entry
@@ -82,6 +84,37 @@ async def import_files(db: Database, loaded: LoadResult) -> ImportReport:
                 .values(retired=True, updated_at=utcnow())
             )
     return ImportReport(changed, len(loaded.entries) - changed, len(gone))
+
+
+async def upsert_console_entry(session: AsyncSession, db: Database, entry: Entry) -> None:
+    """Serve ``entry`` as published in the console, in the caller's transaction."""
+    data = json.loads(entry.json())
+    values = {
+        "id": entry.id,
+        "topic": entry.topic,
+        "content_hash": hashlib.sha256(
+            json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        ).hexdigest(),
+        "data": data,
+        "origin": "console",
+        "retired": False,
+        "updated_at": utcnow(),
+    }
+    stmt = _insert(db).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[KnowledgeRecord.id],
+        set_={k: v for k, v in values.items() if k != "id"},
+    )
+    await session.execute(stmt)
+
+
+async def retire_console_entry(session: AsyncSession, entry_id: str) -> None:
+    """Stop serving a console-published entry (its claim's verdict was corrected)."""
+    await session.execute(
+        update(KnowledgeRecord)
+        .where(KnowledgeRecord.id == entry_id, KnowledgeRecord.origin == "console")
+        .values(retired=True, updated_at=utcnow())
+    )
 
 
 async def version(db: Database) -> tuple:

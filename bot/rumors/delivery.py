@@ -14,21 +14,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 
+from bot.rumors.console import VERDICTS
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport
 
-VERDICT_LABELS = {
-    "rumor": "谣言",
-    "partly_true": "部分属实",
-    "true": "属实",
-    "unproven": "尚无定论",
-    "not_science": "非科学问题",
-    "suspected_fraud": "疑似诈骗",
-}
-
 
 def verdict_message(public_id: str, claim: RumorClaim) -> str:
-    label = VERDICT_LABELS.get(claim.verdict or "", "已核实")
+    label = VERDICTS.get(claim.verdict or "", "已核实")
     lines = [
         f"您之前问的说法有结论了（编号 {public_id}）：",
         f"『{claim.title[:60]}』",

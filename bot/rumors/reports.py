@@ -123,6 +123,23 @@ def public_id(key: str) -> str:
     return "R-" + base64.b32encode(digest).decode("ascii")[:8]
 
 
+def new_claim(text: str, now: datetime) -> RumorClaim:
+    """A fresh open claim whose first (redacted) report is ``text``."""
+    return RumorClaim(
+        title=text[:500],
+        match_text=masked(text),
+        harm=harm_of(normalize(text)),
+        status="pending",
+        reporters=0,
+        reports=0,
+        channels=[],
+        priority=0.0,
+        first_seen=now,
+        last_seen=now,
+        updated_at=now,
+    )
+
+
 async def purge_expired(db: Database, days: int, now: datetime | None = None) -> int:
     """Delete reports older than ``days`` (with their deliveries), and open claims left
     without reports. Concluded claims stay: their verdicts are published. Returns the
@@ -234,19 +251,7 @@ class ReportQueue:
             best = index.best(text)
             if best and best[0].score >= SAME_CLAIM:
                 return await session.get(RumorClaim, int(best[0].key))
-        claim = RumorClaim(
-            title=text[:500],
-            match_text=masked(text),
-            harm=harm_of(normalize(text)),
-            status="pending",
-            reporters=0,
-            reports=0,
-            channels=[],
-            priority=0.0,
-            first_seen=now,
-            last_seen=now,
-            updated_at=now,
-        )
+        claim = new_claim(text, now)
         session.add(claim)
         await session.flush()
         return claim

@@ -111,8 +111,9 @@ class RumorClaim(Base):
     harm = Column(String(16), nullable=False)  # health | safety | fraud | other
     status = Column(String(16), nullable=False, default="pending", index=True)
     verdict = Column(String(16), nullable=True)
+    debunk_title = Column(String(60), nullable=True)  # drafted in the console (migration 0005)
     explanation = Column(Text, nullable=True)
-    sources = Column(JSON, nullable=True)
+    sources = Column(JSON, nullable=True)  # [{"organisation", "title", "url"}]
     entry_id = Column(String(80), nullable=True)  # the published debunk
     assignee = Column(String(64), nullable=True)
     merged_into = Column(Integer, ForeignKey("rumor_claims.id"), nullable=True)

@@ -17,9 +17,11 @@ from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
-from bot.web.middlewares import error_middleware, security_headers
+from bot.web.auth import console_auth
+from bot.web.middlewares import domain_errors, error_middleware, security_headers
 from bot.web.ratelimit import RateLimiter
 from bot.web.routes import setup_routes
+from bot.web.views.console_common import local_time
 
 HERE = Path(__file__).parent
 
@@ -65,10 +67,12 @@ def create_app(
     """The whole web service. ``knowledge`` and ``fraud`` replace the default services."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[error_middleware, security_headers],
+        middlewares=[error_middleware, security_headers, domain_errors, console_auth],
     )
     app[keys.SETTINGS] = settings
     app[keys.RATE_LIMITER] = RateLimiter(settings.api_rate_per_minute)
+    # Password guessing: 10 sign-in attempts a minute per address, bursts of 5.
+    app[keys.LOGIN_LIMITER] = RateLimiter(10, burst=5)
     if knowledge is not None:
         app[keys.KNOWLEDGE] = knowledge
     if fraud is not None:
@@ -77,6 +81,7 @@ def create_app(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
+        filters={"when": local_time},
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_knowledge)

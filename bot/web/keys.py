@@ -16,3 +16,4 @@ RASA_HTTP = web.AppKey("rasa_http", ClientSession)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
 FRAUD = web.AppKey("fraud", FraudChecker)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+LOGIN_LIMITER = web.AppKey("login_limiter", RateLimiter)  # console sign-in attempts per address

@@ -6,7 +6,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web.views import ask, chat, fraud, health
+from bot.web.views import (
+    ask,
+    chat,
+    claims_api,
+    console_admin,
+    console_claims,
+    console_login,
+    fraud,
+    health,
+)
 
 
 def setup_routes(app: web.Application, static_dir: Path) -> None:
@@ -17,3 +26,33 @@ def setup_routes(app: web.Application, static_dir: Path) -> None:
     app.router.add_get("/healthz", health.healthz, name="healthz")
     app.router.add_get("/readyz", health.readyz, name="readyz")
     app.router.add_static("/static/", static_dir, name="static")
+    setup_console_routes(app)
+    setup_claims_api_routes(app)
+
+
+def setup_console_routes(app: web.Application) -> None:
+    """``/console/``: pages need a session, forms its CSRF token (``bot.web.auth``)."""
+    add_get, add_post = app.router.add_get, app.router.add_post
+    add_get("/console", console_claims.to_queue)
+    add_get("/console/login", console_login.login_page, name="console_login")
+    add_post("/console/login", console_login.login)
+    add_post("/console/logout", console_login.logout, name="console_logout")
+    add_get("/console/password", console_login.password_page, name="console_password")
+    add_post("/console/password", console_login.password_change)
+    add_get("/console/", console_claims.queue, name="console_queue")
+    add_get(r"/console/claims/{id:\d+}", console_claims.claim_page, name="console_claim")
+    add_post(r"/console/claims/{id:\d+}/{action:[a-z]+}", console_claims.act)
+    add_get("/console/audit", console_admin.audit_page, name="console_audit")
+    add_get("/console/users", console_admin.users_page, name="console_users")
+    add_post("/console/users", console_admin.user_add)
+    add_post("/console/users/{change:[a-z]+}", console_admin.user_change)
+
+
+def setup_claims_api_routes(app: web.Application) -> None:
+    """The console's JSON API: bearer tokens made with ``kepu tokens create``."""
+    app.router.add_get("/api/v1/claims", claims_api.list_claims, name="api_claims")
+    app.router.add_get(r"/api/v1/claims/{id:\d+}", claims_api.get_claim, name="api_claim")
+    app.router.add_get("/api/v1/reports", claims_api.list_reports, name="api_reports")
+    app.router.add_post(r"/api/v1/claims/{id:\d+}/status", claims_api.set_status)
+    app.router.add_post(r"/api/v1/claims/{id:\d+}/verdict", claims_api.set_verdict)
+    app.router.add_post(r"/api/v1/claims/{id:\d+}/publish", claims_api.publish)

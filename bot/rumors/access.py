@@ -1,0 +1,39 @@
+"""Who may do what in the console: three roles, one table of permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.rumors.errors import Forbidden
+
+ROLES: dict[str, str] = {"moderator": "审核员", "expert": "专家", "admin": "管理员"}
+
+# triage: assign, status, merge, split; conclude: verdict, debunk text, publish.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "triage": frozenset({"moderator", "admin"}),
+    "conclude": frozenset({"expert", "admin"}),
+    "manage_users": frozenset({"admin"}),
+    "read_audit": frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in console user or API token holder."""
+
+    user_id: int
+    name: str
+    role: str
+
+    def can(self, permission: str) -> bool:
+        return self.role in PERMISSIONS[permission]
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+
+def require(actor: Actor, permission: str) -> None:
+    """Raise ``Forbidden`` unless ``actor``'s role grants ``permission``."""
+    if not actor.can(permission):
+        raise Forbidden(f"{actor.role_label}没有这项权限")

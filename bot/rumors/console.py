@@ -1,0 +1,312 @@
+"""The moderator console's service, read side: vocabulary, the claim queue, claim details.
+
+Plain async functions over ``Database`` (no web code). Changes live next
+door: triage in ``bot.rumors.triage``; verdicts, debunks and publishing in
+``bot.rumors.debunk``; users, tokens and sessions in ``bot.rumors.users``.
+Refusals are the domain errors of ``bot.rumors.errors``.
+
+A claim's "family" is the claim and the claims merged into it (one level
+deep, see ``bot.rumors.triage``): its reports are the family's reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rumors.errors import InvalidInput, NotFound
+from bot.rumors.reports import OPEN_STATUSES, SEEN_WHERE, priority
+from bot.storage.db import Database
+from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, utcnow
+
+STATUSES: dict[str, str] = {
+    "pending": "待处理",
+    "verifying": "核实中",
+    "concluded": "已结论",
+    "rejected": "不予处理",
+}
+# Where a claim may go from each status. "concluded" is reached only by publishing.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending": ("verifying", "rejected"),
+    "verifying": ("pending", "concluded", "rejected"),
+    "concluded": ("verifying",),  # reopened to correct a published verdict
+    "rejected": ("pending",),
+}
+VERDICTS: dict[str, str] = {
+    "rumor": "谣言",
+    "partly_true": "部分属实",
+    "true": "属实",
+    "unproven": "尚无定论",
+    "not_science": "非科学问题",
+    "suspected_fraud": "疑似诈骗",
+}
+HARMS: dict[str, str] = {"health": "健康", "safety": "安全", "fraud": "诈骗", "other": "其他"}
+DELIVERY_STATUSES: dict[str, str] = {"waiting": "等结论", "due": "待发送", "sent": "已发送"}
+MAX_PAGE = 500
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; ours are all UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def claim_target(claim_id: int) -> str:
+    return f"claim:{claim_id}"
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    """Which claims the queue shows; empty ``statuses`` means every status."""
+
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    harm: str | None = None
+    verdict: str | None = None
+    assignee: str | None = None
+    text: str | None = None
+
+    def check(self) -> None:
+        for status in self.statuses:
+            known(status, STATUSES, "状态")
+        if self.harm:
+            known(self.harm, HARMS, "危害类别")
+        if self.verdict:
+            known(self.verdict, VERDICTS, "结论")
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    id: int
+    title: str
+    harm: str
+    status: str
+    verdict: str | None
+    assignee: str | None
+    reports: int
+    reporters: int
+    channels: list[str]
+    priority: float  # recomputed for the time of reading
+    first_seen: datetime
+    last_seen: datetime
+    merged_into: int | None
+    entry_id: str | None
+    debunk_title: str | None
+    explanation: str | None
+    sources: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, row: RumorClaim, now: datetime) -> ClaimView:
+        last_seen = aware(row.last_seen)
+        channels = list(row.channels or [])
+        return cls(
+            id=row.id,
+            title=row.title,
+            harm=row.harm,
+            status=row.status,
+            verdict=row.verdict,
+            assignee=row.assignee,
+            reports=row.reports,
+            reporters=row.reporters,
+            channels=channels,
+            priority=priority(row.reporters, len(channels), row.harm, last_seen, now),
+            first_seen=aware(row.first_seen),
+            last_seen=last_seen,
+            merged_into=row.merged_into,
+            entry_id=row.entry_id,
+            debunk_title=row.debunk_title,
+            explanation=row.explanation,
+            sources=list(row.sources or []),
+        )
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def verdict_label(self) -> str:
+        return VERDICTS.get(self.verdict or "", "")
+
+    @property
+    def harm_label(self) -> str:
+        return HARMS.get(self.harm, self.harm)
+
+
+@dataclass(frozen=True)
+class ReportView:
+    id: int
+    public_id: str
+    claim_id: int
+    channel: str
+    seen_where: str | None
+    text: str  # redacted at intake
+    created_at: datetime
+    delivery_status: str | None
+
+    @property
+    def seen_where_label(self) -> str:
+        return SEEN_WHERE.get(self.seen_where or "", "")
+
+    @property
+    def delivery_label(self) -> str:
+        status = self.delivery_status or ""
+        return DELIVERY_STATUSES.get(status, status)
+
+
+@dataclass(frozen=True)
+class ClaimPage:
+    items: list[ClaimView]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class ClaimDetail:
+    claim: ClaimView
+    reports: list[ReportView]
+    merged_ids: list[int]  # claims merged into this one
+
+
+def known(value: str, table: dict[str, str], what: str) -> None:
+    if value not in table:
+        raise InvalidInput(f"没有这个{what}：{value}")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_claims(
+    db: Database,
+    filters: ClaimFilter | None = None,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> ClaimPage:
+    """Claims that match ``filters``, highest priority now first (merged ones left out)."""
+    filters = filters or ClaimFilter()
+    filters.check()
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise InvalidInput(f"每页 1 到 {MAX_PAGE} 条")
+    now = now or utcnow()
+    where: list[Any] = [RumorClaim.merged_into.is_(None)]
+    if filters.statuses:
+        where.append(RumorClaim.status.in_(filters.statuses))
+    if filters.harm:
+        where.append(RumorClaim.harm == filters.harm)
+    if filters.verdict:
+        where.append(RumorClaim.verdict == filters.verdict)
+    if filters.assignee:
+        where.append(RumorClaim.assignee == filters.assignee)
+    if filters.text and filters.text.strip():
+        pattern = _like(filters.text.strip())
+        in_reports = select(RumorReport.claim_id).where(
+            RumorReport.text.ilike(pattern, escape="\\")
+        )
+        where.append(
+            or_(RumorClaim.title.ilike(pattern, escape="\\"), RumorClaim.id.in_(in_reports))
+        )
+    async with db.session() as session:
+        # Priority decays with time since the last report, so the order is
+        # decided now, over the few columns it needs, and only a page is loaded.
+        keys = (
+            await session.execute(
+                select(
+                    RumorClaim.id,
+                    RumorClaim.reporters,
+                    RumorClaim.channels,
+                    RumorClaim.harm,
+                    RumorClaim.last_seen,
+                ).where(*where)
+            )
+        ).all()
+        ranked = sorted(
+            keys,
+            key=lambda r: (
+                -priority(r.reporters, len(r.channels or []), r.harm, aware(r.last_seen), now),
+                -r.id,
+            ),
+        )
+        page_ids = [r.id for r in ranked[offset : offset + limit]]
+        rows = (
+            (await session.execute(select(RumorClaim).where(RumorClaim.id.in_(page_ids))))
+            .scalars()
+            .all()
+        )
+    by_id = {row.id: ClaimView.of(row, now) for row in rows}
+    return ClaimPage([by_id[i] for i in page_ids if i in by_id], len(keys), limit, offset)
+
+
+async def claim_detail(db: Database, claim_id: int, now: datetime | None = None) -> ClaimDetail:
+    """A claim with every report grouped under it, oldest first."""
+    async with db.session() as session:
+        claim = await session.get(RumorClaim, claim_id)
+        if claim is None:
+            raise NotFound(f"没有编号为 {claim_id} 的线索")
+        ids = await family_ids(session, claim_id)
+        reports = await _reports(session, [RumorReport.claim_id.in_(ids)], limit=None)
+    return ClaimDetail(
+        ClaimView.of(claim, now or utcnow()), reports, [i for i in ids if i != claim_id]
+    )
+
+
+async def list_reports(
+    db: Database,
+    *,
+    claim_id: int | None = None,
+    delivery_status: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[ReportView]:
+    """Redacted reports, oldest first; ``since`` is inclusive."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit 要在 1 到 {MAX_PAGE} 之间")
+    where: list[Any] = []
+    if since is not None:
+        where.append(RumorReport.created_at >= since)
+    if delivery_status:
+        where.append(ReportDelivery.status == delivery_status)
+    async with db.session() as session:
+        if claim_id is not None:
+            where.append(RumorReport.claim_id.in_(await family_ids(session, claim_id)))
+        return await _reports(session, where, limit=limit)
+
+
+async def _reports(session: AsyncSession, where: list[Any], limit: int | None) -> list[ReportView]:
+    query = (
+        select(RumorReport, ReportDelivery.status)
+        .outerjoin(ReportDelivery, ReportDelivery.report_id == RumorReport.id)
+        .where(*where)
+        .order_by(RumorReport.created_at, RumorReport.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.execute(query)).all()
+    return [
+        ReportView(
+            id=r.id,
+            public_id=r.public_id,
+            claim_id=r.claim_id,
+            channel=r.channel,
+            seen_where=r.seen_where,
+            text=r.text,
+            created_at=aware(r.created_at),
+            delivery_status=status,
+        )
+        for r, status in rows
+    ]
+
+
+async def family_ids(session: AsyncSession, claim_id: int) -> list[int]:
+    """The claim and the claims merged into it."""
+    merged = (
+        (await session.execute(select(RumorClaim.id).where(RumorClaim.merged_into == claim_id)))
+        .scalars()
+        .all()
+    )
+    return [claim_id, *sorted(merged)]

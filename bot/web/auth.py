@@ -1,0 +1,125 @@
+"""Who is asking: console sessions (cookie + CSRF token) and API bearer tokens.
+
+The console cookie holds a random session id (the database keeps its SHA-256);
+it is HttpOnly, SameSite=Strict, limited to ``/console`` and Secure whenever
+the console is served over https. Every POST to the console must carry the
+session's CSRF token in a hidden ``csrf`` field; the login form, before any
+session exists, carries a token that must equal a short-lived cookie's.
+
+Behind a proxy that terminates TLS, aiohttp must be told the original scheme
+(``request.clone(scheme=...)`` in a trusted middleware) for cookies to be Secure.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.rumors.access import Actor
+from bot.rumors.users import SESSION_HOURS, SessionInfo, actor_for_token, session_for
+from bot.web import keys
+from bot.web.middlewares import Handler, html_error
+
+COOKIE = "kepu_console"
+LOGIN_CSRF_COOKIE = "kepu_login_csrf"
+SESSION = "console_session"  # request key of the SessionInfo
+ACTOR = "api_actor"  # request key of the API caller
+PUBLIC_PATHS = frozenset({"/console/login"})
+
+
+def same(given: object, expected: str) -> bool:
+    """Constant-time comparison of a submitted token with the expected one."""
+    return (
+        isinstance(given, str)
+        and bool(expected)
+        and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    )
+
+
+def set_cookie(
+    response: web.StreamResponse,
+    request: web.Request,
+    name: str,
+    value: str,
+    max_age: int,
+    path: str,
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
+def start_cookie(response: web.StreamResponse, request: web.Request, session_id: str) -> None:
+    set_cookie(response, request, COOKIE, session_id, SESSION_HOURS * 3600, "/console")
+
+
+def session_of(request: web.Request) -> SessionInfo:
+    """The signed-in session of a console request (set by ``console_auth``)."""
+    return request[SESSION]
+
+
+@web.middleware
+async def console_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Console pages need a live session; console POSTs also need its CSRF token."""
+    if not (request.path == "/console" or request.path.startswith("/console/")):
+        return await handler(request)
+    if request.path not in PUBLIC_PATHS:
+        info = await session_for(request.app[keys.DATABASE], request.cookies.get(COOKIE, ""))
+        if info is None:
+            if request.method in ("GET", "HEAD"):
+                location = "/console/login?" + urlencode({"next": request.path_qs})
+                return web.Response(status=303, headers={"Location": location})
+            return html_error(request, 403, "登录已过期，请重新登录后再提交。")
+        if request.method == "POST":
+            form = await request.post()
+            if not same(form.get("csrf"), info.csrf_token):
+                return html_error(request, 403, "表单已失效，请返回并刷新页面后再提交。")
+        request[SESSION] = info
+    response = await handler(request)
+    response.headers["Cache-Control"] = "no-store"  # console pages hold moderation data
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only back into the console, never elsewhere."""
+    if target and target.startswith("/console/") and "//" not in target and "\\" not in target:
+        return target
+    return "/console/"
+
+
+ApiHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def bearer_required(handler: ApiHandler) -> ApiHandler:
+    """Console API views: ``Authorization: Bearer <token>`` or 401 (JSON, in Chinese)."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        actor = None
+        if scheme.lower() == "bearer" and token.strip():
+            actor = await actor_for_token(request.app[keys.DATABASE], token.strip())
+        if actor is None:
+            return web.json_response(
+                {"error": "需要有效的访问令牌（Authorization: Bearer <令牌>）"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="kepu"'},
+            )
+        request[ACTOR] = actor
+        return await handler(request)
+
+    return wrapper
+
+
+def api_actor(request: web.Request) -> Actor:
+    return request[ACTOR]

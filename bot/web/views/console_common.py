@@ -1,0 +1,59 @@
+"""Helpers shared by the console pages: rendering with the signed-in user, times, numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.rumors.access import ROLES, Actor
+from bot.rumors.console import HARMS, STATUSES, VERDICTS, aware
+from bot.rumors.errors import InvalidInput
+from bot.web.auth import SESSION, session_of
+
+CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
+
+
+def local_time(value: datetime | None) -> str:
+    """Beijing time, to the minute, as moderators read it."""
+    if value is None:
+        return ""
+    return aware(value).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def actor_of(request: web.Request) -> Actor:
+    return session_of(request).actor
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    """A console page with the signed-in user, their CSRF token and the label tables."""
+    info = request.get(SESSION)
+    base = {
+        "user": info.actor if info else None,
+        "csrf": info.csrf_token if info else "",
+        "STATUSES": STATUSES,
+        "VERDICTS": VERDICTS,
+        "HARMS": HARMS,
+        "ROLES": ROLES,
+    }
+    return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
+
+
+def to_int(value: object, what: str, minimum: int = 0) -> int:
+    """A whole number from a form or query field, else ``InvalidInput`` naming the field."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{what}要填整数") from None
+    if number < minimum:
+        raise InvalidInput(f"{what}不能小于 {minimum}")
+    return number
+
+
+def see_other(location: str) -> web.Response:
+    """Post/redirect/get: a reload never submits a form twice."""
+    return web.Response(status=303, headers={"Location": location})

@@ -1,0 +1,178 @@
+"""The console in headless Chromium: sign in, open the queue and a claim, conclude it.
+
+The app from the factory serves on a free loopback port from a thread of its
+own (its own event loop), so that Playwright's sync API can drive the browser
+from the test's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.fraud.checker import default_checker
+from bot.knowledge.service import KnowledgeService
+from bot.rumors.reports import ReportQueue
+from bot.rumors.users import add_user
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import ReportDelivery
+from bot.web import keys
+from bot.web.app import create_app
+from tests.bot.web.console_support import XSS_IMG, XSS_SCRIPT
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+T = TypeVar("T")
+
+
+@dataclass
+class Served:
+    url: str
+    password: str
+    claim_id: int
+    db: Database
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the server's loop (where its database engine lives)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    (tmp_path / "empty-kb").mkdir()
+    port = free_port()
+    settings = Settings(var_dir=tmp_path, web_port=port, rasa_url=f"http://127.0.0.1:{free_port()}")
+    app = create_app(
+        settings, knowledge=KnowledgeService(tmp_path / "empty-kb"), fraud=default_checker()
+    )
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    started = threading.Event()
+    found: dict[str, Any] = {}
+
+    async def start() -> None:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        db = app[keys.DATABASE]
+        found["password"] = await add_user(db, "admin", "admin")
+        queue = ReportQueue(db)
+        receipt = await queue.submit(
+            "群里说喝醋能软化血管，大家每天喝一碗", sender_id="u1", channel="wechat"
+        )
+        for sender, text in (("u2", XSS_SCRIPT), ("u3", XSS_IMG)):
+            again = await queue.submit(text, sender_id=sender, channel="web")
+            assert again.claim_id == receipt.claim_id, "markup reports should join the claim"
+        found["claim_id"] = receipt.claim_id
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(start())
+        except Exception as exc:  # handed to the test's thread below
+            found["error"] = exc
+            started.set()
+            return
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+
+    thread = threading.Thread(target=serve, name="console-app", daemon=True)
+    thread.start()
+    started.wait(timeout=60)
+    try:
+        if "error" in found:
+            raise found["error"]
+        assert "claim_id" in found, "the app did not start within 60 s"
+        yield Served(
+            f"http://127.0.0.1:{port}",
+            found["password"],
+            found["claim_id"],
+            app[keys.DATABASE],
+            loop,
+        )
+    finally:
+        if loop.is_running():
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
+
+
+async def _delivery_statuses(db: Database) -> list[str]:
+    async with db.session() as session:
+        return list((await session.execute(select(ReportDelivery.status))).scalars())
+
+
+def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (scripts/install-browser.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        page.goto(served.url + "/console/")
+        assert page.url.startswith(served.url + "/console/login")
+        page.fill("#name", "admin")
+        page.fill("#password", served.password)
+        page.get_by_role("button", name="登录", exact=True).click()
+
+        page.locator("table.queue").wait_for()
+        size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        assert size >= 20
+        page.click(f"a[href='/console/claims/{served.claim_id}']")
+        page.locator("h1", has_text=f"线索 #{served.claim_id}").wait_for()
+        # The reports that carry markup show it as text, and nothing runs.
+        page.locator(".report .user-text", has_text="<script>").first.wait_for()
+        assert page.locator(".report img").count() == 0
+
+        page.select_option("#status", "verifying")
+        page.get_by_role("button", name="更改状态").click()
+        page.locator("#claim-status", has_text="核实中").wait_for()
+        page.select_option("#verdict", "rumor")
+        page.get_by_role("button", name="保存结论").click()
+        page.locator("#claim-verdict", has_text="谣言").wait_for()
+        page.fill("#title", "喝醋能软化血管吗")
+        page.fill(
+            "#explanation",
+            "醋进入胃里就被消化了，不会进入血管，也溶不掉血管里的斑块。血管硬化请遵医嘱治疗。",
+        )
+        page.fill("#source_organisation_1", "国家卫生健康委员会")
+        page.fill("#source_title_1", "健康科普：醋不能软化血管")
+        page.get_by_role("button", name="保存辟谣内容").click()
+        page.locator(".notice", has_text="辟谣内容已保存").wait_for()
+        box = page.get_by_role("button", name="发布结论").bounding_box()
+        assert box is not None and box["height"] >= 48
+        page.get_by_role("button", name="发布结论").click()
+
+        page.locator("#claim-status", has_text="已结论").wait_for()
+        page.locator("#claim-entry", has_text=f"rumor-claim-{served.claim_id}").wait_for()
+        page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
+        browser.close()
+    assert dialogs == []
+    # Every reporter of the claim is now owed the verdict.
+    assert served.run(_delivery_statuses(served.db)) == ["due", "due", "due"]
