@@ -8,7 +8,8 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.settings import PROJECT_ROOT, Settings
@@ -34,7 +35,31 @@ def _rasa_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def rasa_server_argv(settings: Settings, model: str) -> list[str]:
+def write_credentials(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """The credentials file for Rasa: ``bot/credentials.yml``, plus the WeChat and
+    WeCom channels whose token variable is set (written to ``<var>/credentials.yml``).
+    """
+    import yaml
+
+    from bot.channels.wechat.config import credentials_entries
+
+    default = PROJECT_ROOT / "bot" / "credentials.yml"
+    entries = credentials_entries(os.environ if environ is None else environ)
+    if not entries:
+        return default
+    channels = {**(yaml.safe_load(default.read_text(encoding="utf-8")) or {}), **entries}
+    path = settings.var_dir / "credentials.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `kepu run` from bot/credentials.yml and the KEPU_WECHAT_* / KEPU_WECOM_*\n"
+        "# variables; Rasa expands the ${...} references, so no secret is stored here.\n"
+        + yaml.safe_dump(channels, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+    return path
+
+
+def rasa_server_argv(settings: Settings, model: str, credentials: Path | None = None) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -45,7 +70,7 @@ def rasa_server_argv(settings: Settings, model: str) -> list[str]:
         "--endpoints",
         str(PROJECT_ROOT / "bot" / "endpoints.yml"),
         "--credentials",
-        str(PROJECT_ROOT / "bot" / "credentials.yml"),
+        str(credentials or PROJECT_ROOT / "bot" / "credentials.yml"),
         "--interface",
         settings.host,
         "--port",
@@ -93,7 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             {**env, "SANIC_REQUEST_MAX_SIZE": str(ACTION_SERVER_MAX_BODY)},
         ),
         ProcessSpec(
-            "rasa", rasa_server_argv(settings, str(model)), f"{base}:{settings.rasa_port}/", env
+            "rasa",
+            rasa_server_argv(settings, str(model), write_credentials(settings)),
+            f"{base}:{settings.rasa_port}/",
+            env,
         ),
         ProcessSpec(
             "web",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class SettingsError(ValueError):
     """An environment variable holds a value of the wrong type or range."""
+
+
+WECHAT_MODES = ("plain", "compatible", "safe")
+# Fields whose value `describe()` never prints.
+SECRET_WORDS = ("token", "secret", "aes_key")
+_AES_KEY = re.compile(r"^[A-Za-z0-9]{43}$")
+
+
+def _check_aes_key(name: str, value: str) -> None:
+    if not _AES_KEY.match(value):
+        raise SettingsError(f"{name} must be the 43-character EncodingAESKey (letters and digits)")
 
 
 def _doc(text: str, env: str) -> Any:
@@ -115,6 +127,79 @@ class Settings:
     log_level: str = field(
         default="INFO", metadata=_doc("Log level of our own code.", "KEPU_LOG_LEVEL")
     )
+    wechat_token: str = field(
+        default="",
+        metadata=_doc(
+            "WeChat Official Account: the Token of the server configuration. "
+            "Setting it enables the `wechat` channel at /webhooks/wechat/webhook.",
+            "KEPU_WECHAT_TOKEN",
+        ),
+    )
+    wechat_appid: str = field(
+        default="", metadata=_doc("WeChat Official Account: AppID.", "KEPU_WECHAT_APPID")
+    )
+    wechat_appsecret: str = field(
+        default="",
+        metadata=_doc(
+            "WeChat Official Account: AppSecret (access token for the customer-service API).",
+            "KEPU_WECHAT_APPSECRET",
+        ),
+    )
+    wechat_aes_key: str = field(
+        default="",
+        metadata=_doc(
+            "WeChat Official Account: EncodingAESKey (43 characters; compatible and safe mode).",
+            "KEPU_WECHAT_AES_KEY",
+        ),
+    )
+    wechat_mode: str = field(
+        default="safe",
+        metadata=_doc(
+            "WeChat message encryption: plain, compatible or safe (as set in the account).",
+            "KEPU_WECHAT_MODE",
+        ),
+    )
+    wechat_api_base: str = field(
+        default="https://api.weixin.qq.com",
+        metadata=_doc(
+            "WeChat API address (tests point it at a simulator).", "KEPU_WECHAT_API_BASE"
+        ),
+    )
+    wecom_corp_id: str = field(
+        default="", metadata=_doc("WeCom (企业微信): corp ID.", "KEPU_WECOM_CORP_ID")
+    )
+    wecom_agent_id: str = field(
+        default="", metadata=_doc("WeCom: AgentId of the self-built app.", "KEPU_WECOM_AGENT_ID")
+    )
+    wecom_secret: str = field(
+        default="", metadata=_doc("WeCom: Secret of the self-built app.", "KEPU_WECOM_SECRET")
+    )
+    wecom_token: str = field(
+        default="",
+        metadata=_doc(
+            "WeCom: Token of the app's callback. Setting it enables the `wecom` channel "
+            "at /webhooks/wecom/webhook.",
+            "KEPU_WECOM_TOKEN",
+        ),
+    )
+    wecom_aes_key: str = field(
+        default="",
+        metadata=_doc(
+            "WeCom: EncodingAESKey of the app's callback (43 characters).", "KEPU_WECOM_AES_KEY"
+        ),
+    )
+    wecom_api_base: str = field(
+        default="https://qyapi.weixin.qq.com",
+        metadata=_doc("WeCom API address (tests point it at a simulator).", "KEPU_WECOM_API_BASE"),
+    )
+    wechat_reply_budget: float = field(
+        default=4.5,
+        metadata=_doc(
+            "Seconds the WeChat and WeCom webhooks wait for the answer before replying "
+            '"success" and sending it through the message API (the platforms allow 5).',
+            "KEPU_WECHAT_REPLY_BUDGET",
+        ),
+    )
 
     def __post_init__(self) -> None:
         # Derived defaults depend on other fields; frozen dataclass, so set via object.
@@ -138,6 +223,30 @@ class Settings:
             raise SettingsError("report_retention_days must be at least 1")
         if self.api_rate_per_minute < 1:
             raise SettingsError("api_rate_per_minute must be at least 1")
+        self._check_channels()
+
+    def _check_channels(self) -> None:
+        """A channel whose token is set must have everything it needs to answer."""
+        if self.wechat_mode not in WECHAT_MODES:
+            raise SettingsError(f"wechat_mode must be one of {', '.join(WECHAT_MODES)}")
+        if not 0.05 <= self.wechat_reply_budget <= 4.9:
+            raise SettingsError("wechat_reply_budget must be between 0.05 and 4.9 seconds")
+        if self.wechat_token:
+            if not (self.wechat_appid and self.wechat_appsecret):
+                raise SettingsError(
+                    "the wechat channel needs KEPU_WECHAT_APPID and KEPU_WECHAT_APPSECRET "
+                    "to send answers that take longer than the reply budget"
+                )
+            if self.wechat_mode != "plain":
+                _check_aes_key("KEPU_WECHAT_AES_KEY", self.wechat_aes_key)
+        if self.wecom_token:
+            if not (self.wecom_corp_id and self.wecom_secret):
+                raise SettingsError(
+                    "the wecom channel needs KEPU_WECOM_CORP_ID and KEPU_WECOM_SECRET"
+                )
+            if not self.wecom_agent_id.isdigit():
+                raise SettingsError("KEPU_WECOM_AGENT_ID must be the app's numeric AgentId")
+            _check_aes_key("KEPU_WECOM_AES_KEY", self.wecom_aes_key)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -179,7 +288,7 @@ class Settings:
         rows = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if "token" in f.name and value:
+            if any(word in f.name for word in SECRET_WORDS) and value:
                 value = "***"
             rows.append((f.metadata["env"], str(value), f.metadata["doc"]))
         return rows
@@ -190,6 +299,8 @@ def _convert(name: str, type_name: Any, raw: str) -> Any:
     try:
         if kind == "int":
             return int(raw)
+        if kind == "float":
+            return float(raw)
         if "Path" in kind:
             return Path(raw).expanduser().resolve()
     except ValueError as exc:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -199,3 +200,30 @@ class AuditEntry(Base):
     target = Column(String(64), nullable=False)  # e.g. "claim:12"
     details = Column(JSON, nullable=False, default=dict)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class ChannelReceipt(Base):
+    """A message id or request nonce a channel has already accepted.
+
+    The key is a SHA-256 of the raw key (it contains the sender's id); the
+    primary key makes a concurrent second insert fail, so one process wins.
+    """
+
+    __tablename__ = "channel_receipts"
+
+    key = Column(String(64), primary_key=True)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class ChannelOutbox(Base):
+    """A message a channel could not push (outside WeChat's 48-hour window, or the
+    API failing): handed over with the reply to the recipient's next message."""
+
+    __tablename__ = "channel_outbox"
+    __table_args__ = (Index("ix_channel_outbox_recipient", "channel", "recipient"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    recipient = Column(String(128), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

@@ -1,0 +1,59 @@
+"""The output channel a turn writes into: plain text, buttons as numbered lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel
+
+from bot.channels.wechat.replies import render_buttons
+
+log = logging.getLogger(__name__)
+
+
+class TextCollector(OutputChannel):
+    """Collects what the assistant says in one turn, as texts the platforms can show."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return "wechat_text"
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if text and text.strip():
+            self.texts.append(text.strip())
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        titles = [str(b.get("title") or b.get("payload") or "") for b in buttons]
+        await self.send_text_message(recipient_id, render_buttons(text, [t for t in titles if t]))
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, f"图片：{image}")
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, f"附件：{attachment}")
+
+    async def send_elements(
+        self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        for element in elements:
+            title = "：".join(
+                str(part) for part in (element.get("title"), element.get("subtitle")) if part
+            )
+            await self.send_text_with_buttons(recipient_id, title, element.get("buttons") or [])
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        text = json_message.get("text") if isinstance(json_message, dict) else None
+        if isinstance(text, str):
+            await self.send_text_message(recipient_id, text)
+        else:  # nothing a chat user could read
+            log.info("custom message not shown on WeChat: %s", json.dumps(json_message)[:200])

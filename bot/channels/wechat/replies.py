@@ -1,0 +1,53 @@
+"""What the WeChat and WeCom channels say themselves, and what menu clicks mean.
+
+Everything else the user reads comes from the assistant: a new follower and
+a menu click are turned into the words a user would have typed, so the bot's
+own welcome and menu answer them.
+"""
+
+from __future__ import annotations
+
+from bot.menu import MAIN_MENU
+
+VOICE_NOT_HEARD = (
+    "不好意思，这段语音我没听清。请您再说一遍，说慢一点、离手机近一点；"
+    "也可以直接打字发给我。回复“菜单”可以看选项。"
+)
+IMAGE_RECEIVED = (
+    "收到您发的图片了。图片里的字我暂时看不了，请把想问的事用文字或语音告诉我。"
+    "想举报谣言，请发“举报谣言”，再把图片上的说法打字发给我。"
+)
+UNSUPPORTED = "这类消息我暂时看不了。请用文字或语音把您的问题发给我，回复“菜单”可以看选项。"
+
+# A new follower is greeted by the assistant itself: it answers "你好" with its
+# welcome and the numbered menu.
+WELCOME_TRIGGER = "你好"
+MENU_TRIGGER = "菜单"
+
+
+def click_text(event_key: str) -> str:
+    """The words a menu button stands for.
+
+    Keys set in the account's custom menu: ``menu`` (the main menu), or
+    ``menu_<key>`` / ``menu_<number>`` for one item of the main menu (keys as
+    in ``bot/menu.py``: phone, health, fraud, farming, check_message,
+    report_rumor, help). An unknown key shows the main menu.
+    """
+    key = event_key.strip().lower()
+    for prefix in ("menu_", "menu:"):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+            break
+    for item in MAIN_MENU:
+        if key in (item.key, str(item.number)):
+            return item.label
+    return MENU_TRIGGER
+
+
+def render_buttons(text: str, titles: list[str]) -> str:
+    """Buttons as numbered lines, the way the assistant writes its own menus."""
+    if not titles:
+        return text
+    lines = [text, "请回复数字选择："] if text else ["请回复数字选择："]
+    lines += [f"{number} {title}" for number, title in enumerate(titles, start=1)]
+    return "\n".join(lines)

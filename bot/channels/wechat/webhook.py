@@ -1,0 +1,298 @@
+"""What WeChat and WeCom callbacks share: checks in order, de-duplication, and the
+5-second rule.
+
+A POST goes through, in this order, and is refused (4xx) at the first failure:
+body size → timestamp window → signature (for an encrypted message also the
+``msg_signature`` over its ciphertext, read from the envelope with defusedxml)
+→ nonce not seen before → decryption, AppID/CorpID check and parsing of the
+message (defusedxml) → message id not seen before. Only then does the
+assistant see it.
+
+The platforms wait 5 seconds and then retry. The webhook waits at most the
+reply budget for the assistant: an answer ready in time goes back as the
+passive reply (what does not fit in one message follows through the message
+API); otherwise the webhook answers "success" at once and the whole answer is
+pushed through the message API when the assistant finishes. Verdicts owed to
+the user (rumour report-back) and messages kept from earlier follow the answer.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.channels.wechat import replies
+from bot.channels.wechat.api import PlatformApi
+from bot.channels.wechat.dedup import ReceiptLog
+from bot.channels.wechat.errors import Refused, StaleRequest, TooLarge
+from bot.channels.wechat.messages import MAX_TEXT_BYTES, Inbound, pack_texts, text_reply
+from bot.channels.wechat.outbox import Outbox
+from bot.channels.wechat.output import TextCollector
+from bot.channels.wechat.push import Pusher
+from bot.rumors.delivery import take_due
+from bot.storage.db import Database
+from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
+
+log = logging.getLogger(__name__)
+
+# WeChat retries within seconds; a day longer is plenty and keeps the table small.
+MESSAGE_ID_TTL_SECONDS = 2 * 24 * 3600.0
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A request whose signature and timestamp passed; its content not yet parsed."""
+
+    timestamp: str
+    nonce: str
+    payload: str | bytes  # ciphertext, or the plain XML body
+    encrypted: bool
+
+
+@dataclass(frozen=True)
+class Limits:
+    reply_budget: float
+    timestamp_window: float
+    max_body_bytes: int
+    max_chars: int
+
+
+class CallbackChannel(InputChannel, abc.ABC):
+    """A Rasa input channel for a platform that POSTs signed (maybe encrypted) XML."""
+
+    # Body of a 200 that tells the platform "received, no passive reply".
+    nothing_to_say = "success"
+    # How long the platform lets us push after the user's last message (None: no limit).
+    push_window_seconds: float | None = None
+
+    def __init__(self, limits: Limits, api: PlatformApi, database_url: str) -> None:
+        self.limits = limits
+        self.api = api
+        self.database_url = database_url
+        self._db: Database | None = None
+        self._receipts: ReceiptLog | None = None
+        self._pusher: Pusher | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # --- what each platform defines -------------------------------------------------
+
+    @abc.abstractmethod
+    def verify_url(self, query: dict[str, str]) -> str:
+        """The body answering the platform's GET URL check; raises ``Refused``."""
+
+    @abc.abstractmethod
+    def authenticate(self, query: dict[str, str], body: bytes) -> Sealed:
+        """Check timestamp and signature; raises ``Refused``. Content is not parsed yet."""
+
+    @abc.abstractmethod
+    def open(self, sealed: Sealed) -> Inbound:
+        """Decrypt and parse the message; raises ``Refused``."""
+
+    @abc.abstractmethod
+    def seal_reply(self, sealed: Sealed, xml: bytes) -> bytes:
+        """The passive reply as sent: encrypted if the request was."""
+
+    # --- shared machinery -------------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:  # created on first use, never at import time
+            self._db = Database(self.database_url)
+        return self._db
+
+    @property
+    def receipts(self) -> ReceiptLog:
+        if self._receipts is None:
+            self._receipts = ReceiptLog(self.db)
+        return self._receipts
+
+    @property
+    def pusher(self) -> Pusher:
+        if self._pusher is None:
+            outbox = Outbox(self.db, self.name())
+            self._pusher = Pusher(self.api, outbox, self.push_window_seconds)
+        return self._pusher
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        bp = Blueprint(f"kepu_{self.name()}_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            try:
+                return response.text(self.verify_url(_query(request)))
+            except Refused as exc:
+                return self._refuse(exc)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            started = time.monotonic()
+            try:
+                return await self.receive(
+                    _query(request), request.body or b"", on_new_message, started
+                )
+            except Refused as exc:
+                return self._refuse(exc)
+            except Exception:  # a bug must not make the platform retry into it
+                log.exception("%s webhook failed", self.name())
+                return response.text(self.nothing_to_say)
+
+        @bp.listener("after_server_stop")
+        async def close(*_: Any) -> None:
+            await self.close()
+
+        return bp
+
+    async def receive(
+        self, query: dict[str, str], body: bytes, on_new_message: OnNewMessage, started: float
+    ) -> HTTPResponse:
+        if len(body) > self.limits.max_body_bytes:
+            raise TooLarge(len(body), self.limits.max_body_bytes)
+        sealed = self.authenticate(query, body)
+        nonce_key = f"{self.name()}\0nonce\0{sealed.timestamp}\0{sealed.nonce}"
+        if not await self.receipts.first_time(nonce_key, 2 * self.limits.timestamp_window + 60):
+            raise StaleRequest("nonce already used")
+        inbound = self.open(sealed)
+        if not await self.receipts.first_time(
+            f"{self.name()}\0{inbound.dedup_key}", MESSAGE_ID_TTL_SECONDS
+        ):
+            log.info("%s retry of a message already received: not processed again", self.name())
+            return response.text(self.nothing_to_say)
+        turn = self.turn_for(inbound, on_new_message)
+        if turn is None:
+            return response.text(self.nothing_to_say)
+        self.pusher.saw(inbound.sender)
+        return await self.answer(sealed, inbound, turn, started + self.limits.reply_budget)
+
+    def turn_for(
+        self, inbound: Inbound, on_new_message: OnNewMessage
+    ) -> Coroutine[Any, Any, list[str]] | None:
+        """What answers this message: the assistant, a fixed reply, or nothing (None)."""
+        kind = inbound.msg_type
+        if kind == "event":
+            if inbound.event == "subscribe":
+                return self.ask(inbound, replies.WELCOME_TRIGGER, on_new_message)
+            if inbound.event == "click":
+                return self.ask(inbound, replies.click_text(inbound.event_key), on_new_message)
+            return None  # unsubscribe, view, location reports …: nothing to say
+        if kind in ("text", "voice"):
+            raw = inbound.content if kind == "text" else inbound.recognition
+            cleaned = clean_inbound(raw, self.limits.max_chars)
+            if cleaned.empty:
+                return _fixed(EMPTY_REPLY if kind == "text" else replies.VOICE_NOT_HEARD)
+            if cleaned.too_long:
+                return _fixed(too_long_reply(self.limits.max_chars))
+            return self.ask(inbound, cleaned.text, on_new_message)
+        if kind == "image":
+            return _fixed(replies.IMAGE_RECEIVED)
+        return _fixed(replies.UNSUPPORTED)
+
+    async def ask(self, inbound: Inbound, text: str, on_new_message: OnNewMessage) -> list[str]:
+        """One turn of the assistant; a polite busy reply if it fails or says nothing."""
+        collector = TextCollector()
+        message = UserMessage(
+            text,
+            collector,
+            inbound.sender,
+            input_channel=self.name(),
+            message_id=inbound.msg_id or None,
+            metadata={"msg_type": inbound.msg_type},
+        )
+        try:
+            await on_new_message(message)
+        except Exception:  # the user still gets an answer; the failure is logged
+            log.exception("turn failed for a %s message", self.name())
+        return collector.texts or [BUSY_REPLY]
+
+    async def owed(self, sender: str) -> list[str]:
+        """Verdicts due to ``sender`` and messages kept for them."""
+        try:
+            verdicts = await take_due(self.db, sender)
+        except (SQLAlchemyError, OSError):
+            log.exception("could not read the verdicts owed to a sender")
+            verdicts = []
+        return verdicts + await self.pusher.take_waiting(sender)
+
+    async def answer(
+        self,
+        sealed: Sealed,
+        inbound: Inbound,
+        turn: Coroutine[Any, Any, list[str]],
+        deadline: float,
+    ) -> HTTPResponse:
+        turn_task = asyncio.ensure_future(turn)
+        owed_task = asyncio.ensure_future(self.owed(inbound.sender))
+        await asyncio.wait({turn_task, owed_task}, timeout=max(0.0, deadline - time.monotonic()))
+        if not (turn_task.done() and owed_task.done()):
+            self._spawn(self._answer_late(inbound.sender, turn_task, owed_task))
+            return response.text(self.nothing_to_say)
+        texts = turn_task.result() + owed_task.result()
+        now = int(time.time())
+        overhead = len(text_reply(inbound.sender, inbound.account, "", now))
+        first, *rest = pack_texts(texts, MAX_TEXT_BYTES - overhead) or [BUSY_REPLY]
+        if rest:
+            self._spawn(self.pusher.push(inbound.sender, rest))
+        xml = text_reply(inbound.sender, inbound.account, first, now)
+        return response.raw(
+            self.seal_reply(sealed, xml), content_type="application/xml; charset=utf-8"
+        )
+
+    async def _answer_late(
+        self, sender: str, turn: asyncio.Future[list[str]], owed: asyncio.Future[list[str]]
+    ) -> None:
+        texts = await turn
+        texts += await owed
+        await self.pusher.push(sender, texts)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background delivery failed", exc_info=task.exception())
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for answers still being delivered (tests; server shutdown)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)
+
+    async def close(self) -> None:
+        await self.drain(timeout=10.0)
+        await self.api.close()
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+            self._receipts = None
+            self._pusher = None
+
+    def _refuse(self, exc: Refused) -> HTTPResponse:
+        log.warning("%s webhook refused a request: %s", self.name(), exc.reason)
+        return response.text("refused", status=exc.status)
+
+
+async def _fixed(text: str) -> list[str]:
+    """A reply the channel gives itself, shaped like a turn of the assistant."""
+    return [text]
+
+
+def _query(request: Request) -> dict[str, str]:
+    """First value of each query parameter (the platforms never repeat one)."""
+    return {key: values[0] for key, values in request.args.items() if values}
