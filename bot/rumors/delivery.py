@@ -10,6 +10,7 @@ concurrent turns never both deliver it; the recipient id is erased once sent.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
@@ -38,18 +39,40 @@ def verdict_message(public_id: str, claim: RumorClaim) -> str:
 
 async def take_due(db: Database, recipient: str) -> list[str]:
     """Verdict messages now due to ``recipient``, each claimed for sending exactly once."""
+    claimed = await _claim_due(db, ReportDelivery.recipient == recipient)
+    return [message for _, _, message in claimed]
+
+
+async def claim_due_for_channels(
+    db: Database, channels: Collection[str]
+) -> list[tuple[str, str, str]]:
+    """Every verdict due on one of ``channels`` (those that can write first), claimed
+    for sending: ``(channel, recipient, message)``. The caller pushes each, or keeps
+    it for the user's next message."""
+    if not channels:
+        return []
+    return await _claim_due(db, ReportDelivery.channel.in_(list(channels)))
+
+
+async def _claim_due(db: Database, where) -> list[tuple[str, str, str]]:
     async with db.session() as session:
         rows = (
             await session.execute(
-                select(ReportDelivery.id, RumorReport.public_id, RumorClaim)
+                select(
+                    ReportDelivery.id,
+                    ReportDelivery.channel,
+                    ReportDelivery.recipient,
+                    RumorReport.public_id,
+                    RumorClaim,
+                )
                 .join(RumorReport, RumorReport.id == ReportDelivery.report_id)
                 .join(RumorClaim, RumorClaim.id == RumorReport.claim_id)
-                .where(ReportDelivery.status == "due", ReportDelivery.recipient == recipient)
+                .where(ReportDelivery.status == "due", where)
                 .order_by(ReportDelivery.id)
             )
         ).all()
-        messages = []
-        for delivery_id, public_id, claim in rows:
+        out = []
+        for delivery_id, channel, recipient, public_id, claim in rows:
             # Only the turn whose UPDATE changes the row sends it.
             claimed = await session.execute(
                 update(ReportDelivery)
@@ -61,6 +84,6 @@ async def take_due(db: Database, recipient: str) -> list[str]:
                     delivered_at=datetime.now(timezone.utc),
                 )
             )
-            if claimed.rowcount == 1:
-                messages.append(verdict_message(public_id, claim))
-    return messages
+            if claimed.rowcount == 1 and recipient:
+                out.append((channel, recipient, verdict_message(public_id, claim)))
+    return out

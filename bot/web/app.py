@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.storage.db import Database
 from bot.web import keys
 from bot.web.auth import console_auth
 from bot.web.middlewares import domain_errors, error_middleware, security_headers
+from bot.web.pushing import VerdictPushes, platform_pushers
 from bot.web.ratelimit import RateLimiter
 from bot.web.routes import setup_routes
 from bot.web.views.console_common import local_time
@@ -42,6 +44,19 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
         await service.refresh(force=True)
         app[keys.KNOWLEDGE] = service
     yield
+
+
+async def _verdict_pushes(app: web.Application) -> AsyncIterator[None]:
+    db = app[keys.DATABASE]
+    pushes = VerdictPushes(db, platform_pushers(app[keys.SETTINGS], db))
+    app[keys.VERDICT_PUSHES] = pushes
+    task = asyncio.create_task(pushes.run()) if pushes.pushers else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await pushes.close()
 
 
 async def _fraud(app: web.Application) -> AsyncIterator[None]:
@@ -84,6 +99,7 @@ def create_app(
         filters={"when": local_time},
     )
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_verdict_pushes)
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_fraud)
     app.cleanup_ctx.append(_rasa_http)

@@ -8,6 +8,7 @@ from bot.fraud.checker import FraudChecker
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.web.pushing import VerdictPushes
 from bot.web.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,3 +18,4 @@ KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
 FRAUD = web.AppKey("fraud", FraudChecker)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 LOGIN_LIMITER = web.AppKey("login_limiter", RateLimiter)  # console sign-in attempts per address
+VERDICT_PUSHES = web.AppKey("verdict_pushes", VerdictPushes)

@@ -199,6 +199,7 @@ async def publish(request: web.Request) -> web.Response:
             sources=sources,
         )
     result = await debunk.publish(db, actor, claim_id)
+    request.app[keys.VERDICT_PUSHES].kick()  # reporters on WeChat hear back now
     return web.json_response(
         {
             "claim": claim_json(result.claim),

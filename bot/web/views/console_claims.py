@@ -210,4 +210,6 @@ async def act(request: web.Request) -> web.Response:
         location = await action(request.app[keys.DATABASE], actor_of(request), claim_id, form)
     except ConsoleError as exc:
         return await _claim_page(request, claim_id, error=exc, form=form)
+    if action is _publish:
+        request.app[keys.VERDICT_PUSHES].kick()  # reporters on WeChat hear back now
     return see_other(location)

@@ -1,0 +1,79 @@
+"""Verdicts pushed the moment they are published, where the channel can write first.
+
+Publishing makes every reporter's verdict due. WeChat (within its 48-hour
+window) and WeCom can take a message we start; this task pushes those as soon
+as the console kicks it, and sweeps every minute for any left due. What the
+platform refuses waits in that channel's outbox and goes out with the reply to
+the user's next message; the web chat cannot be written to first, so its
+verdicts always wait for the next message (``bot.rumors.delivery.take_due``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.channels.wechat.api import RetryPolicy, WeChatApi, WeComApi
+from bot.channels.wechat.outbox import Outbox
+from bot.channels.wechat.push import WECHAT_WINDOW_SECONDS, Pusher
+from bot.rumors.delivery import claim_due_for_channels
+from bot.settings import Settings
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 60.0
+
+
+def platform_pushers(settings: Settings, db: Database) -> dict[str, Pusher]:
+    """A pusher for each messaging platform that is configured."""
+    pushers: dict[str, Pusher] = {}
+    if settings.wechat_token:
+        api = WeChatApi(
+            settings.wechat_api_base,
+            settings.wechat_appid,
+            settings.wechat_appsecret,
+            RetryPolicy(),
+        )
+        pushers["wechat"] = Pusher(api, Outbox(db, "wechat"), WECHAT_WINDOW_SECONDS)
+    if settings.wecom_token:
+        agent_id = int(settings.wecom_agent_id)
+        api = WeComApi(
+            settings.wecom_api_base, settings.wecom_corp_id, settings.wecom_secret, agent_id
+        )
+        pushers["wecom"] = Pusher(api, Outbox(db, "wecom"), None)
+    return pushers
+
+
+class VerdictPushes:
+    def __init__(self, db: Database, pushers: dict[str, Pusher]) -> None:
+        self.db = db
+        self.pushers = pushers
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        """Something was published: push now rather than at the next sweep."""
+        self._wake.set()
+
+    async def push_once(self) -> int:
+        """Push every due verdict; returns how many went out now."""
+        sent = 0
+        for channel, recipient, message in await claim_due_for_channels(self.db, self.pushers):
+            sent += await self.pushers[channel].push(recipient, [message]) > 0
+        return sent
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
+            self._wake.clear()
+            try:
+                await self.push_once()
+            except SQLAlchemyError:
+                log.exception("could not read the verdicts due; trying again at the next sweep")
+
+    async def close(self) -> None:
+        for pusher in self.pushers.values():
+            await pusher.api.close()
