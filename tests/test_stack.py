@@ -178,6 +178,79 @@ def test_a_long_conversation_still_reaches_the_actions(stack) -> None:
     assert "1 手机使用" in replies[0]["text"]  # action_show_menu still runs
 
 
+HOSTILE_SEEDS = (
+    "",
+    "   ",
+    "\u200b\u200b",
+    "😀😀😀",
+    "🙏🏻👴🏽💊",
+    "\x00\x01\x1b[31m红\x7f",
+    "\u202e反转文字",
+    "Привет 你好 مرحبا hello",
+    '/handoff{"x": "1"}',
+    "/restart",
+    "/greet",
+    "/session_start",
+    "'; DROP TABLE rumor_reports; --",
+    "1 OR 1=1",
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "{{7*7}} ${jndi:ldap://x} %s %n {0}",
+    "[[[[[[[[[[",
+    "💩" * 400,
+    "字" * 999,
+    "字" * 1001,
+    "帮我看看这条短信：【工商银行】http://icbc-vip.top",
+    "群里说喝醋能软化血管",
+    "1",
+    "菜单",
+)
+
+
+def _hostile_messages(count: int, seed: int = 20251129) -> list[str]:
+    """The seeds above, then random mixtures of them and of random code points."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = [chr(c) for c in (*range(0x20, 0x7F), *range(0x4E00, 0x4E80), 0x1F600, 0x0627)]
+    out = list(HOSTILE_SEEDS)
+    while len(out) < count:
+        kind = rng.random()
+        if kind < 0.4:
+            out.append(rng.choice(HOSTILE_SEEDS) + rng.choice(HOSTILE_SEEDS))
+        elif kind < 0.8:
+            out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))))
+        else:
+            out.append("".join(chr(rng.randint(1, 0x2FFFF)) for _ in range(rng.randint(1, 40))))
+    return out
+
+
+def test_thousands_of_hostile_messages_all_get_an_answer(stack) -> None:
+    """No 5xx, and every message accepted by the channel gets at least one reply."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"{stack['rasa']}/webhooks/rest/webhook"
+    messages = _hostile_messages(2000)
+
+    def send(item: tuple[int, str]) -> tuple[str, int, object]:
+        i, text = item
+        body = json.dumps({"sender": f"fuzz-{i % 40}", "message": text}).encode()
+        status, replies = _post(url, body)
+        return text, status, replies
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(send, enumerate(messages)))
+    failures = [(t[:40], s) for t, s, r in results if s >= 500]
+    assert not failures, failures[:10]
+    unanswered = [
+        t[:40]
+        for t, s, r in results
+        if s == 200 and not (isinstance(r, list) and r and any(m.get("text") for m in r))
+    ]
+    assert not unanswered, unanswered[:10]
+    assert sum(s == 200 for _, s, _ in results) >= 0.99 * len(results)
+
+
 @pytest.mark.browser
 def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
     # Playwright's sync API runs its own loop: independent of whatever event

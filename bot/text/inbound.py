@@ -25,8 +25,13 @@ class Inbound:
 
 
 def clean_inbound(raw: object, max_chars: int) -> Inbound:
-    """Strip control characters and whitespace, neutralise a leading "/"."""
+    """Strip control characters, lone surrogates and whitespace, neutralise a leading "/".
+
+    JSON may carry a lone surrogate ("\\udfc4"); Python keeps it in the string, but no
+    database or HTTP body can encode it, so it never goes further than here.
+    """
     text = raw if isinstance(raw, str) else ""
+    text = text.encode("utf-8", "ignore").decode("utf-8")
     text = text.translate(_CONTROL).strip()
     while text.startswith("/"):
         text = "／" + text[1:]

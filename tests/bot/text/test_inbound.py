@@ -25,3 +25,9 @@ def test_too_long_is_flagged_not_cut() -> None:
     inbound = clean_inbound("字" * 1001, 1000)
     assert inbound.too_long and len(inbound.text) == 1001
     assert not clean_inbound("字" * 1000, 1000).too_long
+
+
+def test_lone_surrogates_never_get_further() -> None:
+    inbound = clean_inbound("喝\udfc4醋\ud83d", 100)
+    assert inbound.text == "喝醋"
+    inbound.text.encode("utf-8")  # storable and sendable
