@@ -20,7 +20,9 @@ def tokenizer():
 
     tok = jieba.Tokenizer()
     if USER_DICTIONARY.exists():
-        tok.load_userdict(str(USER_DICTIONARY))
+        # Given a path, jieba leaves the file open; given a file, it reads and we close.
+        with USER_DICTIONARY.open("rb") as fh:
+            tok.load_userdict(fh)
     return tok
 
 
