@@ -118,7 +118,6 @@ class SearchIndex:
     def __init__(self, entries: list[Entry], encoder: DenseEncoder | None = None) -> None:
         _single_threaded_blas()
         self.entries = entries
-        self.encoder = encoder
         phrasings: list[str] = []
         owners: list[int] = []
         for i, entry in enumerate(entries):

@@ -55,21 +55,7 @@ async def import_files(db: Database, loaded: LoadResult) -> ImportReport:
                 continue
             if row is not None and row.origin == "console":
                 continue  # a published debunk keeps precedence over a file of the same id
-            values = {
-                "id": entry.id,
-                "topic": entry.topic,
-                "content_hash": digest,
-                "data": json.loads(entry.json()),
-                "origin": "file",
-                "retired": False,
-                "updated_at": utcnow(),
-            }
-            stmt = _insert(db).values(**values)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[KnowledgeRecord.id],
-                set_={k: v for k, v in values.items() if k != "id"},
-            )
-            await session.execute(stmt)
+            await _upsert(session, db, entry, json.loads(entry.json()), digest, "file")
             changed += 1
         on_disk = {e.id for e in loaded.entries}
         gone = [
@@ -89,14 +75,22 @@ async def import_files(db: Database, loaded: LoadResult) -> ImportReport:
 async def upsert_console_entry(session: AsyncSession, db: Database, entry: Entry) -> None:
     """Serve ``entry`` as published in the console, in the caller's transaction."""
     data = json.loads(entry.json())
+    digest = hashlib.sha256(
+        json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()
+    await _upsert(session, db, entry, data, digest, "console")
+
+
+async def _upsert(
+    session: AsyncSession, db: Database, entry: Entry, data: dict, digest: str, origin: str
+) -> None:
+    """Insert or replace the served row of ``entry`` (served again if it was retired)."""
     values = {
         "id": entry.id,
         "topic": entry.topic,
-        "content_hash": hashlib.sha256(
-            json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        ).hexdigest(),
+        "content_hash": digest,
         "data": data,
-        "origin": "console",
+        "origin": origin,
         "retired": False,
         "updated_at": utcnow(),
     }

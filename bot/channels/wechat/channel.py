@@ -31,6 +31,7 @@ from bot.channels.wechat.errors import BadSignature, Malformed
 from bot.channels.wechat.messages import Inbound, parse_xml, xml_document
 from bot.channels.wechat.push import WECHAT_WINDOW_SECONDS
 from bot.channels.wechat.webhook import CallbackChannel, Limits, Sealed
+from bot.settings import Settings
 
 # WeChat's nonces and echo strings are digits; allow a little more, never markup.
 _TOKEN_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -55,6 +56,16 @@ def _open_envelope(crypto: MessageCrypto, query: dict[str, str], body: bytes) ->
         raise Malformed("encrypted callback without <Encrypt>")
     crypto.verify(query.get("msg_signature"), query["timestamp"], query["nonce"], encrypted)
     return encrypted
+
+
+def _limits(s: Settings, credentials: dict[str, Any] | None) -> Limits:
+    """Reply budget, timestamp window and size caps, shared by both channels."""
+    return Limits(
+        reply_budget=s.wechat_reply_budget,
+        timestamp_window=timestamp_window(credentials, DEFAULT_WINDOW_SECONDS),
+        max_body_bytes=s.max_body_bytes,
+        max_chars=s.max_message_chars,
+    )
 
 
 class WeChatInput(CallbackChannel):
@@ -95,12 +106,7 @@ class WeChatInput(CallbackChannel):
             mode=s.wechat_mode,
             crypto=crypto,
             api=WeChatApi(s.wechat_api_base, s.wechat_appid, s.wechat_appsecret, RetryPolicy()),
-            limits=Limits(
-                reply_budget=s.wechat_reply_budget,
-                timestamp_window=timestamp_window(credentials, DEFAULT_WINDOW_SECONDS),
-                max_body_bytes=s.max_body_bytes,
-                max_chars=s.max_message_chars,
-            ),
+            limits=_limits(s, credentials),
             database_url=s.database_url,
         )
 
@@ -170,12 +176,7 @@ class WeComInput(CallbackChannel):
             crypto=MessageCrypto(s.wecom_token, s.wecom_aes_key, s.wecom_corp_id),
             agent_id=agent_id,
             api=WeComApi(s.wecom_api_base, s.wecom_corp_id, s.wecom_secret, agent_id),
-            limits=Limits(
-                reply_budget=s.wechat_reply_budget,
-                timestamp_window=timestamp_window(credentials, DEFAULT_WINDOW_SECONDS),
-                max_body_bytes=s.max_body_bytes,
-                max_chars=s.max_message_chars,
-            ),
+            limits=_limits(s, credentials),
             database_url=s.database_url,
         )
 
