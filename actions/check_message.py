@@ -11,9 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.answer_question import say_entry
 from actions.services import get_services
 from bot.fraud.advice import REQUEST_PHRASES
 from bot.fraud.stats import count_check
+from bot.menu import REPORT_OFFER
+from bot.rumors.matching import AUTO_MATCH
 from bot.text.content import carries_content
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,10 @@ class ActionCheckMessage(Action):
 
     Only the count by day, risk and type is kept; the message itself is not
     stored anywhere by us (the tracker keeps the conversation, as for every turn).
+
+    A message that is not a likely scam may still carry a rumour ("转发：喝醋
+    能软化血管"): a published debunk that answers it is shown at once, else
+    the user is offered to send it to the rumour queue (reply 1).
     """
 
     def name(self) -> str:
@@ -57,4 +64,14 @@ class ActionCheckMessage(Action):
             await count_check(services.db, verdict)
         except SQLAlchemyError:  # the verdict matters more than the statistics
             log.exception("could not count a fraud check")
-        return [SlotSet("suspicious_text", None)]
+        events: list[EventType] = [SlotSet("suspicious_text", None)]
+        if verdict.risk == "high":
+            return events
+        match = await services.knowledge.match_debunk(text)
+        if match and match[1] >= AUTO_MATCH:
+            dispatcher.utter_message(text="消息里的说法，我们核实过：")
+            return [*events, *say_entry(dispatcher, match[0])]
+        dispatcher.utter_message(
+            text="想知道消息里的说法是真是假，回复 1，我帮您交给辟谣平台核实。"
+        )
+        return [*events, SlotSet("pending_options", [f"{REPORT_OFFER}{text}"])]

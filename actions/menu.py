@@ -13,6 +13,7 @@ from actions.services import get_services
 from bot.menu import (
     MAIN_OPTIONS,
     NOT_THIS,
+    REPORT_OFFER,
     TOPICS,
     menu_text,
     option_label,
@@ -71,6 +72,13 @@ class ActionChooseOption(Action):
             return [SlotSet("pending_options", options), SlotSet("chosen", "topic")]
         if kind == "menu":  # check_message, report_rumor, help: the rules take over
             return [SlotSet("pending_options", None), SlotSet("chosen", value)]
+        if choice.startswith(REPORT_OFFER):
+            # The checked message becomes the claim; the report form validates it on start.
+            return [
+                SlotSet("pending_options", None),
+                SlotSet("rumor_claim", value),
+                SlotSet("chosen", "report_rumor"),
+            ]
         # "ask:<question>" or "kb:<entry id>": answered by action_answer_question
         return [
             SlotSet("pending_options", None),

@@ -144,15 +144,18 @@ async def prepare(settings: Settings) -> int:
     """
     from bot.knowledge.dense import DenseEncoder
     from bot.knowledge.service import KnowledgeService
-    from bot.rumors.reports import purge_expired
     from bot.storage.db import Database
+    from bot.web.retention import purge
 
     db = Database(settings.database_url)
     try:
         await db.migrate()
-        purged = await purge_expired(db, settings.report_retention_days)
-        if purged:
-            print(f"[kepu] deleted {purged} expired rumour reports", file=sys.stderr)
+        reports, pictures = await purge(db, settings.report_retention_days)
+        if reports or pictures:
+            print(
+                f"[kepu] deleted {reports} expired rumour reports, {pictures} abandoned pictures",
+                file=sys.stderr,
+            )
         service = KnowledgeService(settings.knowledge_dir, DenseEncoder(settings.vector_cache), db)
         await service.refresh(force=True)
         for error in service.errors:
@@ -228,6 +231,18 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
         + ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
     )
     return 1 if result.errors else 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    from bot.knowledge.export import export_console_entries
+
+    settings = Settings.from_env()
+    out = Path(args.out) if args.out else settings.knowledge_dir
+    report = asyncio.run(_with_database(settings, lambda db: export_console_entries(db, out)))
+    for path in report.written:
+        print(f"written   {path}")
+    print(f"{len(report.written)} written, {len(report.unchanged)} unchanged")
+    return 0
 
 
 async def _with_database(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -314,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     kb.add_parser(
         "import", help="migrate, import knowledge/ into the database, cache vectors"
     ).set_defaults(func=lambda args: asyncio.run(prepare(Settings.from_env())))
+    p = kb.add_parser("export", help="write debunks published in the console to knowledge/")
+    p.add_argument("--out", help="knowledge folder to write into (default: KEPU_KNOWLEDGE_DIR)")
+    p.set_defaults(func=cmd_kb_export)
     from bot.rumors.access import ROLES
 
     users = sub.add_parser("users", help="console users")

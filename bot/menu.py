@@ -74,6 +74,8 @@ TOPICS: dict[str, Topic] = {
 MAIN_OPTIONS: list[str] = [f"menu:{item.key}" for item in MAIN_MENU]
 # The "2 不是" of a yes/no offer ("您是想问『…』吗？回复 1 是，2 不是").
 NOT_THIS = "none:"
+# "report:<checked message>": send a checked message to the rumour queue.
+REPORT_OFFER = "report:"
 
 
 def menu_text() -> str:
@@ -130,4 +132,6 @@ def option_label(option: str) -> str:
         return item_by_key(value).label
     if option == NOT_THIS:
         return "不是"
+    if kind == REPORT_OFFER[:-1]:
+        return "交给辟谣平台核实"
     return value

@@ -19,6 +19,9 @@ from bot.settings import PROJECT_ROOT
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 # Sentence vectors of the entries are derived data: compute once, share across runs.
+# Fixtures of every storage test: `database_url` (SQLite, PostgreSQL), `migrated_db`.
+pytest_plugins = ["tests.bot.storage_backends"]
+
 SHARED_CACHE = PROJECT_ROOT / "var" / "cache"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

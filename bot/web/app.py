@@ -22,6 +22,7 @@ from bot.web.auth import console_auth
 from bot.web.middlewares import domain_errors, error_middleware, security_headers
 from bot.web.pushing import VerdictPushes, platform_pushers
 from bot.web.ratelimit import RateLimiter
+from bot.web.retention import sweep
 from bot.web.routes import setup_routes
 from bot.web.views.console_common import local_time
 
@@ -34,6 +35,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[keys.DATABASE] = db
     yield
     await db.close()
+
+
+async def _retention(app: web.Application) -> AsyncIterator[None]:
+    days = app[keys.SETTINGS].report_retention_days
+    task = asyncio.create_task(sweep(app[keys.DATABASE], days))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _knowledge(app: web.Application) -> AsyncIterator[None]:
@@ -100,6 +110,7 @@ def create_app(
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_verdict_pushes)
+    app.cleanup_ctx.append(_retention)
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_fraud)
     app.cleanup_ctx.append(_rasa_http)

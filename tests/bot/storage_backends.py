@@ -40,3 +40,14 @@ async def database_url(request, tmp_path: Path) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def migrated_db(database_url: str) -> AsyncIterator:
+    """A ``Database`` on each backend, migrated to the newest schema."""
+    from bot.storage.db import Database
+
+    database = Database(database_url)
+    await database.migrate()
+    yield database
+    await database.close()

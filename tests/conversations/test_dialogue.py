@@ -156,6 +156,30 @@ async def test_a_new_rumour_is_queued_with_a_number(chat: Chat) -> None:
     assert "1 手机使用" not in receipt  # "4" answered the question, it was no menu choice
 
 
+async def test_a_checked_message_can_go_to_the_rumour_queue(chat: Chat) -> None:
+    await chat.say("5")
+    verdict = await chat.say("紧急通知：明天起镇上停水一个星期，大家赶快囤水，转发给亲人")
+    assert "检查结果：" in verdict and "回复 1，我帮您交给辟谣平台核实" in verdict, verdict
+    where = await chat.say("1")
+    assert "1 微信群" in where and "5 其他" in where, where
+    receipt = await chat.say("1")
+    assert re.search(r"已收到，编号 R-[A-Z2-7]{8}", receipt), receipt
+
+
+async def test_a_checked_message_a_debunk_answers_gets_the_verdict(chat: Chat) -> None:
+    await chat.say("5")
+    reply = await chat.say("转发：喝醋能软化血管，家里老人每天喝一杯")
+    assert "消息里的说法，我们核实过" in reply and "【谣言】" in reply, reply
+
+
+async def test_a_likely_scam_is_not_offered_for_rumour_checking(chat: Chat) -> None:
+    await chat.say("5")
+    reply = await chat.say(
+        "【工商银行】您的账户存在异常，将于今日冻结，请点击 http://icbc-vip.top 验证"
+    )
+    assert "高风险" in reply and "辟谣平台" not in reply, reply
+
+
 async def test_a_claim_that_says_where_it_was_seen_is_not_asked_again(chat: Chat) -> None:
     await chat.say("举报谣言")
     receipt = await chat.say("朋友圈说镇上的自来水被污染了 大家都别喝")

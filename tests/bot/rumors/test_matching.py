@@ -54,6 +54,9 @@ async def test_published_debunks_are_matched_in_two_tiers() -> None:
         ("抖音上说吃大蒜能治癌", "short_video"),
         ("村里都在传要收地", "village"),
         ("听说明天停水", None),
+        ("赶场的时候听人讲猪肉要涨价", "village"),
+        ("紧急通知：明天起镇上停水一个星期", None),  # the place is what it is about
+        ("村里的井水有毒，大家不要喝", None),
     ],
 )
 def test_where_from_the_claim(claim: str, where: str | None) -> None:
