@@ -8,6 +8,7 @@ the one. Where the claim was seen is asked only when the claim does not say.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,11 +20,31 @@ from actions.answer_question import say_entry
 from actions.services import get_services
 from bot.menu import NOT_THIS
 from bot.rumors.advice import REQUEST_PHRASES, SELF_CHECK_ADVICE
+from bot.rumors.evidence import attach_recent
 from bot.rumors.matching import ASK_MATCH, AUTO_MATCH
 from bot.rumors.where import read_where, where_from_claim
 from bot.text.content import carries_content
 
+log = logging.getLogger(__name__)
 RESET = ("rumor_claim", "rumor_where", "rumor_match")
+NOT_SAVED = "抱歉，系统出了点问题，这条没有保存成功。请过几分钟再发一次“举报谣言”。"
+
+
+def claim_message_id(tracker: Tracker) -> str | None:
+    """The id of the message that gave the claim: the report's idempotency key.
+
+    Not the latest message ("4" answering where it was seen): after a failed
+    turn the user may send that again with a new id, and the report must
+    still be stored once.
+    """
+    found: str | None = None
+    user_message: str | None = None
+    for event in tracker.events:
+        if event.get("event") == "user":
+            user_message = event.get("message_id")
+        elif event.get("event") == "slot" and event.get("name") == "rumor_claim":
+            found = user_message if event.get("value") else None
+    return found or tracker.latest_message.get("message_id")
 
 
 class ValidateReportRumorForm(FormValidationAction):
@@ -82,15 +103,29 @@ class ActionReportRumor(Action):
             return [*reset, *say_entry(dispatcher, matched)]
 
         claim = tracker.get_slot("rumor_claim") or ""
-        receipt = await services.reports.submit(
-            claim,
-            sender_id=tracker.sender_id,
-            channel=tracker.get_latest_input_channel() or "unknown",
-            message_id=tracker.latest_message.get("message_id"),
-            seen_where=tracker.get_slot("rumor_where"),
-        )
+        try:
+            receipt = await services.reports.submit(
+                claim,
+                sender_id=tracker.sender_id,
+                channel=tracker.get_latest_input_channel() or "unknown",
+                message_id=claim_message_id(tracker),
+                seen_where=tracker.get_slot("rumor_where"),
+            )
+        except Exception:  # database away: never a receipt without a stored report
+            log.exception("a rumour report could not be stored")
+            dispatcher.utter_message(text=NOT_SAVED)
+            return reset
+        pictures = 0
+        try:  # pictures the user sent during the report go with it
+            pictures = await attach_recent(
+                services.db, sender_id=tracker.sender_id, report_public_id=receipt.public_id
+            )
+        except Exception:  # the report itself is stored: still give its number
+            log.exception("could not attach pictures to report %s", receipt.public_id)
+        with_pictures = f"（连同 {pictures} 张图片）" if pictures else ""
         dispatcher.utter_message(
-            text=f"已收到，编号 {receipt.public_id}，核实后会告诉您结论。\n{SELF_CHECK_ADVICE}"
+            text=f"已收到{with_pictures}，编号 {receipt.public_id}，核实后会告诉您结论。\n"
+            f"{SELF_CHECK_ADVICE}"
         )
         # A similar debunk we already have: offer it as a yes/no question.
         match = await services.knowledge.match_debunk(claim)

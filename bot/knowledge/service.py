@@ -104,7 +104,7 @@ class KnowledgeService:
                 if self.db is not None:
                     try:
                         await import_files(self.db, loaded)
-                    except SQLAlchemyError:
+                    except (SQLAlchemyError, OSError):
                         log.exception("knowledge import failed; serving what we have")
                         return
                 else:
@@ -116,7 +116,7 @@ class KnowledgeService:
                     if force or current != self._version:
                         entries = await served_entries(self.db)
                         self._version = current
-                except SQLAlchemyError:
+                except (SQLAlchemyError, OSError):
                     log.exception("knowledge database unreachable; serving what we have")
                     return
             if entries is not None:

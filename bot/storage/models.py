@@ -18,8 +18,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base
 
@@ -226,4 +228,28 @@ class ChannelOutbox(Base):
     channel = Column(String(32), nullable=False)
     recipient = Column(String(128), nullable=False)
     text = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class ReportEvidence(Base):
+    """A picture a user sent while reporting a rumour (a screenshot of the claim).
+
+    Kept with the report it belongs to and deleted with it; a picture whose
+    report was never finished is deleted after a day. Pictures cannot be
+    redacted, so only console users see them.
+    """
+
+    __tablename__ = "report_evidence"
+    __table_args__ = (UniqueConstraint("channel", "media_id"),)
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(
+        Integer, ForeignKey("rumor_reports.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    sender_hash = Column(String(64), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    media_id = Column(String(128), nullable=False)
+    pic_url = Column(String(512), nullable=True)
+    content_type = Column(String(32), nullable=True)
+    content = Column(LargeBinary, nullable=True)  # fetched from the platform, at most 2 MiB
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

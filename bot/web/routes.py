@@ -42,6 +42,7 @@ def setup_console_routes(app: web.Application) -> None:
     add_get("/console/", console_claims.queue, name="console_queue")
     add_get(r"/console/claims/{id:\d+}", console_claims.claim_page, name="console_claim")
     add_post(r"/console/claims/{id:\d+}/{action:[a-z]+}", console_claims.act)
+    add_get(r"/console/evidence/{id:\d+}", console_claims.evidence_image, name="console_evidence")
     add_get("/console/audit", console_admin.audit_page, name="console_audit")
     add_get("/console/users", console_admin.users_page, name="console_users")
     add_post("/console/users", console_admin.user_add)

@@ -98,6 +98,44 @@ class PlatformApi(abc.ABC):
         token = await self.access_token(stale=token)
         return await self._request("POST", path, {"access_token": token}, payload)
 
+    async def media(self, media_id: str, max_bytes: int) -> tuple[bytes, str]:
+        """A temporary media file (a picture the user sent) and its content type.
+
+        Both platforms serve it at ``/cgi-bin/media/get``; an error comes back
+        as JSON instead of the file. Files over ``max_bytes`` are refused.
+        """
+        token = await self.access_token()
+        for attempt in (1, 2):
+            params = {"access_token": token, "media_id": media_id}
+            content, kind = await self._download("/cgi-bin/media/get", params, max_bytes)
+            if not kind.startswith(("application/json", "text/")):
+                return content, kind
+            try:
+                data = json.loads(content)
+            except ValueError:
+                raise ApiError(NETWORK_FAILURE, "media answer is neither a file nor JSON") from None
+            code = _errcode(data) if isinstance(data, dict) else NETWORK_FAILURE
+            if code in TOKEN_INVALID and attempt == 1:
+                token = await self.access_token(stale=token)
+                continue
+            raise _error(code, str(data.get("errmsg", ""))[:200] if isinstance(data, dict) else "")
+        raise ApiError(NETWORK_FAILURE, "media not fetched")
+
+    async def _download(
+        self, path: str, params: dict[str, str], max_bytes: int
+    ) -> tuple[bytes, str]:
+        session = self._client()
+        try:
+            async with session.get(self.base + path, params=params) as response:
+                response.raise_for_status()
+                content = await response.content.read(max_bytes + 1)
+                kind = response.headers.get("Content-Type", "").lower()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise ApiError(NETWORK_FAILURE, f"{path}: {type(exc).__name__}") from exc
+        if len(content) > max_bytes:
+            raise ApiError(NETWORK_FAILURE, f"{path}: file larger than {max_bytes} bytes")
+        return content, kind
+
     async def access_token(self, stale: str = "") -> str:
         """The cached token, fetched when missing, expiring, or equal to ``stale``."""
         async with self._token_lock:
@@ -112,6 +150,13 @@ class PlatformApi(abc.ABC):
             self._token = token
             self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 30.0)
             return token
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.retry.timeout)
+            )
+        return self._session
 
     async def close(self) -> None:
         if self._session is not None:
@@ -144,14 +189,11 @@ class PlatformApi(abc.ABC):
     async def _once(
         self, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
     ) -> dict[str, Any]:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.retry.timeout)
-            )
+        session = self._client()
         # ensure_ascii=False: the platforms show "\u4f60" escapes literally.
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json; charset=utf-8"} if body else None
-        async with self._session.request(
+        async with session.request(
             method, self.base + path, params=params, data=body, headers=headers
         ) as response:
             response.raise_for_status()

@@ -48,6 +48,8 @@ class Inbound:
     recognition: str = ""
     event: str = ""
     event_key: str = ""
+    media_id: str = ""  # a picture or voice file, fetched through the platform API
+    pic_url: str = ""
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Inbound:
@@ -65,6 +67,8 @@ class Inbound:
             recognition=fields.get("Recognition", ""),
             event=fields.get("Event", "").strip().lower()[:64],
             event_key=fields.get("EventKey", "").strip()[:128],
+            media_id=fields.get("MediaId", "").strip()[:128],
+            pic_url=fields.get("PicUrl", "").strip()[:512],
         )
 
     @property

@@ -15,7 +15,14 @@ VOICE_NOT_HEARD = (
 )
 IMAGE_RECEIVED = (
     "收到您发的图片了。图片里的字我暂时看不了，请把想问的事用文字或语音告诉我。"
-    "想举报谣言，请发“举报谣言”，再把图片上的说法打字发给我。"
+    "想举报谣言，请先发“举报谣言”，再发截图，并用文字或语音说说图片上的说法。"
+)
+# A picture sent while a rumour report is in progress is kept with the report.
+IMAGE_KEPT = "图片收到了，会和您的举报一起交给核实人员。"
+IMAGE_KEPT_ASK_CLAIM = IMAGE_KEPT + "请再用文字或语音说说，图片上讲的是什么说法。"
+IMAGE_KEPT_CONTINUE = IMAGE_KEPT + "请接着回答刚才的问题。"
+IMAGE_NOT_KEPT = (
+    "抱歉，这张图片没有保存成功，请过一会儿再发一次。也可以直接用文字说说图片上讲的是什么。"
 )
 UNSUPPORTED = "这类消息我暂时看不了。请用文字或语音把您的问题发给我，回复“菜单”可以看选项。"
 

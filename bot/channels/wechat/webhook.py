@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.rollback import forget_failed_turn
 from bot.channels.wechat import replies
 from bot.channels.wechat.api import PlatformApi
 from bot.channels.wechat.dedup import ReceiptLog
@@ -41,6 +42,7 @@ from bot.channels.wechat.outbox import Outbox
 from bot.channels.wechat.output import TextCollector
 from bot.channels.wechat.push import Pusher
 from bot.rumors.delivery import take_due
+from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
 from bot.storage.db import Database
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 
 # WeChat retries within seconds; a day longer is plenty and keeps the table small.
 MESSAGE_ID_TTL_SECONDS = 2 * 24 * 3600.0
+REPORT_FORM = "report_rumor_form"
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -85,6 +88,7 @@ class CallbackChannel(InputChannel, abc.ABC):
         self._receipts: ReceiptLog | None = None
         self._pusher: Pusher | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._agent: Any = None  # Rasa's agent, read from the app on the first request
 
     # --- what each platform defines -------------------------------------------------
 
@@ -142,6 +146,7 @@ class CallbackChannel(InputChannel, abc.ABC):
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             started = time.monotonic()
+            self._agent = getattr(request.app.ctx, "agent", None)
             try:
                 return await self.receive(
                     _query(request), request.body or b"", on_new_message, started
@@ -199,8 +204,52 @@ class CallbackChannel(InputChannel, abc.ABC):
                 return _fixed(too_long_reply(self.limits.max_chars))
             return self.ask(inbound, cleaned.text, on_new_message)
         if kind == "image":
-            return _fixed(replies.IMAGE_RECEIVED)
+            return self.image_turn(inbound)
         return _fixed(replies.UNSUPPORTED)
+
+    async def image_turn(self, inbound: Inbound) -> list[str]:
+        """A picture: evidence if a rumour report is in progress, else acknowledged."""
+        step = await self._report_step(inbound.sender)
+        if step is None or not inbound.media_id:
+            return [replies.IMAGE_RECEIVED]
+        try:
+            evidence_id = await keep_image(
+                self.db,
+                sender_id=inbound.sender,
+                channel=self.name(),
+                media_id=inbound.media_id,
+                pic_url=inbound.pic_url,
+            )
+        except (SQLAlchemyError, OSError):
+            log.exception("could not keep a picture sent with a rumour report")
+            return [replies.IMAGE_NOT_KEPT]
+        if evidence_id is not None:
+            self._spawn(self._fetch_image(evidence_id, inbound.media_id))
+        ask_claim = step == "rumor_claim"
+        return [replies.IMAGE_KEPT_ASK_CLAIM if ask_claim else replies.IMAGE_KEPT_CONTINUE]
+
+    async def _report_step(self, sender: str) -> str | None:
+        """The slot the rumour report form is asking for, or None if no report is open."""
+        store = getattr(self._agent, "tracker_store", None)
+        if store is None:
+            return None
+        try:
+            tracker = await store.retrieve(sender)
+        except Exception:
+            log.exception("could not read the conversation of a picture's sender")
+            return None
+        if tracker is None or tracker.active_loop_name != REPORT_FORM:
+            return None
+        return str(tracker.get_slot("requested_slot") or "")
+
+    async def _fetch_image(self, evidence_id: int, media_id: str) -> None:
+        """Keep the picture's bytes: the platform deletes temporary media after 3 days."""
+        try:
+            content, kind = await self.api.media(media_id, MAX_IMAGE_BYTES)
+            if not await store_content(self.db, evidence_id, content, kind):
+                log.warning("picture %s not kept: %s, %d bytes", evidence_id, kind, len(content))
+        except Exception:  # the media id and link stay; a moderator can still open it
+            log.exception("could not fetch picture %s from the platform", evidence_id)
 
     async def ask(self, inbound: Inbound, text: str, on_new_message: OnNewMessage) -> list[str]:
         """One turn of the assistant; a polite busy reply if it fails or says nothing."""
@@ -217,7 +266,11 @@ class CallbackChannel(InputChannel, abc.ABC):
             await on_new_message(message)
         except Exception:  # the user still gets an answer; the failure is logged
             log.exception("turn failed for a %s message", self.name())
-        return collector.texts or [BUSY_REPLY]
+        if collector.texts:
+            return collector.texts
+        # Nothing said: an action failed. Undo the turn, so that sending it again works.
+        await forget_failed_turn(self._agent, message)
+        return [BUSY_REPLY]
 
     async def owed(self, sender: str) -> list[str]:
         """Verdicts due to ``sender`` and messages kept for them."""

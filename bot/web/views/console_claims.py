@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.rumors import console, debunk, triage
+from bot.rumors import console, debunk, evidence, triage
 from bot.rumors.access import Actor
 from bot.rumors.audit import audit_log
 from bot.rumors.console import TRANSITIONS, ClaimFilter, claim_target
@@ -102,6 +102,7 @@ async def _claim_page(
     context = {
         "claim": claim,
         "reports": detail.reports,
+        "evidence": await evidence.for_reports(db, [r.id for r in detail.reports]),
         "merged_ids": detail.merged_ids,
         "open": claim.status in OPEN_STATUSES and claim.merged_into is None,
         "next_statuses": [s for s in TRANSITIONS.get(claim.status, ()) if s != "concluded"],
@@ -213,3 +214,20 @@ async def act(request: web.Request) -> web.Response:
     if action is _publish:
         request.app[keys.VERDICT_PUSHES].kick()  # reporters on WeChat hear back now
     return see_other(location)
+
+
+async def evidence_image(request: web.Request) -> web.Response:
+    """A picture sent with a report, shown only to signed-in console users."""
+    evidence_id = to_int(request.match_info["id"], "图片编号", minimum=1)
+    found = await evidence.image(request.app[keys.DATABASE], evidence_id)
+    if found is None:
+        raise web.HTTPNotFound(text="没有这张图片")
+    content, content_type = found
+    return web.Response(
+        body=content,
+        content_type=content_type,
+        headers={
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Disposition": "inline",
+        },
+    )

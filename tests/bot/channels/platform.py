@@ -43,6 +43,8 @@ class Simulator:
     # errcodes (or HTTP statuses as negative numbers below -100) answered to the next sends
     scripted: list[int] = field(default_factory=list)
     send_attempts: int = 0
+    # media id -> (content type, bytes) served by /cgi-bin/media/get
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -50,7 +52,16 @@ class Simulator:
         app.router.add_get("/cgi-bin/gettoken", self.token)
         app.router.add_post("/cgi-bin/message/custom/send", self.send)
         app.router.add_post("/cgi-bin/message/send", self.send)
+        app.router.add_get("/cgi-bin/media/get", self.get_media)
         return app
+
+    async def get_media(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        found = self.media.get(request.query.get("media_id", ""))
+        if found is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=found[1], content_type=found[0])
 
     async def token(self, request: web.Request) -> web.Response:
         self.token_requests.append(dict(request.query))

@@ -309,3 +309,40 @@ async def test_console_css_is_large_print() -> None:
     assert css.count("min-height: 48px") >= 3
     templates = (HERE / "templates" / "console").glob("*.html")
     assert all("<script" not in t.read_text(encoding="utf-8") for t in templates)
+
+
+async def test_pictures_sent_with_a_report_are_shown_to_signed_in_users_only(
+    console_client, staff
+) -> None:
+    from bot.rumors import evidence
+    from bot.storage.models import RumorReport
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    db = database(console_client)
+    kept = await evidence.keep_image(
+        db, sender_id="u9", channel="wechat", media_id="m9", pic_url="https://mmbiz.example/9"
+    )
+    linked_only = await evidence.keep_image(
+        db, sender_id="u9", channel="wechat", media_id="m10", pic_url="https://mmbiz.example/10"
+    )
+    await evidence.store_content(db, kept, png, "image/png")
+    claim_id = await submit(console_client, VINEGAR, "u9")
+    async with db.session() as session:
+        public_id = (
+            await session.execute(
+                select(RumorReport.public_id).where(RumorReport.claim_id == claim_id)
+            )
+        ).scalar_one()
+    assert await evidence.attach_recent(db, sender_id="u9", report_public_id=public_id) == 2
+
+    picture = f"/console/evidence/{kept}"
+    resp = await console_client.get(picture, allow_redirects=False)
+    assert resp.status == 303  # no session, no picture
+    await login(console_client, staff["moderator"])
+    body = await (await console_client.get(f"/console/claims/{claim_id}")).text()
+    assert f'href="{picture}"' in body and 'href="https://mmbiz.example/10"' in body
+    resp = await console_client.get(picture)
+    assert resp.status == 200 and await resp.read() == png
+    assert resp.headers["Content-Type"] == "image/png"
+    assert resp.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert (await console_client.get(f"/console/evidence/{linked_only}")).status == 404
