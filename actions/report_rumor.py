@@ -22,6 +22,7 @@ from bot.menu import NOT_THIS
 from bot.rumors.advice import REQUEST_PHRASES, SELF_CHECK_ADVICE
 from bot.rumors.evidence import attach_recent
 from bot.rumors.matching import ASK_MATCH, AUTO_MATCH
+from bot.rumors.reports import SEEN_WHERE
 from bot.rumors.where import read_where, where_from_claim
 from bot.text.content import carries_content
 
@@ -58,8 +59,9 @@ class ValidateReportRumorForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        # A debunk that answers it, or a claim that says where it was seen: no second question.
-        if tracker.get_slot("rumor_match") or tracker.get_slot("rumor_where"):
+        # A debunk that answers it, or a claim that says where it was seen: no second
+        # question. A raw answer ("4") is not yet a place: it still has to be validated.
+        if tracker.get_slot("rumor_match") or tracker.get_slot("rumor_where") in SEEN_WHERE:
             return [s for s in domain_slots if s != "rumor_where"]
         return domain_slots
 

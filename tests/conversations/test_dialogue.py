@@ -8,10 +8,28 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.conversation
+
+
+async def stored_where(var: Path, receipt: str) -> str | None:
+    """Where the report with this receipt says the claim was seen (as stored)."""
+    from sqlalchemy import select
+
+    from bot.storage.db import Database
+    from bot.storage.models import RumorReport
+
+    public_id = re.search(r"R-[A-Z2-7]{8}", receipt).group(0)
+    db = Database(f"sqlite+aiosqlite:///{var / 'kepu.db'}")
+    try:
+        async with db.session() as session:
+            query = select(RumorReport.seen_where).where(RumorReport.public_id == public_id)
+            return (await session.execute(query)).scalar_one()
+    finally:
+        await db.close()
 
 
 class Chat:
@@ -147,13 +165,14 @@ async def test_rumour_matching_a_debunk_gets_the_verdict(chat: Chat) -> None:
     assert "【谣言】" in reply and "来源：" in reply
 
 
-async def test_a_new_rumour_is_queued_with_a_number(chat: Chat) -> None:
+async def test_a_new_rumour_is_queued_with_a_number(chat: Chat, session_var: Path) -> None:
     await chat.say("6")
     where = await chat.say("听说七星村下个月要拆迁 每家赔十万 电话13812345678")
     assert "1 微信群" in where and "4 村里听说" in where, where
     receipt = await chat.say("4")
     assert re.search(r"已收到，编号 R-[A-Z2-7]{8}", receipt), receipt
     assert "1 手机使用" not in receipt  # "4" answered the question, it was no menu choice
+    assert await stored_where(session_var, receipt) == "village"  # "4" stored as what it means
 
 
 async def test_a_checked_message_can_go_to_the_rumour_queue(chat: Chat) -> None:
