@@ -4,7 +4,8 @@ WeChat retries a message up to three times with the same MsgId, and retries
 may land on different Rasa processes at the same moment. Each key is written
 with ``INSERT .. ON CONFLICT DO NOTHING``: the database lets exactly one
 writer create the row, so exactly one caller hears "first time". Rows expire;
-expired rows are deleted now and then, and an expired key counts as new.
+expired rows are deleted now and then, and an expired key counts as new
+(which is how a short lease held by a process that died is taken over).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -68,6 +69,22 @@ class ReceiptLog:
         except (SQLAlchemyError, OSError):
             log.exception("receipt log unavailable; de-duplicating in this process only")
             return self._first_time_here(key, ttl_seconds)
+
+    async def seen(self, raw_key: str) -> bool:
+        """True if ``raw_key`` is remembered and has not expired."""
+        key = receipt_key(raw_key)
+        now = datetime.now(timezone.utc)
+        try:
+            async with self.db.session() as session:
+                found = await session.execute(
+                    select(ChannelReceipt.key).where(
+                        ChannelReceipt.key == key, ChannelReceipt.expires_at >= now
+                    )
+                )
+                return found.first() is not None
+        except (SQLAlchemyError, OSError):
+            log.exception("receipt log unavailable; looking in this process only")
+            return self._fallback.get(key, 0.0) > time.monotonic()
 
     async def purge(self, now: datetime | None = None) -> int:
         """Delete expired keys; returns how many."""

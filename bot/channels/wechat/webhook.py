@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 
 # WeChat retries within seconds; a day longer is plenty and keeps the table small.
 MESSAGE_ID_TTL_SECONDS = 2 * 24 * 3600.0
+# A message's lease outlives the reply budget by this much; a retry polls this often.
+LEASE_MARGIN_SECONDS = 0.5
+CLAIM_POLL_SECONDS = 0.2
 REPORT_FORM = "report_rumor_form"
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -169,20 +173,54 @@ class CallbackChannel(InputChannel, abc.ABC):
         if len(body) > self.limits.max_body_bytes:
             raise TooLarge(len(body), self.limits.max_body_bytes)
         sealed = self.authenticate(query, body)
-        nonce_key = f"{self.name()}\0nonce\0{sealed.timestamp}\0{sealed.nonce}"
-        if not await self.receipts.first_time(nonce_key, 2 * self.limits.timestamp_window + 60):
-            raise StaleRequest("nonce already used")
+        await self.check_nonce(sealed, body)
         inbound = self.open(sealed)
-        if not await self.receipts.first_time(
-            f"{self.name()}\0{inbound.dedup_key}", MESSAGE_ID_TTL_SECONDS
-        ):
+        key = f"{self.name()}\0{inbound.dedup_key}"
+        deadline = started + self.limits.reply_budget
+        if not await self.claim(key, deadline):
             log.info("%s retry of a message already received: not processed again", self.name())
             return response.text(self.nothing_to_say)
-        turn = self.turn_for(inbound, on_new_message)
-        if turn is None:
-            return response.text(self.nothing_to_say)
-        self.pusher.saw(inbound.sender)
-        return await self.answer(sealed, inbound, turn, started + self.limits.reply_budget)
+        try:
+            turn = self.turn_for(inbound, on_new_message)
+            if turn is None:
+                return response.text(self.nothing_to_say)
+            self.pusher.saw(inbound.sender)
+            return await self.answer(sealed, inbound, turn, deadline)
+        finally:  # answered (passively, or "success" and the rest pushed): done
+            await self.receipts.first_time(f"{key}\0done", MESSAGE_ID_TTL_SECONDS)
+
+    async def check_nonce(self, sealed: Sealed, body: bytes) -> None:
+        """Refuse a nonce used before for a different body (a tampered replay).
+
+        The very same request again is the platform retrying: it goes on to the
+        message-id check, which decides whether it still needs an answer.
+        """
+        window = 2 * self.limits.timestamp_window + 60
+        nonce_key = f"{self.name()}\0nonce\0{sealed.timestamp}\0{sealed.nonce}"
+        digest = hashlib.sha256(body).hexdigest()
+        if not await self.receipts.first_time(f"{nonce_key}\0{digest}", window):
+            return  # this exact request was seen: a retry
+        if not await self.receipts.first_time(nonce_key, window):
+            raise StaleRequest("nonce already used for another request")
+
+    async def claim(self, key: str, deadline: float) -> bool:
+        """Whether this request should answer the message ``key``.
+
+        The first request takes a lease as long as the reply budget: the platform
+        retries only when it got no answer in 5 seconds, that is, when the
+        process answering died. A retry that finds the lease held waits (within
+        its own budget) until the message is answered — then it has nothing to
+        do — or the lease runs out, and then it answers the message itself.
+        """
+        lease = self.limits.reply_budget + LEASE_MARGIN_SECONDS
+        while True:
+            if await self.receipts.seen(f"{key}\0done"):
+                return False
+            if await self.receipts.first_time(f"{key}\0lease", lease):
+                return True
+            if time.monotonic() + CLAIM_POLL_SECONDS >= deadline:
+                return False
+            await asyncio.sleep(CLAIM_POLL_SECONDS)
 
     def turn_for(
         self, inbound: Inbound, on_new_message: OnNewMessage

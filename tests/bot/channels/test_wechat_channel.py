@@ -169,6 +169,26 @@ async def test_sequential_retries_of_one_message_are_processed_once(harness_fact
         assert {r.text for r in replies_[1:]} == {"success"}
 
 
+async def test_a_retry_after_the_answering_process_died_is_answered(harness_factory) -> None:
+    """A process took the message and died before answering (its lease is all that is
+    left): WeChat's retry waits for the lease to run out and answers the message."""
+    async with harness_factory() as h:
+        xml = message_xml("gh_test", USER, "text", Content="验证码能告诉别人吗", MsgId=5101)
+        key = f"wechat\0msg\0gh_test\0{5101}"
+        assert await h.channel.receipts.first_time(f"{key}\0lease", BUDGET / 2)  # the dead one
+        started = time.monotonic()
+        reply = await h.client.post(xml)
+        assert reply.status == 200
+        assert time.monotonic() - started >= BUDGET / 2  # it waited for the lease to run out
+        for _ in range(50):  # answered passively, or pushed if the wait used the budget
+            if h.assistant.received:
+                break
+            await asyncio.sleep(0.05)
+        assert [m.text for m in h.assistant.received] == ["验证码能告诉别人吗"]
+        again = await h.client.post(xml)  # and a later retry is not processed again
+        assert again.text == "success" and len(h.assistant.received) == 1
+
+
 async def test_concurrent_retries_on_two_processes_are_processed_once(
     simulator,
     database_url: str,  # noqa: F811
@@ -204,8 +224,15 @@ async def test_forged_stale_and_replayed_requests_are_refused_before_parsing(
         )
         query = h.client.query(encrypted)
         first = await h.client.post_raw(body, query)
-        replay = await h.client.post_raw(body, query)
-        assert (first.status, replay.status) == (200, 403)
+        # The very same request again is what WeChat's retry looks like: answered
+        # "success", not processed twice. The same nonce for another body is refused.
+        retry = await h.client.post_raw(body, query)
+        assert (first.status, retry.status, retry.text) == (200, 200, "success")
+        other, encrypted = h.client.seal(
+            message_xml("gh_test", USER, "text", Content="篡改", MsgId=6005)
+        )
+        same_nonce = h.client.query(encrypted, int(query["timestamp"]), query["nonce"])
+        assert (await h.client.post_raw(other, same_nonce)).status == 403
         # A valid URL signature with a wrong msg_signature is refused too.
         body, encrypted = h.client.seal(message_xml("gh_test", USER, "text", Content="改", MsgId=7))
         query = {**h.client.query(encrypted), "msg_signature": "0" * 40}
