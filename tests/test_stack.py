@@ -16,7 +16,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +69,31 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
+def start_stack(model: Path, env: dict[str, str], var: Path) -> tuple[subprocess.Popen, Any]:
+    """`kepu run --model <model>` with ``env``, logging to ``<var>/stack.log``."""
+    log = open(var / "stack.log", "w")  # noqa: SIM115 (open for the whole module's life)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--model", str(model)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return proc, log
+
+
+def wait_for_stack(
+    proc: subprocess.Popen, var: Path, ready: Callable[[], bool], timeout: float = 300
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (var / "stack.log").read_text()[-3000:]
+        if ready():
+            return
+        time.sleep(1)
+    pytest.fail("stack not ready: " + (var / "stack.log").read_text()[-3000:])
+
+
 @pytest.fixture(scope="module")
 def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     var = tmp_path_factory.mktemp("stack-var")
@@ -81,24 +108,10 @@ def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
         "KEPU_CACHE_DIR": str(SHARED_CACHE),
         **{k: str(v) for k, v in ports.items()},
     }
-    log = open(var / "stack.log", "w")  # noqa: SIM115 (open for the whole module's life)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--model", str(model_path)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc, log = start_stack(model_path, env, var)
     web = f"http://127.0.0.1:{ports['KEPU_WEB_PORT']}"
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (var / "stack.log").read_text()[-3000:]
-            if _ready(f"{web}/readyz"):
-                break
-            time.sleep(1)
-        else:
-            pytest.fail("stack not ready: " + (var / "stack.log").read_text()[-3000:])
+        wait_for_stack(proc, var, lambda: _ready(f"{web}/readyz"))
         yield {
             "proc": proc,
             "web": web,

@@ -6,7 +6,9 @@ with ``{"sender", "message"}``), but:
 - a message starting with "/" is text, never an intent or slot injection;
 - malformed JSON, a missing sender or oversized text get a clear answer
   (400, or a polite reply) and never reach the dialogue;
-- if the assistant fails mid-turn the user still gets a polite reply;
+- if the assistant fails mid-turn, says nothing, or loses an action (the action
+  server is down: Rasa logs it and carries on) the user still gets a polite
+  reply with the menu (``BUSY_REPLY``);
 - a client may send its own ``message_id``, so a retried request is known as
   the same message (rumour reports are stored once per message);
 - verdicts owed to the sender (rumour report-back) follow the reply.
@@ -25,12 +27,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import speedups
+from bot.channels.rollback import forget_failed_turn, watch_turn
 from bot.rumors.delivery import take_due
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 
 log = logging.getLogger(__name__)
+speedups.install()  # this module is loaded by every Rasa process we start
 
 ALLOWED_INPUT_CHANNELS = ("rest", "webchat")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -93,21 +98,28 @@ class KepuRestInput(InputChannel):
             if not (isinstance(message_id, str) and _MESSAGE_ID.match(message_id)):
                 message_id = None
             collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        inbound.text,
-                        collector,
-                        sender,
-                        input_channel=channel,
-                        metadata=metadata,
-                        message_id=message_id,
-                    )
+            message = UserMessage(
+                inbound.text,
+                collector,
+                sender,
+                input_channel=channel,
+                metadata=metadata,
+                message_id=message_id,
+            )
+            with watch_turn() as turn:
+                try:
+                    await on_new_message(message)
+                except Exception:
+                    log.exception("turn failed for a rest message")
+                    turn.lost_actions.append("the whole turn")
+            if turn.failed or not collector.messages:
+                log.warning(
+                    "busy reply to a rest message: %s",
+                    f"{len(turn.lost_actions)} action(s) lost" if turn.failed else "no reply",
                 )
-            except Exception:
-                log.exception("turn failed for a rest message")
-            if not collector.messages:
                 collector.messages.append({"recipient_id": sender, "text": BUSY_REPLY})
+                # Undo what the broken turn changed, so that sending it again works.
+                await forget_failed_turn(getattr(request.app.ctx, "agent", None), message)
             for text in await self.owed_verdicts(sender):
                 collector.messages.append({"recipient_id": sender, "text": text})
             return response.json(collector.messages)

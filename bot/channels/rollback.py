@@ -1,4 +1,4 @@
-"""A turn that fails leaves no trace in the conversation.
+"""A turn that fails is noticed, answered politely, and leaves no trace.
 
 When an action fails (the action server down, killed, or timing out), Rasa
 logs the action as run with no events and goes on: the user gets no answer,
@@ -19,7 +19,11 @@ may already have stored, once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
@@ -27,6 +31,56 @@ from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnWatch:
+    """What went wrong during one turn: the actions whose events Rasa lost."""
+
+    lost_actions: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.lost_actions)
+
+
+_TURN: ContextVar[TurnWatch | None] = ContextVar("kepu_turn", default=None)
+
+
+class _LostActionHandler(logging.Handler):
+    """Rasa's processor catches a failing action (the action server refuses the
+    connection, times out, answers 500), logs it from ``_run_action`` and goes on
+    without that action's events. It tells no one else, so we listen to its log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        turn = _TURN.get()
+        if turn is not None and record.funcName == "_run_action" and record.exc_info:
+            turn.lost_actions.append(record.getMessage()[:200])
+
+
+_LOST_ACTIONS = _LostActionHandler(level=logging.ERROR)
+
+
+@contextlib.contextmanager
+def watch_turn() -> Iterator[TurnWatch]:
+    """Notice the actions Rasa loses while the turn handled inside this block runs.
+
+    A turn runs in the task that awaits ``on_new_message``, so a context variable
+    ties Rasa's log records to it. Usable by every channel::
+
+        with watch_turn() as turn:
+            await on_new_message(message)
+        if turn.failed: ...
+    """
+    processor_log = logging.getLogger("rasa.core.processor")
+    if _LOST_ACTIONS not in processor_log.handlers:
+        processor_log.addHandler(_LOST_ACTIONS)
+    turn = TurnWatch()
+    token = _TURN.set(turn)
+    try:
+        yield turn
+    finally:
+        _TURN.reset(token)
 
 
 async def forget_failed_turn(agent: Any, message: UserMessage) -> bool:

@@ -33,7 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.rollback import forget_failed_turn
+from bot.channels.rollback import forget_failed_turn, watch_turn
 from bot.channels.wechat import replies
 from bot.channels.wechat.api import PlatformApi
 from bot.channels.wechat.dedup import ReceiptLog
@@ -300,15 +300,17 @@ class CallbackChannel(InputChannel, abc.ABC):
             message_id=inbound.msg_id or None,
             metadata={"msg_type": inbound.msg_type},
         )
-        try:
-            await on_new_message(message)
-        except Exception:  # the user still gets an answer; the failure is logged
-            log.exception("turn failed for a %s message", self.name())
-        if collector.texts:
+        with watch_turn() as turn:
+            try:
+                await on_new_message(message)
+            except Exception:  # the user still gets an answer; the failure is logged
+                log.exception("turn failed for a %s message", self.name())
+                turn.lost_actions.append("the whole turn")
+        if collector.texts and not turn.failed:
             return collector.texts
-        # Nothing said: an action failed. Undo the turn, so that sending it again works.
+        # An action failed: say so, and undo the turn so that sending it again works.
         await forget_failed_turn(self._agent, message)
-        return [BUSY_REPLY]
+        return [*collector.texts, BUSY_REPLY]
 
     async def owed(self, sender: str) -> list[str]:
         """Verdicts due to ``sender`` and messages kept for them."""
