@@ -59,7 +59,13 @@ def write_credentials(settings: Settings, environ: Mapping[str, str] | None = No
     return path
 
 
-def rasa_server_argv(settings: Settings, model: str, credentials: Path | None = None) -> list[str]:
+def rasa_server_argv(
+    settings: Settings,
+    model: str,
+    credentials: Path | None = None,
+    endpoints: Path | None = None,
+    port: int | None = None,
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -68,13 +74,13 @@ def rasa_server_argv(settings: Settings, model: str, credentials: Path | None = 
         "--model",
         model,
         "--endpoints",
-        str(PROJECT_ROOT / "bot" / "endpoints.yml"),
+        str(endpoints or PROJECT_ROOT / "bot" / "endpoints.yml"),
         "--credentials",
         str(credentials or PROJECT_ROOT / "bot" / "credentials.yml"),
         "--interface",
         settings.host,
         "--port",
-        str(settings.rasa_port),
+        str(port or settings.rasa_port),
         # The HTTP API can rewrite any conversation: never open without a token.
         "--enable-api",
         "--auth-token",
@@ -98,6 +104,7 @@ def action_server_argv(settings: Settings) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.profile import check_connection_budget, rasa_pool_env, write_endpoints
     from bot.supervisor import ProcessSpec, Supervisor
     from bot.training import train_if_needed
 
@@ -105,9 +112,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     # In a child process: the supervisor itself stays small while it waits.
     subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"], check=True, cwd=PROJECT_ROOT)
+    refusal = asyncio.run(check_connection_budget(settings))
+    if refusal:
+        print(f"[kepu] not starting: {refusal}", file=sys.stderr)
+        return 2
     model = train_if_needed(settings.model_dir) if not args.model else args.model
+    endpoints, endpoint_env = write_endpoints(settings)
     env = {**_rasa_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
+    rasa_env = {**env, **endpoint_env, **rasa_pool_env(settings)}
     base = f"http://{settings.host}"
+    credentials = write_credentials(settings)
     specs = [
         # The action server receives whole conversation trackers from Rasa on
         # loopback; they outgrow a public-input cap in a long conversation.
@@ -117,12 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{base}:{settings.actions_port}/health",
             {**env, "SANIC_REQUEST_MAX_SIZE": str(ACTION_SERVER_MAX_BODY)},
         ),
-        ProcessSpec(
-            "rasa",
-            rasa_server_argv(settings, str(model), write_credentials(settings)),
-            f"{base}:{settings.rasa_port}/",
-            env,
-        ),
+        *rasa_specs(settings, str(model), credentials, endpoints, rasa_env),
         ProcessSpec(
             "web",
             [sys.executable, "-m", "bot.cli", "web"],
@@ -136,6 +145,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(Supervisor(specs).run(on_ready=message))
 
 
+def rasa_specs(
+    settings: Settings, model: str, credentials: Path, endpoints: Path, env: dict[str, str]
+) -> list[Any]:
+    """One Rasa process on the Rasa port, or several behind the sender-sticky router."""
+    from bot.router import instance_ports
+    from bot.supervisor import ProcessSpec
+
+    base = f"http://{settings.host}"
+    if settings.rasa_instances == 1:
+        argv = rasa_server_argv(settings, model, credentials, endpoints)
+        return [ProcessSpec("rasa", argv, f"{base}:{settings.rasa_port}/", env)]
+    specs = [
+        ProcessSpec(
+            f"rasa-{i}",
+            rasa_server_argv(settings, model, credentials, endpoints, port),
+            f"{base}:{port}/",
+            env,
+        )
+        for i, port in enumerate(instance_ports(settings), start=1)
+    ]
+    router = [sys.executable, "-m", "bot.router"]
+    specs.append(ProcessSpec("router", router, f"{base}:{settings.rasa_port}/", env))
+    return specs
+
+
 async def prepare(settings: Settings) -> int:
     """Once, before the processes start: schema, expired reports, knowledge import, vectors.
 
@@ -144,12 +178,14 @@ async def prepare(settings: Settings) -> int:
     """
     from bot.knowledge.dense import DenseEncoder
     from bot.knowledge.service import KnowledgeService
+    from bot.profile import create_tracker_tables
     from bot.storage.db import Database
     from bot.web.retention import purge
 
     db = Database(settings.database_url)
     try:
         await db.migrate()
+        await asyncio.to_thread(create_tracker_tables, settings)
         reports, pictures = await purge(db, settings.report_retention_days)
         if reports or pictures:
             print(
@@ -187,8 +223,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     from bot.training import train_if_needed
 
     settings = Settings.from_env()
-    print(train_if_needed(settings.model_dir, force=args.force))
+    model = train_if_needed(settings.model_dir, force=args.force)
+    asyncio.run(warm_vectors(settings))
+    print(model)
     return 0
+
+
+async def warm_vectors(settings: Settings) -> None:
+    """Encode the knowledge base into the vector cache (only texts not cached yet).
+
+    Part of building, like training: the first start on a new machine then
+    does not spend a minute encoding before it can answer.
+    """
+    from bot.knowledge.dense import DenseEncoder
+    from bot.knowledge.service import KnowledgeService
+
+    service = KnowledgeService(settings.knowledge_dir, DenseEncoder(settings.vector_cache))
+    await service.refresh(force=True)
 
 
 def cmd_test_stories(args: argparse.Namespace) -> int:

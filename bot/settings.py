@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,44 @@ class Settings:
         default=None,
         metadata=_doc(
             "SQLite file of Rasa's tracker store. Default: <var>/tracker.db.", "KEPU_TRACKER_DB"
+        ),
+    )
+    tracker_url: str = field(
+        default="",
+        metadata=_doc(
+            "Production profile: Rasa's tracker store in PostgreSQL, e.g. "
+            "postgresql://kepu:PASSWORD@127.0.0.1:5432/kepu. Default: the SQLite file above.",
+            "KEPU_TRACKER_URL",
+        ),
+    )
+    redis_url: str = field(
+        default="",
+        metadata=_doc(
+            "Production profile: Rasa's lock store in Redis, e.g. redis://127.0.0.1:6379/0 "
+            "(needed for more than one Rasa process). Default: in-memory locks.",
+            "KEPU_REDIS_URL",
+        ),
+    )
+    rasa_instances: int = field(
+        default=1,
+        metadata=_doc(
+            "Rasa processes behind the sender-sticky router on the Rasa port "
+            "(more than 1 needs KEPU_TRACKER_URL and KEPU_REDIS_URL).",
+            "KEPU_RASA_INSTANCES",
+        ),
+    )
+    db_pool_size: int = field(
+        default=5,
+        metadata=_doc(
+            "PostgreSQL connections each pool keeps (one pool per process for our tables, "
+            "one per Rasa process for the tracker store).",
+            "KEPU_DB_POOL_SIZE",
+        ),
+    )
+    db_max_overflow: int = field(
+        default=5,
+        metadata=_doc(
+            "Extra PostgreSQL connections a pool may open under load.", "KEPU_DB_MAX_OVERFLOW"
         ),
     )
     rasa_token: str = field(
@@ -223,7 +262,36 @@ class Settings:
             raise SettingsError("report_retention_days must be at least 1")
         if self.api_rate_per_minute < 1:
             raise SettingsError("api_rate_per_minute must be at least 1")
+        self._check_profile()
         self._check_channels()
+
+    def _check_profile(self) -> None:
+        if self.tracker_url and urlsplit(self.tracker_url).scheme not in ("postgresql", "postgres"):
+            raise SettingsError("KEPU_TRACKER_URL must be a postgresql:// URL")
+        if self.redis_url and urlsplit(self.redis_url).scheme != "redis":
+            raise SettingsError("KEPU_REDIS_URL must be a redis:// URL")
+        if not 1 <= self.rasa_instances <= 16:
+            raise SettingsError("rasa_instances must be between 1 and 16")
+        if self.rasa_instances > 1 and not (self.tracker_url and self.redis_url):
+            raise SettingsError(
+                "more than one Rasa process needs a shared tracker store and lock store: "
+                "set KEPU_TRACKER_URL and KEPU_REDIS_URL"
+            )
+        if self.db_pool_size < 1 or self.db_max_overflow < 0:
+            raise SettingsError("db_pool_size must be at least 1, db_max_overflow at least 0")
+
+    def connections_needed(self) -> int:
+        """PostgreSQL connections all processes may hold at once (the pools' sum).
+
+        Each Rasa process: a tracker store pool, and our tables' pool (channels
+        read owed verdicts, WeChat receipts); the action server and the web
+        service: one pool each for our tables.
+        """
+        per_pool = self.db_pool_size + self.db_max_overflow
+        ours = self.database_url.startswith("postgresql")
+        tracker = bool(self.tracker_url)
+        pools = self.rasa_instances * (tracker + ours) + 2 * ours
+        return pools * per_pool
 
     def _check_channels(self) -> None:
         """A channel whose token is set must have everything it needs to answer."""
@@ -290,8 +358,19 @@ class Settings:
             value = getattr(self, f.name)
             if any(word in f.name for word in SECRET_WORDS) and value:
                 value = "***"
+            elif f.name.endswith("_url") and isinstance(value, str):
+                value = without_password(value)
             rows.append((f.metadata["env"], str(value), f.metadata["doc"]))
         return rows
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***`` (for printing)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:

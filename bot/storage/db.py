@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -24,7 +25,23 @@ class Database:
             path = url.split(":///", 1)[1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, future=True, pool_pre_ping=True)
+        options: dict[str, Any] = {}
+        if not self.is_sqlite:
+            from bot.settings import Settings
+
+            settings = Settings.from_env()
+            options = {
+                # Sized so that every process together stays under max_connections
+                # (bot/profile.py checks the sum before start).
+                "pool_size": settings.db_pool_size,
+                "max_overflow": settings.db_max_overflow,
+                # A database that is down must fail a turn in seconds, not minutes.
+                "pool_timeout": 10,
+                "connect_args": {"timeout": 5, "command_timeout": 30},
+            }
+        self.engine: AsyncEngine = create_async_engine(
+            url, future=True, pool_pre_ping=True, **options
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

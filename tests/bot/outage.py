@@ -47,3 +47,34 @@ class TcpProxy:
                 await writer.drain()
         writer.transport.abort()
         self._writers.discard(writer)
+
+
+class ThreadedTcpProxy:
+    """A ``TcpProxy`` on its own event loop thread, for tests that are not async
+    (the proxy keeps forwarding while the test waits on blocking calls)."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        import threading
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._proxy = TcpProxy(target_host, target_port)
+
+    @property
+    def port(self) -> int:
+        return self._proxy.port
+
+    def _run(self, coro) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)
+
+    def up(self) -> None:
+        self._run(self._proxy.up())
+
+    def down(self) -> None:
+        self._run(self._proxy.down())
+
+    def close(self) -> None:
+        self.down()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)

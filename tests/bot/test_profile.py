@@ -1,0 +1,85 @@
+"""The production profile's endpoints and connection budget (bot/profile.py)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.profile import check_connection_budget, endpoints, write_endpoints
+from bot.settings import Settings, SettingsError
+
+PRODUCTION = {
+    "KEPU_TRACKER_URL": "postgresql://kepu:s3cret%21@db.internal:5433/conversations",
+    "KEPU_REDIS_URL": "redis://:r3dis@cache.internal:6380/2",
+    "KEPU_DATABASE_URL": "postgresql+asyncpg://kepu:s3cret%21@db.internal:5433/kepu",
+    "KEPU_RASA_INSTANCES": "3",
+}
+
+
+def test_embedded_profile_uses_the_default_file(tmp_path) -> None:
+    path, env = write_endpoints(Settings(var_dir=tmp_path))
+    assert path.name == "endpoints.yml" and path.parent.name == "bot" and env == {}
+
+
+def test_production_endpoints_name_servers_but_keep_passwords_in_the_environment(
+    tmp_path,
+) -> None:
+    settings = Settings.from_env({**PRODUCTION, "KEPU_VAR_DIR": str(tmp_path)})
+    path, env = write_endpoints(settings)
+    text = path.read_text(encoding="utf-8")
+    assert "s3cret" not in text and "r3dis" not in text
+    config = yaml.safe_load(text)
+    assert config["tracker_store"] == {
+        "type": "bot.channels.tracker_store.WindowedSQLTrackerStore",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "port": 5433,
+        "db": "conversations",
+        "username": "kepu",
+        "password": "${KEPU_TRACKER_PASSWORD}",
+    }
+    assert config["lock_store"] == {
+        "type": "redis",
+        "url": "cache.internal",
+        "port": 6380,
+        "db": 2,
+        "key_prefix": "kepu",
+        "password": "${KEPU_REDIS_PASSWORD}",
+    }
+    assert env == {"KEPU_TRACKER_PASSWORD": "s3cret!", "KEPU_REDIS_PASSWORD": "r3dis"}
+    assert config["action_endpoint"] == endpoints(Settings())[0]["action_endpoint"]
+
+
+def test_pools_are_counted_per_process() -> None:
+    settings = Settings.from_env(PRODUCTION)
+    # 3 Rasa (tracker + our tables) + actions + web, 10 connections each
+    assert settings.connections_needed() == (3 * 2 + 2) * 10
+    assert Settings().connections_needed() == 0  # SQLite only
+
+
+def test_several_rasa_processes_need_shared_stores() -> None:
+    with pytest.raises(SettingsError, match="KEPU_REDIS_URL"):
+        Settings.from_env(
+            {"KEPU_RASA_INSTANCES": "2", "KEPU_TRACKER_URL": PRODUCTION["KEPU_TRACKER_URL"]}
+        )
+    with pytest.raises(SettingsError, match="postgresql"):
+        Settings.from_env({"KEPU_TRACKER_URL": "mysql://x@y/z"})
+
+
+async def test_the_budget_is_checked_against_the_real_server() -> None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test", timeout=3)
+    except OSError as exc:
+        pytest.skip(f"PostgreSQL is not running at 127.0.0.1:5432: {exc}")
+    limit = int(await conn.fetchval("SHOW max_connections"))
+    await conn.close()
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    fits = Settings.from_env({"KEPU_TRACKER_URL": url, "KEPU_DB_POOL_SIZE": "2"})
+    assert await check_connection_budget(fits) is None
+    too_many = Settings.from_env(
+        {"KEPU_TRACKER_URL": url, "KEPU_DB_POOL_SIZE": str(limit), "KEPU_DB_MAX_OVERFLOW": "0"}
+    )
+    refusal = await check_connection_budget(too_many)
+    assert refusal and f"allows {limit}" in refusal

@@ -1,0 +1,176 @@
+"""The production profile for real: two Rasa processes behind the sender-sticky
+router, conversations in PostgreSQL, locks in Redis (127.0.0.1 on CI).
+
+Started once for this module with ``kepu run`` (``KEPU_RASA_INSTANCES=2``),
+with Redis reached through a proxy the tests can take down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.text.inbound import BUSY_REPLY
+from tests.bot.outage import ThreadedTcpProxy
+from tests.conftest import SHARED_CACHE, free_port
+from tests.test_stack import start_stack, wait_for_stack
+
+pytestmark = pytest.mark.stack
+PG_ADMIN = os.environ.get("KEPU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = ("127.0.0.1", 6379)
+RECEIPT = "已收到，编号 R-"
+ASK_WHERE = "1 微信群"
+
+
+def _pg_admin():
+    import psycopg2
+
+    conn = psycopg2.connect(PG_ADMIN, connect_timeout=3)
+    conn.autocommit = True
+    return conn
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(*REDIS, socket_connect_timeout=2).ping())
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def say(url: str, sender: str, text: str) -> tuple[str, str]:
+    """One REST turn: the reply text and the Rasa instance that answered."""
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    req = urllib.request.Request(
+        url + "/webhooks/rest/webhook", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.status == 200
+        messages = json.loads(resp.read())
+        instance = resp.headers.get("X-Kepu-Rasa-Instance", "")
+    return "\n".join(m.get("text") or "" for m in messages), instance
+
+
+@pytest.fixture(scope="module")
+def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
+    try:
+        admin = _pg_admin()
+    except Exception as exc:  # psycopg2.OperationalError
+        pytest.skip(f"PostgreSQL is not running at {PG_ADMIN}: {exc}")
+    if not _redis_answers():
+        pytest.skip(f"Redis is not running at {REDIS[0]}:{REDIS[1]}")
+    name = f"kepu_prod_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    redis_proxy = ThreadedTcpProxy(*REDIS)
+    redis_proxy.up()
+    var = tmp_path_factory.mktemp("production-var")
+    rasa_port = free_port()
+    server = PG_ADMIN.rsplit("/", 1)[0]
+    env = {
+        **os.environ,
+        "KEPU_VAR_DIR": str(var),
+        "KEPU_CACHE_DIR": str(SHARED_CACHE),
+        "KEPU_RASA_PORT": str(rasa_port),
+        "KEPU_ACTIONS_PORT": str(free_port()),
+        "KEPU_WEB_PORT": str(free_port()),
+        "KEPU_RASA_INSTANCES": "2",
+        "KEPU_TRACKER_URL": f"{server}/{name}",
+        "KEPU_DATABASE_URL": f"{server}/{name}".replace("postgresql://", "postgresql+asyncpg://"),
+        "KEPU_REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/0",
+    }
+    proc, log = start_stack(model_path, env, var)
+    router = f"http://127.0.0.1:{rasa_port}"
+    try:
+        wait_for_stack(proc, var, lambda: "科普助手已启动" in (var / "stack.log").read_text())
+        yield {
+            "router": router,
+            "instances": [f"http://127.0.0.1:{rasa_port + i}" for i in (1, 2)],
+            "redis": redis_proxy,
+            "database": name,
+            "var": var,
+        }
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        log.close()
+        redis_proxy.close()
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_the_endpoints_keep_passwords_out_and_pools_small(production) -> None:
+    written = (production["var"] / "endpoints.yml").read_text()
+    assert "WindowedSQLTrackerStore" in written and "dialect: postgresql" in written
+    assert "type: redis" in written
+
+
+def test_a_form_spread_over_both_instances_keeps_its_state(production) -> None:
+    first, second = production["instances"]
+    sender = f"prod-{uuid.uuid4().hex}"
+    assert "说法" in say(first, sender, "举报谣言")[0]
+    assert ASK_WHERE in say(second, sender, "听说七星村下个月要拆迁 每家赔十万")[0]
+    receipt, _ = say(first, sender, "4")
+    assert RECEIPT in receipt, receipt
+    import psycopg2
+
+    dsn = PG_ADMIN.rsplit("/", 1)[0] + "/" + production["database"]
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*), min(seen_where) FROM rumor_reports")
+        assert cur.fetchone() == (1, "village")
+        cur.execute("SELECT count(*) FROM events WHERE sender_id = %s", (sender,))
+        assert cur.fetchone()[0] > 6  # the conversation lives in PostgreSQL
+
+
+def test_the_router_keeps_each_sender_on_one_instance(production) -> None:
+    seen: dict[str, set[str]] = {}
+    for n in range(8):
+        sender = f"sticky-{n}-{uuid.uuid4().hex[:6]}"
+        for text in ("你好", "2"):
+            seen.setdefault(sender, set()).add(say(production["router"], sender, text)[1])
+    assert all(len(instances) == 1 for instances in seen.values()), seen
+    assert set().union(*seen.values()) == {"1", "2"}  # both instances take senders
+
+
+def test_two_concurrent_messages_of_one_sender_are_handled_in_order(production) -> None:
+    first, second = production["instances"]
+    sender = f"order-{uuid.uuid4().hex}"
+    replies: dict[str, str] = {}
+
+    def send(name: str, url: str, text: str) -> None:
+        replies[name] = say(url, sender, text)[0]
+
+    start = threading.Thread(target=send, args=("start", first, "举报谣言"))
+    claim = threading.Thread(target=send, args=("claim", second, "听说明天全镇停电一整天"))
+    start.start()
+    time.sleep(0.05)  # the second arrives while the first is being handled elsewhere
+    claim.start()
+    start.join(60)
+    claim.join(60)
+    assert "说法" in replies["start"], replies
+    # Handled after the first (the Redis lock), so it is the claim the form asked for.
+    assert ASK_WHERE in replies["claim"], replies
+
+
+def test_with_redis_down_users_get_a_polite_reply_and_it_recovers(production) -> None:
+    sender = f"redis-{uuid.uuid4().hex}"
+    production["redis"].down()
+    try:
+        reply, _ = say(production["router"], sender, "你好")
+        assert reply.startswith(BUSY_REPLY.split("\n")[0]), reply
+    finally:
+        production["redis"].up()
+    reply, _ = say(production["router"], sender, "你好")
+    assert "1 手机使用" in reply and "系统正忙" not in reply, reply
