@@ -1,0 +1,277 @@
+"""The pure parts of bench/load.py: statistics, CPU accounting, WeChat signing, the mix,
+the report. No services are started and nothing is timed."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import load
+from bot.channels.wechat.crypto import check_signature
+from bot.channels.wechat.messages import Inbound, parse_xml
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    values = [5.0, 1.0, 3.0, 2.0, 4.0]
+    assert load.percentile(values, 0) == 1.0
+    assert load.percentile(values, 50) == 3.0
+    assert load.percentile(values, 100) == 5.0
+    assert load.percentile(values, 95) == pytest.approx(4.8)
+    assert load.percentile([7.0], 99) == 7.0
+    assert math.isnan(load.percentile([], 50))
+
+
+def _stat_line(pid: int, comm: str, ppid: int, utime: int, stime: int, cut=0, cst=0) -> str:
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    # utime stime cutime cstime priority nice threads ...
+    fields = ["S", ppid, pid, pid, 0, -1, 4194304, 100, 0, 0, 0, utime, stime, cut, cst, 20, 0, 9]
+    return f"{pid} ({comm}) " + " ".join(str(f) for f in fields) + " 0 12345 1000 250\n"
+
+
+def test_parse_stat_reads_ticks_even_with_odd_command_names() -> None:
+    st = load.parse_stat(_stat_line(4242, "rasa (run) ) x", 17, 300, 40, cut=5, cst=2))
+    assert (st.pid, st.ppid, st.ticks) == (4242, 17, 347)
+
+
+def test_tree_ticks_sums_a_process_and_all_its_descendants_only() -> None:
+    stats = {
+        s.pid: s
+        for s in (
+            load.ProcStat(1, 0, 1000),  # init: not ours
+            load.ProcStat(10, 1, 5),  # supervisor
+            load.ProcStat(11, 10, 100),  # rasa
+            load.ProcStat(12, 10, 50),  # actions
+            load.ProcStat(13, 11, 7),  # a grandchild
+            load.ProcStat(20, 1, 999),  # someone else's process
+        )
+    }
+    assert load.tree_ticks(stats, [10]) == (162, {10, 11, 12, 13})
+    assert load.tree_ticks(stats, [11, 12]) == (157, {11, 12, 13})
+    assert load.tree_ticks(stats, [99]) == (0, set())  # exited
+
+
+def test_reads_this_process_from_proc() -> None:
+    stats = load.read_stats()
+    assert os.getpid() in stats and stats[os.getpid()].ppid == os.getppid()
+    assert load.tree_cpu_seconds([os.getpid()]) >= 0
+
+
+def test_wechat_request_is_signed_as_the_channel_checks_it() -> None:
+    signer = load.WeChatSigner(token="tok", account="gh_x")
+    query, body = signer.request("user-1", "帮我看看这条短信：]]> 有链接")
+    check_signature(query["signature"], "tok", query["timestamp"], query["nonce"])
+    assert query["openid"] == "user-1" and query["nonce"].isdigit()
+    inbound = Inbound.from_fields(parse_xml(body))
+    assert (inbound.sender, inbound.account, inbound.msg_type) == ("user-1", "gh_x", "text")
+    assert inbound.content == "帮我看看这条短信：]]> 有链接"
+    assert inbound.msg_id.isdigit() and inbound.create_time == query["timestamp"]
+
+
+def test_every_wechat_request_has_a_fresh_nonce_and_message_id() -> None:
+    signer = load.WeChatSigner()
+    requests = [signer.request("u", "菜单") for _ in range(50)]
+    nonces = {q["nonce"] for q, _ in requests}
+    ids = {Inbound.from_fields(parse_xml(b)).msg_id for _, b in requests}
+    assert len(nonces) == 50 and len(ids) == 50
+
+
+def test_wechat_signature_is_sha1_of_the_sorted_parts() -> None:
+    expected = hashlib.sha1(b"123456abc").hexdigest()
+    assert load.wechat_signature("abc", "123", "456") == expected
+    assert load.wechat_query("abc", "123", "456", "o1")["signature"] == expected
+
+
+MIX = load.Mix(
+    questions=("微信怎么发语音", "高血压要注意什么"),
+    eval_questions=("脑膜炎治疗费用是多少？",),
+    eval_messages=("我是您的外孙，请把钱转到这个卡上",),
+    eval_claims=("转发这条消息可以领红包",),
+)
+
+
+def test_a_session_is_the_scripted_realistic_mix() -> None:
+    turns = MIX.session(user=0, cycle=0)
+    kinds = [k for k, _ in turns]
+    assert kinds == [
+        "menu",
+        "menu",
+        "knowledge",
+        "fraud",
+        "knowledge",
+        "knowledge",
+        "rumour",
+        "rumour",
+        "rumour",
+        "fraud",
+    ]
+    texts = [t for _, t in turns]
+    assert texts[:2] == ["菜单", "2"] and texts[6] == "举报谣言"
+    assert all(t.strip() for t in texts)
+    pool = set(MIX.questions) | set(MIX.eval_questions)
+    assert {texts[2], texts[4], texts[5]} <= pool
+    assert texts[7] in set(MIX.claims) | set(MIX.eval_claims)
+    assert texts[8] in load.RUMOUR_WHERE
+
+
+def test_other_users_start_elsewhere_in_the_script_with_each_step_whole() -> None:
+    for user in range(1, 14):
+        turns = MIX.session(user, cycle=0)
+        texts = [t for _, t in turns]
+        assert sorted(k for k, _ in turns) == sorted(k for k, _ in MIX.session(0, 0))
+        menu, report = texts.index("菜单"), texts.index("举报谣言")
+        assert texts[menu + 1] == "2"
+        assert [k for k, _ in turns[report : report + 3]] == ["rumour"] * 3
+    # 50 users that each get through only a few turns still cover the whole mix.
+    first_turns = {k for u in range(50) for k, _ in MIX.session(u, 0)[:3]}
+    assert first_turns == {"menu", "knowledge", "fraud", "rumour"}
+
+
+def test_sessions_are_deterministic_and_differ_between_users() -> None:
+    assert MIX.session(1, 2) == MIX.session(1, 2)
+    sessions = {tuple(MIX.session(u, c)) for u in range(10) for c in range(3)}
+    assert len(sessions) > 20
+    # Without eval texts, only the built-in pools are used.
+    plain = load.Mix(questions=("一个问题",))
+    for u in range(20):
+        turns = plain.session(u, 0)
+        assert {t for k, t in turns if k == "knowledge"} == {"一个问题"}
+        messages = [t for k, t in turns if k == "fraud"]
+        assert len(messages) == 2
+        assert all(any(m.endswith(sms) for sms in load.FRAUD_SMS) for m in messages)
+
+
+def test_mix_reads_the_knowledge_base_and_works_without_eval_files(tmp_path: Path) -> None:
+    mix, source = load.load_mix(eval_dir=tmp_path)
+    assert len(mix.questions) > 100 and not mix.eval_questions
+    assert "not found" in source
+
+
+def test_replace_section_appends_then_replaces_only_its_own_section() -> None:
+    doc = "# Benchmarks\n\nintro\n\n## Training\n\nnumbers\n"
+    first = load.replace_section(doc, "## Load test (issue 8)\n\nold table\n")
+    assert first.startswith(doc.rstrip("\n")) and first.endswith("old table\n")
+    middle = first + "\n## Later section\n\nkept\n"
+    second = load.replace_section(middle, "## Load test (issue 8)\n\nnew table\n")
+    assert "old table" not in second and "new table" in second
+    assert "## Training\n\nnumbers" in second and second.endswith("## Later section\n\nkept\n")
+    assert load.replace_section(second, "## Load test (issue 8)\n\nnew table\n") == second
+
+
+def _level(stack: str, users: int, seconds: list[float], cpu: float, channel="rest", **extra):
+    samples = [
+        load.Sample("menu", s, True, "passive" if channel == "wechat" else "") for s in seconds
+    ]
+    return load.Level(stack, channel, users, 10.0, samples, cpu, 0.1, dict(extra))
+
+
+def test_report_has_the_tables_ratio_and_verdicts() -> None:
+    run = load.Run(
+        levels=[
+            _level("kepu", 10, [0.1, 0.2, 0.3, 0.6], cpu=0.4),
+            _level("kepu", 50, [1.0, 6.0], channel="wechat", cpu=0.1, over_budget=1),
+            _level("stock", 10, [0.1, 0.1, 0.2, 0.2], cpu=0.2),
+        ],
+        idle_cpu={"kepu": 0.01, "stock": 0.0},
+    )
+    assert load.overall_cost_ratio(run.levels) == pytest.approx(2.0)
+    args = load.parse_args(["--users", "10", "--seconds", "5"])
+    meta = {
+        "machine": {"nproc": 2, "cpu": "X", "ram_gib": 1.0, "python": "3.10", "kernel": "k"},
+        "date": "2026-01-01",
+        "load_before": "0",
+        "load_after": "0",
+    }
+    text = load.report(run, args, "texts", meta)
+    assert text.startswith(load.SECTION)
+    assert "| kepu | 10 | 4 | 0.4 |" in text and "| stock | 10 | 4 |" in text
+    assert "**2.00×**" in text
+    assert "2.00× — **missed**" in text  # cost ratio over 1.3
+    assert "p95 ≤ 500 ms at 10 users: 555 ms — **missed**" in text
+    assert "max 6.00 s, 1 of 2 over 4.5 s" in text
+    assert "Command: `.venv/bin/python -m bench.load --users 10 --seconds 5 --max-turns" in text
+    assert "machine was shared" not in text
+    assert "machine was shared" in load.report(run, args, "texts", {**meta, "busy": True})
+
+
+def test_arguments_are_bounded() -> None:
+    assert load.parse_args([]).users == [1, 10, 50]
+    with pytest.raises(SystemExit):
+        load.parse_args(["--users", "0,10"])
+    with pytest.raises(SystemExit):
+        load.parse_args(["--seconds", "100000"])
+
+
+def test_stock_model_name_follows_its_inputs(tmp_path: Path) -> None:
+    a = tmp_path / "config.yml"
+    a.write_text("pipeline: []\n")
+    first = load.stock_hash([a])
+    a.write_text("pipeline: [x]\n")
+    assert load.stock_hash([a]) != first and len(first) == 16
+    assert load.stock_hash() == load.stock_hash()
+
+
+def test_processes_are_told_apart_by_their_command_line() -> None:
+    py = "/work/main/.venv/bin/python -m"
+    assert load.role(f"{py} rasa run --model m.tar.gz --port 5005") == "rasa"
+    assert load.role(f"{py} rasa_sdk --actions actions --port 5055") == "actions"
+    assert load.role(f"{py} bot.cli web") == "web"
+    assert load.role(f"{py} bot.cli run --model m.tar.gz") == "supervisor"
+    assert load.role("/bin/sh -c true") == "other"
+    assert set(load.cpu_by_role([os.getpid()])) == {"other"}
+
+
+def test_actions_are_counted_per_user_message() -> None:
+    events = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "菜单"},
+        {"event": "action", "name": "action_show_menu"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "举报谣言"},
+        {"event": "action", "name": "report_rumor_form"},
+        {"event": "active_loop", "name": "report_rumor_form"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    assert load.count_actions(events) == (2, {"action_show_menu": 1, "report_rumor_form": 1})
+
+
+def test_the_sqlite_stock_variant_is_a_second_baseline() -> None:
+    assert load.parse_args(["--stock-tracker", "memory,sqlite"]).stock_tracker == [
+        "memory",
+        "sqlite",
+    ]
+    with pytest.raises(SystemExit):
+        load.parse_args(["--stock-tracker", "redis"])
+    levels = [
+        _level("kepu", 1, [0.1, 0.1], cpu=0.3),
+        _level("stock", 1, [0.1, 0.1], cpu=0.1),
+        _level("stock-sqlite", 1, [0.1, 0.1], cpu=0.2),
+    ]
+    assert load.overall_cost_ratio(levels) == pytest.approx(3.0)
+    assert load.overall_cost_ratio(levels, "stock-sqlite") == pytest.approx(1.5)
+    assert "stock-sqlite CPU ms/turn" in "\n".join(load.ratio_table(levels, "stock-sqlite"))
+
+
+def test_errors_the_service_logs_are_counted_per_logger(tmp_path: Path) -> None:
+    log = tmp_path / "stack.log"
+    log.write_text("2026-11-29 09:19:00 ERROR    bot.channels.wechat.dedup  - old\n")
+    offset = load.log_size(log)
+    with log.open("a") as fh:
+        fh.write(
+            "2026-11-29 09:20:01 INFO     rasa.core.processor  - fine\n"
+            "2026-11-29 09:20:02 ERROR    actions.report_rumor  - a rumour report could not "
+            "be stored\n"
+            "Traceback (most recent call last):\n"
+            "sqlite3.OperationalError: database is locked\n"
+            "2026-11-29 09:20:03 ERROR    bot.channels.wechat.dedup  - receipt log unavailable\n"
+            "2026-11-29 09:20:04 ERROR    bot.channels.wechat.dedup  - receipt log unavailable\n"
+        )
+    assert load.logged_errors(log, offset) == {
+        "actions.report_rumor": 1,
+        "bot.channels.wechat.dedup": 2,
+    }
+    assert load.logged_errors(None, 0) == {} and load.log_size(tmp_path / "none") == 0
