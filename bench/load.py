@@ -462,9 +462,19 @@ Send = Callable[[str, str], Awaitable[tuple[bool, str]]]
 
 
 async def drive(
-    send: Send, mix: Mix, users: int, seconds: float, max_turns: int, tag: str
+    send: Send,
+    mix: Mix,
+    users: int,
+    seconds: float,
+    max_turns: int,
+    tag: str,
+    think: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[list[Sample], float]:
-    """Users playing the mix until the time or the turn budget runs out."""
+    """Users playing the mix until the time or the turn budget runs out.
+
+    ``think``: seconds (uniform between the two) a user takes to read an answer
+    and type the next message; (0, 0) sends the next one at once (saturation).
+    """
     started = time.monotonic()
     deadline = started + seconds
     samples: list[Sample] = []
@@ -472,6 +482,9 @@ async def drive(
 
     async def user(u: int) -> None:
         nonlocal issued
+        rng = random.Random(f"{tag}-think-{u}")
+        if think[1] > 0:  # users do not all start in the same instant
+            await asyncio.sleep(rng.uniform(0.0, think[1]))
         for cycle in itertools.count():
             sender = f"{tag}-u{u}-c{cycle}"
             for kind, text in mix.session(u, cycle):
@@ -484,6 +497,8 @@ async def drive(
                 except Exception as exc:  # timeouts, refused connections
                     ok, note = False, type(exc).__name__
                 samples.append(Sample(kind, time.perf_counter() - t0, ok, note))
+                if think[1] > 0:
+                    await asyncio.sleep(rng.uniform(*think))
 
     await asyncio.gather(*(user(u) for u in range(users)))
     return samples, time.monotonic() - started
@@ -530,11 +545,12 @@ async def run_level(
     roots: Callable[[], list[int]],
     settle: float = 1.0,
     log: Path | None = None,
+    think: tuple[float, float] = (0.0, 0.0),
 ) -> Level:
     tag = f"{stack}-{channel}-{users}-{uuid.uuid4().hex[:6]}"
     offset = log_size(log)
     cpu0, client0 = cpu_by_role(roots()), own_cpu_seconds()
-    samples, wall = await drive(send, mix, users, seconds, max_turns, tag)
+    samples, wall = await drive(send, mix, users, seconds, max_turns, tag, think)
     await asyncio.sleep(settle)  # work a turn leaves behind (writes, logs) counts too
     cpu1, client1 = cpu_by_role(roots()), own_cpu_seconds()
     by_role = {k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in sorted(set(cpu0) | set(cpu1))}
@@ -819,6 +835,7 @@ async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: An
                         args.max_turns,
                         lambda: roots,
                         log=log,
+                        think=args.think,
                     )
                 )
             if args.wechat_users:
@@ -833,6 +850,7 @@ async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: An
                     args.max_turns,
                     lambda: roots,
                     log=log,
+                    think=args.think,
                 )
                 late = sum(s.note == "late" for s in level.samples)
                 waited = time.monotonic()
@@ -953,6 +971,7 @@ async def measure_stock(
                         args.max_turns,
                         lambda: roots,
                         log=log,
+                        think=args.think,
                     )
                 )
         except (RuntimeError, TimeoutError):
@@ -1136,11 +1155,12 @@ def verdicts(levels: list[Level]) -> list[str]:
 def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, Any]) -> str:
     m = meta["machine"]
     users = ",".join(str(u) for u in args.users)
+    think = f" --think {args.think[0]:g},{args.think[1]:g}" if args.think[1] > 0 else ""
     lines = [
-        SECTION,
+        args.heading,
         "",
         f"Command: `.venv/bin/python -m bench.load --users {users} --seconds {args.seconds:g} "
-        f"--max-turns {args.max_turns}"
+        f"--max-turns {args.max_turns}{think}"
         + (
             f" --stock-tracker {','.join(args.stock_tracker)}"
             if args.stock_tracker != ["memory"]
@@ -1166,9 +1186,15 @@ def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, 
         "turn runs its one custom action. Each user is a distinct sender; each conversation "
         "is 10 turns (菜单 → 2 → question → message check → question → question → 举报谣言 "
         "→ claim → where → message check, rotated to start at a different step for each "
-        "user and conversation), then the user starts a new conversation. Users send their "
-        "next message as soon as the answer arrives (no think time). "
-        f"Texts: {mix_source}. Each level runs {args.seconds:g} s or {args.max_turns} turns "
+        "user and conversation), then the user starts a new conversation. "
+        + (
+            f"Each user waits {args.think[0]:g}–{args.think[1]:g} s (uniform) after an answer "
+            "before sending the next message: reading it and typing or speaking the next one. "
+            if args.think[1] > 0
+            else "Users send their next message as soon as the answer arrives (no think time: "
+            "the service is saturated, which is what the CPU cost per turn is measured at). "
+        )
+        + f"Texts: {mix_source}. Each level runs {args.seconds:g} s or {args.max_turns} turns "
         "after a 20-turn warm-up. CPU ms/turn: user+system CPU of every process of the "
         "service's tree (from /proc, including reaped children) over the level and 1 s after "
         "it, divided by the turns; the load generator runs outside that tree and shares the "
@@ -1253,6 +1279,14 @@ def parse_trackers(text: str) -> list[str]:
     return list(dict.fromkeys(trackers))
 
 
+def parse_think(text: str) -> tuple[float, float]:
+    parts = [float(x) for x in text.split(",") if x.strip()]
+    low, high = (parts[0], parts[0]) if len(parts) == 1 else tuple(parts[:2])
+    if not 0 <= low <= high <= 120:
+        raise argparse.ArgumentTypeError("think time: MIN,MAX seconds, 0 <= MIN <= MAX <= 120")
+    return (low, high)
+
+
 def parse_users(text: str) -> list[int]:
     users = [int(x) for x in text.split(",") if x.strip()]
     if not users or any(u < 1 or u > 200 for u in users):
@@ -1284,6 +1318,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--start-timeout", type=float, default=300.0)
     p.add_argument("--keep-logs", help="copy the services' logs into this folder")
     p.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    p.add_argument(
+        "--think",
+        type=parse_think,
+        default=(0.0, 0.0),
+        help="MIN,MAX seconds a user waits between an answer and the next message (default 0)",
+    )
+    p.add_argument("--heading", default=SECTION, help="section of docs/benchmarks.md to write")
     args = p.parse_args(argv)
     if args.seconds <= 0 or args.seconds > 600 or args.max_turns < 1:
         p.error("--seconds must be in (0, 600] and --max-turns positive")
@@ -1334,7 +1375,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     (out / f"load-{stamp}.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1))
     if not args.no_write:
-        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), text), encoding="utf-8")
+        DOC.write_text(
+            replace_section(DOC.read_text(encoding="utf-8"), text, args.heading), encoding="utf-8"
+        )
         print(f"[load] wrote the section to {DOC.relative_to(PROJECT_ROOT)}")
 
 

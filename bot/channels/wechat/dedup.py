@@ -15,7 +15,7 @@ import logging
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -70,21 +70,38 @@ class ReceiptLog:
             log.exception("receipt log unavailable; de-duplicating in this process only")
             return self._first_time_here(key, ttl_seconds)
 
-    async def seen(self, raw_key: str) -> bool:
-        """True if ``raw_key`` is remembered and has not expired."""
+    async def remaining(self, raw_key: str) -> float:
+        """Seconds until ``raw_key`` expires (0 if it is not remembered)."""
         key = receipt_key(raw_key)
-        now = datetime.now(timezone.utc)
         try:
             async with self.db.session() as session:
-                found = await session.execute(
-                    select(ChannelReceipt.key).where(
-                        ChannelReceipt.key == key, ChannelReceipt.expires_at >= now
+                expires = (
+                    await session.execute(
+                        select(ChannelReceipt.expires_at).where(ChannelReceipt.key == key)
                     )
-                )
-                return found.first() is not None
+                ).scalar_one_or_none()
         except (SQLAlchemyError, OSError):
             log.exception("receipt log unavailable; looking in this process only")
-            return self._fallback.get(key, 0.0) > time.monotonic()
+            return max(0.0, self._fallback.get(key, 0.0) - time.monotonic())
+        if expires is None:
+            return 0.0
+        if expires.tzinfo is None:  # SQLite hands back naive UTC
+            expires = expires.replace(tzinfo=timezone.utc)
+        return max(0.0, (expires - datetime.now(timezone.utc)).total_seconds())
+
+    async def keep(self, raw_key: str, ttl_seconds: float) -> None:
+        """Remember ``raw_key`` for ``ttl_seconds`` from now (e.g. a lease become "done")."""
+        key = receipt_key(raw_key)
+        try:
+            async with self.db.session() as session:
+                await session.execute(
+                    update(ChannelReceipt)
+                    .where(ChannelReceipt.key == key)
+                    .values(expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl_seconds))
+                )
+        except (SQLAlchemyError, OSError):
+            log.exception("receipt log unavailable; remembering in this process only")
+            self._fallback[key] = time.monotonic() + ttl_seconds
 
     async def purge(self, now: datetime | None = None) -> int:
         """Delete expired keys; returns how many."""

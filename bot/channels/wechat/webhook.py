@@ -186,8 +186,8 @@ class CallbackChannel(InputChannel, abc.ABC):
                 return response.text(self.nothing_to_say)
             self.pusher.saw(inbound.sender)
             return await self.answer(sealed, inbound, turn, deadline)
-        finally:  # answered (passively, or "success" and the rest pushed): done
-            await self.receipts.first_time(f"{key}\0done", MESSAGE_ID_TTL_SECONDS)
+        finally:  # answered (passively, or "success" and the rest pushed): the lease is kept
+            await self.receipts.keep(key, MESSAGE_ID_TTL_SECONDS)
 
     async def check_nonce(self, sealed: Sealed, body: bytes) -> None:
         """Refuse a nonce used before for a different body (a tampered replay).
@@ -214,10 +214,11 @@ class CallbackChannel(InputChannel, abc.ABC):
         """
         lease = self.limits.reply_budget + LEASE_MARGIN_SECONDS
         while True:
-            if await self.receipts.seen(f"{key}\0done"):
-                return False
-            if await self.receipts.first_time(f"{key}\0lease", lease):
+            if await self.receipts.first_time(key, lease):
                 return True
+            # Held: a lease longer than any lease is an answered message.
+            if await self.receipts.remaining(key) > lease:
+                return False
             if time.monotonic() + CLAIM_POLL_SECONDS >= deadline:
                 return False
             await asyncio.sleep(CLAIM_POLL_SECONDS)

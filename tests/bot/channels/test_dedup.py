@@ -79,3 +79,19 @@ async def test_outbox_hands_each_message_out_once(dbs: list[Database]) -> None:
     assert sorted(handed) == ["第一条", "第二条"]
     assert next(r for r in results if r) == ["第一条", "第二条"]  # in order
     assert await Outbox(dbs[1], "wecom").take("o1") == ["别的渠道"]
+
+
+async def test_a_lease_is_held_then_kept_or_taken_over(dbs: list[Database]) -> None:
+    answering, retrying = ReceiptLog(dbs[0]), ReceiptLog(dbs[1])
+    key = "wechat\0msg\0gh\0lease"
+    assert await answering.first_time(key, 5.0)  # the lease while it answers
+    assert not await retrying.first_time(key, 5.0)
+    assert 0 < await retrying.remaining(key) <= 5.0
+    await answering.keep(key, 3600.0)  # answered: remembered as done
+    assert await retrying.remaining(key) > 3000
+    other = "wechat\0msg\0gh\0died"
+    assert await answering.first_time(other, 0.2)  # and then the process died
+    await asyncio.sleep(0.3)
+    assert await retrying.remaining(other) == 0.0
+    assert await retrying.first_time(other, 5.0)  # an expired lease is taken over
+    assert await retrying.remaining("never seen") == 0.0
