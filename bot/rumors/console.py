@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rumors.errors import InvalidInput, NotFound
 from bot.rumors.reports import OPEN_STATUSES, SEEN_WHERE, priority
 from bot.storage.db import Database
-from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, utcnow
+from bot.storage.models import (
+    CLAIM_STANDING_SQL,
+    ReportDelivery,
+    RumorClaim,
+    RumorReport,
+    utcnow,
+)
 
 STATUSES: dict[str, str] = {
     "pending": "待处理",
@@ -166,8 +172,9 @@ class ClaimPage:
 @dataclass(frozen=True)
 class ClaimDetail:
     claim: ClaimView
-    reports: list[ReportView]
+    reports: list[ReportView]  # a page of them
     merged_ids: list[int]  # claims merged into this one
+    reports_total: int = 0  # all of the family's reports
 
 
 def known(value: str, table: dict[str, str], what: str) -> None:
@@ -195,8 +202,6 @@ async def list_claims(
         raise InvalidInput(f"每页 1 到 {MAX_PAGE} 条")
     now = now or utcnow()
     where: list[Any] = [RumorClaim.merged_into.is_(None)]
-    if filters.statuses:
-        where.append(RumorClaim.status.in_(filters.statuses))
     if filters.harm:
         where.append(RumorClaim.harm == filters.harm)
     if filters.verdict:
@@ -211,47 +216,66 @@ async def list_claims(
         where.append(
             or_(RumorClaim.title.ilike(pattern, escape="\\"), RumorClaim.id.in_(in_reports))
         )
+    on_page = list(where)
+    if filters.statuses:
+        where.append(RumorClaim.status.in_(filters.statuses))
+        # Without statistics SQLite takes a status for a selective condition and
+        # sorts every claim that has it; "+status" (no index) makes it walk the
+        # queue's order and stop at the page. The count uses the index.
+        status = RumorClaim.status
+        if db.is_sqlite:
+            status = literal_column("+rumor_claims.status", RumorClaim.status.type)
+        on_page.append(status.in_(filters.statuses))
+    # Priority decays with time since the last report, the same factor for every
+    # claim at a given moment: the stored, indexed order of models.CLAIM_STANDING_SQL
+    # is the order of the priority now, and only a page is loaded.
+    standing = literal_column(CLAIM_STANDING_SQL[db.engine.dialect.name])
     async with db.session() as session:
-        # Priority decays with time since the last report, so the order is
-        # decided now, over the few columns it needs, and only a page is loaded.
-        keys = (
-            await session.execute(
-                select(
-                    RumorClaim.id,
-                    RumorClaim.reporters,
-                    RumorClaim.channels,
-                    RumorClaim.harm,
-                    RumorClaim.last_seen,
-                ).where(*where)
-            )
-        ).all()
-        ranked = sorted(
-            keys,
-            key=lambda r: (
-                -priority(r.reporters, len(r.channels or []), r.harm, aware(r.last_seen), now),
-                -r.id,
-            ),
-        )
-        page_ids = [r.id for r in ranked[offset : offset + limit]]
+        total = (
+            await session.execute(select(func.count()).select_from(RumorClaim).where(*where))
+        ).scalar_one()
         rows = (
-            (await session.execute(select(RumorClaim).where(RumorClaim.id.in_(page_ids))))
+            (
+                await session.execute(
+                    select(RumorClaim)
+                    .where(*on_page)
+                    .order_by(standing.desc(), RumorClaim.id.desc())
+                    .limit(limit)
+                    .offset(offset)
+                )
+            )
             .scalars()
             .all()
         )
-    by_id = {row.id: ClaimView.of(row, now) for row in rows}
-    return ClaimPage([by_id[i] for i in page_ids if i in by_id], len(keys), limit, offset)
+    return ClaimPage([ClaimView.of(row, now) for row in rows], total, limit, offset)
 
 
-async def claim_detail(db: Database, claim_id: int, now: datetime | None = None) -> ClaimDetail:
-    """A claim with every report grouped under it, oldest first."""
+async def claim_detail(
+    db: Database,
+    claim_id: int,
+    now: datetime | None = None,
+    *,
+    limit: int = MAX_PAGE,
+    offset: int = 0,
+) -> ClaimDetail:
+    """A claim with a page of the reports grouped under it, oldest first."""
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise InvalidInput(f"每页 1 到 {MAX_PAGE} 条")
     async with db.session() as session:
         claim = await session.get(RumorClaim, claim_id)
         if claim is None:
             raise NotFound(f"没有编号为 {claim_id} 的线索")
         ids = await family_ids(session, claim_id)
-        reports = await _reports(session, [RumorReport.claim_id.in_(ids)], limit=None)
+        where = [RumorReport.claim_id.in_(ids)]
+        total = (
+            await session.execute(select(func.count(RumorReport.id)).where(*where))
+        ).scalar_one()
+        reports = await _reports(session, where, limit=limit, offset=offset)
     return ClaimDetail(
-        ClaimView.of(claim, now or utcnow()), reports, [i for i in ids if i != claim_id]
+        ClaimView.of(claim, now or utcnow()),
+        reports,
+        [i for i in ids if i != claim_id],
+        reports_total=total,
     )
 
 
@@ -277,15 +301,17 @@ async def list_reports(
         return await _reports(session, where, limit=limit)
 
 
-async def _reports(session: AsyncSession, where: list[Any], limit: int | None) -> list[ReportView]:
+async def _reports(
+    session: AsyncSession, where: list[Any], limit: int, offset: int = 0
+) -> list[ReportView]:
     query = (
         select(RumorReport, ReportDelivery.status)
         .outerjoin(ReportDelivery, ReportDelivery.report_id == RumorReport.id)
         .where(*where)
         .order_by(RumorReport.created_at, RumorReport.id)
+        .limit(limit)
+        .offset(offset)
     )
-    if limit is not None:
-        query = query.limit(limit)
     rows = (await session.execute(query)).all()
     return [
         ReportView(

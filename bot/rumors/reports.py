@@ -5,24 +5,32 @@ or written), derives an idempotency key (the channel's message id, else the
 sender and the normalised content) and writes the report, its claim and the
 verdict delivery it is owed in one transaction. A retry of the same message,
 sequential or concurrent, finds the stored report and gets the same number.
+
+The claim a report joins is found in ``OpenClaims``, an index of the open
+claims kept in this process and brought up to date before each match from the
+rows other processes (and the console) changed; the CPU work (redaction,
+masking, matching) runs in a worker thread, not on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.rumors.matching import ClaimIndex, masked
+from bot.rumors.matching import ClaimIndex, Match, masked
 from bot.storage.db import Database, sender_hash
-from bot.storage.models import ReportDelivery, RumorClaim, RumorReport
+from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, utcnow
 from bot.text.normalize import normalize
 from bot.text.redact import redact
 
@@ -37,6 +45,14 @@ SEEN_WHERE: dict[str, str] = {
 OPEN_STATUSES = ("pending", "verifying")
 # Reports join an open claim whose masked text is this similar (bench/rumor_eval.py).
 SAME_CLAIM = 0.5
+CANDIDATES = 3  # matches above SAME_CLAIM checked against the database, best first
+# Changed claims are read back by ``updated_at``. A transaction stamped before our
+# last look may commit after it, and two hosts' clocks differ: rows stamped up to
+# this long before the last look are read again (applying them twice is harmless).
+REFRESH_OVERLAP = timedelta(seconds=60)
+# The index is rebuilt from scratch this often (seconds): a backstop that also
+# forgets claims deleted by ``purge_expired``, which leave no row to read back.
+RELOAD_SECONDS = 3600.0
 HARM_WORDS: dict[str, tuple[str, ...]] = {
     "health": (
         "病",
@@ -123,11 +139,12 @@ def public_id(key: str) -> str:
     return "R-" + base64.b32encode(digest).decode("ascii")[:8]
 
 
-def new_claim(text: str, now: datetime) -> RumorClaim:
-    """A fresh open claim whose first (redacted) report is ``text``."""
+def new_claim(text: str, now: datetime, match_text: str | None = None) -> RumorClaim:
+    """A fresh open claim whose first (redacted) report is ``text`` (``match_text``:
+    ``masked(text)``, when the caller has it already)."""
     return RumorClaim(
         title=text[:500],
-        match_text=masked(text),
+        match_text=masked(text) if match_text is None else match_text,
         harm=harm_of(normalize(text)),
         status="pending",
         reporters=0,
@@ -168,9 +185,121 @@ async def purge_expired(db: Database, days: int, now: datetime | None = None) ->
     return deleted.rowcount
 
 
+def _is_open(row: Any) -> bool:
+    return row.status in OPEN_STATUSES and row.merged_into is None
+
+
+def _masked_matches(index: ClaimIndex, text: str) -> tuple[str, list[Match]]:
+    match_text = masked(text)
+    return match_text, index.best_masked(match_text, CANDIDATES, SAME_CLAIM)
+
+
+class OpenClaims:
+    """This process's index of the open claims a report can join.
+
+    Built from the database on first use; afterwards, before each match, only the
+    claims changed since the previous look are read (``updated_at``, which every
+    change to a claim stamps, or an id above the highest seen): claims merged,
+    concluded or rejected in the console leave the index, reopened and split-off
+    ones join it, and claims other processes opened are added. Claims this
+    process opens are added once their transaction has committed. Building,
+    updating and matching run in a worker thread, off the event loop.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.index = ClaimIndex()
+        # Claim id -> hash of the match text indexed for it. SQLite may give a deleted
+        # claim's id to a new claim: a different text under a known id is replaced.
+        self._texts: dict[str, int] = {}
+        self._lock = asyncio.Lock()
+        self._loaded_at: float | None = None  # time.monotonic() of the last full load
+        self._looked_at = datetime.min.replace(tzinfo=timezone.utc)  # by our clock
+        self._refreshed = -math.inf  # time.monotonic() when the last refresh began
+        self._max_id = 0
+
+    def holds(self, key: str, match_text: str) -> bool:
+        """Whether the index holds this claim with this text."""
+        return self._texts.get(key) == hash(match_text)
+
+    async def refresh(self) -> None:
+        """Bring the index up to date with every claim committed before this call."""
+        asked = time.monotonic()
+        async with self._lock:
+            if self._refreshed >= asked:  # a refresh that began after we asked just ended
+                return
+            began, started = time.monotonic(), utcnow()
+            if self._loaded_at is None or began - self._loaded_at > RELOAD_SECONDS:
+                await self._load()
+                self._loaded_at = began
+            else:
+                await self._catch_up()
+            self._looked_at, self._refreshed = started, began
+
+    async def match(self, text: str) -> tuple[str, list[Match]]:
+        """``masked(text)``, and the open claims at least ``SAME_CLAIM`` like it, best first."""
+        await self.refresh()
+        return await asyncio.to_thread(_masked_matches, self.index, text)
+
+    async def settle(self, opened: tuple[int, str] | None, gone: list[str]) -> None:
+        """After a transaction: add the claim it opened (id, match text), drop claims
+        that turned out closed, deleted or not what the index holds."""
+        await self._apply([(str(opened[0]), opened[1])] if opened else [], gone)
+
+    async def _load(self) -> None:
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(RumorClaim.id, RumorClaim.match_text).where(
+                        RumorClaim.status.in_(OPEN_STATUSES), RumorClaim.merged_into.is_(None)
+                    )
+                )
+            ).all()
+        claims = [(str(r.id), r.match_text) for r in rows]
+        self.index = await asyncio.to_thread(ClaimIndex, claims, premasked=True)
+        self._texts = {key: hash(text) for key, text in claims}
+        self._max_id = max((r.id for r in rows), default=0)
+
+    async def _catch_up(self) -> None:
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        RumorClaim.id,
+                        RumorClaim.match_text,
+                        RumorClaim.status,
+                        RumorClaim.merged_into,
+                    ).where(
+                        or_(
+                            RumorClaim.updated_at >= self._looked_at - REFRESH_OVERLAP,
+                            RumorClaim.id > self._max_id,
+                        )
+                    )
+                )
+            ).all()
+        if not rows:
+            return
+        self._max_id = max(self._max_id, *(r.id for r in rows))
+        # Most rows read back are claims that only gained a report: nothing to do.
+        add = [(str(r.id), r.match_text) for r in rows if _is_open(r)]
+        add = [(key, text) for key, text in add if not self.holds(key, text)]
+        drop = [str(r.id) for r in rows if not _is_open(r) and str(r.id) in self._texts]
+        await self._apply(add, drop + [key for key, _ in add if key in self._texts])
+
+    async def _apply(self, add: list[tuple[str, str]], drop: list[str]) -> None:
+        if not (add or drop):
+            return
+        for key in drop:
+            self._texts.pop(key, None)
+        for key, text in add:
+            self._texts[key] = hash(text)
+        await asyncio.to_thread(self.index.update, add, drop, premasked=True)
+
+
 class ReportQueue:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.claims = OpenClaims(db)
 
     async def submit(
         self,
@@ -181,19 +310,26 @@ class ReportQueue:
         message_id: str | None = None,
         seen_where: str | None = None,
     ) -> Receipt:
-        clean = redact(text)
+        clean = await asyncio.to_thread(redact, text)
         key = idempotency_key(channel, sender_id, message_id, clean)
         found = await self._find(key)
         if found is not None:
             return found
+        match_text, matches = await self.claims.match(clean)
+        gone: list[str] = []
         try:
             async with self.db.session() as session:
-                return await self._insert(session, key, clean, sender_id, channel, seen_where)
+                receipt, opened = await self._insert(
+                    session, key, clean, match_text, matches, gone, sender_id, channel, seen_where
+                )
         except IntegrityError:  # the same message, stored by a concurrent request
+            await self.claims.settle(None, gone)
             found = await self._find(key)
             if found is None:
                 raise
             return found
+        await self.claims.settle((receipt.claim_id, match_text) if opened else None, gone)
+        return receipt
 
     async def _find(self, key: str) -> Receipt | None:
         async with self.db.session() as session:
@@ -211,12 +347,21 @@ class ReportQueue:
         session: AsyncSession,
         key: str,
         text: str,
+        match_text: str,
+        matches: list[Match],
+        gone: list[str],
         sender_id: str,
         channel: str,
         seen_where: str | None,
-    ) -> Receipt:
+    ) -> tuple[Receipt, bool]:
+        """Store the report; also says whether it opened a new claim."""
         now = datetime.now(timezone.utc)
-        claim = await self._claim_for(session, text, now)
+        claim = await self._joined(session, matches, gone)
+        opened = claim is None
+        if claim is None:
+            claim = new_claim(text, now, match_text)
+            session.add(claim)
+            await session.flush()
         report = RumorReport(
             public_id=public_id(key),
             idempotency_key=key,
@@ -234,41 +379,56 @@ class ReportQueue:
                 report_id=report.id, channel=channel[:32], recipient=sender_id[:128], attempts=0
             )
         )
-        await self._recount(session, claim, channel, now)
-        return Receipt(report.public_id, claim.id, duplicate=False)
+        await self._count(session, claim, report, now)
+        return Receipt(report.public_id, claim.id, duplicate=False), opened
 
-    async def _claim_for(self, session: AsyncSession, text: str, now: datetime) -> RumorClaim:
-        """The open claim this report repeats, or a new one."""
-        rows = (
-            await session.execute(
-                select(RumorClaim.id, RumorClaim.match_text).where(
-                    RumorClaim.status.in_(OPEN_STATUSES), RumorClaim.merged_into.is_(None)
-                )
-            )
-        ).all()
-        if rows:
-            index = ClaimIndex((str(r.id), r.match_text) for r in rows)
-            best = index.best(text)
-            if best and best[0].score >= SAME_CLAIM:
-                return await session.get(RumorClaim, int(best[0].key))
-        claim = new_claim(text, now)
-        session.add(claim)
-        await session.flush()
-        return claim
+    async def _joined(
+        self, session: AsyncSession, matches: list[Match], gone: list[str]
+    ) -> RumorClaim | None:
+        """The best matched claim that is still open, by its row (the index may lag
+        behind the console by a moment); claims found closed, deleted or with another
+        text go in ``gone``."""
+        for match in matches:
+            claim = await session.get(RumorClaim, int(match.key))
+            if (
+                claim is not None
+                and _is_open(claim)
+                and self.claims.holds(match.key, claim.match_text)
+            ):
+                break
+            gone.append(match.key)
+        else:
+            return None
+        # Locked (PostgreSQL), one claim only, so that reports never wait for each
+        # other in a circle: reports joining it are counted one at a time, and a
+        # merge or status change in progress is seen as it ends.
+        await session.refresh(claim, with_for_update=True)
+        return claim if _is_open(claim) else None
 
-    async def _recount(
-        self, session: AsyncSession, claim: RumorClaim, channel: str, now: datetime
+    async def _count(
+        self, session: AsyncSession, claim: RumorClaim, report: RumorReport, now: datetime
     ) -> None:
-        counts = (
+        """Count ``report`` into its claim: one more report, one more reporter if its
+        sender had not reported the claim before (an index lookup, not a recount of
+        the claim's reports, which would make each report cost more than the last)."""
+        # The latest counts: SQLite reads them now that this transaction holds the
+        # write lock, PostgreSQL holds the claim's row lock (``_joined``).
+        await session.refresh(claim)
+        earlier = (
             await session.execute(
-                select(
-                    func.count(RumorReport.id), func.count(func.distinct(RumorReport.sender_hash))
-                ).where(RumorReport.claim_id == claim.id)
+                select(RumorReport.id)
+                .where(
+                    RumorReport.claim_id == claim.id,
+                    RumorReport.sender_hash == report.sender_hash,
+                    RumorReport.id != report.id,
+                )
+                .limit(1)
             )
-        ).one()
-        claim.reports, claim.reporters = counts[0], counts[1]
-        if channel not in (claim.channels or []):
-            claim.channels = [*(claim.channels or []), channel]
+        ).first()
+        claim.reports += 1
+        claim.reporters += earlier is None
+        if report.channel not in (claim.channels or []):
+            claim.channels = [*(claim.channels or []), report.channel]
         claim.last_seen = now
         claim.updated_at = now
         claim.priority = priority(claim.reporters, len(claim.channels), claim.harm, now, now)

@@ -132,21 +132,22 @@ async def split(db: Database, actor: Actor, claim_id: int, report_ids: Sequence[
         if claim.status not in OPEN_STATUSES:
             raise InvalidTransition(f"“{STATUSES[claim.status]}”的线索不能拆分")
         family = await family_ids(session, claim_id)
-        reports = (
-            (
-                await session.execute(
-                    select(RumorReport)
-                    .where(RumorReport.claim_id.in_(family))
-                    .order_by(RumorReport.created_at, RumorReport.id)
-                )
+        # The chosen reports and a count of the rest: a claim may hold thousands.
+        moving = (
+            await session.execute(
+                select(RumorReport.id, RumorReport.text)
+                .where(RumorReport.id.in_(chosen), RumorReport.claim_id.in_(family))
+                .order_by(RumorReport.created_at, RumorReport.id)
             )
-            .scalars()
-            .all()
-        )
-        moving = [r for r in reports if r.id in chosen]
+        ).all()
         if len(moving) != len(chosen):
             raise NotFound("所选举报不属于这条线索")
-        if len(moving) == len(reports):
+        total = (
+            await session.execute(
+                select(func.count(RumorReport.id)).where(RumorReport.claim_id.in_(family))
+            )
+        ).scalar_one()
+        if len(moving) == total:
             raise InvalidInput("不能把全部举报都拆出去，至少留下一条")
         first = moving[0].text
         new = new_claim(first, now)

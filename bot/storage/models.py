@@ -6,6 +6,7 @@ Nothing personal is stored here unredacted: text columns hold the output of
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -22,8 +23,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import declarative_base
+from sqlalchemy.orm import declarative_base, validates
 
 Base = declarative_base()
 
@@ -103,16 +105,43 @@ class FraudCheckCount(Base):
     count = Column(Integer, nullable=False, default=0)
 
 
+# The console's queue ranks claims by their priority *now*: the stored priority
+# (reach x harm at the last report) decays as exp(-hours since then / 72), see
+# bot.rumors.reports.RECENCY_HOURS. Its logarithm, ln(priority) + last_seen in
+# hours / 72, orders claims the same way at every moment, so it is indexed
+# (migration 0008, which holds a copy of these expressions: change both or neither).
+CLAIM_STANDING_SQL = {
+    "sqlite": "(priority_log + julianday(last_seen) / 3.0)",
+    "postgresql": (
+        "(priority_log + extract(epoch from (last_seen - timestamptz '1970-01-01 00:00:00+00'))"
+        " / 259200.0)"
+    ),
+}
+MIN_PRIORITY = 1e-9  # a claim without reports ranks as if it had this priority
+
+
 class RumorClaim(Base):
     """One claim going round, the reports that repeat it grouped under it."""
 
     __tablename__ = "rumor_claims"
+    __table_args__ = (
+        # The queue counts its claims from this index alone (migration 0008).
+        Index("ix_rumor_claims_status_merged", "status", "merged_into"),
+        # A claim's family; the few merged claims only, so that "merged_into IS NULL"
+        # never looks like a selective condition to SQLite's planner.
+        Index(
+            "ix_rumor_claims_merged_into",
+            "merged_into",
+            sqlite_where=text("merged_into IS NOT NULL"),
+            postgresql_where=text("merged_into IS NOT NULL"),
+        ),
+    )
 
     id = Column(Integer, primary_key=True)
     title = Column(Text, nullable=False)  # redacted text of the first report
     match_text = Column(Text, nullable=False)  # masked: places, dates, numbers
     harm = Column(String(16), nullable=False)  # health | safety | fraud | other
-    status = Column(String(16), nullable=False, default="pending", index=True)
+    status = Column(String(16), nullable=False, default="pending")
     verdict = Column(String(16), nullable=True)
     debunk_title = Column(String(60), nullable=True)  # drafted in the console (migration 0005)
     explanation = Column(Text, nullable=True)
@@ -124,20 +153,33 @@ class RumorClaim(Base):
     reports = Column(Integer, nullable=False, default=0)
     channels = Column(JSON, nullable=False, default=list)
     priority = Column(Float, nullable=False, default=0.0, index=True)
+    # ln(priority), kept by the validator below (migration 0008): the queue's order.
+    priority_log = Column(Float, nullable=False, default=math.log(MIN_PRIORITY), server_default="0")
     first_seen = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_seen = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # Stamped by every change, so that other processes can read back what changed.
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    @validates("priority")
+    def _log_priority(self, _key: str, value: float) -> float:
+        self.priority_log = math.log(max(value, MIN_PRIORITY))
+        return value
 
 
 class RumorReport(Base):
     """What one person reported, redacted, written once per idempotency key."""
 
     __tablename__ = "rumor_reports"
+    __table_args__ = (
+        # A claim's reports in order (its page), and "has this sender reported it?".
+        Index("ix_rumor_reports_claim_created", "claim_id", "created_at", "id"),
+        Index("ix_rumor_reports_claim_sender", "claim_id", "sender_hash"),
+    )
 
     id = Column(Integer, primary_key=True)
     public_id = Column(String(16), nullable=False, unique=True)  # R-XXXXXXXX, told to the user
     idempotency_key = Column(String(64), nullable=False, unique=True)
-    claim_id = Column(Integer, ForeignKey("rumor_claims.id"), nullable=False, index=True)
+    claim_id = Column(Integer, ForeignKey("rumor_claims.id"), nullable=False)
     sender_hash = Column(String(64), nullable=False, index=True)
     channel = Column(String(32), nullable=False)
     seen_where = Column(String(16), nullable=True)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from bot.rumors import reports, triage
+from bot.rumors.access import Actor
 from bot.rumors.reports import ReportQueue, harm_of
+from bot.rumors.users import add_user
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
@@ -116,3 +120,129 @@ async def test_reports_older_than_the_retention_are_deleted(queue) -> None:
         claims = (await session.execute(select(RumorClaim.id))).scalars().all()
     assert claims == [new.claim_id]  # the emptied open claim went with its report
     assert await count(queue, ReportDelivery) == 1
+
+
+# The index of open claims, kept in step with the database ------------------------------
+
+WATER = "重庆市梁平区明天停水三天，大家赶快储水"
+WATER_AGAIN = "万州区后天停水三天！大家赶快储水"
+POTATO = "听说吃洋芋和香蕉会中毒"
+POTATO_AGAIN = "群里说洋芋和香蕉一起吃会中毒"
+
+
+@pytest.fixture
+async def moderator(queue) -> Actor:
+    await add_user(queue.db, "mod", "moderator")
+    return Actor(1, "mod", "moderator")
+
+
+async def test_a_claim_another_process_opened_is_joined(database_url: str) -> None:  # noqa: F811
+    first, second = Database(database_url), Database(database_url)
+    await first.migrate()
+    try:
+        here, there = ReportQueue(first), ReportQueue(second)
+        await here.submit(POTATO, sender_id="u1", channel="wechat")  # builds this index
+        opened = await there.submit(WATER, sender_id="u2", channel="wechat")
+        joined = await here.submit(WATER_AGAIN, sender_id="u3", channel="web")
+        assert joined.claim_id == opened.claim_id
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_merged_claim_is_no_longer_joined(queue, moderator) -> None:
+    water = await queue.submit(WATER, sender_id="u1", channel="wechat")
+    potato = await queue.submit(POTATO, sender_id="u2", channel="wechat")
+    await triage.merge(queue.db, moderator, water.claim_id, potato.claim_id)
+    again = await queue.submit(WATER_AGAIN, sender_id="u3", channel="web")
+    assert again.claim_id not in (water.claim_id, potato.claim_id)
+    async with queue.db.session() as session:
+        merged = await session.get(RumorClaim, water.claim_id)
+    assert merged.reports == 0  # nothing reached the merged claim
+
+
+async def test_closed_claims_leave_the_index_and_reopened_ones_return(queue, moderator) -> None:
+    water = await queue.submit(WATER, sender_id="u1", channel="wechat")
+    potato = await queue.submit(POTATO, sender_id="u2", channel="wechat")
+    await triage.set_status(queue.db, moderator, water.claim_id, "rejected")
+    await triage.set_status(queue.db, moderator, potato.claim_id, "rejected")
+    await triage.set_status(queue.db, moderator, potato.claim_id, "pending")  # reopened
+    again = await queue.submit(WATER_AGAIN, sender_id="u3", channel="web")
+    assert again.claim_id != water.claim_id
+    assert (await queue.submit(POTATO_AGAIN, sender_id="u4", channel="web")).claim_id == (
+        potato.claim_id
+    )
+
+
+async def test_a_deleted_claim_still_in_the_index_is_passed_over(queue) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bot.rumors.reports import purge_expired
+
+    water = await queue.submit(WATER, sender_id="u1", channel="wechat")
+    async with queue.db.session() as session:
+        await session.execute(
+            update(RumorReport).values(created_at=datetime.now(timezone.utc) - timedelta(days=9))
+        )
+    await purge_expired(queue.db, days=7)  # deletes the report and its emptied claim
+    again = await queue.submit(WATER_AGAIN, sender_id="u2", channel="web")
+    async with queue.db.session() as session:
+        claim = await session.get(RumorClaim, again.claim_id)
+    # A claim of its own (on SQLite it may even get the deleted claim's id).
+    assert claim.title == WATER_AGAIN and claim.reports == 1
+    assert await count(queue, RumorClaim) == 1 and water.claim_id
+
+
+async def test_an_id_given_again_to_another_claim_is_indexed_with_its_text(
+    database_url: str,  # noqa: F811
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bot.rumors.reports import purge_expired
+
+    first, second = Database(database_url), Database(database_url)
+    await first.migrate()
+    try:
+        here, there = ReportQueue(first), ReportQueue(second)
+        await here.submit(WATER, sender_id="u1", channel="wechat")
+        async with first.session() as session:
+            old = datetime.now(timezone.utc) - timedelta(days=9)
+            await session.execute(update(RumorReport).values(created_at=old))
+        await purge_expired(first, days=7)
+        potato = await there.submit(POTATO, sender_id="u2", channel="wechat")  # SQLite: id 1
+        assert (await here.submit(POTATO_AGAIN, sender_id="u3", channel="web")).claim_id == (
+            potato.claim_id
+        )
+        water = await here.submit(WATER_AGAIN, sender_id="u4", channel="web")
+        assert water.claim_id != potato.claim_id
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_reports_arriving_together_are_all_counted(queue) -> None:
+    first = await queue.submit(WATER, sender_id="u0", channel="wechat")
+    receipts = await asyncio.gather(
+        *(
+            queue.submit(f"{WATER_AGAIN} 第{i}次", sender_id=f"u{i % 5}", channel="web")
+            for i in range(10)
+        )
+    )
+    assert {r.claim_id for r in receipts} == {first.claim_id}
+    async with queue.db.session() as session:
+        claim = await session.get(RumorClaim, first.claim_id)
+    assert claim.reports == 11 and claim.reporters == 5  # u0 reported twice
+    assert claim.channels == ["wechat", "web"]
+
+
+async def test_masking_and_matching_run_off_the_event_loop(queue, monkeypatch) -> None:
+    threads: list[str] = []
+    original = reports._masked_matches
+
+    def spy(index, text):
+        threads.append(threading.current_thread().name)
+        return original(index, text)
+
+    monkeypatch.setattr(reports, "_masked_matches", spy)
+    await queue.submit(WATER, sender_id="u1", channel="wechat")
+    assert threads and threads[0] != threading.main_thread().name
