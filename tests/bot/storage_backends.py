@@ -28,6 +28,19 @@ async def database_url(request, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'kepu.db'}"
         return
+    async for url in _postgres_database():
+        yield url
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database only (for tests of a database *server*, e.g. one
+    that goes away); skipped, saying why, only when no server answers."""
+    async for url in _postgres_database():
+        yield url
+
+
+async def _postgres_database() -> AsyncIterator[str]:
     try:
         admin = await _pg_admin()
     except (OSError, ConnectionError) as exc:

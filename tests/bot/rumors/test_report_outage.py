@@ -20,7 +20,6 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import RumorReport
 from tests.bot.outage import TcpProxy
-from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
 
 CLAIM = "听说七星村下个月要拆迁 每家赔十万"
 
@@ -54,9 +53,8 @@ async def run_action(message_id: str, claim_message_id: str = "wx-claim-1") -> s
 
 
 @pytest.fixture
-async def outage(database_url: str, tmp_path, monkeypatch):  # noqa: F811
-    if database_url.startswith("sqlite"):
-        pytest.skip("an outage needs a database server (PostgreSQL)")
+async def outage(postgres_url: str, tmp_path, monkeypatch):
+    database_url = postgres_url
     await Database(database_url).migrate()
     host_port, name = database_url.split("@", 1)[1].split("/", 1)
     host, port = host_port.split(":")
