@@ -44,7 +44,6 @@ import random
 import re
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.startup import free_port
 from bot.settings import PROJECT_ROOT
 
 STOCK_DIR = PROJECT_ROOT / "bench" / "stock"
@@ -570,12 +570,6 @@ async def run_level(
 
 
 # --- the services ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def wait_ready(session: Any, urls: list[str], procs: list[subprocess.Popen], timeout: float):

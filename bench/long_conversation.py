@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.startup import free_port, up
 from bot.settings import PROJECT_ROOT
 from bot.training import model_path
 
@@ -51,22 +52,6 @@ CYCLE = (
     "谢谢",
 )
 WINDOW = 50
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return resp.status < 500
-    except OSError:
-        return False
 
 
 def wait_up(urls: list[str], procs: list[subprocess.Popen], log: Path, timeout=300.0) -> None:

@@ -42,21 +42,15 @@ def write_credentials(settings: Settings, environ: Mapping[str, str] | None = No
     import yaml
 
     from bot.channels.wechat.config import credentials_entries
+    from bot.profile import write_rasa_file
 
     default = PROJECT_ROOT / "bot" / "credentials.yml"
     entries = credentials_entries(os.environ if environ is None else environ)
     if not entries:
         return default
     channels = {**(yaml.safe_load(default.read_text(encoding="utf-8")) or {}), **entries}
-    path = settings.var_dir / "credentials.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "# Written by `kepu run` from bot/credentials.yml and the KEPU_WECHAT_* / KEPU_WECOM_*\n"
-        "# variables; Rasa expands the ${...} references, so no secret is stored here.\n"
-        + yaml.safe_dump(channels, sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
-    return path
+    source = "bot/credentials.yml and the KEPU_WECHAT_* / KEPU_WECOM_* variables"
+    return write_rasa_file(settings, "credentials.yml", source, channels)
 
 
 def rasa_server_argv(

@@ -81,15 +81,21 @@ def write_endpoints(settings: Settings) -> tuple[Path, dict[str, str]]:
     if not (settings.tracker_url or settings.redis_url):
         return DEFAULT_ENDPOINTS, {}
     config, env = endpoints(settings)
-    path = settings.var_dir / "endpoints.yml"
+    source = "bot/endpoints.yml and KEPU_TRACKER_URL / KEPU_REDIS_URL"
+    return write_rasa_file(settings, "endpoints.yml", source, config), env
+
+
+def write_rasa_file(settings: Settings, name: str, source: str, data: dict) -> Path:
+    """``<var>/<name>``: a file Rasa reads, generated from ``source`` by `kepu run`."""
+    path = settings.var_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "# Written by `kepu run` from bot/endpoints.yml and KEPU_TRACKER_URL / KEPU_REDIS_URL;\n"
-        "# Rasa expands the ${...} references, so no password is stored here.\n"
-        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        f"# Written by `kepu run` from {source};\n"
+        "# Rasa expands the ${...} references, so no secret is stored here.\n"
+        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
         encoding="utf-8",
     )
-    return path, env
+    return path
 
 
 def rasa_pool_env(settings: Settings) -> dict[str, str]:

@@ -35,7 +35,6 @@ from bot.storage.db import Database
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 
 log = logging.getLogger(__name__)
-speedups.install()  # this module is loaded by every Rasa process we start
 
 ALLOWED_INPUT_CHANNELS = ("rest", "webchat")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -62,6 +61,8 @@ class KepuRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        # Rasa builds this channel once in every Rasa process we start.
+        speedups.install()
         credentials = credentials or {}
         return cls(max_chars=credentials.get("max_chars"))
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
 
 from bot.knowledge.schema import Entry
+from bot.knowledge.store import served_entries
 from bot.storage.db import Database
-from bot.storage.models import KnowledgeRecord
 
 # Longer texts are written as folded blocks (">-"), as in the curated files.
 _FOLD_AT = 40
@@ -54,22 +53,10 @@ def entry_yaml(entry: Entry) -> str:
     )
 
 
-async def console_entries(db: Database) -> list[Entry]:
-    async with db.session() as session:
-        rows = (
-            await session.execute(
-                select(KnowledgeRecord.data)
-                .where(KnowledgeRecord.origin == "console", KnowledgeRecord.retired.is_(False))
-                .order_by(KnowledgeRecord.id)
-            )
-        ).scalars()
-        return [Entry.parse_obj(data) for data in rows]
-
-
 async def export_console_entries(db: Database, knowledge_dir: Path) -> ExportReport:
     """Write every served console entry to ``<knowledge_dir>/<topic>/<id>.yml``."""
     report = ExportReport()
-    for entry in await console_entries(db):
+    for entry in await served_entries(db, origin="console"):
         path = knowledge_dir / entry.topic / f"{entry.id}.yml"
         text = entry_yaml(entry)
         if path.exists() and path.read_text(encoding="utf-8") == text:

@@ -122,17 +122,11 @@ async def version(db: Database) -> tuple:
     return tuple(row)
 
 
-async def served_entries(db: Database) -> list[Entry]:
+async def served_entries(db: Database, origin: str | None = None) -> list[Entry]:
+    """Entries being served (of one origin, "file" or "console", if given), by id."""
+    query = select(KnowledgeRecord.data).where(KnowledgeRecord.retired.is_(False))
+    if origin is not None:
+        query = query.where(KnowledgeRecord.origin == origin)
     async with db.session() as session:
-        rows = (
-            (
-                await session.execute(
-                    select(KnowledgeRecord.data)
-                    .where(KnowledgeRecord.retired.is_(False))
-                    .order_by(KnowledgeRecord.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        rows = (await session.execute(query.order_by(KnowledgeRecord.id))).scalars().all()
     return [Entry.parse_obj(data) for data in rows]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import Database, sender_hash
@@ -140,8 +140,3 @@ async def purge_unattached(db: Database, now: datetime | None = None) -> int:
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
-
-
-async def count(db: Database) -> int:
-    async with db.session() as session:
-        return (await session.execute(select(func.count(ReportEvidence.id)))).scalar_one()

@@ -16,7 +16,6 @@ from bot.rumors.errors import InvalidInput
 from bot.rumors.reports import ReportQueue, priority
 from bot.storage.db import MIGRATIONS, Database
 from bot.storage.models import RumorClaim, utcnow
-from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
 
 RUMOURS = (
     "重庆市梁平区明天停水三天，大家赶快储水",
@@ -29,11 +28,8 @@ RUMOURS = (
 
 
 @pytest.fixture
-async def db(database_url: str):  # noqa: F811
-    database = Database(database_url)
-    await database.migrate()
-    yield database
-    await database.close()
+def db(migrated_db: Database) -> Database:
+    return migrated_db
 
 
 async def test_the_queue_is_in_order_of_the_priority_it_shows(db) -> None:
