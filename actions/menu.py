@@ -79,7 +79,7 @@ class ActionChooseOption(Action):
                 SlotSet("rumor_claim", value),
                 SlotSet("chosen", "report_rumor"),
             ]
-        # "ask:<question>" or "kb:<entry id>": answered by action_answer_question
+        # "ask:<question>" or "kb:<entry id>": answered by action_understand
         return [
             SlotSet("pending_options", None),
             SlotSet("chosen", "question"),

@@ -16,18 +16,23 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answer_question import say_entry
+from actions.common import say_entry
+from actions.render import render
 from actions.services import get_services
 from bot.menu import NOT_THIS
 from bot.rumors.advice import REQUEST_PHRASES, SELF_CHECK_ADVICE
 from bot.rumors.evidence import attach_recent
 from bot.rumors.matching import ASK_MATCH, AUTO_MATCH
 from bot.rumors.reports import SEEN_WHERE
-from bot.rumors.where import read_where, where_from_claim
+from bot.rumors.where import OPTIONS, read_where, where_from_claim, where_named
 from bot.text.content import carries_content
+from bot.understanding.cues import asks
 
 log = logging.getLogger(__name__)
-RESET = ("rumor_claim", "rumor_where", "rumor_match")
+RESET = ("rumor_claim", "rumor_where", "rumor_match", "rumor_aside")
+# "其他" is an answer; "高血压能不能吃鸡蛋" or a long message is not.
+ASIDE_MIN_CHARS = 5
+ASIDE_LONG_CHARS = 15
 NOT_SAVED = "抱歉，系统出了点问题，这条没有保存成功。请过几分钟再发一次“举报谣言”。"
 
 
@@ -78,6 +83,9 @@ class ValidateReportRumorForm(FormValidationAction):
         match = await services.knowledge.match_debunk(slot_value)
         if match and match[1] >= AUTO_MATCH:
             return {"rumor_claim": slot_value, "rumor_match": match[0].id}
+        result = await services.knowledge.ask(slot_value)
+        if result.kind == "answer" and result.best and result.best.entry.topic == "rumor":
+            return {"rumor_claim": slot_value, "rumor_match": result.best.entry.id}
         return {"rumor_claim": slot_value, "rumor_where": where_from_claim(slot_value)}
 
     async def validate_rumor_where(
@@ -87,7 +95,23 @@ class ValidateReportRumorForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        return {"rumor_where": read_where(slot_value if isinstance(slot_value, str) else "")}
+        reply = slot_value if isinstance(slot_value, str) else ""
+        where = read_where(reply)
+        if where is None:  # a number we did not offer: ask again
+            dispatcher.utter_message(text=f"没有这个选项，请回复 1 到 {len(OPTIONS)} 的数字。")
+            return {"rumor_where": None}
+        if where == "other" and where_named(reply) is None and is_aside(reply):
+            # A question instead of an answer ("一天喝多少水合适"): the report is
+            # kept (where unknown) and the question answered after the receipt.
+            return {"rumor_where": "other", "rumor_aside": reply}
+        return {"rumor_where": where}
+
+
+def is_aside(reply: str) -> bool:
+    """A new question or message rather than an answer to "where did you see it"."""
+    return carries_content(reply, (), ASIDE_MIN_CHARS) and (
+        asks(reply) or carries_content(reply, (), ASIDE_LONG_CHARS)
+    )
 
 
 class ActionReportRumor(Action):
@@ -129,6 +153,11 @@ class ActionReportRumor(Action):
             text=f"已收到{with_pictures}，编号 {receipt.public_id}，核实后会告诉您结论。\n"
             f"{SELF_CHECK_ADVICE}"
         )
+        aside = tracker.get_slot("rumor_aside")
+        if aside:  # the question asked instead of "where": answered now
+            decision = await services.understanding.decide(aside)
+            log.info("understanding (aside in a report): %s", decision.log_line())
+            return [*reset, *await render(decision, aside, dispatcher, tracker, services)]
         # A similar debunk we already have: offer it as a yes/no question.
         match = await services.knowledge.match_debunk(claim)
         if match and match[1] >= ASK_MATCH:

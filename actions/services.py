@@ -18,6 +18,7 @@ from bot.rumors.reports import ReportQueue
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.text.redact import redact
+from bot.understanding.decide import Understanding
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Services:
     knowledge: KnowledgeService
     fraud: FraudChecker
     reports: ReportQueue
+    understanding: Understanding
 
 
 _services: Services | None = None
@@ -52,5 +54,7 @@ async def get_services() -> Services:
                 asyncio.to_thread(redact, "幸福小区3栋2单元501"),
                 knowledge.refresh(force=True),
             )
-            _services = Services(settings, db, knowledge, fraud, ReportQueue(db))
+            _services = Services(
+                settings, db, knowledge, fraud, ReportQueue(db), Understanding(knowledge, fraud)
+            )
     return _services

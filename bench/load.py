@@ -620,6 +620,7 @@ class WeChatApiStandIn:
 
     def __init__(self) -> None:
         self.sent = 0
+        self.pushed: dict[str, list[str]] = {}  # user -> texts, in order
         self.port = free_port()
         self._runner: Any = None
 
@@ -634,8 +635,10 @@ class WeChatApiStandIn:
             return web.json_response({"access_token": "bench-token", "expires_in": 7200})
 
         async def send(request: web.Request) -> web.Response:
-            await request.read()
+            body = json.loads(await request.read() or b"{}")
             self.sent += 1
+            text = (body.get("text") or {}).get("content", "")
+            self.pushed.setdefault(body.get("touser", ""), []).append(text)
             return web.json_response({"errcode": 0, "errmsg": "ok"})
 
         app = web.Application()

@@ -40,6 +40,25 @@ ALLOWED_INPUT_CHANNELS = ("rest", "webchat")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
+class TaggedCollectingOutput(CollectingOutputChannel):
+    """Rasa's collector, keeping a message's ``custom`` tag (the move it makes and
+    the knowledge entry it serves) on the same message instead of a second one."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        custom = message.get("custom")
+        if message.get("text") and isinstance(custom, dict) and "decision" in custom:
+            await self._persist_message(
+                self._message(
+                    recipient_id,
+                    text=message["text"],
+                    buttons=message.get("buttons"),
+                    custom=custom,
+                )
+            )
+            return
+        await super().send_response(recipient_id, message)
+
+
 class KepuRestInput(InputChannel):
     def __init__(self, max_chars: int | None = None) -> None:
         self.max_chars = max_chars or int(os.environ.get("KEPU_MAX_MESSAGE_CHARS", "1000"))
@@ -98,7 +117,7 @@ class KepuRestInput(InputChannel):
             message_id = body.get("message_id")
             if not (isinstance(message_id, str) and _MESSAGE_ID.match(message_id)):
                 message_id = None
-            collector = CollectingOutputChannel()
+            collector = TaggedCollectingOutput()
             message = UserMessage(
                 inbound.text,
                 collector,

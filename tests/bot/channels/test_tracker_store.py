@@ -86,8 +86,8 @@ class Conversation:
 
     async def question_turn(self, n: int) -> None:
         await self.play(
-            UserUttered(f"问题{n}", {"name": "ask_question", "confidence": 0.9}),
-            ActionExecuted("action_answer_question"),
+            UserUttered(f"问题{n}", {"name": "free_text", "confidence": 0.9}),
+            ActionExecuted("action_understand"),
             BotUttered(f"回答{n}"),
             SlotSet("last_entry_id", f"entry-{n}"),
             SlotSet("pending_options", None),
@@ -114,7 +114,7 @@ class Conversation:
 
     async def give_claim(self, claim: str) -> None:
         await self.play(
-            UserUttered(claim, {"name": "ask_question", "confidence": 0.5}),
+            UserUttered(claim, {"name": "free_text", "confidence": 0.5}),
             SlotSet("rumor_claim", claim),
             ActionExecuted("report_rumor_form"),
             SlotSet("requested_slot", "rumor_where"),

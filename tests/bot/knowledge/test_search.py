@@ -9,8 +9,10 @@ from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
 from bot.knowledge.loader import load_entries
 from bot.knowledge.search import Hit, SearchIndex
 from bot.knowledge.service import (
+    ANSWER_COVERAGE,
     ANSWER_MARGIN,
     ANSWER_THRESHOLD,
+    CHOICES_COVERAGE,
     CHOICES_THRESHOLD,
     decide,
 )
@@ -114,8 +116,8 @@ def test_search_is_deterministic(index: SearchIndex) -> None:
     assert first == [(h.entry.id, h.score) for h in index.search("手机字太小看不清")]
 
 
-def _hits(*scores: float) -> list[Hit]:
-    return [Hit(ENTRIES[i], s) for i, s in enumerate(scores)]
+def _hits(*scores: float, coverage: float = 1.0) -> list[Hit]:
+    return [Hit(ENTRIES[i], s, coverage) for i, s in enumerate(scores)]
 
 
 def test_decide_answers_a_clear_leader() -> None:
@@ -128,6 +130,28 @@ def test_decide_offers_choices_when_the_runner_up_is_close() -> None:
     result = decide(_hits(top, top - ANSWER_MARGIN / 2, CHOICES_THRESHOLD - 0.01))
     assert result.kind == "choices"
     assert len(result.hits) == 2  # the third is below the choices threshold
+
+
+def test_decide_does_not_answer_an_entry_that_covers_little_of_the_question() -> None:
+    top = ANSWER_THRESHOLD + 0.2
+    result = decide(_hits(top, top - 0.2, coverage=ANSWER_COVERAGE - 0.05))
+    assert result.kind == "choices"
+    assert decide(_hits(top, coverage=CHOICES_COVERAGE - 0.05)).kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id", "most"),
+    [
+        ("你觉得美国总统怎么样", "health-dont-stop-medicine", False),
+        ("二化名咋个防", "farm-rice-stem-borer", True),  # 二化螟 by sound
+        ("一天喝多少水合适", "health-drink-water", True),
+    ],
+)
+def test_coverage_is_the_share_of_the_question_an_entry_holds(
+    index: SearchIndex, query: str, entry_id: str, most: bool
+) -> None:
+    i = next(i for i, e in enumerate(index.entries) if e.id == entry_id)
+    assert (index.coverage(query, i) >= 0.6) is most
 
 
 def test_decide_admits_not_knowing_below_the_choices_threshold() -> None:
@@ -143,3 +167,11 @@ def test_shortlist_keeps_the_ranking_of_a_full_scan(index: SearchIndex, monkeypa
         scores = index.scores(q)
         top = np.argsort(-expected)[:3]
         np.testing.assert_allclose(scores[top], expected[top], rtol=1e-5)
+
+
+def test_a_near_duplicate_entry_does_not_force_a_choice(index: SearchIndex) -> None:
+    # A food-safety entry and the debunk of the rumour about it say the same thing.
+    hits = index.search("吃了发芽的洋芋会不会中毒")
+    ids = [h.entry.id for h in hits]
+    assert ids[0] in ("health-sprouted-potato", "rumor-sprouted-potato")
+    assert not {"health-sprouted-potato", "rumor-sprouted-potato"} <= set(ids)

@@ -1,0 +1,172 @@
+"""How each move of the understanding step is said, shared by the actions
+that reach it (free text, the message check, a hand-off, a chosen option).
+
+Records what must be recorded on the way: unanswered questions for the
+curators, help requests, fraud-check counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import channel_of, say, say_entry
+from actions.services import Services
+from bot.fraud.checker import Verdict
+from bot.fraud.stats import count_check
+from bot.handoff import handoff_reply, is_emergency, record_request
+from bot.knowledge.service import record_unanswered
+from bot.menu import NOT_THIS, REPORT_OFFER, menu_text
+from bot.rumors.matching import AUTO_MATCH
+from bot.understanding.decide import Decision
+from bot.understanding.replies import (
+    AFTERMATH_FIRST,
+    DEBUNK_FOLLOW_UP,
+    DEBUNK_INTRO,
+    NOT_UNDERSTOOD,
+    REPORT_OFFER_TEXT,
+    UNANSWERED,
+    UNANSWERED_RECORDED,
+    URGENT_FIRST,
+    hotline_line,
+)
+
+log = logging.getLogger(__name__)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+async def render(
+    decision: Decision,
+    text: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    services: Services,
+) -> list[EventType]:
+    """Say ``decision`` to the user; the events it leaves behind."""
+    kind = decision.kind
+    if kind in ("emergency", "handoff"):
+        return await hand_off(dispatcher, tracker, services, text)
+    if decision.urgent:
+        say(dispatcher, URGENT_FIRST, "urgent")
+    if kind in ("answer", "debunk") and decision.entry is not None:
+        events: list[EventType] = []
+        if decision.verdict is not None:  # a described call, and the entry on that scam
+            events += await say_verdict(dispatcher, services, text, decision.verdict, offer=False)
+        if kind == "debunk":
+            say(dispatcher, DEBUNK_INTRO, "debunk")
+        events += say_entry(dispatcher, decision.entry, kind)
+        if kind == "debunk":
+            say(dispatcher, DEBUNK_FOLLOW_UP, "debunk")
+        return events
+    if kind == "fraud_aftermath":
+        say(dispatcher, AFTERMATH_FIRST, "fraud_aftermath")
+        if decision.entry is not None:
+            return say_entry(dispatcher, decision.entry, "fraud_aftermath")
+        return [SlotSet("pending_options", None)]
+    if kind == "fraud_verdict" and decision.verdict is not None:
+        return await say_verdict(dispatcher, services, text, decision.verdict)
+    if kind == "choices":
+        return offer_choices(dispatcher, decision)
+    if kind == "report_offer":
+        say(dispatcher, REPORT_OFFER_TEXT, "report_offer")
+        return [SlotSet("pending_options", [f"{REPORT_OFFER}{text}"])]
+    return await no_answer(dispatcher, tracker, services, text, decision)
+
+
+def offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> list[EventType]:
+    hits = decision.hits
+    if len(hits) == 1:  # one candidate: a yes/no question is easier than a list
+        entry = hits[0].entry
+        dispatcher.utter_message(
+            text=f"您是想问『{entry.title}』吗？回复 1 是，2 不是。",
+            json_message={"decision": "choices", "choices": entry.id},
+        )
+        return [SlotSet("pending_options", [f"kb:{entry.id}", NOT_THIS])]
+    lines = ["您是想问："]
+    lines += [f"{i}. {hit.entry.title}" for i, hit in enumerate(hits, start=1)]
+    lines.append("请回复数字。都不是的话，回复“不是”。")
+    dispatcher.utter_message(
+        text="\n".join(lines),
+        json_message={"decision": "choices", "choices": "|".join(h.entry.id for h in hits)},
+    )
+    return [SlotSet("pending_options", [f"kb:{h.entry.id}" for h in hits])]
+
+
+async def no_answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    services: Services,
+    text: str,
+    decision: Decision,
+) -> list[EventType]:
+    """An honest "not yet", the hotline that can help, and a note for the curators."""
+    if len(_HAN.findall(text)) < 2:
+        say(dispatcher, f"{NOT_UNDERSTOOD}\n{menu_text()}", "not_understood")
+        return [SlotSet("pending_options", None)]
+    lines = [UNANSWERED]
+    try:
+        best = decision.hits[0] if decision.hits else None
+        await record_unanswered(services.db, tracker.sender_id, channel_of(tracker), text, best)
+        lines[0] += UNANSWERED_RECORDED
+    except SQLAlchemyError:
+        log.exception("could not record an unanswered question")
+    if decision.hotline is not None:
+        lines.append(hotline_line(decision.hotline))
+    lines.append(menu_text())
+    say(dispatcher, "\n".join(lines), "none")
+    return [SlotSet("pending_options", None)]
+
+
+async def say_verdict(
+    dispatcher: CollectingDispatcher,
+    services: Services,
+    text: str,
+    verdict: Verdict,
+    offer: bool = True,
+) -> list[EventType]:
+    """The verdict, counted; for a message that is not a likely scam, the debunk
+    that answers the claim in it, or (``offer``) an offer to have it checked.
+
+    A message that is not a likely scam may still carry a rumour ("转发：喝醋能
+    软化血管"): a published debunk that answers it is shown at once, else the
+    user may send it to the rumour queue (reply 1).
+    """
+    say(dispatcher, verdict.as_text(), "fraud_verdict")
+    try:
+        await count_check(services.db, verdict)
+    except SQLAlchemyError:  # the verdict matters more than the statistics
+        log.exception("could not count a fraud check")
+    if verdict.risk == "high" or not offer:
+        return [SlotSet("pending_options", None)]
+    match = await services.knowledge.match_debunk(text)
+    if match and match[1] >= AUTO_MATCH:
+        dispatcher.utter_message(text="消息里的说法，我们核实过：")
+        return say_entry(dispatcher, match[0], "debunk")
+    dispatcher.utter_message(text="想知道消息里的说法是真是假，回复 1，我帮您交给辟谣平台核实。")
+    return [SlotSet("pending_options", [f"{REPORT_OFFER}{text}"])]
+
+
+async def hand_off(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, text: str
+) -> list[EventType]:
+    """The right hotline first (120 for an emergency), and the request recorded."""
+    reply, hotlines = handoff_reply(text)
+    try:
+        await record_request(services.db, tracker.sender_id, channel_of(tracker), text, hotlines)
+        reply += "\n您的求助已经记下，工作人员会看到。"
+    except SQLAlchemyError:
+        # The numbers still help; we just must not claim it was recorded.
+        log.exception("could not record a handoff request")
+    say(dispatcher, reply, "handoff")
+    if is_emergency(text):
+        # 120 first; then, while waiting, the first-aid entry if one clearly fits.
+        result = await services.knowledge.ask(text)
+        if result.kind == "answer" and result.best and result.best.entry.topic == "health":
+            dispatcher.utter_message(text="等救护车的时候可以这样做：")
+            return say_entry(dispatcher, result.best.entry, "first_aid")
+    return [SlotSet("pending_options", None)]

@@ -1,0 +1,47 @@
+"""The one action for free text: say what the understanding step decided.
+
+Questions, claims, pasted messages and descriptions of trouble all come here
+(Rasa only classifies conversation moves). ``bot.understanding`` weighs the
+evidence and names the move; ``actions.render`` says it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import latest_confidence, latest_intent, latest_text, say_entry
+from actions.render import render
+from actions.services import get_services
+
+log = logging.getLogger(__name__)
+
+
+class ActionUnderstand(Action):
+    def name(self) -> str:
+        return "action_understand"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        services = await get_services()
+        chosen = tracker.get_slot("chosen_question")
+        events: list[EventType] = [SlotSet("chosen_question", None)]
+        if chosen and latest_intent(tracker) in ("choose_option", "affirm"):
+            kind, _, value = chosen.partition(":")
+            if kind == "kb":
+                entry = await services.knowledge.get(value)
+                if entry is not None:
+                    return events + say_entry(dispatcher, entry, "choice")
+            text = value
+        else:
+            text = latest_text(tracker)
+        decision = await services.understanding.decide(
+            text, intent=latest_intent(tracker), confidence=latest_confidence(tracker)
+        )
+        log.info("understanding: %s", decision.log_line())
+        return events + await render(decision, text, dispatcher, tracker, services)

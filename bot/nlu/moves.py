@@ -1,0 +1,98 @@
+"""Rasa classifies conversation moves; everything else is free text.
+
+DIET is good at short moves ("你好", "2", "再说一遍", "我要举报谣言") and
+unreliable on open questions, claims and pasted messages, which it used to
+send to the report form, the message check or the hotline list. This
+component runs after the classifiers and keeps a predicted move only when the
+message really is one:
+
+- an explicit command (report a rumour, check a message, ask for a person)
+  must name what it asks for, and say little else; "听说喝醋能软化血管，是谣言
+  吗" carries a claim, so it is free text and the understanding step answers it;
+- a short move (greeting, thanks, yes/no, a number, feedback, the menu) must
+  be short; a numbered choice must contain a number or a menu word;
+- a forwarded message (an SMS signature or a link) is free text: the
+  understanding step checks it;
+- "我的举报有结果了吗" or a receipt number is a look-up of one's reports.
+
+``EmergencyOverride`` runs after this and has the last word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+
+from bot.menu import match_menu_words
+from bot.nlu.intent_rule import IntentRule
+from bot.text.numerals import parse_option_number
+from bot.understanding.cues import (
+    CHECK_REQUEST,
+    COMMAND_FILLERS,
+    COMMAND_WORDS,
+    PERSON_WORDS,
+    QUESTION,
+    REPORT_STATUS,
+    looks_pasted,
+)
+
+FREE_TEXT = "free_text"
+REPORT_STATUS_INTENT = "report_status"
+SHORT_MOVES = frozenset(
+    {"greet", "goodbye", "thanks", "affirm", "deny", "choose_option", "repeat", "feedback", "menu"}
+)
+# A move is a few words: "好的谢谢你", "第二个", "莫得问题了拜拜", "这个回答没有用".
+MOVE_MAX_CHARS = 12
+# Beyond this many characters a question word makes it a question ("是不是要先交钱").
+MOVE_QUESTION_CHARS = 6
+# What a command may say besides its own words ("我要举报一下" is a command).
+COMMAND_CONTENT_CHARS = 5
+_MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+def _meaningful(text: str) -> int:
+    return len(_MEANINGFUL.findall(text))
+
+
+def _residue(text: str, words: tuple[str, ...]) -> int:
+    rest = text
+    for word in sorted(words, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return _meaningful(rest)
+
+
+def gate(text: str, intent: str | None) -> str | None:
+    """The intent ``text`` should have instead of ``intent``, or None to keep it."""
+    if REPORT_STATUS.search(text):
+        return REPORT_STATUS_INTENT if intent != REPORT_STATUS_INTENT else None
+    if intent == REPORT_STATUS_INTENT:
+        return FREE_TEXT
+    if looks_pasted(text):
+        return FREE_TEXT if intent != FREE_TEXT else None
+    if intent in COMMAND_WORDS:
+        words = COMMAND_WORDS[intent]
+        if not any(w in text for w in words):
+            return FREE_TEXT
+        if intent == "handoff" and any(w in text for w in PERSON_WORDS):
+            return None  # "找个人来帮我弄一下手机": a person, whatever the errand
+        if intent == "check_message" and not any(w in text for w in CHECK_REQUEST):
+            return FREE_TEXT  # "短信里的链接能点吗": a question about links
+        if _residue(text, words + COMMAND_FILLERS) > COMMAND_CONTENT_CHARS:
+            return FREE_TEXT
+        return None
+    if intent in SHORT_MOVES:
+        n = _meaningful(text)
+        if n > MOVE_MAX_CHARS or (n > MOVE_QUESTION_CHARS and QUESTION.search(text)):
+            return FREE_TEXT
+        if intent == "choose_option" and (
+            parse_option_number(text) is None and match_menu_words(text) is None
+        ):
+            return FREE_TEXT
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class MoveGate(IntentRule):
+    def intent_for(self, text: str, intent: str | None) -> str | None:
+        return gate(text, intent)

@@ -1,0 +1,299 @@
+"""Word cues that tell what kind of free text a message is.
+
+One table per cue, read by the understanding step (``decide.py``) and the NLU
+move gate (``bot/nlu/moves.py``), and by their tests. Each cue is a regular
+expression over canonical Mandarin (``bot.text.normalize.canonical``), so
+dialect words have already become Mandarin here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.fraud.links import find_links
+from bot.handoff import is_emergency
+
+# Someone asks whether something they heard or read is true. Without such a
+# cue a claim the knowledge base cannot answer is simply unanswered; with it,
+# we offer to send it to the rumour desk.
+RUMOR = re.compile(
+    r"听说|听人说|听别人说|听人讲|据说|网上说|网传|传言|传闻|都在传|在传|到处传"
+    r"|群里[^，。？！?]{0,4}说|朋友圈[^，。？！?]{0,4}说|(抖音|快手|视频号|视频|直播)[^，。？！?]{0,4}说"
+    r"|有人说|别人说|人家说|大家都说|专家说|老人说|他们说"
+    r"|是真的吗|是真的不|是不是真的|真的假的|真的还是假的|是真是假|真的吗|真的不"
+    r"|是假的吗|靠谱吗|靠不靠谱|靠得住|可信吗|可不可信|能信吗|能不能信|信得过"
+    r"|谣言|辟谣|有没有科学依据|有没有道理|有没有这回事|有这回事|科学吗|有科学道理"
+)
+
+# The person was (or thinks they were) scammed already: 110 comes first,
+# whatever else the message asks.
+AFTERMATH = re.compile(
+    r"(被|遭|着|挨|让|叫|给)(人|别人|骗子|坏人|他|他们|对方)?(骗|诈骗|坑)"
+    r"|上当|受骗|着了道"
+    r"|已经(转账|转了|转过去|汇了|汇款|付了|交了|打了钱|把钱)"
+    r"|(转|汇|打|付)了[0-9一二两三四五六七八九十百千万几]+(块|元|万|千|百)"
+    r"|(转|汇|打)过去了|钱(被)?(转走|骗走|取走|划走|没了|不见了)|被盗刷|(卡|账户)里的?钱(少了|没了)"
+    r"|(把|将)验证码(告诉|给|发给|念给|报给)|验证码(已经)?(告诉|给|发给|念给|报给)(了|他|她|对方|别人)"
+    r"|(告诉|给)了?(他|她|对方|别人)验证码"
+    r"|转了钱|钱(都)?(取出来|拿出来)?(交|转|借|打)给了?|输了(银行卡|卡|支付)?密码"
+    r"|交了[^，。？]{0,6}(手续费|保证金|押金|会员费|解冻费|税费|服务费)"
+    r"|买了[^，。？]{0,10}(保健品|理疗仪|药)[^，。？]{0,8}(退|骗|上当)"
+    r"|钱(还是)?(没|莫|没有)到账"
+)
+# "怎么防止被骗" asks how not to be scammed: no aftermath.
+HYPOTHETICAL = re.compile(
+    r"(防止|防范|预防|谨防|避免|以免|小心|当心|怕|别|不|不要|不会|不被|容易|会不会|会被|如何防|怎么防|怎样防|防)$"
+)
+
+
+def is_aftermath(text: str) -> bool:
+    """True when ``text`` says money, a code or trust was already lost to a scam."""
+    for match in AFTERMATH.finditer(text):
+        if not HYPOTHETICAL.search(text[max(0, match.start() - 4) : match.start()]):
+            return True
+    return False
+
+
+# An emergency described as a general question ("被蛇咬了以后要注意什么",
+# "烫伤了抹牙膏行不行") is answered from the knowledge base with 120 first;
+# only one happening now ("我爸晕倒了", "快救命") is handed off and recorded.
+GENERAL_QUESTION = re.compile(
+    r"以后|之后|要注意|注意什么|行不行|能不能|可不可以|可以不|会不会|是不是|要不要|有没有用"
+    r"|用什么|抹什么|吃什么|擦什么|涂什么|怎么处理|如何处理|怎样处理|正确|应该怎么"
+    r"|要打|疫苗|吗$|吗[？?。！]"
+)
+
+# Someone tells us the message is one they received ("表叔发来的：…",
+# "那个短信说…", "我念给你听…"): what follows is a message to check.
+FORWARD_LEAD_IN = re.compile(
+    r"(发来的|发的|发给我的|转发的|转来的|收到的|收到(一条|个|条)|短信(上)?说|信息(上)?说|消息(上)?说"
+    r"|通知(上)?说|上面写|念给你听|读给你听|群里发|群头发)"
+)
+FORWARDED_BODY_MIN_CHARS = 18
+# "你看哈这个是不是骗子：亲，您买的柚子快递丢件……": a short question, then the message.
+_LEAD_QUESTION = re.compile(
+    r"^[^：:]{0,14}[：:]|^(这个|这条|这)?(是真的吗|是不是真的|是真的不|是不是骗子|靠得住不)[\s，,]"
+)
+
+# Question words: a message that asks something, not a pasted notice.
+QUESTION = re.compile(
+    r"[?？]|怎么|怎样|如何|什么|为什么|为啥|哪里|哪儿|哪个|哪些|多少|几[天次点个岁斤亩遍]"
+    r"|吗$|吗[，。！\s]|呢$|不$|没有$|能不能|可不可以|可以不|行不行|要不要|会不会|是不是|有没有|好不好"
+    r"|咋|啥"
+)
+
+# A pasted message speaks to its reader ("您的账户…请点击…") or is signed.
+ADDRESSED = re.compile(
+    r"尊敬的|亲爱的|您好，|您的|你的账户|【[^】]{1,20}】|回复[0-9A-Za-z]|退订|点击|详询|请于|请在|请您|"
+    r"恭喜您|恭喜你|通知[:：]|温馨提示|各位|大家好|请每户|请大家|请各位|特此通知|请准时|请相互转告"
+)
+
+# Someone describes a call, visit or offer they received ("有人打电话说我医保卡冻结了").
+DESCRIBED_CONTACT = re.compile(
+    r"(打|来)(了个|个|了)?电话|打给我|来电|电话(里|上)?(说|喊|叫)|发(了)?(条|个)?(短信|信息|消息)"
+    r"|加(我|了我)|上门|自称|冒充|说是[^，。？]{1,8}的|找我借钱|开车来|来了[两几一]?个人"
+    r"|有(个|一个)?人(说|让|要|叫|喊)|对方(说|让|要|叫)"
+    r"|(让|要|叫|喊)我(先)?(给他|给她)?(转|汇|交|付|垫|下载|点|开|按|扫|报|说|告诉|把)"
+)
+
+# Asking for a person or a number to reach one ("村里管医保的人电话多少",
+# "有莫得人能到我屋头来帮我弄一哈"): a hand-off, whatever the errand.
+ASK_PERSON = re.compile(
+    r"(人|员|站|所|局|村委会|居委会|书记|主任|医生|警察)[^，。？]{0,4}(的)?电话(是)?(多少|好多|号码)"
+    r"|有没有人|有没得人|有莫得人|有没有哪个|有莫得哪个|有没得哪个|哪个可以|找个人|喊个人|叫个人|派个人"
+    r"|找(他|她)问|上门|到我(家|屋头|这里)来|来我(家|屋头)|我要找警察|网格员|人工|真人|叫个医生|喊个医生"
+)
+
+# What a rumour says, when it comes without "听说": cures, poisons, cancers,
+# radiation, a policy about to change. Used only when no entry answers.
+CLAIM = re.compile(
+    r"致癌|得癌|癌症|脑瘤|能治|治好|治百病|包治|根治|排毒|有毒|会中毒|软化血管|降血压|降血糖|降血脂"
+    r"|辐射|不孕|生不出|转基因|人造|激素|打了针|盗刷|扣钱|要收|要涨|要取消|要停发|要收回|要罚"
+)
+
+# Places and words that point to a hotline when we cannot answer.
+# (The numbers and their names live in bot/handoff.HOTLINES.)
+GOVERNMENT = re.compile(
+    r"社保|医保|养老金|养老保险|低保|补贴|户口|身份证|办证|办事|政府|村委|镇上办|民政|残疾证|"
+    r"房产证|宅基地|承包|征地|拆迁|高龄|退休|证明|合作医疗|新农合"
+)
+FARMING = re.compile(
+    r"种|庄稼|水稻|稻|秧|玉米|包谷|小麦|油菜|红薯|土豆|蔬菜|菜地|辣椒|果树|柚|柑|橘|橙|桃|李子|"
+    r"猪|鸡|鸭|鹅|牛|羊|鱼|虾|兔|蜂|养殖|农药|化肥|肥料|除草|虫|病害|发瘟|兽药|饲料|大棚|地里|田里"
+)
+
+# "我的举报有结果了吗", "R-ABCD2345 怎么样了": a look-up, not a new report.
+REPORT_STATUS = re.compile(
+    r"(举报|反映|报上去|报的|问的|提交|交给你们)[^。？?！]{0,8}"
+    r"(结果|结论|进展|怎么样|咋样|回音|回复|答复|核实了|查清|查到|查了|有消息|下文|回信|回话|处理)"
+    r"|R-[A-Z2-7]{8}"
+)
+
+# Asking for a person outright: a help request whatever else the message says.
+PERSON_WORDS: tuple[str, ...] = (
+    "人工",
+    "真人",
+    "找人",
+    "找个人",
+    "喊个人",
+    "叫个人",
+    "派个人",
+    "派人",
+    "来个人",
+    "上门",
+    "志愿者",
+    "工作人员",
+    "救护车",
+    "报警",
+)
+
+# Explicit commands stand only when they name what they ask for. Anything a
+# command intent says beyond these words (and a few fillers) is content: the
+# message is then free text, and the understanding step weighs it.
+COMMAND_WORDS: dict[str, tuple[str, ...]] = {
+    "report_rumor": (
+        "举报谣言",
+        "举报",
+        "辟谣",
+        "谣言",
+        "核实",
+        "造谣",
+        "乱说",
+        "瞎说",
+        "假消息",
+        "假新闻",
+        "查证",
+    ),
+    "check_message": (
+        "短信",
+        "消息",
+        "信息",
+        "链接",
+        "网址",
+        "号码",
+        "电话",
+        "骗子",
+        "诈骗",
+        "骗人",
+        "可疑",
+        "二维码",
+        "这条",
+        "转发",
+    ),
+    "handoff": PERSON_WORDS
+    + (
+        "有没有人",
+        "帮忙",
+        "客服",
+        "电话",
+        "号码",
+        "警察",
+        "医生",
+        "村干部",
+        "村委",
+        "村主任",
+        "书记",
+        "政府",
+        "求助",
+        "求救",
+        "救命",
+        "热线",
+        "联系",
+    ),
+}
+# Words around a command that carry nothing ("我要", "帮我", "一下").
+COMMAND_FILLERS: tuple[str, ...] = (
+    "我要",
+    "我想",
+    "想要",
+    "帮我",
+    "给我",
+    "请",
+    "麻烦",
+    "你们",
+    "一下",
+    "一个",
+    "个",
+    "这个",
+    "那个",
+    "是不是",
+    "是真的吗",
+    "看看",
+    "查查",
+    "查一下",
+    "有",
+    "没有",
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "嘛",
+    "哦",
+    "啊",
+    "呀",
+    "吧",
+    "我",
+    "你",
+    "要",
+    "想",
+    "去",
+    "找",
+    "打",
+    "发",
+    "收到",
+    "一条",
+    "条",
+    "问问",
+    "说话",
+    "跟",
+    "和",
+    "能不能",
+    "可以",
+)
+
+
+# A pasted message is judged by the fraud checker when it reads like one: it
+# has a signature or a link, or it speaks to its reader and is not a question
+# of the user's own.
+PASTED_MIN_CHARS = 12
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_SIGNATURE = re.compile(r"^\s*【[^】]{1,20}】|【[^】]{1,20}】\s*$")
+
+
+def asks(text: str) -> bool:
+    """The user's own question: a question word in the last clause."""
+    clauses = [c for c in re.split(r"(?<=[。！!；;？?\n])", text.strip()) if c.strip()]
+    return bool(clauses) and bool(QUESTION.search(clauses[-1]))
+
+
+def looks_pasted(text: str) -> bool:
+    """A forwarded SMS or chat message rather than the user's own words."""
+    if _SIGNATURE.search(text) or find_links(text):
+        return True
+    if len(_HAN.findall(text)) < PASTED_MIN_CHARS:
+        return False
+    for lead in (FORWARD_LEAD_IN.search(text), _LEAD_QUESTION.search(text)):
+        if lead and len(_HAN.findall(text[lead.end() :])) >= FORWARDED_BODY_MIN_CHARS:
+            return True
+    return bool(ADDRESSED.search(text)) and not asks(text)
+
+
+def is_emergency_now(text: str) -> bool:
+    """An emergency happening now, not a question about one."""
+    return is_emergency(text) and not GENERAL_QUESTION.search(text)
+
+
+# A message check asks to look at a particular message ("帮我看看这条短信").
+CHECK_REQUEST: tuple[str, ...] = (
+    "这条",
+    "这个",
+    "这是",
+    "帮我",
+    "查",
+    "看看",
+    "看一下",
+    "看下",
+    "鉴定",
+    "可疑短信",
+    "收到",
+)

@@ -1,0 +1,209 @@
+"""One decision for every free-text message, from all the evidence at once.
+
+Rasa classifies conversation moves only (greet, a number, "再说一遍", an
+explicit "举报谣言"); every other message comes here. The evidence:
+
+- the emergency detector (``bot.handoff``): someone needs 120 now;
+- fraud aftermath cues: money or a code already lost, 110 first;
+- the fraud checker's signals, and whether the text reads like a pasted
+  message (addressed to its reader, signed, linked) or a question;
+- knowledge search over every served entry, published debunks included;
+- claim matching against published debunks (long forwarded claims);
+- rumour cues ("听说……是真的吗") that turn an unanswerable claim into an
+  offer to have it checked;
+- the NLU's guess and confidence, kept with the evidence for the log.
+
+The result names one move; the action only renders it. Nothing here depends
+on Rasa, so it is tested as plain Python.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.fraud.checker import FraudChecker, Verdict
+from bot.handoff import HOTLINES, Hotline, is_emergency
+from bot.knowledge.schema import Entry
+from bot.knowledge.search import Hit
+from bot.knowledge.service import AskResult, KnowledgeService
+from bot.rumors.matching import AUTO_MATCH
+from bot.text.normalize import canonical
+from bot.understanding import cues
+
+log = logging.getLogger(__name__)
+
+# A claim no debunk answers is offered to the rumour desk, unless an entry
+# covers this much of it (then it is offered among the choices).
+CLAIM_CHOICES = 0.7
+# The entry for "I was scammed, what now" carries this tag (knowledge/fraud/).
+AFTERMATH_TAG = "被骗后"
+# Long texts without a question word that the fraud checker finds risky are
+# judged as messages too (a scam retold in full).
+PASTED_RISKY_MIN_CHARS = 25
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+class Knowledge(Protocol):  # what we need of KnowledgeService (tests pass fakes)
+    async def ask(self, text: str, k: int = 3) -> AskResult: ...
+
+    async def match_debunk(self, text: str) -> tuple[Entry, float] | None: ...
+
+    async def tagged(self, tag: str) -> list[Entry]: ...
+
+
+@dataclass
+class Decision:
+    """What to say to a free-text message, and why (for the log and evaluation)."""
+
+    kind: str  # answer | debunk | choices | fraud_verdict | fraud_aftermath | emergency
+    #            | handoff | report_offer | none
+    entry: Entry | None = None
+    hits: list[Hit] = field(default_factory=list)
+    verdict: Verdict | None = None
+    hotline: Hotline | None = None
+    evidence: dict[str, object] = field(default_factory=dict)
+    # A question about an emergency ("被蛇咬了以后要注意什么"): 120 comes first.
+    urgent: bool = False
+
+    def log_line(self) -> str:
+        """The decision and its evidence, never the text itself."""
+        parts = [f"decision={self.kind}"]
+        if self.urgent:
+            parts.append("urgent")
+        if self.entry is not None:
+            parts.append(f"entry={self.entry.id}")
+        parts += [f"{k}={v}" for k, v in self.evidence.items()]
+        return " ".join(parts)
+
+
+def hotline_for(text: str) -> Hotline | None:
+    """Where to turn when we cannot answer: 12316 for farming, 12345 for services."""
+    by_number = {h.number: h for h in HOTLINES}
+    if cues.GOVERNMENT.search(text):
+        return by_number.get("12345")
+    if cues.FARMING.search(text):
+        return by_number.get("12316")
+    return None
+
+
+class Understanding:
+    """Weighs the evidence for one message and names the move."""
+
+    def __init__(self, knowledge: Knowledge | KnowledgeService, fraud: FraudChecker) -> None:
+        self.knowledge = knowledge
+        self.fraud = fraud
+
+    async def decide(
+        self,
+        text: str,
+        *,
+        intent: str | None = None,
+        confidence: float | None = None,
+        expect_message: bool = False,
+    ) -> Decision:
+        """Decide what to say to ``text``.
+
+        ``expect_message`` is set when the user was asked to paste a message
+        (menu 5): a pasted text is then checked even without the usual signs,
+        but a real question is still answered.
+        """
+        text = canonical(text)
+        evidence: dict[str, object] = {}
+        if intent:
+            evidence["nlu"] = intent
+        if confidence is not None:
+            evidence["nlu_conf"] = round(confidence, 2)
+
+        if cues.is_emergency_now(text):
+            return Decision("emergency", hotline=HOTLINES[0], evidence=evidence)
+        urgent = is_emergency(text)
+
+        pasted = cues.looks_pasted(text)
+        verdict = self.fraud.check(text)
+        evidence["fraud"] = verdict.risk
+        if cues.is_aftermath(text) and not pasted:
+            tagged = await self.knowledge.tagged(AFTERMATH_TAG)
+            return Decision(
+                "fraud_aftermath",
+                entry=tagged[0] if tagged else None,
+                verdict=verdict,
+                evidence=evidence,
+            )
+
+        asks = cues.asks(text)
+        if pasted or (
+            expect_message and not asks and len(_HAN.findall(text)) >= cues.PASTED_MIN_CHARS // 2
+        ):
+            return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
+        if (
+            verdict.risk != "low"
+            and not asks
+            and len(_HAN.findall(text)) >= PASTED_RISKY_MIN_CHARS
+            and not cues.RUMOR.search(text)
+        ):
+            return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
+
+        told = bool(cues.DESCRIBED_CONTACT.search(text))  # "有人打电话说…要我按1转人工"
+        if not pasted and not told and cues.ASK_PERSON.search(text):
+            return Decision("handoff", evidence=evidence, urgent=urgent)
+
+        result = await self.knowledge.ask(text)
+        evidence = _scores(evidence, result)
+        rumor = bool(cues.RUMOR.search(text))
+        claim = rumor or bool(cues.CLAIM.search(text))
+        evidence["rumor_cue"] = rumor
+        fraud_hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
+        # A call, visit or offer told in the user's words is judged like a pasted
+        # message, when it sounds risky or the closest entries are about scams.
+        described = not rumor and told and (verdict.risk != "low" or fraud_hit is not None)
+
+        if result.kind == "answer" and result.best:
+            entry = result.best.entry
+            if described and entry.topic not in ("fraud", "smartphone"):
+                # "有人打电话说我医保卡冻结了……": the call is the question.
+                return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
+            kind = "debunk" if entry.topic == "rumor" or entry.verdict else "answer"
+            return Decision(
+                kind,
+                entry=entry,
+                hits=result.hits,
+                verdict=verdict if described else None,
+                evidence=evidence,
+                urgent=urgent,
+            )
+
+        if expect_message or described:
+            # Asked for a message to check, or told of a call: rate it, and give
+            # the entry on that kind of scam when one comes close.
+            close = described and fraud_hit is not None and result.kind == "choices"
+            entry = fraud_hit.entry if close and fraud_hit else None
+            kind = "answer" if entry is not None else "fraud_verdict"
+            return Decision(kind, entry=entry, verdict=verdict, evidence=evidence)
+        if claim:
+            match = await self.knowledge.match_debunk(text)
+            if match is not None:
+                evidence["claim_score"] = round(match[1], 3)
+                if match[1] >= AUTO_MATCH:
+                    return Decision("debunk", entry=match[0], evidence=evidence)
+            # A claim nobody has checked: choices only when an entry is squarely on it.
+            if result.kind == "choices" and result.best and result.best.coverage >= CLAIM_CHOICES:
+                return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
+            return Decision("report_offer", evidence=evidence, urgent=urgent)
+        if result.kind == "choices":
+            return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
+        return Decision(
+            "none", hits=result.hits, hotline=hotline_for(text), evidence=evidence, urgent=urgent
+        )
+
+
+def _scores(evidence: dict[str, object], result: AskResult) -> dict[str, object]:
+    evidence["search"] = result.kind
+    if result.hits:
+        top = result.hits[0]
+        evidence["top"] = f"{top.entry.id}:{top.score:.3f}:{top.coverage:.2f}"
+    if len(result.hits) > 1:
+        evidence["second"] = f"{result.hits[1].score:.3f}"
+    return evidence

@@ -1,0 +1,26 @@
+"""What the assistant says for each move of the understanding step.
+
+Plain, short Simplified Chinese; the numbers first where a person can help.
+"""
+
+from __future__ import annotations
+
+from bot.handoff import Hotline
+
+DEBUNK_INTRO = "这个说法我们核实过："
+DEBUNK_FOLLOW_UP = "还想让我们核实别的说法，回复 6。"
+AFTERMATH_FIRST = (
+    "如果已经转了钱、说了验证码，请马上拨打 110 报警，"
+    "同时打银行客服电话，要求止付、冻结。拿不准的，打 96110 问。"
+)
+URGENT_FIRST = "情况严重的，请马上拨打 120（急救电话）。"
+REPORT_OFFER_TEXT = (
+    "这个说法我们还没有核实过，先别转发。\n" "回复 1，我帮您交给辟谣平台核实，有了结论会告诉您。"
+)
+UNANSWERED = "这个我还答不上来。"
+UNANSWERED_RECORDED = "已经记下来，请专家补充。"
+NOT_UNDERSTOOD = "不好意思，我没太明白您的意思。"
+
+
+def hotline_line(hotline: Hotline) -> str:
+    return f"您可以拨打 {hotline.number}（{hotline.name}）问问：{hotline.when}。"

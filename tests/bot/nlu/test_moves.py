@@ -1,0 +1,55 @@
+"""The move gate: DIET's moves kept only when the message is one."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("rasa")
+
+from rasa.shared.nlu.constants import INTENT, TEXT  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+
+from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        # Commands that name what they ask for stay commands.
+        ("找人帮忙", "handoff", None),
+        ("我要找真人", "handoff", None),
+        ("找个人来帮我弄一下手机", "handoff", None),
+        ("我要举报谣言", "report_rumor", None),
+        ("帮我看看这条短信", "check_message", None),
+        # Commands that carry a question or a claim are free text.
+        ("一天喝多少水合适", "handoff", FREE_TEXT),
+        ("听说喝醋能软化血管是不是谣言", "report_rumor", FREE_TEXT),
+        ("路边捡的野果子能不能吃", "check_message", FREE_TEXT),
+        ("【某银行】您的账户异常请点击链接验证", "check_message", FREE_TEXT),
+        ("有人打电话说我医保卡冻结了，要我按1转人工，是不是骗子", "check_message", FREE_TEXT),
+        # Short moves stay; long ones, or ones that ask, are free text.
+        ("你好", "greet", None),
+        ("2", "choose_option", None),
+        ("第二个", "choose_option", None),
+        ("健康", "choose_option", None),
+        ("朋友圈", "choose_option", FREE_TEXT),
+        ("你好，我想问一下高血压的人能不能吃鸡蛋", "greet", FREE_TEXT),
+        ("好的那要不要先交钱", "affirm", FREE_TEXT),
+        ("谢谢", "thanks", None),
+        # Looking up one's reports.
+        ("我的举报有结果了吗", "report_rumor", REPORT_STATUS_INTENT),
+        ("R-ABCD2345 怎么样了", "free_text", REPORT_STATUS_INTENT),
+        ("我的举报有结果了吗", REPORT_STATUS_INTENT, None),
+        ("我要举报", REPORT_STATUS_INTENT, FREE_TEXT),
+        # Free text stays free text.
+        ("二化螟怎么防治", "free_text", None),
+    ],
+)
+def test_gate(text: str, intent: str, expected: str | None) -> None:
+    assert gate(text, intent) == expected
+
+
+def test_the_component_rewrites_the_intent_with_full_confidence() -> None:
+    message = Message({TEXT: "一天喝多少水合适", INTENT: {"name": "handoff", "confidence": 0.8}})
+    MoveGate().process([message])
+    assert message.get(INTENT) == {"name": FREE_TEXT, "confidence": 1.0}

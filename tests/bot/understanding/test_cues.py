@@ -1,0 +1,62 @@
+"""Word cues: aftermath, rumour questions, pasted messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.understanding.cues import RUMOR, asks, is_aftermath, looks_pasted
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我被人骗了两千块钱咋个办", True),
+        ("我妈被骗了", True),
+        ("昨天转了三千块给一个客服", True),
+        ("验证码告诉他了咋办", True),
+        ("已经转账了还能追回来吗", True),
+        ("钱被转走了", True),
+        ("怎么防止被骗", False),
+        ("老人怎么不被骗", False),
+        ("容易被骗的人有哪些", False),
+        ("微信怎么转账", False),
+        ("验证码能不能告诉别人", False),
+    ],
+)
+def test_aftermath(text: str, expected: bool) -> None:
+    assert is_aftermath(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("听说喝醋能软化血管", True),
+        ("群里有人说鸡蛋和豆浆不能一起吃", True),
+        ("隔夜茶喝了致癌，真的假的", True),
+        ("抖音上说醋泡黑豆能降血压", True),
+        ("一天喝多少水合适", False),
+        ("二化螟怎么防治", False),
+    ],
+)
+def test_rumour_cue(text: str, expected: bool) -> None:
+    assert bool(RUMOR.search(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("【农业银行】您的账户异常，请点击链接验证", True),
+        ("您的快递已到镇上驿站，取件码5-2-1033，请及时领取", True),
+        ("您好，您的医保卡已被冻结，请联系工作人员办理解冻", True),
+        ("医保卡被冻结了怎么办", False),
+        ("您的意思是让我交钱吗", False),
+        ("高血压能不能吃鸡蛋", False),
+    ],
+)
+def test_looks_pasted(text: str, expected: bool) -> None:
+    assert looks_pasted(text) is expected
+
+
+def test_a_question_is_read_from_the_last_clause() -> None:
+    assert asks("我收到一条短信。这是不是骗子")
+    assert not asks("您的账户异常？请立即点击链接验证。")

@@ -1,0 +1,105 @@
+"""The understanding step on the real knowledge base and fraud checker (no Rasa)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.fraud.checker import default_checker
+from bot.knowledge.dense import DenseEncoder
+from bot.knowledge.service import KnowledgeService
+from bot.settings import PROJECT_ROOT
+from bot.understanding.decide import Understanding, hotline_for
+from tests.conftest import SHARED_CACHE
+
+
+@pytest.fixture(scope="module")
+async def understanding() -> Understanding:
+    knowledge = KnowledgeService(
+        PROJECT_ROOT / "knowledge", DenseEncoder(SHARED_CACHE / "kb_vectors.npz")
+    )
+    await knowledge.refresh(force=True)
+    return Understanding(knowledge, default_checker())
+
+
+async def test_a_rumour_question_with_a_debunk_gets_the_debunk(understanding) -> None:
+    decision = await understanding.decide("听说喝醋能软化血管是真的吗")
+    assert decision.kind == "debunk"
+    assert decision.entry is not None and decision.entry.id == "rumor-vinegar-vessels"
+
+
+async def test_a_food_safety_question_is_answered(understanding) -> None:
+    decision = await understanding.decide("吃了发芽的洋芋会不会中毒")
+    assert decision.kind in ("answer", "debunk")
+    assert decision.entry is not None and "potato" in decision.entry.id
+
+
+async def test_a_question_about_water_is_answered_not_handed_off(understanding) -> None:
+    decision = await understanding.decide("一天喝多少水合适")
+    assert decision.kind == "answer"
+    assert decision.entry is not None and decision.entry.id == "health-drink-water"
+
+
+async def test_farming_insurance_is_answered(understanding) -> None:
+    decision = await understanding.decide("种水稻可以买农业保险不")
+    assert decision.entry is not None and decision.entry.id == "farm-agri-insurance"
+
+
+async def test_money_already_lost_puts_110_first(understanding) -> None:
+    decision = await understanding.decide("我被人骗了两千块钱咋个办")
+    assert decision.kind == "fraud_aftermath"
+    assert decision.entry is not None and decision.entry.topic == "fraud"
+
+
+async def test_how_not_to_be_scammed_is_a_question(understanding) -> None:
+    decision = await understanding.decide("老年人怎么防止被骗")
+    assert decision.kind != "fraud_aftermath"
+
+
+async def test_a_pasted_scam_gets_a_high_risk_verdict(understanding) -> None:
+    text = "【中国银行】您的账户存在风险，请点击 http://boc-safe.example.com 验证身份，逾期冻结"
+    decision = await understanding.decide(text)
+    assert decision.kind == "fraud_verdict"
+    assert decision.verdict is not None and decision.verdict.risk == "high"
+
+
+async def test_a_described_call_is_judged(understanding) -> None:
+    decision = await understanding.decide("有个人打电话说我医保卡冻结了，要我按1转人工")
+    assert decision.verdict is not None and decision.verdict.risk != "low"
+
+
+async def test_a_claim_nobody_has_checked_is_offered_to_the_rumour_desk(understanding) -> None:
+    decision = await understanding.decide("听说吃了火龙果人会变成蓝色的，是真的吗")
+    assert decision.kind == "report_offer"
+
+
+async def test_out_of_scope_is_not_answered(understanding) -> None:
+    decision = await understanding.decide("明天梁平下不下雨")
+    assert decision.kind == "none"
+    assert decision.entry is None
+
+
+async def test_an_emergency_comes_first(understanding) -> None:
+    decision = await understanding.decide("我爸晕倒了，喊不醒")
+    assert decision.kind == "emergency"
+    assert decision.hotline is not None and decision.hotline.number == "120"
+
+
+async def test_asked_for_a_message_a_plain_text_is_rated(understanding) -> None:
+    decision = await understanding.decide("明天上午九点村委会开会，请准时参加", expect_message=True)
+    assert decision.kind == "fraud_verdict"
+
+
+async def test_the_log_line_keeps_scores_not_text(understanding) -> None:
+    decision = await understanding.decide("听说喝醋能软化血管是真的吗")
+    line = decision.log_line()
+    assert "decision=debunk" in line and "entry=rumor-vinegar-vessels" in line
+    assert "醋" not in line
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [("养老金认证在哪里弄", "12345"), ("我家猪儿不吃食", "12316"), ("这个月的彩票号码", None)],
+)
+def test_the_hotline_for_what_we_cannot_answer(text: str, number: str | None) -> None:
+    hotline = hotline_for(text)
+    assert (hotline.number if hotline else None) == number
