@@ -217,6 +217,8 @@ def misroute(row: Row, reply: Reply) -> str | None:
         if "menu" in kinds and not kinds & {"entry", "choices", "none"}:
             return "question → menu"
     commands = {"help", "report", "check-form", "report-status", "menu", "fraud-check"}
+    if set(reply.served + reply.offered) & row.entries:
+        return None  # the entry the label also accepts, served or one tap away
     if (
         row.kinds & commands
         and not kinds & (row.kinds | {"entry"})

@@ -34,11 +34,14 @@ log = logging.getLogger(__name__)
 # know. Calibrated through the whole assistant on half of bench/data/e2e_dev.tsv
 # (bench/e2e_eval.py --half even) and reported on both halves
 # (docs/benchmarks.md): wrong direct answers cost more than choices.
-ANSWER_THRESHOLD = 0.40
-ANSWER_COVERAGE = 0.6
+ANSWER_THRESHOLD = 0.45
+ANSWER_COVERAGE = 0.65
 ANSWER_MARGIN = 0.04
-CHOICES_THRESHOLD = 0.38
-CHOICES_COVERAGE = 0.5
+CHOICES_THRESHOLD = 0.40
+CHOICES_COVERAGE = 0.6
+# A clear leader is worth offering even when it covers less of the question.
+LEADER_THRESHOLD = 0.5
+LEADER_COVERAGE = 0.45
 
 
 @dataclass
@@ -62,7 +65,12 @@ def decide(hits: list[Hit]) -> AskResult:
         and top.score - runner_up >= ANSWER_MARGIN
     ):
         return AskResult("answer", hits)
-    plausible = [h for h in hits if h.score >= CHOICES_THRESHOLD and h.coverage >= CHOICES_COVERAGE]
+    plausible = [
+        h
+        for h in hits
+        if (h.score >= CHOICES_THRESHOLD and h.coverage >= CHOICES_COVERAGE)
+        or (h.score >= LEADER_THRESHOLD and h.coverage >= LEADER_COVERAGE)
+    ]
     if plausible:
         return AskResult("choices", plausible)
     return AskResult("none", hits)

@@ -34,6 +34,7 @@ from bot.understanding.cues import (
     PERSON_WORDS,
     QUESTION,
     REPORT_STATUS,
+    is_aftermath,
     looks_pasted,
 )
 
@@ -74,6 +75,8 @@ def gate(text: str, intent: str | None) -> str | None:
         words = COMMAND_WORDS[intent]
         if not any(w in text for w in words):
             return FREE_TEXT
+        if intent == "handoff" and is_aftermath(text):
+            return FREE_TEXT  # "被骗了打什么电话报警": 110 first, and what to do next
         if intent == "handoff" and any(w in text for w in PERSON_WORDS):
             return None  # "找个人来帮我弄一下手机": a person, whatever the errand
         if intent == "check_message" and not any(w in text for w in CHECK_REQUEST):

@@ -19,8 +19,8 @@ from bot.handoff import is_emergency
 RUMOR = re.compile(
     r"听说|听人说|听别人说|听人讲|据说|网上说|网传|传言|传闻|都在传|在传|到处传"
     r"|群里[^，。？！?]{0,4}说|朋友圈[^，。？！?]{0,4}说|(抖音|快手|视频号|视频|直播)[^，。？！?]{0,4}说"
-    r"|有人说|别人说|人家说|大家都说|专家说|老人说|他们说"
-    r"|是真的吗|是真的不|是不是真的|真的假的|真的还是假的|是真是假|真的吗|真的不"
+    r"|(有人|别人|人家|大家|都|专家|老人|他们)说(?!话)"
+    r"|是不是真的|真的假的|真的还是假的|是真是假|真的(吗|不|哦)(?=$|[？?。！!，,\s嘛哦喃])"
     r"|是假的吗|靠谱吗|靠不靠谱|靠得住|可信吗|可不可信|能信吗|能不能信|信得过"
     r"|谣言|辟谣|有没有科学依据|有没有道理|有没有这回事|有这回事|科学吗|有科学道理"
 )
@@ -30,15 +30,24 @@ RUMOR = re.compile(
 AFTERMATH = re.compile(
     r"(被|遭|着|挨|让|叫|给)(人|别人|骗子|坏人|他|他们|对方)?(骗|诈骗|坑)"
     r"|上当|受骗|着了道"
-    r"|已经(转账|转了|转过去|汇了|汇款|付了|交了|打了钱|把钱)"
-    r"|(转|汇|打|付)了[0-9一二两三四五六七八九十百千万几]+(块|元|万|千|百)"
-    r"|(转|汇|打)过去了|钱(被)?(转走|骗走|取走|划走|没了|不见了)|被盗刷|(卡|账户)里的?钱(少了|没了)"
+    r"|钱(被)?(转走|骗走|划走|不见了)|被盗刷|(卡|账户)里的?钱(少了|没了)"
     r"|(把|将)验证码(告诉|给|发给|念给|报给)|验证码(已经)?(告诉|给|发给|念给|报给)(了|他|她|对方|别人)"
     r"|(告诉|给)了?(他|她|对方|别人)验证码"
-    r"|转了钱|钱(都)?(取出来|拿出来)?(交|转|借|打)给了?|输了(银行卡|卡|支付)?密码"
+)
+# Money paid or handed over counts only with a sign of who took it: "给儿子微信
+# 转了500块钱" is no scam; "转了钱给那个说是公安局的人" is.
+PAID = re.compile(
+    r"已经(转账|转了|转过去|汇了|汇款|付了|交了|打了钱|把钱)"
+    r"|(转|汇|打|付)了[0-9一二两三四五六七八九十百千万几]+(块|元|万|千|百)"
+    r"|(转|汇|打)过去了|转了钱|钱(都)?(取出来|拿出来)?(交|转|借|打)给了?|输了(银行卡|卡|支付)?密码"
     r"|交了[^，。？]{0,6}(手续费|保证金|押金|会员费|解冻费|税费|服务费)"
     r"|买了[^，。？]{0,10}(保健品|理疗仪|药)[^，。？]{0,8}(退|骗|上当)"
-    r"|钱(还是)?(没|莫|没有)到账"
+    r"|钱(还是)?(没|莫|没有)到账|钱(取走|没了)"
+)
+SCAM_CONTEXT = re.compile(
+    r"骗|陌生|不认识|客服|公安|警察|检察|法院|安全账户|冒充|对方|网上|刷单|贷款|投资|链接"
+    r"|手续费|保证金|解冻|理财|公司|平台|那个人|他们|打不通|联系不上|拉黑|追回|追得回|追不回|报警"
+    r"|退款|会议软件|共享屏幕|屏幕共享"
 )
 # "怎么防止被骗" asks how not to be scammed: no aftermath.
 HYPOTHETICAL = re.compile(
@@ -48,17 +57,17 @@ HYPOTHETICAL = re.compile(
 
 def is_aftermath(text: str) -> bool:
     """True when ``text`` says money, a code or trust was already lost to a scam."""
-    for match in AFTERMATH.finditer(text):
-        if not HYPOTHETICAL.search(text[max(0, match.start() - 4) : match.start()]):
-            return True
-    return False
+    matches = [*AFTERMATH.finditer(text)]
+    if SCAM_CONTEXT.search(text):
+        matches += PAID.finditer(text)
+    return any(not HYPOTHETICAL.search(text[max(0, m.start() - 4) : m.start()]) for m in matches)
 
 
 # An emergency described as a general question ("被蛇咬了以后要注意什么",
 # "烫伤了抹牙膏行不行") is answered from the knowledge base with 120 first;
 # only one happening now ("我爸晕倒了", "快救命") is handed off and recorded.
 GENERAL_QUESTION = re.compile(
-    r"以后|之后|要注意|注意什么|行不行|能不能|可不可以|可以不|会不会|是不是|要不要|有没有用"
+    r"以后|之后|要注意|注意什么|行不行|能不能|可不可以|可以不|要不要|有没有用"
     r"|用什么|抹什么|吃什么|擦什么|涂什么|怎么处理|如何处理|怎样处理|正确|应该怎么"
     r"|要打|疫苗|吗$|吗[？?。！]"
 )
@@ -79,7 +88,7 @@ _LEAD_QUESTION = re.compile(
 QUESTION = re.compile(
     r"[?？]|怎么|怎样|如何|什么|为什么|为啥|哪里|哪儿|哪个|哪些|多少|几[天次点个岁斤亩遍]"
     r"|吗$|吗[，。！\s]|呢$|不$|没有$|能不能|可不可以|可以不|行不行|要不要|会不会|是不是|有没有|好不好"
-    r"|咋|啥"
+    r"|咋|啥|嗦$|嗦[？?]"
 )
 
 # A pasted message speaks to its reader ("您的账户…请点击…") or is signed.
@@ -91,8 +100,8 @@ ADDRESSED = re.compile(
 # Someone describes a call, visit or offer they received ("有人打电话说我医保卡冻结了").
 DESCRIBED_CONTACT = re.compile(
     r"(打|来)(了个|个|了)?电话|打给我|来电|电话(里|上)?(说|喊|叫)|发(了)?(条|个)?(短信|信息|消息)"
-    r"|加(我|了我)|上门|自称|冒充|说是[^，。？]{1,8}的|找我借钱|开车来|来了[两几一]?个人"
-    r"|有(个|一个)?人(说|让|要|叫|喊)|对方(说|让|要|叫)"
+    r"|加(我|了我)|上门(推销|卖|收|换|办|检查|维修|送)|自称|说是[^，。？]{1,8}的|找我借钱|开车来"
+    r"|来了[两几一]?个人|有(个|一个)?人(说|让|要|叫|喊)|的人(说|让|要|叫|喊)|对方(说|让|要|叫)"
     r"|(让|要|叫|喊)我(先)?(给他|给她)?(转|汇|交|付|垫|下载|点|开|按|扫|报|说|告诉|把)"
 )
 
@@ -100,8 +109,9 @@ DESCRIBED_CONTACT = re.compile(
 # "有莫得人能到我屋头来帮我弄一哈"): a hand-off, whatever the errand.
 ASK_PERSON = re.compile(
     r"(人|员|站|所|局|村委会|居委会|书记|主任|医生|警察)[^，。？]{0,4}(的)?电话(是)?(多少|好多|号码)"
-    r"|有没有人|有没得人|有莫得人|有没有哪个|有莫得哪个|有没得哪个|哪个可以|找个人|喊个人|叫个人|派个人"
-    r"|找(他|她)问|上门|到我(家|屋头|这里)来|来我(家|屋头)|我要找警察|网格员|人工|真人|叫个医生|喊个医生"
+    r"|有没有[^，。？]{0,6}电话|有没有人|有没得人|有莫得人|有没有哪个|有莫得哪个|有没得哪个|哪个可以"
+    r"|找个人|喊个人|叫个人|派个人|请人来|请个人|找(他|她)问|上门|到我(家|屋头|这里)来|来我(家|屋头)"
+    r"|我要找警察|网格员|转人工|人工客服|找人工|要人工|真人|叫个医生|喊个医生"
 )
 
 # What a rumour says, when it comes without "听说": cures, poisons, cancers,
@@ -131,7 +141,10 @@ REPORT_STATUS = re.compile(
 
 # Asking for a person outright: a help request whatever else the message says.
 PERSON_WORDS: tuple[str, ...] = (
-    "人工",
+    "转人工",
+    "人工客服",
+    "找人工",
+    "要人工",
     "真人",
     "找人",
     "找个人",

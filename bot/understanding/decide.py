@@ -35,14 +35,11 @@ from bot.understanding import cues
 
 log = logging.getLogger(__name__)
 
-# A claim no debunk answers is offered to the rumour desk, unless an entry
-# covers this much of it (then it is offered among the choices).
-CLAIM_CHOICES = 0.7
 # The entry for "I was scammed, what now" carries this tag (knowledge/fraud/).
 AFTERMATH_TAG = "被骗后"
 # Long texts without a question word that the fraud checker finds risky are
 # judged as messages too (a scam retold in full).
-PASTED_RISKY_MIN_CHARS = 25
+PASTED_RISKY_MIN_CHARS = 18
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -157,8 +154,8 @@ class Understanding:
         evidence["rumor_cue"] = rumor
         fraud_hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
         # A call, visit or offer told in the user's words is judged like a pasted
-        # message, when it sounds risky or the closest entries are about scams.
-        described = not rumor and told and (verdict.risk != "low" or fraud_hit is not None)
+        # message when it sounds risky.
+        described = not rumor and told and verdict.risk != "low"
 
         if result.kind == "answer" and result.best:
             entry = result.best.entry
@@ -188,8 +185,8 @@ class Understanding:
                 evidence["claim_score"] = round(match[1], 3)
                 if match[1] >= AUTO_MATCH:
                     return Decision("debunk", entry=match[0], evidence=evidence)
-            # A claim nobody has checked: choices only when an entry is squarely on it.
-            if result.kind == "choices" and result.best and result.best.coverage >= CLAIM_CHOICES:
+            # A claim nobody has checked: an entry that may settle it is offered first.
+            if result.kind == "choices":
                 return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
             return Decision("report_offer", evidence=evidence, urgent=urgent)
         if result.kind == "choices":

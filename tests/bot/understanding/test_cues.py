@@ -20,6 +20,8 @@ from bot.understanding.cues import RUMOR, asks, is_aftermath, looks_pasted
         ("老人怎么不被骗", False),
         ("容易被骗的人有哪些", False),
         ("微信怎么转账", False),
+        ("我昨天给儿子微信转了500块钱，他一直没点收", False),
+        ("刚才转了钱给那个说是公安局的人", True),
         ("验证码能不能告诉别人", False),
     ],
 )
@@ -35,6 +37,8 @@ def test_aftermath(text: str, expected: bool) -> None:
         ("隔夜茶喝了致癌，真的假的", True),
         ("抖音上说醋泡黑豆能降血压", True),
         ("一天喝多少水合适", False),
+        ("我耳朵背得很，别人说话听不清楚", False),
+        ("盐吃多了真的不好吗", False),
         ("二化螟怎么防治", False),
     ],
 )

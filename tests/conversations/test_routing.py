@@ -1,0 +1,194 @@
+"""First replies a senior used to get wrong (issue 13), through the trained model
+and the real action server: each test talks as a new sender and reads back what
+was stored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.storage.db import Database, sender_hash
+from bot.storage.models import HandoffRequest, RumorReport, UnansweredQuestion
+from tests.conversations.test_dialogue import Chat, assert_menu, stored_where
+
+pytestmark = pytest.mark.conversation
+
+RECEIPT = re.compile(r"已收到，编号 R-[A-Z2-7]{8}")
+WHERE_PROMPT = "您是在哪里看到或听到的"
+CLAIM_PROMPT = "请说说您听到的说法"
+
+
+async def stored_count(var: Path, model, sender: str) -> int:
+    db = Database(f"sqlite+aiosqlite:///{var / 'kepu.db'}")
+    try:
+        async with db.session() as session:
+            query = select(func.count()).where(model.sender_hash == sender_hash(sender))
+            return (await session.execute(query)).scalar_one()
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+def chat(agent) -> Chat:
+    return Chat(agent)
+
+
+# --- rumour questions -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["听说喝醋能软化血管是真的吗", "群里都在传喝醋可以软化血管，靠不靠谱哦"]
+)
+async def test_a_rumour_question_with_a_debunk_gets_the_verdict_at_once(
+    chat: Chat, text: str
+) -> None:
+    reply = await chat.say(text)
+    assert "【谣言】" in reply and "来源：" in reply, reply
+    assert "还想让我们核实别的说法，回复 6" in reply
+    assert WHERE_PROMPT not in reply and CLAIM_PROMPT not in reply
+
+
+async def test_a_claim_nobody_checked_is_offered_then_reported(
+    chat: Chat, session_var: Path
+) -> None:
+    offer = await chat.say("听说吃了火龙果人会变成蓝色的，是真的吗")
+    assert "还没有核实过" in offer and "回复 1" in offer, offer
+    assert WHERE_PROMPT not in offer
+    where = await chat.say("1")
+    assert WHERE_PROMPT in where, where
+    receipt = await chat.say("抖音上看的")
+    assert RECEIPT.search(receipt), receipt
+    assert await stored_where(session_var, receipt) == "short_video"
+
+
+async def test_a_food_safety_question_is_answered_not_reported(chat: Chat) -> None:
+    reply = await chat.say("吃了发芽的洋芋会不会中毒")
+    assert "来源：" in reply and "龙葵素" in reply, reply
+    assert WHERE_PROMPT not in reply and CLAIM_PROMPT not in reply
+
+
+# --- questions never become forms, checks or help requests ----------------------------
+
+
+async def test_a_question_about_water_is_answered_and_not_filed(
+    chat: Chat, session_var: Path
+) -> None:
+    reply = await chat.say("一天喝多少水合适")
+    assert "来源：" in reply, reply
+    assert "求助已经记下" not in reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+
+
+async def test_a_question_about_wild_fruit_is_not_a_message_check(chat: Chat) -> None:
+    reply = await chat.say("路边捡的野果子能不能吃")
+    assert "检查结果" not in reply and "复制粘贴" not in reply, reply
+
+
+async def test_farming_insurance_is_answered(chat: Chat) -> None:
+    reply = await chat.say("种水稻可以买农业保险不")
+    assert "来源：" in reply and "保险" in reply, reply
+    assert "帮不上忙" not in reply
+
+
+async def test_money_lost_to_a_scam_gets_110_first(chat: Chat, session_var: Path) -> None:
+    reply = await chat.say("我被人骗了两千块钱咋个办")
+    numbers = [n for n in ("110", "96110", "120") if n in reply]
+    assert numbers and reply.index("110") == min(reply.index(n) for n in numbers), reply
+    assert "您是想问" not in reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+
+
+async def test_a_pasted_scam_is_checked_without_a_word_of_request(chat: Chat) -> None:
+    reply = await chat.say(
+        "【中国银行】您的账户存在风险，请点击 http://boc-safe.example.com 验证身份，逾期冻结"
+    )
+    assert "检查结果：高风险" in reply, reply
+
+
+async def test_a_scam_told_in_words_is_judged(chat: Chat) -> None:
+    reply = await chat.say("有个人打电话说我医保卡冻结了，要我按1转人工")
+    assert "检查结果：" in reply or "来源：" in reply, reply
+    assert "求助已经记下" not in reply
+
+
+async def test_out_of_scope_is_honest_with_the_menu_and_recorded(
+    chat: Chat, session_var: Path
+) -> None:
+    reply = await chat.say("明天梁平下不下雨")
+    assert "这个我还答不上来" in reply, reply
+    assert_menu(reply)
+    assert await stored_count(session_var, UnansweredQuestion, chat.sender) == 1
+
+
+# --- emergencies and people -----------------------------------------------------------
+
+
+async def test_an_emergency_now_is_handed_off_and_recorded(chat: Chat, session_var: Path) -> None:
+    reply = await chat.say("快点，我妈倒起了喊不答应")
+    assert reply.lstrip().startswith("请马上拨打 120"), reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 1
+
+
+async def test_a_question_about_an_emergency_is_answered_with_120_first(
+    chat: Chat, session_var: Path
+) -> None:
+    reply = await chat.say("被蛇咬了以后要注意什么")
+    assert reply.startswith("情况严重的，请马上拨打 120"), reply
+    assert "蛇" in reply.split("\n", 1)[1], reply  # the snake-bite entry, or the offer of it
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+
+
+@pytest.mark.parametrize("text", ["找人帮忙", "有莫得人能到我屋头来帮我弄一哈"])
+async def test_asking_for_a_person_is_recorded(chat: Chat, session_var: Path, text: str) -> None:
+    reply = await chat.say(text)
+    assert "求助已经记下" in reply, reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 1
+
+
+# --- the report form ------------------------------------------------------------------
+
+
+async def test_the_place_in_words_mid_form(chat: Chat, session_var: Path) -> None:
+    assert CLAIM_PROMPT in await chat.say("我要举报谣言")
+    where = await chat.say("说是我们镇上的自来水有毒喝不得")
+    assert WHERE_PROMPT in where, where
+    receipt = await chat.say("朋友圈")
+    assert RECEIPT.search(receipt), receipt
+    assert await stored_where(session_var, receipt) == "moments"
+
+
+async def test_a_number_out_of_range_asks_again(chat: Chat, session_var: Path) -> None:
+    await chat.say("举报谣言")
+    where = await chat.say("说是下个月开始农村老人坐车要收钱了")
+    assert WHERE_PROMPT in where, where
+    again = await chat.say("9")
+    assert "没有这个选项" in again and WHERE_PROMPT in again, again
+    receipt = await chat.say("2")
+    assert RECEIPT.search(receipt), receipt
+    assert await stored_where(session_var, receipt) == "moments"
+
+
+async def test_a_question_instead_of_where_keeps_the_report_and_is_answered(
+    chat: Chat, session_var: Path
+) -> None:
+    await chat.say("举报谣言")
+    assert WHERE_PROMPT in await chat.say("说是镇上的超市鸡蛋都是假的")
+    reply = await chat.say("一天喝多少水合适")
+    assert RECEIPT.search(reply), reply
+    assert "来源：" in reply, reply  # the question answered too
+    assert await stored_count(session_var, RumorReport, chat.sender) == 1
+
+
+async def test_my_reports_are_looked_up_not_filed_again(chat: Chat, session_var: Path) -> None:
+    assert "还没有举报过" in await chat.say("我的举报有结果了吗")
+    await chat.say("举报谣言")
+    await chat.say("说是镇上的超市鸡蛋都是假的")
+    receipt = await chat.say("4")
+    number = RECEIPT.search(receipt).group(0).split()[-1]
+    status = await chat.say("我的举报有结果了吗")
+    assert number in status and "排队" in status, status
+    assert await stored_count(session_var, RumorReport, chat.sender) == 1
