@@ -14,6 +14,8 @@ from bot.knowledge.service import (
     ANSWER_THRESHOLD,
     CHOICES_COVERAGE,
     CHOICES_THRESHOLD,
+    LEADER_COVERAGE,
+    LEADER_THRESHOLD,
     decide,
 )
 from bot.settings import PROJECT_ROOT
@@ -136,7 +138,16 @@ def test_decide_does_not_answer_an_entry_that_covers_little_of_the_question() ->
     top = ANSWER_THRESHOLD + 0.2
     result = decide(_hits(top, top - 0.2, coverage=ANSWER_COVERAGE - 0.05))
     assert result.kind == "choices"
-    assert decide(_hits(top, coverage=CHOICES_COVERAGE - 0.05)).kind == "none"
+    low = min(CHOICES_COVERAGE, LEADER_COVERAGE) - 0.05
+    assert decide(_hits(top, coverage=low)).kind == "none"
+
+
+def test_decide_offers_a_clear_leader_that_covers_less() -> None:
+    lead = LEADER_THRESHOLD + 0.01
+    assert lead >= CHOICES_THRESHOLD  # the leader rule widens, never narrows, the choices
+    result = decide(_hits(lead, coverage=LEADER_COVERAGE + 0.01))
+    assert result.kind == "choices" and len(result.hits) == 1
+    assert decide(_hits(CHOICES_THRESHOLD, coverage=LEADER_COVERAGE + 0.01)).kind == "none"
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,11 @@ def test_where_from_the_claim(claim: str, where: str | None) -> None:
         ("村里听说的", "village"),
         ("5", "other"),
         ("不记得了", "other"),
-        ("9", "other"),
+        ("朋友圈", "moments"),
+        ("抖音上看的", "short_video"),
+        ("听村里人说的", "village"),
+        ("微信群", "wechat_group"),
+        ("电视上", "other"),
     ],
 )
 def test_reading_the_answer_never_asks_twice(reply: str, where: str) -> None:
@@ -170,3 +174,8 @@ def test_with_a_minimum_score_only_claims_sharing_a_rare_ngram_are_read(monkeypa
     assert scored[-1] < 30  # not the 3,000 claims that share the opening
     index.best(query)  # without a minimum every claim sharing an n-gram is scored
     assert scored[-1] == 3000
+
+
+@pytest.mark.parametrize("reply", ["9", "12", "第十个"])
+def test_a_number_that_was_not_offered_is_refused(reply: str) -> None:
+    assert read_where(reply) is None

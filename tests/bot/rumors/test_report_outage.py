@@ -19,6 +19,7 @@ from bot.rumors.reports import ReportQueue
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import RumorReport
+from bot.understanding.decide import Understanding
 from tests.bot.outage import TcpProxy
 
 CLAIM = "听说七星村下个月要拆迁 每家赔十万"
@@ -62,7 +63,10 @@ async def outage(postgres_url: str, tmp_path, monkeypatch):
     await proxy.up()
     db = Database(database_url.replace(host_port, f"127.0.0.1:{proxy.port}"))
     knowledge = KnowledgeService(tmp_path / "empty-kb", None, db)
-    services = Services(Settings(), db, knowledge, default_checker(), ReportQueue(db))
+    checker = default_checker()
+    services = Services(
+        Settings(), db, knowledge, checker, ReportQueue(db), Understanding(knowledge, checker)
+    )
     monkeypatch.setattr(actions.services, "_services", services)
     yield proxy, Database(database_url)
     await proxy.down()
