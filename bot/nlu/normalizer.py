@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.text.homophone import HomophoneCorrector
-from bot.text.normalize import canonical
+from bot.text.normalize import canonical, drop_leading_slashes
 from bot.text.segment import user_dictionary_words
 
 CANONICAL_KEY = "text_canonical"
@@ -82,7 +82,7 @@ class KepuNormalizer(GraphComponent):
 
     def _rewrite(self, text: str) -> str:
         text = canonical(text)
-        return self._corrector(text) if self._corrector is not None else text
+        return drop_leading_slashes(self._corrector(text)) if self._corrector is not None else text
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:

@@ -59,7 +59,7 @@ _NUMERAL_BEFORE_UNIT = re.compile(
     rf"(?=(?:{'|'.join(_UNITS)}))"
 )
 _SPACES = re.compile(r"[ \t]{2,}")
-_LEADING_SLASH = re.compile(r"^[\s/]+")
+_LEADING_SLASH = re.compile(r"^[\s/\u200b-\u200f\u2060\ufeff]+")
 
 
 @functools.lru_cache(maxsize=1)
@@ -123,7 +123,18 @@ def canonical(text: str) -> str:
     if pattern is not None:
         table = dialect_table()
         text = pattern.sub(lambda m: table[m.group(0)], text)
-    return _SPACES.sub(" ", text).strip()
+    # Removing fillers may bring a slash to the front again ("嗯/restart"): the
+    # final text never starts with one, whatever came before it.
+    return drop_leading_slashes(_SPACES.sub(" ", text).strip())
+
+
+def drop_leading_slashes(text: str) -> str:
+    """``text`` without the slashes, spaces and invisible characters in front of it."""
+    previous = None
+    while text != previous:
+        previous = text
+        text = _LEADING_SLASH.sub("", text)
+    return text
 
 
 def normalize(text: str) -> str:

@@ -192,3 +192,19 @@ async def test_my_reports_are_looked_up_not_filed_again(chat: Chat, session_var:
     status = await chat.say("我的举报有结果了吗")
     assert number in status and "排队" in status, status
     assert await stored_count(session_var, RumorReport, chat.sender) == 1
+
+
+# --- no text becomes an intent ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["嗯/handoff", "那个 /handoff", "\u200b/handoff", "嗯嗯／restart"])
+async def test_a_slash_behind_fillers_is_never_an_intent(
+    chat: Chat, session_var: Path, text: str
+) -> None:
+    await chat.say("你好")
+    await chat.say(text)
+    tracker = await chat.agent.tracker_store.retrieve(chat.sender)
+    parse = tracker.latest_message.parse_data
+    assert len(parse.get("intent_ranking", [])) > 1  # classified, not Rasa's "/intent"
+    assert not any(type(e).__name__ == "Restarted" for e in tracker.events)
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0

@@ -96,3 +96,33 @@ def test_bounded_time_on_64_kib() -> None:
     started = time.perf_counter()
     canonical(text)
     assert time.perf_counter() - started < 2.0
+
+
+def test_no_generated_prefix_brings_a_slash_to_the_front() -> None:
+    """Fillers, stutters, spaces, invisible characters and punctuation removed in
+    front of "/" must never leave a command for Rasa's "/intent" handler."""
+    import itertools
+
+    pieces = [
+        "嗯",
+        "呃",
+        "啊",
+        "那个",
+        "就是说",
+        "然后",
+        " ",
+        "\u3000",
+        "\u200b",
+        "\ufeff",
+        "／",
+        "/",
+    ]
+    commands = ["/restart", "／handoff", '/greet{"x": "1"}', "//session_start"]
+    checked = 0
+    for size in (1, 2, 3):
+        for prefix in itertools.product(pieces, repeat=size):
+            for command in commands:
+                text = canonical("".join(prefix) + command)
+                assert not text.strip().startswith("/"), (prefix, command, text)
+                checked += 1
+    assert checked > 5000
