@@ -159,9 +159,10 @@ def test_two_concurrent_messages_of_one_sender_are_handled_in_order(production) 
     claim.start()
     start.join(60)
     claim.join(60)
-    assert "说法" in replies["start"], replies
+    log = (production["var"] / "stack.log").read_text(errors="replace")[-3000:]
+    assert "说法" in replies["start"], (replies, log)
     # Handled after the first (the Redis lock), so it is the claim the form asked for.
-    assert ASK_WHERE in replies["claim"], replies
+    assert ASK_WHERE in replies["claim"], (replies, log)
 
 
 def test_with_redis_down_users_get_a_polite_reply_and_it_recovers(production) -> None:
