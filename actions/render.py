@@ -8,7 +8,6 @@ curators, help requests, fraud-check counts.
 from __future__ import annotations
 
 import logging
-import re
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -23,6 +22,7 @@ from bot.handoff import handoff_reply, is_emergency, record_request
 from bot.knowledge.service import record_unanswered
 from bot.menu import NOT_THIS, REPORT_OFFER, menu_text
 from bot.rumors.matching import AUTO_MATCH
+from bot.understanding.cues import han_chars
 from bot.understanding.decide import Decision
 from bot.understanding.replies import (
     AFTERMATH_FIRST,
@@ -37,7 +37,6 @@ from bot.understanding.replies import (
 )
 
 log = logging.getLogger(__name__)
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 async def render(
@@ -105,7 +104,7 @@ async def no_answer(
     decision: Decision,
 ) -> list[EventType]:
     """An honest "not yet", the hotline that can help, and a note for the curators."""
-    if len(_HAN.findall(text)) < 2:
+    if han_chars(text) < 2:
         say(dispatcher, f"{NOT_UNDERSTOOD}\n{menu_text()}", "not_understood")
         return [SlotSet("pending_options", None)]
     lines = [UNANSWERED]

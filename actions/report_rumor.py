@@ -25,7 +25,7 @@ from bot.rumors.evidence import attach_recent
 from bot.rumors.matching import ASK_MATCH, AUTO_MATCH
 from bot.rumors.reports import SEEN_WHERE
 from bot.rumors.where import OPTIONS, read_where, where_from_claim, where_named
-from bot.text.content import carries_content
+from bot.text.content import carries_content, meaningful_chars
 from bot.understanding.cues import asks
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,8 @@ class ValidateReportRumorForm(FormValidationAction):
 
 def is_aside(reply: str) -> bool:
     """A new question or message rather than an answer to "where did you see it"."""
-    return carries_content(reply, (), ASIDE_MIN_CHARS) and (
-        asks(reply) or carries_content(reply, (), ASIDE_LONG_CHARS)
-    )
+    n = meaningful_chars(reply)
+    return n >= ASIDE_MIN_CHARS and (asks(reply) or n >= ASIDE_LONG_CHARS)
 
 
 class ActionReportRumor(Action):

@@ -210,7 +210,12 @@ class SearchIndex:
     def coverage(self, query: str, i: int) -> float:
         """Idf-weighted share of the query's content words found in entry ``i``'s text
         (the word itself, or a word that sounds the same: 二化名 for 二化螟)."""
-        words = content_text(self.corrector(normalize(query))).split()
+        return self._coverage(self._query_words(query), i)
+
+    def _query_words(self, query: str) -> list[str]:
+        return content_text(self.corrector(normalize(query))).split()
+
+    def _coverage(self, words: list[str], i: int) -> float:
         if not words:
             return 0.0
         vec = self._views["word"][0]
@@ -243,4 +248,5 @@ class SearchIndex:
             ):
                 continue
             kept.append(int(i))
-        return [Hit(self.entries[i], float(score[i]), self.coverage(query, i)) for i in kept]
+        words = self._query_words(query)
+        return [Hit(self.entries[i], float(score[i]), self._coverage(words, i)) for i in kept]

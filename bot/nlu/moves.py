@@ -20,12 +20,11 @@ message really is one:
 
 from __future__ import annotations
 
-import re
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
 from bot.menu import match_menu_words
 from bot.nlu.intent_rule import IntentRule
+from bot.text.content import carries_content, meaningful_chars
 from bot.text.numerals import parse_option_number
 from bot.understanding.cues import (
     CHECK_REQUEST,
@@ -49,18 +48,6 @@ MOVE_MAX_CHARS = 12
 MOVE_QUESTION_CHARS = 6
 # What a command may say besides its own words ("我要举报一下" is a command).
 COMMAND_CONTENT_CHARS = 5
-_MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-
-
-def _meaningful(text: str) -> int:
-    return len(_MEANINGFUL.findall(text))
-
-
-def _residue(text: str, words: tuple[str, ...]) -> int:
-    rest = text
-    for word in sorted(words, key=len, reverse=True):
-        rest = rest.replace(word, "")
-    return _meaningful(rest)
 
 
 def gate(text: str, intent: str | None) -> str | None:
@@ -81,11 +68,11 @@ def gate(text: str, intent: str | None) -> str | None:
             return None  # "找个人来帮我弄一下手机": a person, whatever the errand
         if intent == "check_message" and not any(w in text for w in CHECK_REQUEST):
             return FREE_TEXT  # "短信里的链接能点吗": a question about links
-        if _residue(text, words + COMMAND_FILLERS) > COMMAND_CONTENT_CHARS:
+        if carries_content(text, words + COMMAND_FILLERS, COMMAND_CONTENT_CHARS + 1):
             return FREE_TEXT
         return None
     if intent in SHORT_MOVES:
-        n = _meaningful(text)
+        n = meaningful_chars(text)
         if n > MOVE_MAX_CHARS or (n > MOVE_QUESTION_CHARS and QUESTION.search(text)):
             return FREE_TEXT
         if intent == "choose_option" and (

@@ -21,11 +21,11 @@ _HEARD_IN_VILLAGE = re.compile(
     r"(村里|村头|村上|镇上|赶场|赶集|院坝|茶馆)[^，。！？,.!?]{0,4}?(说|传|讲|听)"
 )
 OPTIONS = list(SEEN_WHERE)  # answer "1".."5" in this order
-# Words that answer "您是在哪里看到或听到的？" on their own ("村里", "电视上").
+# Words that answer "您是在哪里看到或听到的？" on their own ("村里", "电视上"),
+# beyond the HINTS above, which are tried first.
 ANSWER_WORDS: dict[str, tuple[str, ...]] = {
-    "moments": ("朋友圈",),
-    "short_video": ("抖音", "快手", "视频", "直播", "西瓜"),
-    "wechat_group": ("微信群", "群里", "群头", "群上", "微信", "家族群", "老年群"),
+    "short_video": ("视频", "西瓜"),
+    "wechat_group": ("微信", "家族群", "老年群"),
     "village": (
         "村里",
         "村头",

@@ -11,8 +11,14 @@ import re
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+def meaningful_chars(text: str) -> int:
+    """Han characters, letters and digits: what is left when punctuation, spaces
+    and emoji are not counted."""
+    return len(_MEANINGFUL.findall(text or ""))
+
+
 def carries_content(text: str, request_phrases: tuple[str, ...], min_chars: int = 8) -> bool:
     rest = text or ""
     for phrase in sorted(request_phrases, key=len, reverse=True):
         rest = rest.replace(phrase, "")
-    return len(_MEANINGFUL.findall(rest)) >= min_chars
+    return meaningful_chars(rest) >= min_chars

@@ -273,6 +273,10 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _SIGNATURE = re.compile(r"^\s*【[^】]{1,20}】|【[^】]{1,20}】\s*$")
 
 
+def han_chars(text: str) -> int:
+    return len(_HAN.findall(text))
+
+
 def asks(text: str) -> bool:
     """The user's own question: a question word in the last clause."""
     clauses = [c for c in re.split(r"(?<=[。！!；;？?\n])", text.strip()) if c.strip()]
@@ -283,10 +287,10 @@ def looks_pasted(text: str) -> bool:
     """A forwarded SMS or chat message rather than the user's own words."""
     if _SIGNATURE.search(text) or find_links(text):
         return True
-    if len(_HAN.findall(text)) < PASTED_MIN_CHARS:
+    if han_chars(text) < PASTED_MIN_CHARS:
         return False
     for lead in (FORWARD_LEAD_IN.search(text), _LEAD_QUESTION.search(text)):
-        if lead and len(_HAN.findall(text[lead.end() :])) >= FORWARDED_BODY_MIN_CHARS:
+        if lead and han_chars(text[lead.end() :]) >= FORWARDED_BODY_MIN_CHARS:
             return True
     return bool(ADDRESSED.search(text)) and not asks(text)
 

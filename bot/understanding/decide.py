@@ -20,7 +20,6 @@ on Rasa, so it is tested as plain Python.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,7 +27,7 @@ from bot.fraud.checker import FraudChecker, Verdict
 from bot.handoff import HOTLINES, Hotline, is_emergency
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit
-from bot.knowledge.service import AskResult, KnowledgeService
+from bot.knowledge.service import AskResult
 from bot.rumors.matching import AUTO_MATCH
 from bot.text.normalize import canonical
 from bot.understanding import cues
@@ -40,7 +39,6 @@ AFTERMATH_TAG = "被骗后"
 # Long texts without a question word that the fraud checker finds risky are
 # judged as messages too (a scam retold in full).
 PASTED_RISKY_MIN_CHARS = 18
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 class Knowledge(Protocol):  # what we need of KnowledgeService (tests pass fakes)
@@ -89,7 +87,7 @@ def hotline_for(text: str) -> Hotline | None:
 class Understanding:
     """Weighs the evidence for one message and names the move."""
 
-    def __init__(self, knowledge: Knowledge | KnowledgeService, fraud: FraudChecker) -> None:
+    def __init__(self, knowledge: Knowledge, fraud: FraudChecker) -> None:
         self.knowledge = knowledge
         self.fraud = fraud
 
@@ -124,21 +122,18 @@ class Understanding:
         if cues.is_aftermath(text) and not pasted:
             tagged = await self.knowledge.tagged(AFTERMATH_TAG)
             return Decision(
-                "fraud_aftermath",
-                entry=tagged[0] if tagged else None,
-                verdict=verdict,
-                evidence=evidence,
+                "fraud_aftermath", entry=tagged[0] if tagged else None, evidence=evidence
             )
 
         asks = cues.asks(text)
         if pasted or (
-            expect_message and not asks and len(_HAN.findall(text)) >= cues.PASTED_MIN_CHARS // 2
+            expect_message and not asks and cues.han_chars(text) >= cues.PASTED_MIN_CHARS // 2
         ):
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
         if (
             verdict.risk != "low"
             and not asks
-            and len(_HAN.findall(text)) >= PASTED_RISKY_MIN_CHARS
+            and cues.han_chars(text) >= PASTED_RISKY_MIN_CHARS
             and not cues.RUMOR.search(text)
         ):
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
