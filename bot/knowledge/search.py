@@ -35,7 +35,7 @@ from bot.knowledge.schema import Entry
 from bot.text.homophone import HomophoneCorrector
 from bot.text.normalize import normalize
 from bot.text.pinyin import fuzzy_pinyin
-from bot.text.segment import user_dictionary_words, word_tokens
+from bot.text.segment import is_dictionary_word, known_words, user_dictionary_words, word_tokens
 from bot.text.stopwords import content_words
 
 VIEW_WEIGHTS = {"word": 0.3, "char": 0.4, "pinyin": 0.3}
@@ -65,9 +65,38 @@ def _single_threaded_blas() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+# A run of spoken digits is a number (九六一一零 → 96110, 幺二三零六 → 12306): voice
+# transcripts spell out hotlines and ticket numbers. Runs of three or four need a
+# 幺 or 零 so that 三五天 or 一二三四 stay words.
+_SPOKEN_DIGITS = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+_DIGIT = "[零〇一二三四五六七八九幺]"
+_SPOKEN_NUMBER = re.compile(rf"{_DIGIT}{{5,}}|{_DIGIT}*[幺零〇]{_DIGIT}*")
+_HAS_MEANING = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def _spoken_number(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return run.translate(_SPOKEN_DIGITS) if len(run) >= 3 else run
+
+
+def _terms(text: str) -> list[str]:
+    """Words of normalised ``text``. jieba guesses unknown words by its HMM and so
+    glues particles to content ("防嘛", "水好", "人拉黑"); a guessed word is split
+    again by the dictionaries alone, and a token without a letter (an emoji) is dropped."""
+    words: list[str] = []
+    for token in word_tokens(_SPOKEN_NUMBER.sub(_spoken_number, text)):
+        if not _HAS_MEANING.search(token):
+            continue
+        if len(token) > 1 and not token.isascii() and not is_dictionary_word(token):
+            words += [w for w in known_words(token) if w.strip()]
+        else:
+            words.append(token)
+    return words
+
+
 def content_text(text: str) -> str:
     """Normalised text with function words removed, words space-separated."""
-    return " ".join(content_words(word_tokens(normalize(text))))
+    return " ".join(content_words(_terms(normalize(text))))
 
 
 def _words(text: str) -> list[str]:

@@ -114,6 +114,16 @@ ASK_PERSON = re.compile(
     r"|我要找警察|网格员|转人工|人工客服|找人工|要人工|真人|叫个医生|喊个医生"
 )
 
+# Asking for a number to call, or for someone to call back ("有没有哪个可以打电话问",
+# "兽医的电话有没得", "能不能叫个医生给我打个电话"): the user's own call, which
+# DESCRIBED_CONTACT would otherwise read as a call received.
+ASK_CALL = re.compile(
+    r"(能不能|可不可以|能否|帮我|麻烦)[^，。？]{0,6}(给我|跟我)?(打|回)[^，。？]{0,2}电话"
+    r"|电话[^，。？]{0,3}(有没有|有没得|有莫得|是好多|是多少)"
+    r"|(给我|告诉我|发我)[^，。？]{0,3}(个|一个)?(电话|号码)"
+    r"|(打|拨)(个|一个)?(电话)?(过去|电话)问"
+)
+
 # What a rumour says, when it comes without "听说": cures, poisons, cancers,
 # radiation, a policy about to change. Used only when no entry answers.
 CLAIM = re.compile(

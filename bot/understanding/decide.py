@@ -139,7 +139,9 @@ class Understanding:
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
         told = bool(cues.DESCRIBED_CONTACT.search(text))  # "有人打电话说…要我按1转人工"
-        if not pasted and not told and cues.ASK_PERSON.search(text):
+        if not pasted and (
+            cues.ASK_CALL.search(text) or (not told and cues.ASK_PERSON.search(text))
+        ):
             return Decision("handoff", evidence=evidence, urgent=urgent)
 
         result = await self.knowledge.ask(text)

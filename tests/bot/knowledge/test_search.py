@@ -7,7 +7,7 @@ import pytest
 
 from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
 from bot.knowledge.loader import load_entries
-from bot.knowledge.search import Hit, SearchIndex
+from bot.knowledge.search import Hit, SearchIndex, content_text
 from bot.knowledge.service import (
     ANSWER_COVERAGE,
     ANSWER_MARGIN,
@@ -111,6 +111,41 @@ def test_clear_questions_are_answered_directly(index: SearchIndex, query, entry_
 @pytest.mark.parametrize("query", ["火星上有没有外星人", "今年彩票开啥子号", "帮我算一下八字"])
 def test_out_of_scope_questions_are_not_answered(index: SearchIndex, query) -> None:
     assert decide(index.search(query)).kind != "answer"
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        # jieba's HMM glues particles to content words; they are split off again
+        ("纹枯病啷个防嘛", "纹枯病 防"),
+        ("老人每天喝多少水好", "老人 每天 喝 水"),
+        ("天天有人打电话推销，烦死了，咋个拦嘛", "天天 有人 打电话 推销 烦死 拦"),
+        # an emoji is not a word the entry must cover
+        ("怎么截图😅", "截图"),
+        # spoken digits are a number; short runs without 幺/零 stay words
+        ("那个九六一一零是哪里的电话", "96110 电话"),
+        ("嗯我想买那个火车票就是幺二三零六怎么买", "买 火车票 12306 买"),
+        ("一二三四步", "一二三四 步"),
+    ],
+)
+def test_query_words_are_what_the_question_is_about(query: str, words: str) -> None:
+    assert content_text(query) == words
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("纹枯病啷个防嘛", "farm-rice-sheath-blight"),
+        ("怎么截图😅", "phone-screenshot"),
+        ("那个九六一一零是哪里的电话", "fraud-96110-yujing-zhuanxian"),
+    ],
+)
+def test_particles_emoji_and_spoken_digits_do_not_hide_the_entry(
+    index: SearchIndex, query: str, entry_id: str
+) -> None:
+    hit = index.search(query)[0]
+    assert hit.entry.id == entry_id
+    assert hit.coverage == 1.0
 
 
 def test_search_is_deterministic(index: SearchIndex) -> None:

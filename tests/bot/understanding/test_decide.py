@@ -103,3 +103,20 @@ async def test_the_log_line_keeps_scores_not_text(understanding) -> None:
 def test_the_hotline_for_what_we_cannot_answer(text: str, number: str | None) -> None:
     hotline = hotline_for(text)
     assert (hotline.number if hotline else None) == number
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我搞不懂，有没有哪个可以打电话问",
+        "兽医的电话有没得，猪儿病了",
+        "能不能叫个医生给我打个电话",
+    ],
+)
+async def test_asking_for_someone_to_call_is_a_hand_off(understanding, text: str) -> None:
+    assert (await understanding.decide(text)).kind == "handoff"
+
+
+async def test_a_call_received_is_not_a_request_for_a_person(understanding) -> None:
+    decision = await understanding.decide("有人打电话说我医保卡冻结了，要我按1转人工")
+    assert decision.kind != "handoff"
