@@ -32,7 +32,7 @@ validate: setup
 	$(BIN)/rasa data validate --config config.yml --domain bot/domain --data nlu_data --fail-on-warnings
 
 pytest: setup
-	$(BIN)/python -m pytest -p no:cacheprovider -q
+	$(BIN)/python -m pytest -p no:cacheprovider -q -rs
 
 # End-to-end test stories (user text -> NLU -> dialogue), through the trained model.
 e2e: train

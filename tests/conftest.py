@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -24,6 +25,24 @@ pytest_plugins = ["tests.bot.storage_backends"]
 
 SHARED_CACHE = PROJECT_ROOT / "var" / "cache"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def service_absent(reason: str) -> NoReturn:
+    """A service a test needs (PostgreSQL, Redis, Debian's chromium) is not there:
+    skip, saying why. In CI (``CI=true``) the machine has them all, so an absent
+    one fails the run instead of letting it pass with the test unrun."""
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def port_open(host: str, port: int, timeout: float = 2.0) -> bool:
+    """Whether anything accepts TCP connections there (the only reason to skip)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import SHARED_CACHE, free_port
+from tests.conftest import SHARED_CACHE, free_port, service_absent
 
 pytestmark = pytest.mark.stack
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -269,7 +269,7 @@ def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
     # Playwright's sync API runs its own loop: independent of whatever event
     # loop policy Rasa/Sanic installed for the in-process tests.
     if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (scripts/install-browser.sh installs it)")
+        service_absent("Debian's chromium is missing (scripts/install-browser.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import service_absent
+
 PG_DSN = os.environ.get("KEPU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -44,7 +46,7 @@ async def _postgres_database() -> AsyncIterator[str]:
     try:
         admin = await _pg_admin()
     except (OSError, ConnectionError) as exc:
-        pytest.skip(f"PostgreSQL is not running at {PG_DSN}: {exc}")
+        service_absent(f"PostgreSQL is not running at {PG_DSN}: {exc}")
     name = f"kepu_test_{uuid.uuid4().hex[:12]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -7,6 +7,7 @@ import yaml
 
 from bot.profile import check_connection_budget, endpoints, write_endpoints
 from bot.settings import Settings, SettingsError
+from tests.conftest import service_absent
 
 PRODUCTION = {
     "KEPU_TRACKER_URL": "postgresql://kepu:s3cret%21@db.internal:5433/conversations",
@@ -72,7 +73,7 @@ async def test_the_budget_is_checked_against_the_real_server() -> None:
     try:
         conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test", timeout=3)
     except OSError as exc:
-        pytest.skip(f"PostgreSQL is not running at 127.0.0.1:5432: {exc}")
+        service_absent(f"PostgreSQL is not running at 127.0.0.1:5432: {exc}")
     limit = int(await conn.fetchval("SHOW max_connections"))
     await conn.close()
     url = "postgresql://postgres@127.0.0.1:5432/test"

@@ -29,7 +29,7 @@ from bot.storage.models import ReportDelivery
 from bot.web import keys
 from bot.web.app import create_app
 from tests.bot.web.console_support import XSS_IMG, XSS_SCRIPT
-from tests.conftest import free_port
+from tests.conftest import free_port, service_absent
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -116,7 +116,7 @@ async def _delivery_statuses(db: Database) -> list[str]:
 
 def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Path) -> None:
     if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (scripts/install-browser.sh installs it)")
+        service_absent("Debian's chromium is missing (scripts/install-browser.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
