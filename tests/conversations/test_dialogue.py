@@ -32,6 +32,21 @@ async def stored_where(var: Path, receipt: str) -> str | None:
         await db.close()
 
 
+async def stored_rows(var: Path, model: type, sender: str) -> list:
+    """Rows of ``model`` that this sender's turns stored, oldest first."""
+    from sqlalchemy import select
+
+    from bot.storage.db import Database, sender_hash
+
+    db = Database(f"sqlite+aiosqlite:///{var / 'kepu.db'}")
+    try:
+        async with db.session() as session:
+            query = select(model).where(model.sender_hash == sender_hash(sender)).order_by(model.id)
+            return list((await session.execute(query)).scalars())
+    finally:
+        await db.close()
+
+
 class Chat:
     def __init__(self, agent) -> None:
         self.agent = agent
@@ -103,11 +118,38 @@ async def test_repeat_sends_the_last_answer_again(chat: Chat) -> None:
     assert await chat.say("没听清") == first
 
 
-async def test_help_lists_hotlines_and_records_the_request(chat: Chat) -> None:
+async def test_help_lists_hotlines_and_records_the_request(chat: Chat, session_var: Path) -> None:
+    from bot.storage.models import HandoffRequest
+
     reply = await chat.say("7")
     for number in ("120", "110", "96110", "12316", "12345"):
         assert number in reply
     assert "记下" in reply
+    (request,) = await stored_rows(session_var, HandoffRequest, chat.sender)
+    assert request.status == "open" and request.channel
+    assert "120" in request.hotlines.split(",")
+
+
+async def test_a_help_request_is_stored_without_the_phone_number(
+    chat: Chat, session_var: Path
+) -> None:
+    from bot.storage.models import HandoffRequest
+
+    await chat.say("找个人到我屋头来教我用手机，我电话13812345678")
+    (request,) = await stored_rows(session_var, HandoffRequest, chat.sender)
+    assert "13812345678" not in request.text and "[手机号]" in request.text
+
+
+async def test_an_unanswered_question_is_kept_redacted_for_curators(
+    chat: Chat, session_var: Path
+) -> None:
+    from bot.storage.models import UnansweredQuestion
+
+    reply = await chat.say("帮我算一下八字，我电话13812345678")
+    assert "答不上来" in reply or "1 手机使用" in reply, reply
+    (question,) = await stored_rows(session_var, UnansweredQuestion, chat.sender)
+    assert "八字" in question.text
+    assert "13812345678" not in question.text and "[手机号]" in question.text
 
 
 @pytest.mark.parametrize(
@@ -217,11 +259,26 @@ async def test_knowledge_question_is_answered_with_a_source(chat: Chat) -> None:
     assert "来源：" in reply or "您是想问" in reply
 
 
-async def test_feedback_on_the_last_answer(chat: Chat) -> None:
+async def test_feedback_on_the_last_answer_is_stored(chat: Chat, session_var: Path) -> None:
+    from bot.storage.models import Feedback
+
     answer = await chat.say("微信上的红包咋个收")
     assert "来源：" in answer and "有用" in answer
     assert "谢谢您" in await chat.say("有用")
     assert "改进" in await chat.say("没用")
+    rows = await stored_rows(session_var, Feedback, chat.sender)
+    assert [(r.entry_id, r.useful) for r in rows] == [
+        ("phone-wechat-hongbao", True),
+        ("phone-wechat-hongbao", False),
+    ]
+
+
+async def test_sorry_is_not_feedback(chat: Chat, session_var: Path) -> None:
+    from bot.storage.models import Feedback
+
+    await chat.say("微信上的红包咋个收")
+    await chat.say("不好意思")
+    assert await stored_rows(session_var, Feedback, chat.sender) == []
 
 
 async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
