@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.router import ranked
+from bot.settings import Settings
 from bot.text.inbound import BUSY_REPLY
 from tests.bot.outage import ThreadedTcpProxy
 from tests.conftest import SHARED_CACHE, free_port, port_open, service_absent
@@ -30,6 +31,7 @@ PG_ADMIN = os.environ.get("KEPU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1
 REDIS = ("127.0.0.1", 6379)
 RECEIPT = "已收到，编号 R-"
 ASK_WHERE = "1 微信群"
+TRACKER_PASSWORD = "kepu-test-s3cret"
 
 
 def _pg_admin():
@@ -79,6 +81,9 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     var = tmp_path_factory.mktemp("production-var")
     rasa_port = free_port()
     server = PG_ADMIN.rsplit("/", 1)[0]
+    # A password in the tracker's URL (trust auth ignores it) must reach Rasa
+    # through the environment only, never the endpoints file.
+    tracker_server = server.replace("://postgres@", f"://postgres:{TRACKER_PASSWORD}@", 1)
     env = {
         **os.environ,
         "KEPU_VAR_DIR": str(var),
@@ -87,7 +92,7 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
         "KEPU_ACTIONS_PORT": str(free_port()),
         "KEPU_WEB_PORT": str(free_port()),
         "KEPU_RASA_INSTANCES": "2",
-        "KEPU_TRACKER_URL": f"{server}/{name}",
+        "KEPU_TRACKER_URL": f"{tracker_server}/{name}",
         "KEPU_DATABASE_URL": f"{server}/{name}".replace("postgresql://", "postgresql+asyncpg://"),
         "KEPU_REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/0",
     }
@@ -97,6 +102,8 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
         wait_for_stack(proc, var, lambda: "科普助手已启动" in (var / "stack.log").read_text())
         yield {
             "router": router,
+            "env": env,
+            "admin": admin,
             "instances": [f"http://127.0.0.1:{rasa_port + i}" for i in (1, 2)],
             "redis": redis_proxy,
             "database": name,
@@ -117,6 +124,19 @@ def test_the_endpoints_keep_passwords_out_and_pools_small(production) -> None:
     written = (production["var"] / "endpoints.yml").read_text()
     assert "WindowedSQLTrackerStore" in written and "dialect: postgresql" in written
     assert "type: redis" in written
+    assert TRACKER_PASSWORD in production["env"]["KEPU_TRACKER_URL"]
+    assert TRACKER_PASSWORD not in written and "${KEPU_TRACKER_PASSWORD}" in written
+    # After real turns, the connections the whole stack holds to its database
+    # stay within the budget the profile checks against max_connections.
+    for n in range(5):
+        say(production["router"], f"pool-{n}-{uuid.uuid4().hex[:6]}", "二化螟咋个防")
+    with production["admin"].cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (production["database"],)
+        )
+        (held,) = cur.fetchone()
+    budget = Settings.from_env(production["env"]).connections_needed()
+    assert 0 < held <= budget, (held, budget)
 
 
 def test_a_form_spread_over_both_instances_keeps_its_state(production) -> None:
