@@ -131,11 +131,11 @@ def test_a_rumour_report_continues_across_a_rasa_restart(service: Service) -> No
     assert "您听到的说法" in replies
     service.stop("rasa")
     service.start("rasa")  # same tracker database
-    claim = "听说村口那口老井的水喝了能治高血压"
+    # A claim no published debunk comes near: the form goes on where it was and
+    # asks where it was seen.
+    claim = "听说村口那口老井下个月要填掉修停车场"
     replies = "\n".join(service.say(sender, claim))
-    # The form goes on where it was: it asks where the claim was seen, or
-    # answers it (a matching debunk), or gives a receipt.
-    assert any(k in replies for k in ("在哪里看到", "核实过", "已收到")), replies
+    assert "在哪里看到" in replies, replies
     assert "系统正忙" not in replies
     events = service.tracker(sender)["events"]
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
