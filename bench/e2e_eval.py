@@ -115,14 +115,26 @@ class Row:
         return self.move not in ("chitchat", "command", "form_reply", "ask_person", "emergency")
 
 
-def load_rows(path: Path = DATA) -> list[Row]:
+def entry_aliases() -> dict[str, str]:
+    """Ids of merged entries → the entry that holds them now (``aliases`` in the files)."""
+    from bot.knowledge.loader import load_entries
+
+    loaded = load_entries(PROJECT_ROOT / "knowledge")
+    return {alias: e.id for e in loaded.entries for alias in getattr(e, "aliases", ())}
+
+
+def load_rows(path: Path = DATA, aliases: dict[str, str] | None = None) -> list[Row]:
+    """The rows; a label naming an entry that was since merged into another names
+    the entry that holds its content now (the files' ``aliases``)."""
+    aliases = entry_aliases() if aliases is None else aliases
     with path.open(encoding="utf-8", newline="") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
-    return [
-        Row(r["id"], r["style"], r["topic"], r["move"], r["text"], r["want"], r["label"])
-        for r in reader
-    ]
+    rows = []
+    for r in reader:
+        label = "|".join(dict.fromkeys(aliases.get(p, p) for p in r["label"].split("|")))
+        rows.append(Row(r["id"], r["style"], r["topic"], r["move"], r["text"], r["want"], label))
+    return rows
 
 
 @dataclass
