@@ -264,18 +264,22 @@ def cmd_test_stories(args: argparse.Namespace) -> int:
 def cmd_kb_validate(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from bot.knowledge.loader import load_entries
+    from bot.knowledge.loader import load_entries, near_duplicate_questions
 
     settings = Settings.from_env()
     result = load_entries(settings.knowledge_dir)
     for error in result.errors:
         print(f"ERROR {error}", file=sys.stderr)
+    # One answer per question: two entries must not carry the same phrasing.
+    duplicates = near_duplicate_questions(result.entries)
+    for duplicate in duplicates:
+        print(f"ERROR {duplicate}", file=sys.stderr)
     counts = Counter(e.topic for e in result.entries)
     print(
         f"{len(result.entries)} valid entries: "
         + ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
     )
-    return 1 if result.errors else 0
+    return 1 if result.errors or duplicates else 0
 
 
 def cmd_kb_export(args: argparse.Namespace) -> int:

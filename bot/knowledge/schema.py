@@ -73,6 +73,9 @@ class Source(BaseModel):
 
 class Entry(BaseModel):
     id: str
+    # Ids of entries merged into this one: looking one up finds this entry, so
+    # old links, menu choices and feedback rows still lead somewhere.
+    aliases: list[str] = Field(default_factory=list)
     topic: Literal["smartphone", "health", "fraud", "farming", "rumor"]
     title: str = Field(..., min_length=2, max_length=60)
     questions: list[str] = Field(..., min_items=3)
@@ -94,6 +97,17 @@ class Entry(BaseModel):
     def _id_shape(cls, v: str) -> str:
         if not _ID.match(v):
             raise ValueError("id must be kebab-case ASCII")
+        return v
+
+    @validator("aliases")
+    def _alias_shape(cls, v: list[str], values: dict) -> list[str]:
+        for alias in v:
+            if not _ID.match(alias):
+                raise ValueError(f"alias {alias!r} must be kebab-case ASCII")
+        if len(set(v)) != len(v):
+            raise ValueError("aliases must differ")
+        if values.get("id") in v:
+            raise ValueError("an entry cannot be its own alias")
         return v
 
     @validator("steps", each_item=True)

@@ -156,8 +156,12 @@ class KnowledgeService:
         return decide(hits)
 
     async def get(self, entry_id: str) -> Entry | None:
+        """The entry with this id, or the one it was merged into (an alias)."""
         await self.refresh()
-        return self._by_id.get(entry_id)
+        entry = self._by_id.get(entry_id)
+        if entry is None:
+            entry = next((e for e in self._by_id.values() if entry_id in e.aliases), None)
+        return entry
 
     async def match_debunk(self, text: str) -> tuple[Entry, float] | None:
         """The published debunk whose claim ``text`` repeats most closely, with the score

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,3 +130,34 @@ async def served_entries(db: Database, origin: str | None = None) -> list[Entry]
     async with db.session() as session:
         rows = (await session.execute(query.order_by(KnowledgeRecord.id))).scalars().all()
     return [Entry.parse_obj(data) for data in rows]
+
+
+async def served_entry(db: Database, entry_id: str) -> Entry | None:
+    """The served entry ``entry_id`` names: its own id, or an alias (the id of an
+    entry merged into it), so old links and feedback rows still find their answer."""
+    served = KnowledgeRecord.retired.is_(False)
+    async with db.session() as session:
+        data = (
+            await session.execute(
+                select(KnowledgeRecord.data).where(KnowledgeRecord.id == entry_id, served)
+            )
+        ).scalar_one_or_none()
+        if data is None:
+            # Only rows whose JSON mentions the id can hold it as an alias.
+            mentions = cast(KnowledgeRecord.data, String).contains(f'"{entry_id}"', autoescape=True)
+            rows = (
+                await session.execute(
+                    select(KnowledgeRecord.data)
+                    .where(served, mentions)
+                    .order_by(KnowledgeRecord.id)
+                )
+            ).scalars()
+            data = next((d for d in rows if entry_id in (d.get("aliases") or ())), None)
+    return Entry.parse_obj(data) if data is not None else None
+
+
+async def resolve_entry_id(db: Database, entry_id: str) -> str | None:
+    """The id ``entry_id`` is served under now (itself, or the entry it was merged
+    into); None when nothing served answers to it. For feedback and report links."""
+    entry = await served_entry(db, entry_id)
+    return entry.id if entry else None

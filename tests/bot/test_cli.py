@@ -52,3 +52,59 @@ def test_refusals_are_printed_not_raised(var_dir: Path, capsys: pytest.CaptureFi
     assert "没有这个用户" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["users", "add", "carol", "--role", "root"])
+
+
+def _write_entry(root: Path, entry_id: str, questions: list[str], **fields) -> None:
+    import yaml
+
+    data = {
+        "id": entry_id,
+        "topic": "health",
+        "title": f"标题{entry_id}",
+        "questions": questions,
+        "answer": "一个回答。",
+        "audience": ["all"],
+        "source": {"organisation": "某机构", "title": "某文件"},
+        "reviewed_on": "2026-11-29",
+        **fields,
+    }
+    (root / "health").mkdir(parents=True, exist_ok=True)
+    (root / "health" / f"{entry_id}.yml").write_text(
+        yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
+    )
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "knowledge"
+    monkeypatch.setenv("KEPU_KNOWLEDGE_DIR", str(root))
+    _write_entry(root, "health-a", ["发芽的土豆能吃吗", "土豆发芽了咋个办", "龙葵素是啥子"])
+    return root
+
+
+def test_kb_validate_passes_distinct_entries(kb_dir: Path, capsys) -> None:
+    _write_entry(kb_dir, "health-b", ["冬天烤火怎么防煤气中毒", "烤火咋个防中毒", "炭盆放哪里"])
+    assert main(["kb", "validate"]) == 0
+    assert "2 valid entries: health 2" in capsys.readouterr().out
+
+
+def test_kb_validate_fails_on_near_identical_questions(kb_dir: Path, capsys) -> None:
+    _write_entry(kb_dir, "health-b", ["发芽的土豆能吃吗？", "洋芋发芽了咋个办", "烤火咋个防"])
+    assert main(["kb", "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "health-a «发芽的土豆能吃吗» and health-b «发芽的土豆能吃吗？»" in err
+
+
+def test_kb_validate_fails_on_an_alias_that_is_an_entry_id(kb_dir: Path, capsys) -> None:
+    _write_entry(kb_dir, "health-b", ["冬天烤火怎么防煤气中毒", "烤火咋个防中毒", "炭盆放哪里"])
+    # health-c claims health-b's id as an old id of its own
+    questions = ["中暑了咋个办", "天热头昏咋个弄", "热射病是啥"]
+    _write_entry(kb_dir, "health-c", questions, aliases=["health-b"])
+    assert main(["kb", "validate"]) == 1
+    assert "alias 'health-b' is the id of" in capsys.readouterr().err
+
+
+def test_kb_validate_passes_the_curated_knowledge(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.delenv("KEPU_KNOWLEDGE_DIR", raising=False)
+    assert main(["kb", "validate"]) == 0
+    assert "ERROR" not in capsys.readouterr().err

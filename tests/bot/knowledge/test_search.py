@@ -98,7 +98,7 @@ def test_scores_lie_in_unit_interval(index: SearchIndex) -> None:
     [
         ("微信上的红包咋个收", "phone-wechat-hongbao"),
         ("二化螟咋个防", "farm-rice-stem-borer"),
-        ("别个喊我把钱转到安全账户", "fraud-anquan-zhanghu"),
+        ("别个喊我把钱转到安全账户", "fraud-maochong-gongjianfa"),
         ("心口痛得很 出冷汗 是不是心梗", "health-heart-attack-signs"),
     ],
 )
@@ -188,7 +188,7 @@ def test_decide_offers_a_clear_leader_that_covers_less() -> None:
 @pytest.mark.parametrize(
     ("query", "entry_id", "most"),
     [
-        ("你觉得美国总统怎么样", "health-dont-stop-medicine", False),
+        ("你觉得美国总统怎么样", "rumor-bp-meds-dependence", False),
         ("二化名咋个防", "farm-rice-stem-borer", True),  # 二化螟 by sound
         ("一天喝多少水合适", "health-drink-water", True),
     ],
@@ -215,9 +215,8 @@ def test_shortlist_keeps_the_ranking_of_a_full_scan(index: SearchIndex, monkeypa
         np.testing.assert_allclose(scores[top], expected[top], rtol=1e-5)
 
 
-def test_a_near_duplicate_entry_does_not_force_a_choice(index: SearchIndex) -> None:
-    # A food-safety entry and the debunk of the rumour about it say the same thing.
-    hits = index.search("吃了发芽的洋芋会不会中毒")
-    ids = [h.entry.id for h in hits]
-    assert ids[0] in ("health-sprouted-potato", "rumor-sprouted-potato")
-    assert not {"health-sprouted-potato", "rumor-sprouted-potato"} <= set(ids)
+def test_a_merged_entry_answers_its_old_questions(index: SearchIndex) -> None:
+    # The food-safety entry was merged into the debunk of the rumour about it:
+    # one answer, reached from the phrasings of both.
+    for query in ("吃了发芽的洋芋会不会中毒", "洋芋皮变绿了还能吃不"):
+        assert index.search(query)[0].entry.id == "rumor-sprouted-potato"
