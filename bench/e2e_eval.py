@@ -117,10 +117,9 @@ class Row:
 
 def entry_aliases() -> dict[str, str]:
     """Ids of merged entries → the entry that holds them now (``aliases`` in the files)."""
-    from bot.knowledge.loader import load_entries
+    from bot.knowledge.loader import alias_map, load_entries
 
-    loaded = load_entries(PROJECT_ROOT / "knowledge")
-    return {alias: e.id for e in loaded.entries for alias in getattr(e, "aliases", ())}
+    return alias_map(load_entries(PROJECT_ROOT / "knowledge").entries)
 
 
 def load_rows(path: Path = DATA, aliases: dict[str, str] | None = None) -> list[Row]:
