@@ -2,7 +2,7 @@
 the actions, the web chat page and the tests.
 
 Options offered to a user are remembered as short strings ("menu:health",
-"ask:<question>") in the ``pending_options`` slot, so a later "2" means the
+"kb:<entry id>", "ask:<question>") in the ``pending_options`` slot, so a later "2" means the
 second thing the bot just offered, and a bare number with nothing on offer
 means the main menu.
 """
@@ -26,7 +26,9 @@ class MenuItem:
 class Topic:
     key: str
     intro: str
-    examples: tuple[str, ...]
+    # (the question as shown, the entry that answers it): a topic page is curated
+    # content, so a number on it serves its entry, never a search that might miss.
+    examples: tuple[tuple[str, str], ...]
     hotline: str = ""
 
 
@@ -49,24 +51,44 @@ TOPICS: dict[str, Topic] = {
     "phone": Topic(
         "phone",
         "手机使用：您可以直接问，也可以回复数字看常见问题：",
-        ("微信红包怎么收", "手机字太小怎么调大", "医保电子凭证怎么用", "骚扰电话怎么拦截"),
+        (
+            ("微信红包怎么收", "phone-wechat-hongbao"),
+            ("手机字太小怎么调大", "phone-font-size"),
+            ("医保电子凭证怎么用", "phone-yibao-activate"),
+            ("骚扰电话怎么拦截", "phone-block-calls"),
+        ),
     ),
     "health": Topic(
         "health",
         "健康：您可以直接问，也可以回复数字看常见问题：",
-        ("中风有什么表现", "高血压平时要注意什么", "每天吃多少盐合适", "野生菌能不能吃"),
+        (
+            ("中风有什么表现", "health-stroke-120"),
+            ("高血压平时要注意什么", "health-hypertension-lifestyle"),
+            ("每天吃多少盐合适", "health-salt-limit"),
+            ("野生菌能不能吃", "rumor-mushroom-test"),
+        ),
         hotline="身体突然不舒服、晕倒、胸口痛，请马上拨打 120。",
     ),
     "fraud": Topic(
         "fraud",
         "防骗：您可以直接问，也可以回复数字看常见问题：",
-        ("什么是安全账户诈骗", "冒充公检法怎么识别", "被骗了怎么办", "验证码能不能告诉别人"),
+        (
+            ("什么是安全账户诈骗", "fraud-maochong-gongjianfa"),
+            ("冒充公检法怎么识别", "fraud-maochong-gongjianfa"),
+            ("被骗了怎么办", "fraud-beipian-zenme-ban"),
+            ("验证码能不能告诉别人", "fraud-yanzhengma-bugei"),
+        ),
         hotline="拿不准就打 96110 问；已经转了钱，马上打 110。",
     ),
     "farming": Topic(
         "farming",
         "种植养殖：您可以直接问，也可以回复数字看常见问题：",
-        ("二化螟怎么防治", "柚子树怎么修剪", "非洲猪瘟怎么防", "农药安全间隔期是什么"),
+        (
+            ("二化螟怎么防治", "farm-rice-stem-borer"),
+            ("柚子树怎么修剪", "farm-citrus-pruning"),
+            ("非洲猪瘟怎么防", "farm-pig-asf"),
+            ("农药安全间隔期是什么", "farm-pesticide-safety-interval"),
+        ),
         hotline="农业问题也可以打 12316 三农服务热线。",
     ),
 }
@@ -89,11 +111,11 @@ def topic_page(key: str) -> tuple[str, list[str]]:
     """Text of a topic page and the options it offers."""
     topic = TOPICS[key]
     lines = [topic.intro]
-    lines += [f"{i} {q}" for i, q in enumerate(topic.examples, start=1)]
+    lines += [f"{i} {q}" for i, (q, _) in enumerate(topic.examples, start=1)]
     if topic.hotline:
         lines.append(topic.hotline)
     lines.append("回复“菜单”回到主菜单。")
-    return "\n".join(lines), [f"ask:{q}" for q in topic.examples]
+    return "\n".join(lines), [f"kb:{entry_id}" for _, entry_id in topic.examples]
 
 
 def item_by_key(key: str) -> MenuItem:

@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "user_password_reset": "重置密码",
     "password_change": "修改密码",
     "token_create": "创建令牌",
+    "token_revoke": "吊销令牌",
 }
 
 

@@ -41,11 +41,13 @@ def test_words_pick_menu_items_anywhere() -> None:
 
 
 def test_topic_pages_offer_numbered_examples() -> None:
+    from bot.menu import TOPICS
+
     for key in ("phone", "health", "fraud", "farming"):
         text, options = topic_page(key)
-        assert options and all(o.startswith("ask:") for o in options)
-        for i, option in enumerate(options, start=1):
-            assert f"{i} {option[4:]}" in text
+        assert options == [f"kb:{entry_id}" for _, entry_id in TOPICS[key].examples]
+        for i, (question, _) in enumerate(TOPICS[key].examples, start=1):
+            assert f"{i} {question}" in text
     assert set(MAIN_OPTIONS) == {f"menu:{i.key}" for i in MAIN_MENU}
 
 
@@ -54,3 +56,17 @@ def test_yes_no_offer_maps_two_to_not_this() -> None:
     assert resolve_choice("1", offer) == "kb:farm-rice-stem-borer"
     assert resolve_choice("2", offer) == NOT_THIS
     assert option_label(NOT_THIS) == "不是"
+
+
+def test_every_topic_page_example_names_an_entry_that_is_served() -> None:
+    from bot.knowledge.loader import load_entries
+    from bot.menu import TOPICS
+    from bot.settings import PROJECT_ROOT
+
+    ids = {e.id for e in load_entries(PROJECT_ROOT / "knowledge").entries}
+    for key in TOPICS:
+        _, options = topic_page(key)
+        assert len(options) == 4
+        for option in options:
+            kind, _, entry_id = option.partition(":")
+            assert kind == "kb" and entry_id in ids, option  # an entry, not an old alias

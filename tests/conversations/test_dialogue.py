@@ -291,15 +291,15 @@ async def test_sorry_is_not_feedback(chat: Chat, session_var: Path) -> None:
 
 
 async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
-    # Two entries fit about equally (how to authenticate, and the scam around it).
-    reply = await chat.say("养老金认证在哪里弄")
+    # Two entries fit about equally (the phone's volume, and voice messages in WeChat).
+    reply = await chat.say("手机声音太小了")
     assert "您是想问" in reply, reply
     reply = await chat.say("1")
     assert "来源：" in reply
 
 
 async def test_not_one_of_the_choices_offers_the_menu(chat: Chat) -> None:
-    assert "您是想问" in await chat.say("养老金认证在哪里弄")
+    assert "您是想问" in await chat.say("手机声音太小了")
     assert_menu(await chat.say("不是"))
 
 

@@ -120,3 +120,12 @@ async def test_asking_for_someone_to_call_is_a_hand_off(understanding, text: str
 async def test_a_call_received_is_not_a_request_for_a_person(understanding) -> None:
     decision = await understanding.decide("有人打电话说我医保卡冻结了，要我按1转人工")
     assert decision.kind != "handoff"
+
+
+async def test_a_topic_page_question_typed_in_words_gets_the_same_entry(understanding) -> None:
+    from bot.menu import TOPICS
+
+    for topic in TOPICS.values():
+        for question, entry_id in topic.examples:
+            decision = await understanding.decide(question)
+            assert decision.entry is not None and decision.entry.id == entry_id, question
