@@ -1,13 +1,40 @@
-"""Risk of a forwarded message: rule signals plus a small text classifier.
+"""Risk of a forwarded message or of a call told in the person's own words.
 
-Each signal found (``bot.fraud.signals``, ``bot.fraud.links``) adds its
-points once; a logistic regression over character n-grams, trained at start
+Risk criteria (what the three levels mean):
+
+- 高风险: the message asks the reader for money (a transfer, a loan, a fee
+  before a benefit), for a one-time code or password, for personal numbers
+  (ID, bank card, balance), for a face scan, or to install or open an app that
+  lets someone else see or control the phone (screen sharing, meeting and
+  remote-control apps, an APK link), and the sender cannot be verified: a
+  signature in 【】, a name or a number in the message proves nothing. Also
+  高风险: a known scam script, even without a request yet (安全账户, 刷单返佣,
+  a product that cures illness, guaranteed returns, 注销校园贷, a look-alike or
+  bare-IP link), or several pretexts together (a body that "freezes" your
+  social-security card and a link; a gift event that wants your bank card).
+- 中风险: genuinely ambiguous: marketing, a claimed identity with no request
+  yet ("妈，我换了新号"), one pretext alone, or a text the classifier finds
+  scam-like with nothing concrete to quote.
+- 低风险: nothing of the above, or a genuine notice: one that warns about
+  scams (96110's own texts, a bank's "绝不会索要验证码", anti-fraud publicity),
+  a code that says 请勿泄露, a record of a payment, an unsubscribe line. A
+  request that is negated ("不会索要", "切勿", "请勿转账") or named as the scam
+  ("凡是要您转账到安全账户的都是诈骗") is not a request.
+
+How: each signal found (``bot.fraud.signals``; links and numbers by
+``bot.fraud.links``) adds its points once; asks and scripts weigh 5, enough for
+高风险 alone. A logistic regression over character n-grams, trained at start
 on ``bot/fraud/data/training.tsv`` (our own examples), adds up to
-``CLASSIFIER_POINTS`` by its probability that the text is a scam (less for a
-text of a few words, which gives it little to go on). The total
-decides 高风险 / 中风险 / 低风险. Every verdict lists the signals behind it,
-with the words quoted. Same text, same verdict: the rules are regular
-expressions and the classifier is trained deterministically.
+``CLASSIFIER_POINTS`` as its probability that the text is a scam rises above
+``CLASSIFIER_FROM`` (less for a text of a few words). 高风险 needs
+``HIGH_POINTS`` and at least an ask, a script or two different pretexts;
+中风险 needs ``MEDIUM_POINTS``. A call told in the person's words ("有人打电话
+说我医保卡冻结了，要我按1转人工") is judged by the same signals: the requests
+match "叫我/让我/要我" as well as "请您". Every verdict lists the signals
+behind it with the words quoted, and says what to do now (``bot.fraud.advice``:
+挂断, 不转账, 用官方电话回拨, 96110; 110 first when money is already gone).
+Same text, same verdict: the rules are regular expressions and the classifier
+is trained deterministically. Nothing here stores the text.
 """
 
 from __future__ import annotations
@@ -20,46 +47,44 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.fraud.links import find_links
+from bot.fraud.advice import advice_for, situation
+from bot.fraud.links import find_links, find_numbers
 from bot.fraud.signals import FRAUD_TYPES, NEGATION_WINDOW, TEXT_SIGNALS, Signal
 
 TRAINING = Path(__file__).parent / "data" / "training.tsv"
 NORMAL = "normal"
-CLASSIFIER_POINTS = 3.0
+# The classifier's points: none up to CLASSIFIER_FROM, CLASSIFIER_POINTS at 1.0.
+CLASSIFIER_POINTS = 4.0
+CLASSIFIER_FROM = 0.5
 # A few words say little: the classifier's points grow with the text up to this length.
 CLASSIFIER_FULL_LENGTH = 20
-# Chosen by 5-fold cross-validation on the training examples (bench/fraud_eval.py
-# prints it): at 2.0 points 99% of held-out scams are flagged, 12% of normal
-# messages get 中风险; no genuine notice we hold reaches 5.0.
 HIGH_POINTS, MEDIUM_POINTS = 5.0, 2.0
 MAX_REASONS = 4
+QUOTE_CHARS = 24  # longer matches are quoted by their two ends
 
 RISK_LABELS = {"high": "高风险", "medium": "中风险", "low": "低风险"}
-ADVICE = {
-    "high": (
-        "这很可能是诈骗，请这样做：\n"
-        "1. 不点链接，不回电话，不下载对方让装的软件\n"
-        "2. 不转账，不说验证码和密码\n"
-        "3. 拿不准就拨打 96110 问一问\n"
-        "4. 已经转了钱，马上拨打 110 报警，再打银行客服电话请求止付"
-    ),
-    "medium": (
-        "这条消息有可疑的地方，先别照着做：\n"
-        "1. 不点链接，不转账，不说验证码\n"
-        "2. 用您自己存的号码或官方电话去核实\n"
-        "3. 拿不准就拨打 96110 问一问"
-    ),
-    "low": (
-        "暂时没看出明显的诈骗特征。\n"
-        "不过只要有人要钱、要验证码、让您点链接，都先停一停，拨打 96110 问一问。"
-    ),
-}
 NO_SIGNAL_REASON = "没有发现要钱、要验证码、陌生链接这些常见的诈骗特征"
 
 _NEGATION = re.compile(
-    r"不会|不要|不用|无需|请勿|切勿|勿|绝不|不得|从不|严禁|谨防|警惕|防止|提防|千万别"
+    r"(?<!会)不会|(?<!要)不要|(?<!用)不用|无需|无须|(?<!需)不需要?|不必|请勿|切勿|勿|绝不|决不|不得|从不|从来不|严禁|禁止"
+    r"|谨防|警惕|防止|提防|防范|千万别|别(?![人个的家处])|莫(?!名)|(?<!能)不能|(?<!可)不可|不准|不许|(?<!有)没有?(?!有)"
+    r"|并未|未(?!来|成年)|不收|免收|拒绝|以免|避免|不存在"
 )
-_CLAUSE_END = re.compile(r"[，。！？,.!?；;\n]")
+# A request named as the scam: "凡是让您转账的都是诈骗", "要是有人叫你转钱的".
+_WARNING_BEFORE = re.compile(
+    r"凡是?|一旦|(?:如果|要是|若|如|假如|万一)(?:有人|对方|接到|遇到|收到|他们|别人)|遇到(?:有人|这种|这类|此类|陌生)|任何(?:人|以)|谁(?:要|让|叫)"
+    r"|诱骗|诱导|骗取|为由|幌子|打着|不法分子冒充|诈骗分子|(?:诈骗|骗子)(?:团伙|会|常|经常|一般)|有人(?:自称|冒充|以)"
+    r"|(?:老人|群众|市民|村民|居民|客户|用户|多人|多名[^。!?;\n]{0,4})(?:接到|收到)|有没有人|是否有人"
+)
+_WARNING_AFTER = re.compile(
+    r"^[^。!?;\n]{0,30}?(?:的?(?:都|一律|全|均|肯定|就|统统)?(?:是|为|属于)(?:诈骗|骗子|骗局|假的)|一律(?:挂|删|是|不)"
+    r"|的[^。!?;\n]{0,6}(?:直接挂|别理|莫理|不要理|不要信|别信|莫信|挂掉|挂了|挂断)"
+    r"|的[^。!?;\n]{0,4}(?:先|要|请|一定)[^。!?;\n]{0,8}(?:核实|问一下|问问|报警|110|96110)"
+    r"|^[^。!?;,\n]{0,2}先[^。!?;\n]{0,8}核实|^[^。!?;\n]{0,30}?(?:一定|务必|千万)要?先[^。!?;\n]{0,12}(?:核实|问|打))"
+)
+_SPEECH_RESET = re.compile(r"说|但是?|可是|却|结果|然后|后来|又|还")
+_CLAUSE_END = re.compile(r"[,.!?;。\n\s]")
+_SENTENCE_END = re.compile(r"[.!?;。\n]")
 _URL_OR_DIGITS = re.compile(r"https?://\S+|www\.\S+|\d+")
 
 
@@ -81,6 +106,9 @@ class Verdict:
     fraud_types: list[str] = field(default_factory=list)  # Chinese names, likeliest first
     findings: list[Finding] = field(default_factory=list)
     classifier_type: str | None = None
+    # What has happened already (bot.fraud.advice.situation): pasted | told |
+    # money_sent | data_given. Decides the advice, never stored.
+    situation: str = "pasted"
 
     @property
     def risk_label(self) -> str:
@@ -88,7 +116,12 @@ class Verdict:
 
     @property
     def advice(self) -> str:
-        return ADVICE[self.risk]
+        return advice_for(self.risk, self.situation)
+
+    @property
+    def asks(self) -> list[Finding]:
+        """What the message asks for (money, codes, numbers, control of the phone)."""
+        return [f for f in self.findings if f.signal.family == "ask"]
 
     @property
     def reasons(self) -> list[str]:
@@ -114,22 +147,73 @@ def _prepare(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _negated(text: str, match: re.Match[str]) -> bool:
-    """A negation in the same clause just before the match, or inside it."""
+def _negated(text: str, match: re.Match[str], starts_negated: bool = False) -> bool:
+    """A negation just before the match in its clause, or inside it; or the
+    sentence names the request as the scam it warns about."""
     window = text[max(0, match.start() - NEGATION_WINDOW) : match.start()]
-    clause = _CLAUSE_END.split(window)[-1]
-    return bool(_NEGATION.search(clause + match.group()))  # 无需 may straddle the start
+    clause = _SPEECH_RESET.split(_CLAUSE_END.split(window)[-1])[-1]
+    # Before the match (无需 may straddle its start) or inside it ("叫我们不要给他转钱"),
+    # but not the match's own first word ("不要吃西药" is the claim itself).
+    # Inside the match only near its start or its end: a long match spans clauses.
+    inside = len(clause) + (1 if starts_negated else 0)
+    negations = [
+        n
+        for n in _NEGATION.finditer(clause + match.group())
+        if n.start() < len(clause)
+        or inside <= n.start() <= len(clause) + 6
+        or n.start() >= inside
+        and n.end() >= len(clause) + len(match.group()) - 6
+    ]
+    # "你别问了先转过来": the negation's own verb ended with 了; it does not reach the request.
+    if negations and "了" not in clause[negations[-1].end() :]:
+        return True
+    sentence_start = max(
+        (m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())), default=0
+    )
+    before = text[sentence_start : match.start()]
+    if _WARNING_BEFORE.search(before) or _WARNING_AFTER.search(text[match.end() :]):
+        return True
+    # Quoted words after a negation: 莫听别人说“先交保证金就高价收”.
+    quote = before.rfind("“")
+    if quote >= 0 and "”" not in before[quote:]:
+        lead = _CLAUSE_END.split(before[:quote])[-1]
+        return bool(_NEGATION.search(lead))
+    return False
+
+
+def _in_sentence(text: str, match: re.Match[str], words: re.Pattern[str]) -> bool:
+    """``words`` in the match's sentence ("带身份证到村委会": in person, not sent)."""
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())]
+    end = _SENTENCE_END.search(text, match.end())
+    sentence = text[starts[-1] if starts else 0 : end.start() if end else len(text)]
+    return bool(words.search(sentence))
+
+
+def _voided(text: str, match: re.Match[str], before: re.Pattern[str]) -> bool:
+    """``before`` in the match's clause, up to and inside the match."""
+    window = text[max(0, match.start() - NEGATION_WINDOW) : match.end()]
+    return bool(before.search(_CLAUSE_END.split(window)[-1]))
+
+
+def _quote(original: str, text: str, match: re.Match[str]) -> str:
+    """The person's own words for ``match`` (cut in the middle when long)."""
+    words = original[match.start() : match.end()] if len(original) == len(text) else match.group()
+    return words if len(words) <= QUOTE_CHARS else f"{words[:11]}…{words[-11:]}"
 
 
 def find_signals(text: str) -> list[Finding]:
     """Each signal found in ``text`` once, with the words that matched first."""
-    text = _prepare(text)
+    original, text = text, _prepare(text)
     findings: list[Finding] = []
     for signal in TEXT_SIGNALS:
         for match in signal.pattern.finditer(text):
-            if signal.negatable and _negated(text, match):
+            if signal.negatable and _negated(text, match, signal.starts_negated):
                 continue
-            findings.append(Finding(signal, match.group()[:24]))
+            if signal.void_in_sentence and _in_sentence(text, match, signal.void_in_sentence):
+                continue
+            if signal.void_before and _voided(text, match, signal.void_before):
+                continue
+            findings.append(Finding(signal, _quote(original, text, match)))
             break
     seen: set[str] = set()
     for link in find_links(text):
@@ -137,6 +221,7 @@ def find_signals(text: str) -> list[Finding]:
             seen.add(link.signal.id)
             quote = link.text if len(link.text) <= 40 else link.text[:37] + "…"
             findings.append(Finding(link.signal, quote))
+    findings += [Finding(n.signal, n.text) for n in find_numbers(text)]
     return sorted(findings, key=lambda f: -f.signal.weight)
 
 
@@ -144,10 +229,38 @@ def _classifier_text(text: str) -> str:
     return _URL_OR_DIGITS.sub(lambda m: "链接" if not m.group().isdigit() else "0", _prepare(text))
 
 
+def classifier_points(
+    probability: float,
+    text: str,
+    points: float = CLASSIFIER_POINTS,
+    start: float = CLASSIFIER_FROM,
+) -> float:
+    """Points for the classifier's probability: none up to ``start``, ``points`` at 1.0."""
+    evidence = min(1.0, len(text.strip()) / CLASSIFIER_FULL_LENGTH)
+    rise = max(0.0, (probability - start) / (1.0 - start))
+    return points * rise * evidence
+
+
+def rate(findings: list[Finding], points: float) -> str:
+    """The risk level for these findings and points (the criteria above)."""
+    decisive = any(f.signal.family in ("ask", "script") and f.signal.weight > 0 for f in findings)
+    pretexts = {
+        f.signal.id for f in findings if f.signal.family == "context" and f.signal.weight > 0
+    }
+    if points >= HIGH_POINTS and (decisive or len(pretexts) >= 2):
+        return "high"
+    return "medium" if points >= MEDIUM_POINTS else "low"
+
+
 class FraudChecker:
     """Loads and trains once (about a second); ``check`` is pure and fast."""
 
-    def __init__(self, training: Path = TRAINING) -> None:
+    def __init__(
+        self,
+        training: Path = TRAINING,
+        classifier_points: float = CLASSIFIER_POINTS,
+        classifier_from: float = CLASSIFIER_FROM,
+    ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -163,6 +276,8 @@ class FraudChecker:
         )
         self.model.fit(texts, labels)
         self._classes = list(self.model.classes_)
+        self.classifier_points = classifier_points
+        self.classifier_from = classifier_from
 
     def classify(self, text: str) -> tuple[float, str | None]:
         """Probability that ``text`` is a scam, and the likeliest scam type id."""
@@ -174,15 +289,16 @@ class FraudChecker:
     def check(self, text: str) -> Verdict:
         findings = find_signals(text)
         probability, likeliest = self.classify(text)
-        evidence = min(1.0, len(text.strip()) / CLASSIFIER_FULL_LENGTH)
-        points = sum(f.signal.weight for f in findings) + CLASSIFIER_POINTS * probability * evidence
-        risk = "high" if points >= HIGH_POINTS else "medium" if points >= MEDIUM_POINTS else "low"
+        points = sum(f.signal.weight for f in findings) + classifier_points(
+            probability, text, self.classifier_points, self.classifier_from
+        )
+        risk = rate(findings, points)
         votes: dict[str, float] = defaultdict(float)
         for f in findings:
             if f.signal.fraud_type and f.signal.weight > 0:
                 votes[f.signal.fraud_type] += f.signal.weight
         if likeliest and probability >= 0.5:
-            votes[likeliest] += CLASSIFIER_POINTS * probability
+            votes[likeliest] += 3.0 * probability
         types = sorted(votes, key=lambda t: (-votes[t], t))[:2] if risk != "low" else []
         return Verdict(
             risk=risk,
@@ -193,6 +309,7 @@ class FraudChecker:
             classifier_type=FRAUD_TYPES[likeliest]
             if likeliest and probability >= 0.5 and risk != "low"
             else None,
+            situation=situation(_prepare(text)),
         )
 
 

@@ -1,11 +1,21 @@
-"""Links in a message, judged by their host (tables in ``bot.fraud.signals``)."""
+"""Links and phone numbers in a message, judged by the tables in ``bot.fraud.signals``."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from bot.fraud.signals import LINK_SIGNALS, OFFICIAL_DOMAINS, RISKY_TLDS, SHORTENERS, Signal
+from bot.fraud.signals import (
+    LINK_SIGNALS,
+    NUMBER_SIGNALS,
+    OFFICIAL_DOMAINS,
+    OFFICIAL_NUMBERS,
+    OFFICIAL_SHORTENERS,
+    PUBLIC_NUMBERS,
+    RISKY_TLDS,
+    SHORTENERS,
+    Signal,
+)
 
 # A scheme or www. in front, or a host that ends in a letters-only top-level
 # domain; hosts may be dotted numbers (IPv4, sometimes masked as 47.96.x.x).
@@ -42,11 +52,16 @@ def _under(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
-def judge(host: str) -> Signal:
-    """The one link signal that fits ``host`` best."""
+def judge(host: str, url: str = "") -> Signal:
+    """The one link signal that fits ``host`` (and the path of ``url``) best."""
     if _IPV4.match(host):
         return LINK_SIGNALS["ip_link"]
-    if host in SHORTENERS:
+    if "xn--" in host:
+        return LINK_SIGNALS["punycode_domain"]
+    official = any(_under(host, d) for domains in OFFICIAL_DOMAINS.values() for d in domains)
+    if re.search(r"\.apk(?:$|[?#])", url, re.IGNORECASE) and not official:
+        return LINK_SIGNALS["apk_link"]
+    if host in SHORTENERS and host not in OFFICIAL_SHORTENERS:
         return LINK_SIGNALS["short_link"]
     labels = re.split(r"[.\-]", host)
     for name, domains in OFFICIAL_DOMAINS.items():
@@ -69,5 +84,43 @@ def find_links(text: str) -> list[Link]:
         tld = host.rsplit(".", 1)[-1]
         if not _IPV4.match(host) and tld not in _KNOWN_TLDS:
             continue
-        links.append(Link(url, host, judge(host)))
+        links.append(Link(url, host, judge(host, url)))
     return links
+
+
+# A service number given as someone's hotline: 95xxx, 96xxx, 400-xxx-xxxx or a
+# mobile, just after words that offer it.
+_HOTLINE = re.compile(
+    r"(?:电话|热线|客服|致电|拨打|回电|联系|咨询|专线|号码|来电)[^。!?;,\n\d]{0,6}"
+    r"(95\d{3,6}|96\d{3,4}|400[\s-]?\d{3}[\s-]?\d{4})(?!\d)"
+    r"|(?:客服|热线|官方|专线|服务)[^。!?;,\n\d]{0,6}(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)"
+)
+_NAMES = [(re.compile(names), numbers) for names, numbers in OFFICIAL_NUMBERS.items()]
+
+
+@dataclass(frozen=True)
+class Number:
+    text: str
+    signal: Signal
+
+
+def find_numbers(text: str) -> list[Number]:
+    """Foreign, virtual and not-the-institution's numbers in ``text``."""
+    found = [
+        Number(m.group(), signal)
+        for signal in (NUMBER_SIGNALS["foreign_number"], NUMBER_SIGNALS["virtual_number"])
+        if (m := signal.pattern.search(text))
+    ]
+    named = [numbers for names, numbers in _NAMES if names.search(text)]
+    if named:
+        official = frozenset().union(*named)
+        for m in _HOTLINE.finditer(text):
+            given = m.group(1) or m.group(2)
+            number = re.sub(r"[\s-]", "", given)
+            if number in official or number in PUBLIC_NUMBERS:
+                continue
+            if number.startswith("96") and re.search(r"农商|信用社|农信|农村商业", text):
+                continue  # each rural bank has its own 96xxx number
+            found.append(Number(given, NUMBER_SIGNALS["unofficial_number"]))
+            break
+    return found

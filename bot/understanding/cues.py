@@ -55,12 +55,20 @@ HYPOTHETICAL = re.compile(
 )
 
 
+# "叫我把验证码念给他" is what the caller asked for, not what was done.
+REQUESTED = re.compile(r"(叫|让|要|喊)我")
+
+
 def is_aftermath(text: str) -> bool:
     """True when ``text`` says money, a code or trust was already lost to a scam."""
     matches = [*AFTERMATH.finditer(text)]
     if SCAM_CONTEXT.search(text):
         matches += PAID.finditer(text)
-    return any(not HYPOTHETICAL.search(text[max(0, m.start() - 4) : m.start()]) for m in matches)
+    return any(
+        not HYPOTHETICAL.search(text[max(0, m.start() - 4) : m.start()])
+        and not REQUESTED.search(text[max(0, m.start() - 8) : m.start()])
+        for m in matches
+    )
 
 
 # An emergency described as a general question ("被蛇咬了以后要注意什么",

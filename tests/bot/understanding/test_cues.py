@@ -23,6 +23,9 @@ from bot.understanding.cues import RUMOR, asks, is_aftermath, looks_pasted
         ("我昨天给儿子微信转了500块钱，他一直没点收", False),
         ("刚才转了钱给那个说是公安局的人", True),
         ("验证码能不能告诉别人", False),
+        # what the caller asked for is not what was done
+        ("刚才有个说是银行的人打电话，叫我把手机上的验证码念给他", False),
+        ("我已经把验证码念给他了", True),
     ],
 )
 def test_aftermath(text: str, expected: bool) -> None:
