@@ -272,6 +272,9 @@ def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
         service_absent("Debian's chromium is missing (scripts/install-browser.sh installs it)")
     from playwright.sync_api import sync_playwright
 
+    # The page gives up after 15 s; the first emergency turn of a cold stack (the
+    # actions load the sentence encoder for the first-aid search) can take longer.
+    _post(f"{stack['web']}/api/v1/chat", {"message": "我妈晕倒了"})
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -297,10 +300,22 @@ def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
         page.click("#send")
         page.locator(".msg.me", has_text="你好").wait_for()
         page.locator(".msg.bot", has_text="科普助手").nth(1).wait_for(timeout=30000)
-        page.click("button[data-send='2']")
-        page.locator(".msg.bot", has_text="健康：").first.wait_for(timeout=30000)
+        # The options are buttons under the message that offered them.
+        page.locator(".msg.bot[data-turn='1'] button.opt", has_text="2 健康").click()
+        topic = page.locator(".msg.bot[data-turn='2']", has_text="健康：")
+        topic.wait_for(timeout=30000)
+        assert topic.locator("button.opt").first.inner_text().startswith("1 ")
         assert page.locator(".msg.wait").count() == 0
+        # A hotline in an answer is a phone link, named for screen readers.
+        page.fill("#text", "我妈晕倒了")
+        page.click("#send")
+        link = page.locator(".msg.bot[data-turn='3'] a[href='tel:120']").first
+        link.wait_for(timeout=30000)
+        assert link.get_attribute("aria-label") == "拨打 120 急救电话"
         page.screenshot(path=str(stack["var"] / "webchat.png"), full_page=True)
+        shots = PROJECT_ROOT / "var" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "chat-stack-390.png"), full_page=True)
         browser.close()
 
 

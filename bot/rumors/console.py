@@ -179,7 +179,13 @@ class ClaimDetail:
 
 def known(value: str, table: dict[str, str], what: str) -> None:
     if value not in table:
-        raise InvalidInput(f"没有这个{what}：{value}")
+        raise InvalidInput(f"没有这个{what}：{clip(value)}")
+
+
+def clip(value: object, chars: int = 40) -> str:
+    """A value quoted back in a message, cut short: a refusal must stay short."""
+    text = str(value)
+    return text if len(text) <= chars else text[:chars] + "…"
 
 
 def _like(text: str) -> str:

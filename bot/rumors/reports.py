@@ -1,8 +1,8 @@
 """The rumour report queue: redacted intake, exactly once, grouped into claims.
 
 ``ReportQueue.submit`` redacts the text first (nothing unredacted is passed on
-or written), derives an idempotency key (the channel's message id, else the
-sender and the normalised content) and writes the report, its claim and the
+or written), derives an idempotency key (channel and sender, with the message
+id, else the normalised content) and writes the report, its claim and the
 verdict delivery it is owed in one transaction. A retry of the same message,
 sequential or concurrent, finds the stored report and gets the same number.
 
@@ -127,8 +127,10 @@ def priority(reporters: int, channels: int, harm: str, last_seen: datetime, now:
 
 
 def idempotency_key(channel: str, sender_id: str, message_id: str | None, text: str) -> str:
+    """Scoped by channel and sender: a message id is unique only per sender (REST
+    clients choose their own), so another sender's "m1" is another report."""
     if message_id:
-        raw = f"msg\0{channel}\0{message_id}"
+        raw = f"msg\0{channel}\0{sender_id}\0{message_id}"
     else:
         raw = f"text\0{channel}\0{sender_id}\0{normalize(text)}"
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()

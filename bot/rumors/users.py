@@ -4,6 +4,11 @@ Passwords are hashed with scrypt (random salt, compared in constant time).
 API tokens and session ids are random and stored only as their SHA-256: a
 copy of the database lets nobody sign in. Deactivating a user ends their
 sessions and tokens at once, as both are checked against ``active``.
+
+Changing one's password ends every session of one's own (the console starts a
+new one for the browser that changed it); an admin's reset also revokes all
+of the user's API tokens. Tokens have a name and expire (``TOKEN_DAYS`` unless
+told otherwise); admins list and revoke them (``kepu tokens``, the console).
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rumors.access import ROLES, Actor, require
 from bot.rumors.audit import record
-from bot.rumors.console import aware
+from bot.rumors.console import aware, clip
 from bot.rumors.errors import InvalidInput, NotFound
 from bot.storage.db import Database
 from bot.storage.models import ApiToken, ConsoleSession, ConsoleUser, utcnow
@@ -32,6 +37,9 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SESSION_HOURS = 12
 MIN_PASSWORD_CHARS = 10
 TOKEN_PREFIX = "kepu_"
+TOKEN_DAYS = 90  # default lifetime of an API token
+MAX_TOKEN_DAYS = 365
+MAX_TOKEN_NAME_CHARS = 64
 _NAME = re.compile(r"^[\w.-]{2,32}$")
 # Verified when the user does not exist, so that timing does not tell names apart.
 _DUMMY_HASH = (
@@ -56,6 +64,35 @@ class UserView:
 class SessionInfo:
     actor: Actor
     csrf_token: str
+
+
+@dataclass(frozen=True)
+class TokenView:
+    id: int
+    user: str
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    now: datetime
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > self.now
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "live" if self.expires_at > self.now else "expired"
+
+    @property
+    def state_label(self) -> str:
+        return TOKEN_STATES[self.state]
+
+
+TOKEN_STATES = {"live": "有效", "expired": "已过期", "revoked": "已吊销"}
 
 
 def hash_password(password: str) -> str:
@@ -96,7 +133,7 @@ def _check_name_and_role(name: str, role: str) -> None:
     if not _NAME.match(name):
         raise InvalidInput("用户名要 2 到 32 个字符：字母、数字、汉字、点、横线或下划线")
     if role not in ROLES:
-        raise InvalidInput(f"没有这个角色：{role}（可选 {', '.join(ROLES)}）")
+        raise InvalidInput(f"没有这个角色：{clip(role)}（可选 {', '.join(ROLES)}）")
 
 
 async def add_user(db: Database, name: str, role: str, *, by: str = "cli") -> str:
@@ -128,14 +165,86 @@ async def authenticate(db: Database, name: str, password: str) -> Actor | None:
     return Actor(user.id, user.name, user.role)
 
 
-async def create_token(db: Database, name: str, *, by: str = "cli") -> str:
-    """A new API token for an active user; only its SHA-256 is kept."""
+async def create_token(
+    db: Database,
+    name: str,
+    *,
+    label: str = "",
+    days: int = TOKEN_DAYS,
+    by: str = "cli",
+) -> str:
+    """A new API token for an active user, named ``label`` and valid for ``days``;
+    only its SHA-256 is kept."""
+    label = " ".join(label.split()) or f"令牌 {utcnow():%Y-%m-%d}"
+    if len(label) > MAX_TOKEN_NAME_CHARS:
+        raise InvalidInput(f"令牌名称最多 {MAX_TOKEN_NAME_CHARS} 个字符")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(f"有效期要在 1 到 {MAX_TOKEN_DAYS} 天之间")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     async with db.session() as session:
         user = await _active_user(session, name)
-        session.add(ApiToken(user_id=user.id, token_hash=digest(token)))
-        record(session, by, "token_create", f"user:{name}")
+        session.add(
+            ApiToken(
+                user_id=user.id,
+                name=label,
+                token_hash=digest(token),
+                created_at=now,
+                expires_at=now + timedelta(days=days),
+            )
+        )
+        record(session, by, "token_create", f"user:{name}", token=label, days=days)
     return token
+
+
+async def list_tokens(db: Database, actor: Actor) -> list[TokenView]:
+    """Every API token, live ones first, newest first."""
+    require(actor, "manage_users")
+    now = utcnow()
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(ApiToken, ConsoleUser.name)
+                .join(ConsoleUser, ConsoleUser.id == ApiToken.user_id)
+                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+            )
+        ).all()
+    views = [_token_view(token, user, now) for token, user in rows]
+    return sorted(views, key=lambda t: not t.live)  # stable: newest first within each
+
+
+async def revoke_token(db: Database, actor: Actor, token_id: int) -> TokenView:
+    """Revoke one token at once (revoking a revoked token changes nothing)."""
+    require(actor, "manage_users")
+    now = utcnow()
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                select(ApiToken, ConsoleUser.name)
+                .join(ConsoleUser, ConsoleUser.id == ApiToken.user_id)
+                .where(ApiToken.id == token_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"没有编号为 {token_id} 的令牌")
+        token, user = row
+        if token.revoked_at is None:
+            token.revoked_at = now
+            record(session, actor.name, "token_revoke", f"user:{user}", token=token.name)
+    return _token_view(token, user, now)
+
+
+def _token_view(token: ApiToken, user: str, now: datetime) -> TokenView:
+    return TokenView(
+        id=token.id,
+        user=user,
+        name=token.name,
+        created_at=aware(token.created_at),
+        expires_at=aware(token.expires_at),
+        revoked_at=aware(token.revoked_at) if token.revoked_at else None,
+        last_used_at=aware(token.last_used_at) if token.last_used_at else None,
+        now=now,
+    )
 
 
 async def actor_for_token(db: Database, token: str) -> Actor | None:
@@ -147,7 +256,12 @@ async def actor_for_token(db: Database, token: str) -> Actor | None:
             await session.execute(
                 select(ApiToken, ConsoleUser)
                 .join(ConsoleUser, ConsoleUser.id == ApiToken.user_id)
-                .where(ApiToken.token_hash == digest(token), ConsoleUser.active.is_(True))
+                .where(
+                    ApiToken.token_hash == digest(token),
+                    ApiToken.revoked_at.is_(None),
+                    ApiToken.expires_at > now,
+                    ConsoleUser.active.is_(True),
+                )
             )
         ).first()
         if row is None:
@@ -160,8 +274,9 @@ async def actor_for_token(db: Database, token: str) -> Actor | None:
     return Actor(user.id, user.name, user.role)
 
 
-async def start_session(db: Database, actor: Actor) -> tuple[str, str]:
-    """A new session: (cookie value, CSRF token). Expired sessions are cleared on the way."""
+async def start_session(db: Database, actor: Actor, *, renewal: bool = False) -> tuple[str, str]:
+    """A new session: (cookie value, CSRF token). Expired sessions are cleared on the way.
+    ``renewal``: the browser was signed in already (after a password change): no "login"."""
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
     async with db.session() as session:
@@ -174,7 +289,8 @@ async def start_session(db: Database, actor: Actor) -> tuple[str, str]:
                 expires_at=now + timedelta(hours=SESSION_HOURS),
             )
         )
-        record(session, actor.name, "login", f"user:{actor.name}")
+        if not renewal:
+            record(session, actor.name, "login", f"user:{actor.name}")
     return cookie, csrf
 
 
@@ -251,7 +367,8 @@ async def set_active(db: Database, actor: Actor, name: str, active: bool) -> Non
 
 
 async def reset_password(db: Database, actor: Actor, name: str) -> str:
-    """A new one-time password for ``name``; their open sessions end."""
+    """A new one-time password for ``name``; their open sessions end and their API
+    tokens are revoked (whoever had the old password may have made or seen them)."""
     require(actor, "manage_users")
     password = new_password()
     hashed = await asyncio.to_thread(hash_password, password)
@@ -259,12 +376,18 @@ async def reset_password(db: Database, actor: Actor, name: str) -> str:
         user = await _user(session, name)
         user.password_hash = hashed
         await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
-        record(session, actor.name, "user_password_reset", f"user:{name}")
+        revoked = await session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        record(session, actor.name, "user_password_reset", f"user:{name}", tokens=revoked.rowcount)
     return password
 
 
 async def change_password(db: Database, actor: Actor, current: str, new: str) -> bool:
-    """Change one's own password; False when ``current`` is wrong."""
+    """Change one's own password; False when ``current`` is wrong. Every session of
+    the user ends, the caller's too: the console starts a new one for the caller."""
     if len(new) < MIN_PASSWORD_CHARS:
         raise InvalidInput(f"新密码至少 {MIN_PASSWORD_CHARS} 个字符")
     if await authenticate(db, actor.name, current) is None:
@@ -273,6 +396,7 @@ async def change_password(db: Database, actor: Actor, current: str, new: str) ->
     async with db.session() as session:
         user = await _user(session, actor.name)
         user.password_hash = hashed
+        await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
         record(session, actor.name, "password_change", f"user:{actor.name}")
     return True
 
@@ -282,7 +406,7 @@ async def _user(session: AsyncSession, name: str) -> ConsoleUser:
         await session.execute(select(ConsoleUser).where(ConsoleUser.name == name))
     ).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"没有这个用户：{name}")
+        raise NotFound(f"没有这个用户：{clip(name)}")
     return user
 
 

@@ -215,12 +215,17 @@ class ConsoleUser(Base):
 
 
 class ApiToken(Base):
+    """A bearer token of the console's JSON API: named, expiring, revocable (migration 0009)."""
+
     __tablename__ = "api_tokens"
 
     id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, ForeignKey("console_users.id"), nullable=False)
+    user_id = Column(Integer, ForeignKey("console_users.id"), nullable=False, index=True)
+    name = Column(String(64), nullable=False)
     token_hash = Column(String(64), nullable=False, unique=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    revoked_at = Column(DateTime(timezone=True), nullable=True)
     last_used_at = Column(DateTime(timezone=True), nullable=True)
 
 

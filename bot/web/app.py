@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import web, web_response
 
 from bot.fraud.checker import FraudChecker
 from bot.knowledge.dense import DenseEncoder
@@ -19,7 +19,9 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
 from bot.web.auth import console_auth
-from bot.web.middlewares import domain_errors, error_middleware, security_headers
+from bot.web.login_throttle import LoginThrottle
+from bot.web.middlewares import SERVER, domain_errors, error_middleware, security_headers
+from bot.web.proxies import real_client
 from bot.web.pushing import VerdictPushes, platform_pushers
 from bot.web.ratelimit import RateLimiter
 from bot.web.retention import sweep
@@ -92,12 +94,22 @@ def create_app(
     """The whole web service. ``knowledge`` and ``fraud`` replace the default services."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[error_middleware, security_headers, domain_errors, console_auth],
+        # real_client first: every limiter and log line below sees the real address.
+        middlewares=[
+            real_client(settings.proxy_networks),
+            error_middleware,
+            domain_errors,
+            console_auth,
+        ],
     )
+    app.on_response_prepare.append(security_headers)
+    # aiohttp's own 400s for malformed requests never reach the app's signals: they
+    # would still name aiohttp and Python with their versions.
+    web_response.SERVER_SOFTWARE = SERVER
     app[keys.SETTINGS] = settings
     app[keys.RATE_LIMITER] = RateLimiter(settings.api_rate_per_minute)
-    # Password guessing: 10 sign-in attempts a minute per address, bursts of 5.
-    app[keys.LOGIN_LIMITER] = RateLimiter(10, burst=5)
+    # Password guessing: per address and per account (bot/web/login_throttle.py).
+    app[keys.LOGIN_THROTTLE] = LoginThrottle()
     if knowledge is not None:
         app[keys.KNOWLEDGE] = knowledge
     if fraud is not None:

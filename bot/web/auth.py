@@ -2,12 +2,10 @@
 
 The console cookie holds a random session id (the database keeps its SHA-256);
 it is HttpOnly, SameSite=Strict, limited to ``/console`` and Secure whenever
-the console is served over https. Every POST to the console must carry the
-session's CSRF token in a hidden ``csrf`` field; the login form, before any
+``KEPU_PUBLIC_URL`` is https or the request came over https (directly, or as a
+trusted proxy says: ``bot.web.proxies``). Every POST to the console must carry
+the session's CSRF token in a hidden ``csrf`` field; the login form, before any
 session exists, carries a token that must equal a short-lived cookie's.
-
-Behind a proxy that terminates TLS, aiohttp must be told the original scheme
-(``request.clone(scheme=...)`` in a trusted middleware) for cookies to be Secure.
 """
 
 from __future__ import annotations
@@ -15,9 +13,12 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 
 from bot.rumors.access import Actor
 from bot.rumors.users import SESSION_HOURS, SessionInfo, actor_for_token, session_for
@@ -29,6 +30,7 @@ LOGIN_CSRF_COOKIE = "kepu_login_csrf"
 SESSION = "console_session"  # request key of the SessionInfo
 ACTOR = "api_actor"  # request key of the API caller
 PUBLIC_PATHS = frozenset({"/console/login"})
+MAX_NEXT_CHARS = 2000
 
 
 def same(given: object, expected: str) -> bool:
@@ -55,8 +57,12 @@ def set_cookie(
         path=path,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=secure_cookies(request),
     )
+
+
+def secure_cookies(request: web.Request) -> bool:
+    return request.secure or request.app[keys.SETTINGS].secure_cookies
 
 
 def start_cookie(response: web.StreamResponse, request: web.Request, session_id: str) -> None:
@@ -81,7 +87,7 @@ async def console_auth(request: web.Request, handler: Handler) -> web.StreamResp
                 return web.Response(status=303, headers={"Location": location})
             return html_error(request, 403, "登录已过期，请重新登录后再提交。")
         if request.method == "POST":
-            form = await request.post()
+            form = await read_form(request)
             if not same(form.get("csrf"), info.csrf_token):
                 return html_error(request, 403, "表单已失效，请返回并刷新页面后再提交。")
         request[SESSION] = info
@@ -90,9 +96,29 @@ async def console_auth(request: web.Request, handler: Handler) -> web.StreamResp
     return response
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The posted form (read once, then cached by aiohttp); a body that is no form
+    is the client's mistake: 400, not 500."""
+    try:
+        return await request.post()
+    except (HttpProcessingError, ValueError, LookupError):
+        raise web.HTTPBadRequest() from None
+
+
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only back into the console, never elsewhere."""
-    if target and target.startswith("/console/") and "//" not in target and "\\" not in target:
+    """Where to go after signing in: only back into the console, never elsewhere.
+
+    Printable ASCII only: a CR/LF (or any other control character) would end the
+    ``Location`` header, and non-ASCII cannot be written in one.
+    """
+    if (
+        target
+        and len(target) <= MAX_NEXT_CHARS
+        and target.startswith("/console/")
+        and "//" not in target
+        and "\\" not in target
+        and all("!" <= ch <= "~" for ch in target)
+    ):
         return target
     return "/console/"
 

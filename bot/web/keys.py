@@ -8,6 +8,7 @@ from bot.fraud.checker import FraudChecker
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.web.login_throttle import LoginThrottle
 from bot.web.pushing import VerdictPushes
 from bot.web.ratelimit import RateLimiter
 
@@ -17,5 +18,5 @@ RASA_HTTP = web.AppKey("rasa_http", ClientSession)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
 FRAUD = web.AppKey("fraud", FraudChecker)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
-LOGIN_LIMITER = web.AppKey("login_limiter", RateLimiter)  # console sign-in attempts per address
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)  # console sign-in, client and account
 VERDICT_PUSHES = web.AppKey("verdict_pushes", VerdictPushes)

@@ -16,16 +16,18 @@ from bot.web.views import (
     fraud,
     health,
 )
+from bot.web.views.assets import setup_assets
 
 
 def setup_routes(app: web.Application, static_dir: Path) -> None:
     app.router.add_get("/", chat.page, name="chat")
     app.router.add_post("/api/v1/chat", chat.send, name="chat_send")
+    app[chat.RECENT_TURNS] = chat.RecentTurns()
     app.router.add_post("/api/v1/ask", ask.ask, name="ask")
     app.router.add_post("/api/v1/fraud/check", fraud.check, name="fraud_check")
     app.router.add_get("/healthz", health.healthz, name="healthz")
     app.router.add_get("/readyz", health.readyz, name="readyz")
-    app.router.add_static("/static/", static_dir, name="static")
+    setup_assets(app, static_dir)  # /static/ (hashed names, gzip, ETag) and /favicon.ico
     setup_console_routes(app)
     setup_claims_api_routes(app)
 
@@ -47,10 +49,13 @@ def setup_console_routes(app: web.Application) -> None:
     add_get("/console/users", console_admin.users_page, name="console_users")
     add_post("/console/users", console_admin.user_add)
     add_post("/console/users/{change:[a-z]+}", console_admin.user_change)
+    add_get("/console/tokens", console_admin.tokens_page, name="console_tokens")
+    add_post("/console/tokens/revoke", console_admin.token_revoke)
 
 
 def setup_claims_api_routes(app: web.Application) -> None:
-    """The console's JSON API: bearer tokens made with ``kepu tokens create``."""
+    """The console's JSON API: bearer tokens made with ``kepu tokens create``
+    (listed and revoked with ``kepu tokens`` or on ``/console/tokens``)."""
     app.router.add_get("/api/v1/claims", claims_api.list_claims, name="api_claims")
     app.router.add_get(r"/api/v1/claims/{id:\d+}", claims_api.get_claim, name="api_claim")
     app.router.add_get("/api/v1/reports", claims_api.list_reports, name="api_reports")

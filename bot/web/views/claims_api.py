@@ -7,7 +7,6 @@ Report texts are redacted; reporters' ids never leave the database.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +17,7 @@ from bot.rumors.console import ClaimFilter, ClaimView, ReportView
 from bot.rumors.errors import InvalidInput
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
+from bot.web.views.common import BadJson, json_body
 from bot.web.views.console_common import to_int
 
 DEFAULT_LIMIT = 100
@@ -75,17 +75,18 @@ def _since(value: str | None) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc)  # year 1 at +14:00 falls off the calendar here
+    except (ValueError, OverflowError):
         raise InvalidInput("since 要用 ISO 8601 时间，例如 2025-01-31T08:00:00+08:00") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = await json_body(request)
+    except BadJson:
         raise InvalidInput("请求格式不对：需要 JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("请求格式不对：需要 JSON 对象")

@@ -1,4 +1,4 @@
-"""Admin pages: the audit log and user management."""
+"""Admin pages: the audit log, user management and API tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from bot.rumors import users
 from bot.rumors.access import require
 from bot.rumors.audit import audit_log
 from bot.rumors.errors import ConsoleError
+from bot.rumors.users import SessionInfo
 from bot.web import keys
+from bot.web.auth import SESSION, start_cookie
 from bot.web.middlewares import status_of
 from bot.web.views.console_common import actor_of, render, see_other, to_int
 
@@ -92,9 +94,33 @@ async def user_change(request: web.Request) -> web.Response:
             await users.set_active(db, actor, name, form.get("active") == "1")
         elif change == "password":
             password = await users.reset_password(db, actor, name)
+            if name == actor.name:  # one's own sessions ended too: this browser gets a new one
+                session_id, csrf = await users.start_session(db, actor, renewal=True)
+                request[SESSION] = SessionInfo(actor, csrf)
+                response = await _users_page(request, password_for=(name, password))
+                start_cookie(response, request, session_id)
+                return response
             return await _users_page(request, password_for=(name, password))
         else:
             raise web.HTTPNotFound()
     except ConsoleError as exc:
         return await _users_page(request, error=exc)
     return see_other("/console/users?done=1")
+
+
+async def tokens_page(request: web.Request) -> web.Response:
+    """Every API token: whose, its name, when made, used, expiring; live ones revocable."""
+    listed = await users.list_tokens(request.app[keys.DATABASE], actor_of(request))
+    return render(
+        request,
+        "console/tokens.html",
+        {"tokens": listed, "done": request.query.get("done") == "1"},
+    )
+
+
+async def token_revoke(request: web.Request) -> web.Response:
+    require(actor_of(request), "manage_users")
+    form = await request.post()
+    token_id = to_int(form.get("id", ""), "令牌编号", minimum=1)
+    await users.revoke_token(request.app[keys.DATABASE], actor_of(request), token_id)
+    return see_other("/console/tokens?done=1")

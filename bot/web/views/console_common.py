@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,6 +15,8 @@ from bot.rumors.errors import InvalidInput
 from bot.web.auth import SESSION, session_of
 
 CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
+MAX_NUMBER = 2**31 - 1  # PostgreSQL's integer: ids, pages and offsets all stay below it
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 def local_time(value: datetime | None) -> str:
@@ -43,14 +46,23 @@ def render(
     return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
 
 
-def to_int(value: object, what: str, minimum: int = 0) -> int:
-    """A whole number from a form or query field, else ``InvalidInput`` naming the field."""
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"{what}要填整数") from None
+def to_int(value: object, what: str, minimum: int = 0, maximum: int = MAX_NUMBER) -> int:
+    """A whole number from a form or query field, else ``InvalidInput`` naming the field.
+
+    Plain ASCII digits only (no "1e20", "1_000" or other scripts' digits), and no
+    more than the database's integers hold: a larger one would fail in the driver.
+    """
+    text = str(value).strip()
+    if not _WHOLE.fullmatch(text):
+        raise InvalidInput(f"{what}要填整数")
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > len(str(maximum)):  # before int(): it refuses 4,300 digits and more
+        raise InvalidInput(f"{what}不能大于 {maximum}")
+    number = -int(digits) if text.startswith("-") else int(digits)
     if number < minimum:
         raise InvalidInput(f"{what}不能小于 {minimum}")
+    if number > maximum:
+        raise InvalidInput(f"{what}不能大于 {maximum}")
     return number
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.rumors.errors import ConsoleError
 from bot.rumors.users import (
     MIN_PASSWORD_CHARS,
+    SessionInfo,
     authenticate,
     change_password,
     end_session,
@@ -18,7 +19,16 @@ from bot.rumors.users import (
     start_session,
 )
 from bot.web import keys
-from bot.web.auth import COOKIE, LOGIN_CSRF_COOKIE, safe_next, same, set_cookie, start_cookie
+from bot.web.auth import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION,
+    read_form,
+    safe_next,
+    same,
+    set_cookie,
+    start_cookie,
+)
 from bot.web.middlewares import html_error
 from bot.web.views.console_common import actor_of, render, see_other
 
@@ -50,27 +60,39 @@ def _login_form(
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    wait = request.app[keys.LOGIN_LIMITER].allow(request.remote or "unknown")
-    if wait:
-        response = html_error(request, 429, "尝试次数太多，请稍等一会儿再登录。")
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
-    form = await request.post()
+    form = await read_form(request)
+    # Before anything is counted: a forged or stale form costs no one an attempt.
     if not same(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         return html_error(request, 403, "登录表单已失效，请刷新登录页后再试。")
     name = str(form.get("name", "")).strip()[:MAX_FIELD_CHARS]
     password = str(form.get("password", ""))[:MAX_FIELD_CHARS]
     next_url = str(form.get("next", ""))
+    client = request.remote or "unknown"  # the real client (bot.web.proxies)
+    throttle = request.app[keys.LOGIN_THROTTLE]
+    wait = throttle.wait(client, name)
+    if wait:
+        log.warning("console sign-in for %r from %s held back %.0f s", name, client, wait)
+        response = _login_form(request, next_url, _wait_text(wait), status=429, name=name)
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     db = request.app[keys.DATABASE]
     actor = await authenticate(db, name, password) if name and password else None
     if actor is None:
-        log.warning("console sign-in refused for %r from %s", name, request.remote)
+        throttle.failed(client, name)
+        log.warning("console sign-in refused for %r from %s", name, client)
         return _login_form(request, next_url, "用户名或密码不对。", status=401, name=name)
+    throttle.succeeded(client, name)
     session_id, _ = await start_session(db, actor)
     response = see_other(safe_next(next_url))
     start_cookie(response, request, session_id)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     return response
+
+
+def _wait_text(seconds: float) -> str:
+    if seconds < 60:
+        return f"尝试次数太多，请过 {math.ceil(seconds)} 秒再登录。"
+    return f"尝试次数太多，请过 {math.ceil(seconds / 60)} 分钟再登录。"
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -100,7 +122,13 @@ async def password_change(request: web.Request) -> web.StreamResponse:
         return _password_form(request, error=exc.message)
     if not changed:
         return _password_form(request, error="当前密码不对。")
-    return _password_form(request, done=True)
+    # Every session of the user has ended; this browser gets a new one.
+    actor = actor_of(request)
+    session_id, csrf = await start_session(request.app[keys.DATABASE], actor, renewal=True)
+    request[SESSION] = SessionInfo(actor, csrf)
+    response = _password_form(request, done=True)
+    start_cookie(response, request, session_id)
+    return response
 
 
 def _password_form(request: web.Request, error: str = "", done: bool = False) -> web.Response:
