@@ -4,6 +4,10 @@ Each child runs in its own process group and is told by the kernel to stop if
 the supervisor dies (``PR_SET_PDEATHSIG``), so neither Ctrl-C, SIGTERM nor a
 killed supervisor leaves orphans. When one child exits on its own the others
 are stopped too: a half-running assistant is worse than a stopped one.
+
+Children run with the umask 077 by default (``ProcessSpec.umask``): whatever
+they create (databases, journals, logs, pictures) is readable by the service's
+user only.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import sys
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 STOP_GRACE_SECONDS = 10.0
+PRIVATE_UMASK = 0o077
 _PR_SET_PDEATHSIG = 1
 
 
@@ -31,11 +37,15 @@ class ProcessSpec:
     argv: list[str]
     ready_url: str
     env: dict[str, str] = field(default_factory=dict)
+    # Files and folders the child creates: owner only (None: inherit the umask).
+    umask: int | None = PRIVATE_UMASK
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def _die_with_parent(umask: int | None = None) -> None:  # in the child, between fork and exec
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if umask is not None:
+        os.umask(umask)
 
 
 class Supervisor:
@@ -58,7 +68,7 @@ class Supervisor:
                     *spec.argv,
                     env={**os.environ, **spec.env},
                     start_new_session=True,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=functools.partial(_die_with_parent, spec.umask),
                 )
                 _say(f"started {spec.name} (pid {self.procs[spec.name].pid})")
             watchers = [asyncio.create_task(self._watch(n, p)) for n, p in self.procs.items()]

@@ -4,7 +4,7 @@ Rasa's ``SQLTrackerStore`` rebuilds the tracker from every event of the current
 session on every turn, sends all of them to the action server and featurizes
 all of them again; a senior who keeps one chat open all day makes every turn
 slower than the last. This store keeps every event in the ``events`` table,
-exactly as Rasa writes it, but loads only a recent window of them.
+as Rasa writes it but redacted (below), and loads only a recent window of them.
 
 The window starts at a turn boundary (the ``action_listen`` right before a user
 message) at which no form was active. What the events before it left behind
@@ -22,14 +22,52 @@ whole current session is loaded, as Rasa does.
 
 Saving also closes a turn that Rasa's circuit breaker cut short (see
 ``close_tripped_turn``): otherwise the conversation never gets an answer again.
+
+Nothing a person wrote is stored raw. Every event is passed through
+``bot.text.redact.redact`` on its way into the database (``redact_event``):
+the user's text and ``parse_data`` text, entity values, message metadata, slot
+values (``rumor_claim``, ``suspicious_text``, ``pending_options`` …, everything
+but categorical slots, whose values are the domain's own), bot replies (they may
+echo the user), and the slot state carried in ``kepu_tracker_windows``. Only
+names, ids and numbers Rasa and the actions work with are kept as they are
+(``STRUCTURAL_KEYS``: intent and action names, ``message_id``, timestamps …).
+
+Why redact in the store and not in the channel: the turn needs the raw text.
+NLU reads it, and the actions of the same turn see it (a rumour claim is
+matched against the debunks, then stored redacted by ``bot.rumors``; a pasted
+SMS is scored by the fraud check as it was written). Redacting at the channel
+would make those answers worse for nothing, as the text is in memory either
+way. What lasts past the turn is what the store writes, so that is where
+redaction happens, in the one place every channel (REST, web chat, WeChat,
+WeCom, Rasa's HTTP API) goes through. The next turn loads the redacted
+tracker: a form carries on with the redacted slot value, which is what
+``bot.rumors`` stores anyway.
+
+Conversations are deleted after ``KEPU_CONVERSATION_RETENTION_DAYS`` (90 by
+default; ``sweep``): a conversation whose latest event is older than that goes
+whole, with its window row; of a conversation still going on, the events older
+than that which no longer load (earlier sessions, the current session's events
+before its window) go. The store sweeps when it starts (so at every start of
+Rasa, and once in `kepu run`'s preparation for PostgreSQL) and then every
+hour in a background thread.
+
+Rows an earlier version stored raw are redacted once, in that thread, when
+this store first runs on a database (``redact_stored``; where it got to is in
+``kepu_tracker_meta``). A SQLite file is created 0600, in a folder created
+0700, with ``secure_delete`` on: the bytes of deleted and redacted rows are
+overwritten, not left in free pages.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +87,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session, declarative_base
 
+from bot.storage.db import make_private
+from bot.text.redact import redact
+
 log = logging.getLogger(__name__)
 
 # A window grows to MAX_EVENTS stored events, then moves so that about
@@ -59,8 +100,66 @@ DEFAULT_KEEP_EVENTS = 80
 DEFAULT_KEEP_TURNS = 6
 # Marks the synthesized events in front of a window (visible to actions).
 CARRIED = "kepu_carried"
+# Retention: swept at start and then this often (seconds), in batches of senders.
+DEFAULT_SWEEP_SECONDS = 3600.0
+SWEEP_BATCH = 200
+DAY_SECONDS = 86400.0
+
+# Keys (at any depth of an event's dict) whose values are names, ids and numbers
+# that Rasa and the actions work with, never text a person wrote: not redacted.
+# ``message_id`` is the idempotency key of a report and of an undone turn;
+# ``payload`` / ``image`` / ``attachment`` are the bot's own buttons and links.
+STRUCTURAL_KEYS = frozenset(
+    {
+        "event",
+        "name",
+        "timestamp",
+        "policy",
+        "confidence",
+        "intent",
+        "intent_ranking",
+        "response_selector",
+        "message_id",
+        "input_channel",
+        "entity",
+        "extractor",
+        "role",
+        "group",
+        "processors",
+        "start",
+        "end",
+        "action_name",
+        "payload",
+        "image",
+        "attachment",
+        "model_id",
+        "assistant_id",
+        CARRIED,
+    }
+)
+_FIELD_NAME = re.compile(r"[A-Za-z_]+")
+# Stored instead of a text that could not be redacted.
+DROPPED = "[已隐去]"
+# Slot types whose values come from the domain, never from a person.
+_VERBATIM_SLOT_TYPES = ("categorical", "bool", "float")
 
 _Base: Any = declarative_base()
+# The retention sweep finds old events by time; Rasa indexes only the sender.
+_EVENTS_BY_TIME = sa.Index("kepu_events_timestamp", SQLTrackerStore.SQLEvent.__table__.c.timestamp)
+
+
+class TrackerMeta(_Base):
+    """Facts about the database itself, e.g. how far the redaction of old rows got."""
+
+    __tablename__ = "kepu_tracker_meta"
+
+    key = sa.Column(sa.String(64), primary_key=True)
+    value = sa.Column(sa.String(255), nullable=False)
+
+
+# Rows written before this store redacted: "<last such id> <redacted through id>",
+# or "done".
+LEGACY_ROWS = "legacy_rows"
 
 
 class TrackerWindow(_Base):
@@ -102,10 +201,19 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         max_events: int = DEFAULT_MAX_EVENTS,
         keep_events: int = DEFAULT_KEEP_EVENTS,
         keep_turns: int = DEFAULT_KEEP_TURNS,
+        retention_days: float | None = None,
+        sweep_seconds: float = DEFAULT_SWEEP_SECONDS,
         **kwargs: Any,
     ) -> None:
         if not 0 < keep_events < max_events or keep_turns < 1:
             raise ValueError("need 0 < keep_events < max_events and keep_turns >= 1")
+        if retention_days is None:
+            from bot.settings import Settings
+
+            retention_days = Settings.from_env().conversation_retention_days
+        if float(retention_days) <= 0:
+            raise ValueError("retention_days must be positive")
+        _private_sqlite_file(kwargs)
         super().__init__(domain, **kwargs)
         if self.engine.dialect.name == "sqlite":
             # Rasa's default rollback journal syncs every commit to disk while the
@@ -116,7 +224,19 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         self.max_events = int(max_events)
         self.keep_events = int(keep_events)
         self.keep_turns = int(keep_turns)
+        self.retention_days = float(retention_days)
         _Base.metadata.create_all(self.engine)
+        _create_index(self.engine, _EVENTS_BY_TIME)
+        self._sweeping = threading.Lock()
+        self._note_legacy_rows()
+        self._safe(self.sweep)  # at start-up: before the first conversation is served
+        if sweep_seconds > 0:
+            threading.Thread(
+                target=self._maintain,
+                args=(float(sweep_seconds),),
+                name="kepu-conversation-retention",
+                daemon=True,
+            ).start()
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
@@ -181,8 +301,9 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             session.commit()
 
     def _row(self, sender_id: str, event: Event) -> Any:
-        """The ``events`` row of an event, filled as ``SQLTrackerStore.save`` fills it."""
-        data = event.as_dict()
+        """The ``events`` row of an event, filled as ``SQLTrackerStore.save`` fills it,
+        with everything a person wrote redacted."""
+        data = redact_event(event.as_dict(), self._verbatim_slots())
         return self.SQLEvent(
             sender_id=sender_id,
             type_name=event.type_name,
@@ -226,10 +347,166 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                 sender_id=tracker.sender_id,
                 event_id=loaded.ids[j],
                 timestamp=stored[j].timestamp,
-                carried=json.dumps([event.as_dict() for event in carried]),
+                carried=json.dumps(
+                    [redact_event(event.as_dict(), self._verbatim_slots()) for event in carried]
+                ),
             )
         )
         log.debug("window of a conversation moved to event %s", loaded.ids[j])
+
+    def _verbatim_slots(self) -> frozenset[str]:
+        """Slots whose values come from the domain (categorical, bool, float)."""
+        domain = getattr(self, "domain", None)
+        if domain is None:
+            return frozenset()
+        return frozenset(
+            slot.name for slot in domain.slots if slot.type_name in _VERBATIM_SLOT_TYPES
+        )
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete what is older than the retention; return how many events went.
+
+        A conversation whose latest event is older goes whole, with its window
+        row. Of one still going on, older events go if they no longer load:
+        earlier sessions, and the current session's events before its window.
+        """
+        cutoff = (time.time() if now is None else now) - self.retention_days * DAY_SECONDS
+        with self._sweeping:
+            with self.session_scope() as session:
+                found = (
+                    session.query(self.SQLEvent.sender_id)
+                    .filter(self.SQLEvent.timestamp < cutoff)
+                    .distinct()
+                )
+                senders = sorted(sender for (sender,) in found)
+                orphans = (
+                    session.query(TrackerWindow.sender_id)
+                    .filter(~sa.exists().where(self.SQLEvent.sender_id == TrackerWindow.sender_id))
+                    .all()
+                )
+            deleted = 0
+            for start in range(0, len(senders), SWEEP_BATCH):
+                with self.session_scope() as session:
+                    for sender in senders[start : start + SWEEP_BATCH]:
+                        deleted += self._expire(session, sender, cutoff)
+                    session.commit()
+            if orphans:  # windows of conversations deleted by other means
+                with self.session_scope() as session:
+                    session.query(TrackerWindow).filter(
+                        TrackerWindow.sender_id.in_([sender for (sender,) in orphans])
+                    ).delete(synchronize_session=False)
+                    session.commit()
+        if deleted:
+            log.info(
+                "deleted %d conversation events older than %g days", deleted, self.retention_days
+            )
+            self._checkpoint("PASSIVE")
+        return deleted
+
+    def _expire(self, session: Session, sender_id: str, cutoff: float) -> int:
+        events = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id)
+        newest = events.with_entities(sa.func.max(self.SQLEvent.timestamp)).scalar()
+        windows = session.query(TrackerWindow).filter(TrackerWindow.sender_id == sender_id)
+        if newest is None or newest < cutoff:
+            windows.delete(synchronize_session=False)
+            return int(events.delete(synchronize_session=False))
+        session_start = (
+            events.filter(self.SQLEvent.type_name == SessionStarted.type_name)
+            .with_entities(sa.func.max(self.SQLEvent.timestamp))
+            .scalar()
+        )
+        window = self._current_window(session, sender_id)
+        if window is None:
+            windows.delete(synchronize_session=False)  # stale: a later session began
+        unloaded = []
+        if session_start is not None:
+            unloaded.append(self.SQLEvent.timestamp < session_start)
+        if window is not None:
+            unloaded.append(self.SQLEvent.id < window.event_id)
+        if not unloaded:
+            return 0
+        old = events.filter(self.SQLEvent.timestamp < cutoff, sa.or_(*unloaded))
+        return int(old.delete(synchronize_session=False))
+
+    def _note_legacy_rows(self) -> None:
+        """The first time this store opens a database, note up to which id its
+        events were written raw (by a version that did not redact)."""
+        with self.session_scope() as session:
+            if session.get(TrackerMeta, LEGACY_ROWS) is not None:
+                return
+            last = session.query(sa.func.max(self.SQLEvent.id)).scalar()
+            windows = session.query(TrackerWindow).count()
+            value = "done" if last is None and not windows else f"{last or 0} 0"
+            session.add(TrackerMeta(key=LEGACY_ROWS, value=value))
+            try:
+                session.commit()
+            except sa.exc.IntegrityError:  # another process noted it first
+                session.rollback()
+
+    def redact_stored(self, batch: int = 500) -> int:
+        """Redact the rows an earlier version stored raw; return how many changed.
+
+        Once per database, in batches, resumable: the background thread runs it
+        before its first sweep (a large database must not delay the start).
+        """
+        changed = 0
+        with self._sweeping:
+            while True:
+                with self.session_scope() as session:
+                    meta = session.get(TrackerMeta, LEGACY_ROWS)
+                    if meta is None or meta.value == "done":
+                        break
+                    last, through = (int(part) for part in meta.value.split())
+                    rows = (
+                        session.query(self.SQLEvent)
+                        .filter(self.SQLEvent.id > through, self.SQLEvent.id <= last)
+                        .order_by(self.SQLEvent.id)
+                        .limit(batch)
+                        .all()
+                    )
+                    verbatim = self._verbatim_slots()
+                    for row in rows:
+                        data = json.loads(row.data)
+                        clean = redact_event(data, verbatim)
+                        if clean != data:
+                            row.data = json.dumps(clean)
+                            changed += 1
+                    if rows:
+                        meta.value = f"{last} {rows[-1].id}"
+                    else:  # the events are done; the windows' carried state last
+                        for window in session.query(TrackerWindow):
+                            carried = json.loads(window.carried)
+                            clean_carried = [redact_event(e, verbatim) for e in carried]
+                            if clean_carried != carried:
+                                window.carried = json.dumps(clean_carried)
+                                changed += 1
+                        meta.value = "done"
+                    session.commit()
+        if changed:
+            log.info("redacted %d conversation rows stored before redaction", changed)
+            self._checkpoint("TRUNCATE")
+        return changed
+
+    def _checkpoint(self, mode: str) -> None:
+        """SQLite: move the write-ahead log into the database file now, so that
+        the redacted or deleted rows' old bytes are overwritten there too."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+
+    def _safe(self, work: Any) -> None:
+        try:
+            work()
+        except Exception:  # tried again next time; serving goes on
+            log.exception("conversation maintenance failed: %s", work.__name__)
+
+    def _maintain(self, seconds: float) -> None:
+        """The background thread: old raw rows redacted, then a sweep every ``seconds``."""
+        self._safe(self.redact_stored)
+        while True:
+            time.sleep(seconds)
+            self._safe(self.sweep)
 
 
 def close_tripped_turn(tracker: DialogueStateTracker) -> bool:
@@ -289,9 +566,73 @@ def _slots(tracker: DialogueStateTracker) -> Iterable[tuple[str, Any]]:
     return sorted(tracker.slots.items())
 
 
+def redact_event(data: dict[str, Any], verbatim_slots: Iterable[str] = ()) -> dict[str, Any]:
+    """``data`` (an event's dict) with every string a person may have written redacted.
+
+    Values under ``STRUCTURAL_KEYS`` are kept, and so is the value of a slot in
+    ``verbatim_slots``; every other string, at any depth (and every dict key
+    that is not structural), goes through ``bot.text.redact.redact``.
+    """
+    if data.get("event") == SlotSet.type_name and data.get("name") in set(verbatim_slots):
+        return dict(data)
+    return _redacted(data, {})
+
+
+def _redacted(value: Any, seen: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        if value not in seen:
+            seen[value] = _redact_or_drop(value)
+        return seen[value]
+    if isinstance(value, Mapping):
+        return {
+            _redacted_key(key, seen): item if key in STRUCTURAL_KEYS else _redacted(item, seen)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redacted(item, seen) for item in value]
+    return value
+
+
+def _redacted_key(key: Any, seen: dict[str, str]) -> Any:
+    """Field names (letters and underscores: ``text``, ``parse_data`` …) as they are;
+    any other key (a client's metadata may use anything) redacted like a value."""
+    if not isinstance(key, str) or _FIELD_NAME.fullmatch(key):
+        return key
+    return _redacted(key, seen)
+
+
+def _redact_or_drop(text: str) -> str:
+    """``redact(text)``; if redaction fails, the text is dropped, never stored raw
+    (and the turn is still saved: Rasa would otherwise keep it in memory only)."""
+    try:
+        return redact(text)
+    except Exception:
+        log.exception("redaction failed; a text of %d characters was not stored", len(text))
+        return DROPPED
+
+
+def _private_sqlite_file(options: Mapping[str, Any]) -> None:
+    """Create the store's SQLite file 0600 (its folder 0700) before SQLite does."""
+    if options.get("dialect", "sqlite") != "sqlite" or options.get("host"):
+        return
+    db = str(options.get("db") or "rasa.db")
+    if db and db != ":memory:":
+        make_private(Path(db))
+
+
+def _create_index(engine: sa.engine.Engine, index: sa.Index) -> None:
+    """Add ``index`` to a database made before it existed (several processes may race)."""
+    try:
+        index.create(engine, checkfirst=True)
+    except sa.exc.SQLAlchemyError:  # another process made it first
+        log.debug("index %s not created", index.name, exc_info=True)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Deleted and rewritten rows are overwritten with zeros, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

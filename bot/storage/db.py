@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,9 +23,9 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            path = url.split(":///", 1)[1]
+            path = url.split(":///", 1)[1].split("?", 1)[0]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                make_private(Path(path))
         options: dict[str, Any] = {}
         if not self.is_sqlite:
             from bot.settings import Settings
@@ -63,6 +64,21 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def make_private(path: Path) -> None:
+    """Create the SQLite file ``path`` readable by its owner only (0600, a new folder
+    0700) before SQLite creates it with the umask's mode; tighten an existing one
+    and its journals (SQLite gives new journals the database file's mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        candidate = path.with_name(name)
+        try:
+            if candidate.stat().st_mode & 0o077:
+                os.chmod(candidate, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _upgrade(connection: object) -> None:

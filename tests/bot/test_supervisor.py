@@ -67,3 +67,29 @@ async def test_ctrl_c_stops_every_child(sig: signal.Signals) -> None:
     os.kill(os.getpid(), sig)
     assert await asyncio.wait_for(task, 20) == 0
     assert not _alive(pid)
+
+
+async def test_children_create_private_files(tmp_path) -> None:
+    """Databases, journals and logs a child writes are its user's only (umask 077)."""
+    script = (
+        "import os, sys, time; open(sys.argv[1], 'w').close(); os.mkdir(sys.argv[2]); "
+        "time.sleep(60)"
+    )
+
+    def writer(name: str, **options: object) -> ProcessSpec:
+        argv = [sys.executable, "-c", script, str(tmp_path / f"{name}.db"), str(tmp_path / name)]
+        return ProcessSpec(name, argv, "http://127.0.0.1:9/", **options)
+
+    sup = Supervisor([writer("private"), writer("inherits", umask=None)])
+    task = asyncio.create_task(sup.run())
+    for _ in range(200):
+        if (tmp_path / "private").exists() and (tmp_path / "inherits").exists():
+            break
+        await asyncio.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(task, 20) == 0
+    assert (tmp_path / "private.db").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "private").stat().st_mode & 0o777 == 0o700
+    with open("/proc/self/status") as fh:
+        mask = int(next(line for line in fh if line.startswith("Umask:")).split()[1], 8)
+    assert (tmp_path / "inherits.db").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -1,0 +1,215 @@
+"""Start the Rasa server with no secret on its command line or in its environment.
+
+``rasa run --auth-token T`` puts the token of Rasa's HTTP API (which reads and
+rewrites every conversation) into ``/proc/<pid>/cmdline``, which every user of
+the machine can read. `kepu run` starts Rasa as ``python -m bot.rasa_entry``
+with the options of ``rasa run`` except ``--auth-token`` (refused here); this
+module reads the token from ``<var>/rasa_token`` (0600, generated on first use)
+and calls ``rasa.core.run.serve_application(auth_token=...)`` in-process, the
+function ``rasa run`` ends in. An operator who sets ``KEPU_RASA_TOKEN`` instead
+keeps the token in the environment of the kepu processes, which only the same
+user (and root) can read in ``/proc/<pid>/environ``.
+
+Rasa's calls to the action server carry the shared secret of the run in the
+``X-Kepu-Action-Secret`` header (``actions/security.py`` checks it): it is
+added to the action endpoint's ``EndpointConfig.headers`` after
+``endpoints.yml`` is read, so it is in no file Rasa reads, no environment and
+no command line. The secret itself is ``<var>/action_secret`` (0600), written
+anew by every `kepu run` and created by whichever side starts first otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+
+ACTION_SECRET_HEADER = "X-Kepu-Action-Secret"
+ACTION_SECRET_FILE = "action_secret"
+# Largest request the action server reads. Rasa sends the loaded tracker (a
+# window of at most ~240 events, bot/channels/tracker_store.py) and the domain
+# (~4 KB) as JSON with \uXXXX escapes. Measured: a 116-event window of
+# 990-character messages is 484 KB, so a full window of them about 1.3 MB.
+ACTION_SERVER_MAX_BODY = 2 * 1024 * 1024
+_MIN_SECRET_CHARS = 32
+
+
+def action_secret_path(settings: Settings) -> Path:
+    return settings.var_dir / ACTION_SECRET_FILE
+
+
+def action_secret(settings: Settings, rotate: bool = False) -> str:
+    """The action server's shared secret: ``<var>/action_secret`` (0600).
+
+    ``rotate``: write a new one (`kepu run`, before it starts the processes).
+    Otherwise the existing one, or a new one if there is none yet.
+    """
+    path = action_secret_path(settings)
+    if rotate:
+        return _write_secret(path, replace=True)
+    existing = _read_secret(path)
+    if existing is not None:
+        return existing
+    try:
+        return _write_secret(path, replace=False)
+    except FileExistsError:  # the other side made it at the same moment
+        existing = _read_secret(path)
+        if existing is None:
+            return _write_secret(path, replace=True)
+        return existing
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if len(text) < _MIN_SECRET_CHARS:
+        return None
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+    return text
+
+
+def _write_secret(path: Path, replace: bool) -> str:
+    """A new secret in ``path``, whole or not at all: written to a private
+    temporary file, then renamed over ``path`` (``replace``) or linked to it
+    (fails if it exists)."""
+    secret = secrets.token_urlsafe(32)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secret)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    return secret
+
+
+def _refuse_token_option(argv: Sequence[str]) -> None:
+    if any(arg.split("=", 1)[0] == "--auth-token" for arg in argv):
+        raise SystemExit(
+            "bot.rasa_entry: the token is read from <var>/rasa_token (or KEPU_RASA_TOKEN), "
+            "never from the command line"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``rasa run`` with ``argv`` (its options, without ``--auth-token``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _refuse_token_option(args)
+    settings = Settings.from_env()
+    from rasa.shared.exceptions import RasaException
+
+    try:
+        serve(args, settings.resolve_rasa_token(), action_secret(settings))
+    except RasaException as exc:  # as rasa's own main: a message, not a traceback
+        raise SystemExit(f"{exc.__class__.__name__}: {exc}") from None
+
+
+def serve(args: list[str], token: str, secret: str) -> None:
+    """What ``rasa run`` does (``rasa.__main__.main``, ``rasa.cli.run.run``,
+    ``rasa.api.run``), with the token and the action secret given in-process."""
+    import rasa.core.run
+    import rasa.telemetry
+    import rasa.utils.io
+    import rasa.utils.tensorflow.environment as tf_env
+    from rasa.__main__ import create_argument_parser
+    from rasa.cli.run import _validate_model_path
+    from rasa.cli.utils import get_validated_path
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.shared.constants import (
+        DEFAULT_CREDENTIALS_PATH,
+        DEFAULT_ENDPOINTS_PATH,
+        DEFAULT_MODELS_PATH,
+    )
+    from rasa.shared.utils.common import minimal_kwargs
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    cmdline = create_argument_parser().parse_args(["run", *args])
+    log_level = getattr(cmdline, "loglevel", None)
+    configure_logging_and_warnings(
+        log_level,
+        getattr(cmdline, "logging_config_file", None),
+        warn_only_once=True,
+        filter_repeated_logs=True,
+    )
+    tf_env.setup_tf_environment()
+    tf_env.check_deterministic_ops()
+    sys.path.insert(1, os.getcwd())  # as rasa's main: custom components are found
+    rasa.utils.io.configure_colored_logging(log_level)
+    rasa.telemetry.initialize_telemetry()
+    configure_structlog(log_level)
+
+    endpoints = AvailableEndpoints.read_endpoints(
+        get_validated_path(cmdline.endpoints, "endpoints", DEFAULT_ENDPOINTS_PATH, True)
+    )
+    add_action_secret(endpoints, secret)
+    credentials = get_validated_path(
+        cmdline.credentials, "credentials", DEFAULT_CREDENTIALS_PATH, True
+    )
+    model = cmdline.model
+    if not cmdline.remote_storage:
+        model = _validate_model_path(model, "model", DEFAULT_MODELS_PATH)
+    options: dict[str, Any] = {
+        key: value
+        for key, value in minimal_kwargs(vars(cmdline), rasa.core.run.serve_application).items()
+        if key not in ("model_path", "channel", "credentials", "endpoints", "auth_token")
+    }
+    rasa.core.run.serve_application(
+        model,
+        channel=cmdline.connector,
+        credentials=credentials,
+        endpoints=endpoints,
+        auth_token=token,
+        **options,
+    )
+
+
+def _exit_once_stopped(grace: float = 5.0) -> None:
+    """The server has stopped: end the process even if a thread was left running.
+
+    aiosqlite runs each connection in a non-daemon thread, and a database a
+    channel opened and never closed keeps one alive: Python then waits for it
+    forever after SIGTERM, until the supervisor's SIGKILL. Such threads get
+    ``grace`` seconds; then the process exits (logs flushed) without them.
+    """
+    deadline = time.monotonic() + grace
+    others = [
+        t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon
+    ]
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in others):
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def add_action_secret(endpoints: Any, secret: str) -> None:
+    """Rasa's requests to the action server carry ``secret`` in ``ACTION_SECRET_HEADER``."""
+    action = getattr(endpoints, "action", None)
+    if action is not None:
+        action.headers = {**(action.headers or {}), ACTION_SECRET_HEADER: secret}
+
+
+if __name__ == "__main__":
+    main()
+    _exit_once_stopped()
