@@ -5,6 +5,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Voice messages are decoded by ffmpeg (Debian's package): install it when
+# missing, like scripts/install-browser.sh does for chromium; fail loudly when
+# that is impossible rather than start without it.
+if ! command -v ffmpeg >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "[setup] ERROR: ffmpeg is missing and cannot be installed (needs root and apt-get)." >&2
+        echo "[setup] Install it with: sudo apt-get install ffmpeg" >&2
+        exit 1
+    fi
+    echo "[setup] installing ffmpeg from apt (it decodes voice messages)"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }; then
+        echo "[setup] ERROR: apt-get install ffmpeg failed; install it by hand: apt-get install ffmpeg" >&2
+        exit 1
+    fi
+fi
+
 venv=.venv
 want=$(cat pyproject.toml constraints.txt requirements-hashed.txt | sha256sum | cut -c1-16)
 stamp="$venv/.kepu-installed"

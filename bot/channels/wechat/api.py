@@ -43,6 +43,10 @@ class OutsideWindow(ApiError):
     """The platform will not deliver to this user now; try after their next message."""
 
 
+class MediaTooLarge(ApiError):
+    """A media file over the caller's size cap: not downloaded further."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 3
@@ -99,10 +103,11 @@ class PlatformApi(abc.ABC):
         return await self._request("POST", path, {"access_token": token}, payload)
 
     async def media(self, media_id: str, max_bytes: int) -> tuple[bytes, str]:
-        """A temporary media file (a picture the user sent) and its content type.
+        """A temporary media file (a picture or voice message) and its content type.
 
         Both platforms serve it at ``/cgi-bin/media/get``; an error comes back
-        as JSON instead of the file. Files over ``max_bytes`` are refused.
+        as JSON instead of the file (40007 for an expired one: temporary media
+        is kept 3 days). Files over ``max_bytes`` raise ``MediaTooLarge``.
         """
         token = await self.access_token()
         for attempt in (1, 2):
@@ -128,12 +133,20 @@ class PlatformApi(abc.ABC):
         try:
             async with session.get(self.base + path, params=params) as response:
                 response.raise_for_status()
-                content = await response.content.read(max_bytes + 1)
                 kind = response.headers.get("Content-Type", "").lower()
+                # read() returns what has arrived so far: collect up to one byte over the cap.
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > max_bytes:
+                        break
+                content = b"".join(chunks)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise ApiError(NETWORK_FAILURE, f"{path}: {type(exc).__name__}") from exc
         if len(content) > max_bytes:
-            raise ApiError(NETWORK_FAILURE, f"{path}: file larger than {max_bytes} bytes")
+            raise MediaTooLarge(NETWORK_FAILURE, f"{path}: file larger than {max_bytes} bytes")
         return content, kind
 
     async def access_token(self, stale: str = "") -> str:

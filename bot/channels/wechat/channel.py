@@ -32,6 +32,7 @@ from bot.channels.wechat.messages import Inbound, parse_xml, xml_document
 from bot.channels.wechat.push import WECHAT_WINDOW_SECONDS
 from bot.channels.wechat.webhook import CallbackChannel, Limits, Sealed
 from bot.settings import Settings
+from bot.voice.listener import Listener
 
 # WeChat's nonces and echo strings are digits; allow a little more, never markup.
 _TOKEN_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -83,8 +84,9 @@ class WeChatInput(CallbackChannel):
         api: WeChatApi,
         limits: Limits,
         database_url: str,
+        listener: Listener | None = None,
     ) -> None:
-        super().__init__(limits, api, database_url)
+        super().__init__(limits, api, database_url, listener)
         self.token = token
         self.appid = appid
         self.mode = mode
@@ -108,6 +110,7 @@ class WeChatInput(CallbackChannel):
             api=WeChatApi(s.wechat_api_base, s.wechat_appid, s.wechat_appsecret, RetryPolicy()),
             limits=_limits(s, credentials),
             database_url=s.database_url,
+            listener=Listener.from_settings(s),  # KEPU_ASR: a broken set-up stops the start
         )
 
     def _check_request(self, query: dict[str, str]) -> str:
@@ -159,8 +162,9 @@ class WeComInput(CallbackChannel):
         api: WeComApi,
         limits: Limits,
         database_url: str,
+        listener: Listener | None = None,
     ) -> None:
-        super().__init__(limits, api, database_url)
+        super().__init__(limits, api, database_url, listener)
         self.crypto = crypto
         self.agent_id = agent_id
 
@@ -178,6 +182,7 @@ class WeComInput(CallbackChannel):
             api=WeComApi(s.wecom_api_base, s.wecom_corp_id, s.wecom_secret, agent_id),
             limits=_limits(s, credentials),
             database_url=s.database_url,
+            listener=Listener.from_settings(s),  # KEPU_ASR: a broken set-up stops the start
         )
 
     def verify_url(self, query: dict[str, str]) -> str:

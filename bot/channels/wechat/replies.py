@@ -7,12 +7,41 @@ own welcome and menu answer them.
 
 from __future__ import annotations
 
-from bot.menu import MAIN_MENU
+from bot.menu import MAIN_MENU, menu_text
 
-VOICE_NOT_HEARD = (
-    "不好意思，这段语音我没听清。请您再说一遍，说慢一点、离手机近一点；"
-    "也可以直接打字发给我。回复“菜单”可以看选项。"
+# Voice messages (issue 23). Without a transcript the user is taught the easy
+# path the app itself offers, and shown the menu: never a dead end.
+VOICE_HOW_TO = {
+    "wechat": "长按语音，点“转文字”，再把文字发给我",
+    "wecom": "在企业微信里长按语音，点“转文字”，再把文字发给我",
+}
+_VOICE_PROBLEMS = {
+    "none": "这段语音我听不了。请您{how}；也可以直接打字。",
+    "expired": "这段语音已经过期了（语音只保存3天），我听不到了。请您再说一遍，或者{how}。",
+    "too_large": "这段语音太长了，我一次听不完。请分几段说，每段不超过1分钟；或者{how}。",
+    "unavailable": "这段语音暂时没取到。请过一会儿再发一次，或者{how}。",
+    "unreadable": "这段语音的格式我打不开。请您{how}；也可以直接打字。",
+    "failed": "这段语音暂时没听成。请过一会儿再发一次，或者{how}。",
+    "silent": "不好意思，这段语音我没听清。请离手机近一点、说慢一点再说一遍，或者{how}。",
+}
+VOICE_CORRECTION = (
+    "对不起，是我听错了。请您再说一遍，说慢一点、离手机近一点；"
+    "也可以长按语音点“转文字”，把转出的字复制下来改对了再发给我，或者直接打字。"
 )
+
+
+def voice_help(channel: str, problem: str) -> str:
+    """Why a voice message got no answer, the easy path to send it as text, and the menu."""
+    how = VOICE_HOW_TO.get(channel, VOICE_HOW_TO["wechat"])
+    reason = _VOICE_PROBLEMS.get(problem, _VOICE_PROBLEMS["failed"]).format(how=how)
+    return f"{reason}\n{menu_text()}"
+
+
+def heard(text: str) -> str:
+    """The transcript quoted back first, so a wrong one can be put right with "不对"."""
+    return f"您说的是：“{text}”（听错了请回“不对”）"
+
+
 IMAGE_RECEIVED = (
     "收到您发的图片了。图片里的字我暂时看不了，请把想问的事用文字或语音告诉我。"
     "想举报谣言，请先发“举报谣言”，再发截图，并用文字或语音说说图片上的说法。"

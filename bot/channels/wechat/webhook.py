@@ -14,6 +14,11 @@ passive reply (what does not fit in one message follows through the message
 API); otherwise the webhook answers "success" at once and the whole answer is
 pushed through the message API when the assistant finishes. Verdicts owed to
 the user (rumour report-back) and messages kept from earlier follow the answer.
+
+A voice message becomes text (``bot.voice``: WeChat's transcript, or the
+audio fetched through the media API and recognised) and is then answered
+like typed text, the answer starting with what was heard; without text the
+user is taught to convert the voice in the app, and shown the menu.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.rollback import forget_failed_turn, watch_turn
 from bot.channels.wechat import replies
-from bot.channels.wechat.api import PlatformApi
+from bot.channels.wechat.api import ApiError, MediaTooLarge, PlatformApi
 from bot.channels.wechat.dedup import ReceiptLog
 from bot.channels.wechat.errors import Refused, StaleRequest, TooLarge
 from bot.channels.wechat.messages import MAX_TEXT_BYTES, Inbound, pack_texts, text_reply
@@ -46,6 +51,7 @@ from bot.rumors.delivery import take_due
 from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
 from bot.storage.db import Database
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
+from bot.voice.listener import Listener, MediaError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,8 @@ MESSAGE_ID_TTL_SECONDS = 2 * 24 * 3600.0
 LEASE_MARGIN_SECONDS = 0.5
 CLAIM_POLL_SECONDS = 0.2
 REPORT_FORM = "report_rumor_form"
+# The platforms' answer for a media id they no longer have (temporary media: 3 days).
+MEDIA_GONE = frozenset({40007, 46001})
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -84,10 +92,17 @@ class CallbackChannel(InputChannel, abc.ABC):
     # How long the platform lets us push after the user's last message (None: no limit).
     push_window_seconds: float | None = None
 
-    def __init__(self, limits: Limits, api: PlatformApi, database_url: str) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        api: PlatformApi,
+        database_url: str,
+        listener: Listener | None = None,
+    ) -> None:
         self.limits = limits
         self.api = api
         self.database_url = database_url
+        self.listener = listener or Listener()  # default: WeChat's transcript only
         self._db: Database | None = None
         self._receipts: ReceiptLog | None = None
         self._pusher: Pusher | None = None
@@ -234,17 +249,45 @@ class CallbackChannel(InputChannel, abc.ABC):
             if inbound.event == "click":
                 return self.ask(inbound, replies.click_text(inbound.event_key), on_new_message)
             return None  # unsubscribe, view, location reports …: nothing to say
-        if kind in ("text", "voice"):
-            raw = inbound.content if kind == "text" else inbound.recognition
-            cleaned = clean_inbound(raw, self.limits.max_chars)
+        if kind == "text":
+            cleaned = clean_inbound(inbound.content, self.limits.max_chars)
             if cleaned.empty:
-                return _fixed(EMPTY_REPLY if kind == "text" else replies.VOICE_NOT_HEARD)
+                return _fixed(EMPTY_REPLY)
             if cleaned.too_long:
                 return _fixed(too_long_reply(self.limits.max_chars))
+            if self.listener.recent.corrects(inbound.sender, cleaned.text):
+                return _fixed(replies.VOICE_CORRECTION)
             return self.ask(inbound, cleaned.text, on_new_message)
+        if kind == "voice":
+            return self.voice_turn(inbound, on_new_message)
         if kind == "image":
             return self.image_turn(inbound)
         return _fixed(replies.UNSUPPORTED)
+
+    async def voice_turn(self, inbound: Inbound, on_new_message: OnNewMessage) -> list[str]:
+        """A voice message: its text answered like typed text, after "您说的是：…"."""
+        heard = await self.listener.hear(inbound.recognition, inbound.media_id, self.fetch_voice)
+        cleaned = clean_inbound(heard.text, self.limits.max_chars)
+        if cleaned.empty:
+            return [replies.voice_help(self.name(), heard.problem or "silent")]
+        if cleaned.too_long:
+            return [too_long_reply(self.limits.max_chars)]
+        if self.listener.recent.corrects(inbound.sender, cleaned.text):  # a spoken "不对"
+            return [replies.VOICE_CORRECTION]
+        texts = await self.ask(inbound, cleaned.text, on_new_message)
+        self.listener.recent.remember(inbound.sender)
+        return [replies.heard(cleaned.text), *texts]
+
+    async def fetch_voice(self, media_id: str, max_bytes: int) -> bytes:
+        """A voice message's audio from the media API; raises ``MediaError``."""
+        try:
+            content, _ = await self.api.media(media_id, max_bytes)
+        except MediaTooLarge as exc:
+            raise MediaError("too_large", exc.message) from exc
+        except ApiError as exc:
+            kind = "expired" if exc.code in MEDIA_GONE else "unavailable"
+            raise MediaError(kind, f"{exc.code}: {exc.message}") from exc
+        return content
 
     async def image_turn(self, inbound: Inbound) -> list[str]:
         """A picture: evidence if a rumour report is in progress, else acknowledged."""
@@ -371,6 +414,7 @@ class CallbackChannel(InputChannel, abc.ABC):
     async def close(self) -> None:
         await self.drain(timeout=10.0)
         await self.api.close()
+        await self.listener.close()
         if self._db is not None:
             await self._db.close()
             self._db = None

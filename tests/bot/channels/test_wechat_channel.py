@@ -268,9 +268,10 @@ async def test_voice_uses_the_transcript_and_asks_again_when_it_is_empty(harness
             Recognition="稻子生虫咋个办",
             MsgId=1,
         )
-        assert h.passive(await h.client.post(voice)) == "答：稻子生虫咋个办"
+        heard = replies.heard("稻子生虫咋个办")
+        assert h.passive(await h.client.post(voice)) == f"{heard}\n\n答：稻子生虫咋个办"
         silent = message_xml("gh_test", USER, "voice", MediaId="m2", Recognition="", MsgId=2)
-        assert h.passive(await h.client.post(silent)) == replies.VOICE_NOT_HEARD
+        assert h.passive(await h.client.post(silent)) == replies.voice_help("wechat", "none")
         assert [m.text for m in h.assistant.received] == ["稻子生虫咋个办"]
         assert h.assistant.received[0].metadata == {"msg_type": "voice"}
 

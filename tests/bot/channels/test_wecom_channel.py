@@ -81,9 +81,10 @@ async def test_a_slow_answer_goes_out_as_an_app_message(wecom) -> None:
 async def test_voice_without_a_transcript_asks_again(wecom) -> None:
     client, assistant, *_ = wecom
     reply = await client.post(app_message("voice", 3, MediaId="m", Format="amr"))
-    assert client.open_reply(reply)["Content"] == replies.VOICE_NOT_HEARD
+    assert client.open_reply(reply)["Content"] == replies.voice_help("wecom", "none")
     reply = await client.post(app_message("voice", 4, MediaId="m", Recognition="柚子树咋个修"))
-    assert client.open_reply(reply)["Content"] == "答：柚子树咋个修"
+    heard = replies.heard("柚子树咋个修")
+    assert client.open_reply(reply)["Content"] == f"{heard}\n\n答：柚子树咋个修"
     assert [m.text for m in assistant.received] == ["柚子树咋个修"]
 
 
