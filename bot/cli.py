@@ -12,13 +12,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.rasa_entry import ACTION_SERVER_MAX_BODY, action_secret
 from bot.settings import PROJECT_ROOT, Settings
 
 # Rasa otherwise reports crashes to an external service, with retries.
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-
-
-ACTION_SERVER_MAX_BODY = 32 * 1024 * 1024
 
 
 def _rasa_env(settings: Settings) -> dict[str, str]:
@@ -60,11 +58,13 @@ def rasa_server_argv(
     endpoints: Path | None = None,
     port: int | None = None,
 ) -> list[str]:
+    """``rasa run`` through ``bot.rasa_entry``: the API token and the action
+    server's secret are read from ``<var>`` (0600) in Rasa's process, so neither
+    is on this command line, which every local user can read in /proc."""
     return [
         sys.executable,
         "-m",
-        "rasa",
-        "run",
+        "bot.rasa_entry",
         "--model",
         model,
         "--endpoints",
@@ -75,20 +75,21 @@ def rasa_server_argv(
         settings.host,
         "--port",
         str(port or settings.rasa_port),
-        # The HTTP API can rewrite any conversation: never open without a token.
+        # The HTTP API can rewrite any conversation: never open without a token
+        # (bot.rasa_entry passes <var>/rasa_token, or KEPU_RASA_TOKEN, to Rasa).
         "--enable-api",
-        "--auth-token",
-        settings.resolve_rasa_token(),
         "--request-timeout",
         "60",
     ]
 
 
 def action_server_argv(settings: Settings) -> list[str]:
+    """rasa_sdk's server through ``actions.security``: only calls that carry the
+    run's secret (sent by Rasa) are served, bodies capped at ACTION_SERVER_MAX_BODY."""
     return [
         sys.executable,
         "-m",
-        "rasa_sdk",
+        "actions.security",
         "--actions",
         "actions",
         "--port",
@@ -103,7 +104,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.training import train_if_needed
 
     settings = Settings.from_env()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_var_dir(settings)
+    # A new secret between Rasa and the action server for every run.
+    action_secret(settings, rotate=True)
     # In a child process: the supervisor itself stays small while it waits.
     subprocess.run([sys.executable, "-m", "bot.cli", "kb", "import"], check=True, cwd=PROJECT_ROOT)
     refusal = asyncio.run(check_connection_budget(settings))
@@ -137,6 +140,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"科普助手已启动。请用浏览器打开 {base}:{settings.web_port}/ 开始聊天。" " (Ctrl-C 停止)"
     )
     return asyncio.run(Supervisor(specs).run(on_ready=message))
+
+
+def private_var_dir(settings: Settings) -> None:
+    """``<var>`` (conversations, databases, the token) readable by its owner only: 0700."""
+    var = settings.var_dir
+    var.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if var.stat().st_mode & 0o077:
+        try:
+            var.chmod(0o700)
+        except PermissionError:
+            print(f"[kepu] warning: cannot make {var} private (mode 0700)", file=sys.stderr)
 
 
 def rasa_specs(
@@ -344,12 +358,66 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     from bot.rumors.users import create_token
 
-    token = _console_command(lambda db: create_token(db, args.name))
+    token = _console_command(
+        lambda db: create_token(db, args.name, label=args.token_name or "", days=args.days)
+    )
     if token is None:
         return 1
-    print(f"已为 {args.name} 创建 API 令牌（只保存其摘要，丢失后只能重新创建）：")
+    print(
+        f"已为 {args.name} 创建 API 令牌，{args.days} 天后过期"
+        "（只保存其摘要，丢失后只能重新创建）："
+    )
     print(token)  # last: scripts read the final line
     return 0
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    from bot.rumors.access import Actor
+    from bot.rumors.users import list_tokens
+
+    tokens = _console_command(lambda db: list_tokens(db, Actor(0, "cli", "admin")))
+    if tokens is None:
+        return 1
+    shown = [t for t in tokens if args.all or t.live]
+    print(f"{'编号':>6}  {'用户':16} {'状态':6} {'过期(UTC)':16} {'最近使用(UTC)':16} 名称")
+    for t in shown:
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "从未"
+        print(
+            f"{t.id:>6}  {t.user:16} {t.state_label:6} {t.expires_at:%Y-%m-%d %H:%M}"
+            f"  {used:16} {t.name}"
+        )
+    if not shown:
+        print("（没有有效的令牌）" if not args.all else "（没有令牌）")
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    from bot.rumors.access import Actor
+    from bot.rumors.users import revoke_token
+
+    token = _console_command(lambda db: revoke_token(db, Actor(0, "cli", "admin"), args.id))
+    if token is None:
+        return 1
+    print(f"已吊销令牌 {token.id}（{token.user}：{token.name}）。")
+    return 0
+
+
+def cmd_asr_check(args: argparse.Namespace) -> int:
+    """The local speech model: files present, SHA-256 as published, where to get it."""
+    from bot.settings import SettingsError
+    from bot.voice.check import asr_report
+
+    try:
+        settings = Settings.from_env()
+        asr, model_dir = settings.asr, settings.asr_model_dir
+    except SettingsError as exc:  # e.g. KEPU_ASR=local without a directory: still report
+        print(f"[kepu] settings: {exc}", file=sys.stderr)
+        asr, model_dir = os.environ.get("KEPU_ASR", "wechat"), None
+    if args.model_dir:
+        model_dir = Path(args.model_dir).expanduser().resolve()
+    lines, ok = asr_report(asr, model_dir)
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -393,9 +461,22 @@ def build_parser() -> argparse.ArgumentParser:
     tokens = sub.add_parser("tokens", help="API tokens")
     tokens = tokens.add_subparsers(dest="tokens", required=True)
     p = tokens.add_parser("create", help="create a bearer token for a user; prints it last")
-    p.add_argument("name")
+    p.add_argument("name", help="the user the token acts as")
+    p.add_argument("--name", dest="token_name", help="what the token is for, e.g. ci-export")
+    p.add_argument("--days", type=int, default=90, help="days until it expires (default 90)")
     p.set_defaults(func=cmd_tokens_create)
+    p = tokens.add_parser("list", help="list live tokens (--all: expired and revoked too)")
+    p.add_argument("--all", action="store_true")
+    p.set_defaults(func=cmd_tokens_list)
+    p = tokens.add_parser("revoke", help="revoke a token at once, by its id from `tokens list`")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_tokens_revoke)
     sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
+    asr = sub.add_parser("asr", help="speech recognition of voice messages")
+    asr = asr.add_subparsers(dest="asr", required=True)
+    p = asr.add_parser("check", help="verify the local model's files and SHA-256")
+    p.add_argument("--model-dir", help="model directory (default: KEPU_ASR_MODEL_DIR)")
+    p.set_defaults(func=cmd_asr_check)
     return parser
 
 

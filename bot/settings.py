@@ -8,6 +8,7 @@ machine (embedded SQLite under ``var/``, everything bound to 127.0.0.1).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import secrets
@@ -28,6 +29,7 @@ WECHAT_MODES = ("plain", "compatible", "safe")
 # Fields whose value `describe()` never prints.
 SECRET_WORDS = ("token", "secret", "aes_key")
 _AES_KEY = re.compile(r"^[A-Za-z0-9]{43}$")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _check_aes_key(name: str, value: str) -> None:
@@ -145,11 +147,36 @@ class Settings:
             "KEPU_API_RATE_PER_MINUTE",
         ),
     )
+    public_url: str = field(
+        default="",
+        metadata=_doc(
+            "Address people use to reach the web service, e.g. https://kepu.example.cn; "
+            "https makes every cookie Secure. Default: none (cookies Secure only over https).",
+            "KEPU_PUBLIC_URL",
+        ),
+    )
+    trusted_proxies: str = field(
+        default="",
+        metadata=_doc(
+            "Reverse proxies in front of the web service (comma-separated addresses or CIDRs, "
+            "e.g. 127.0.0.1,10.0.0.0/8). Only a request from one of them may name the client "
+            "in X-Forwarded-For / X-Forwarded-Proto. Default: none (the peer is the client).",
+            "KEPU_TRUSTED_PROXIES",
+        ),
+    )
     report_retention_days: int = field(
         default=365,
         metadata=_doc(
             "Days a rumour report (redacted) is kept; older ones are deleted at start-up.",
             "KEPU_REPORT_RETENTION_DAYS",
+        ),
+    )
+    conversation_retention_days: int = field(
+        default=90,
+        metadata=_doc(
+            "Days a conversation (Rasa's tracker, redacted) is kept after its last message; "
+            "older ones are deleted at start-up and every hour.",
+            "KEPU_CONVERSATION_RETENTION_DAYS",
         ),
     )
     cache_dir: Path | None = field(
@@ -239,6 +266,66 @@ class Settings:
             "KEPU_WECHAT_REPLY_BUDGET",
         ),
     )
+    asr: str = field(
+        default="wechat",
+        metadata=_doc(
+            "Speech recognition of WeChat/WeCom voice messages: wechat (WeChat's own "
+            "transcript when it sends one), local (sherpa-onnx with KEPU_ASR_MODEL_DIR), "
+            "tencent (Tencent Cloud 一句话识别) or none. Without a transcript the reply "
+            "teaches 长按语音 → 转文字.",
+            "KEPU_ASR",
+        ),
+    )
+    asr_prefer: str = field(
+        default="wechat",
+        metadata=_doc(
+            "With KEPU_ASR=local or tencent: whose transcript wins when WeChat sends one, "
+            "wechat (saves the engine call) or engine (always recognise the audio).",
+            "KEPU_ASR_PREFER",
+        ),
+    )
+    asr_model_dir: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "KEPU_ASR=local: directory of the sherpa-onnx model listed in "
+            "bot/voice/models.json (`kepu asr check` verifies it).",
+            "KEPU_ASR_MODEL_DIR",
+        ),
+    )
+    tencent_secret_id: str = field(
+        default="",
+        metadata=_doc(
+            "KEPU_ASR=tencent: SecretId of the Tencent Cloud API key.", "KEPU_TENCENT_SECRET_ID"
+        ),
+    )
+    tencent_secret_key: str = field(
+        default="",
+        metadata=_doc(
+            "KEPU_ASR=tencent: SecretKey of the Tencent Cloud API key.", "KEPU_TENCENT_SECRET_KEY"
+        ),
+    )
+    tencent_region: str = field(
+        default="",
+        metadata=_doc(
+            "KEPU_ASR=tencent: region sent as X-TC-Region, e.g. ap-guangzhou "
+            "(一句话识别 does not need one). Default: none.",
+            "KEPU_TENCENT_REGION",
+        ),
+    )
+    tencent_asr_engine: str = field(
+        default="16k_zh",
+        metadata=_doc(
+            "KEPU_ASR=tencent: EngSerViceType, 16k_zh (Mandarin) or e.g. 16k_zh_dialect "
+            "(23 dialects).",
+            "KEPU_TENCENT_ASR_ENGINE",
+        ),
+    )
+    tencent_asr_url: str = field(
+        default="https://asr.tencentcloudapi.com",
+        metadata=_doc(
+            "Tencent Cloud ASR address (tests point it at a simulator).", "KEPU_TENCENT_ASR_URL"
+        ),
+    )
 
     def __post_init__(self) -> None:
         # Derived defaults depend on other fields; frozen dataclass, so set via object.
@@ -260,10 +347,16 @@ class Settings:
             raise SettingsError("message and body limits are too small to be useful")
         if self.report_retention_days < 1:
             raise SettingsError("report_retention_days must be at least 1")
+        if self.conversation_retention_days < 1:
+            raise SettingsError("conversation_retention_days must be at least 1")
         if self.api_rate_per_minute < 1:
             raise SettingsError("api_rate_per_minute must be at least 1")
+        if self.public_url and urlsplit(self.public_url).scheme not in ("http", "https"):
+            raise SettingsError("KEPU_PUBLIC_URL must be an http:// or https:// URL")
+        parse_networks(self.trusted_proxies)  # a typo must stop the start, not trust no one
         self._check_profile()
         self._check_channels()
+        self._check_voice()
 
     def _check_profile(self) -> None:
         if self.tracker_url and urlsplit(self.tracker_url).scheme not in ("postgresql", "postgres"):
@@ -316,6 +409,26 @@ class Settings:
                 raise SettingsError("KEPU_WECOM_AGENT_ID must be the app's numeric AgentId")
             _check_aes_key("KEPU_WECOM_AES_KEY", self.wecom_aes_key)
 
+    def _check_voice(self) -> None:
+        """KEPU_ASR names a known engine, and the engine has what it needs."""
+        if self.asr not in ("wechat", "local", "tencent", "none"):
+            raise SettingsError("KEPU_ASR must be one of wechat, local, tencent, none")
+        if self.asr_prefer not in ("wechat", "engine"):
+            raise SettingsError("KEPU_ASR_PREFER must be wechat or engine")
+        if self.asr == "local" and self.asr_model_dir is None:
+            raise SettingsError("KEPU_ASR=local needs KEPU_ASR_MODEL_DIR (see `kepu asr check`)")
+        if self.asr == "tencent":
+            if not (self.tencent_secret_id and self.tencent_secret_key):
+                raise SettingsError(
+                    "KEPU_ASR=tencent needs KEPU_TENCENT_SECRET_ID and KEPU_TENCENT_SECRET_KEY"
+                )
+            if not self.tencent_asr_engine.startswith("16k_"):
+                raise SettingsError(
+                    "KEPU_TENCENT_ASR_ENGINE must be a 16k_ engine (audio is 16 kHz)"
+                )
+            if urlsplit(self.tencent_asr_url).scheme not in ("http", "https"):
+                raise SettingsError("KEPU_TENCENT_ASR_URL must be an http(s):// URL")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``KEPU_*`` variables; unset ones keep their defaults."""
@@ -332,6 +445,15 @@ class Settings:
     def vector_cache(self) -> Path:
         assert self.cache_dir is not None
         return self.cache_dir / "kb_vectors.npz"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure whatever scheme the app itself sees (TLS ends at a proxy)."""
+        return self.public_url.lower().startswith("https://")
+
+    @property
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def action_endpoint_url(self) -> str:
@@ -362,6 +484,18 @@ class Settings:
                 value = without_password(value)
             rows.append((f.metadata["env"], str(value), f.metadata["doc"]))
         return rows
+
+
+def parse_networks(spec: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses or CIDRs as networks (a bare address is a /32 or /128)."""
+    networks = []
+    for item in (part.strip() for part in spec.split(",")):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as exc:
+                raise SettingsError(f"KEPU_TRUSTED_PROXIES: {exc}") from None
+    return tuple(networks)
 
 
 def without_password(url: str) -> str:

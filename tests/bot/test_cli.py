@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,104 @@ def test_kb_validate_passes_the_curated_knowledge(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("KEPU_KNOWLEDGE_DIR", raising=False)
     assert main(["kb", "validate"]) == 0
     assert "ERROR" not in capsys.readouterr().err
+
+
+# `kepu run`'s processes: no secret on a command line, a private var/ folder.
+
+
+def test_rasa_and_the_action_server_start_without_a_secret_in_argv(tmp_path: Path) -> None:
+    from bot.cli import action_server_argv, rasa_server_argv
+    from bot.settings import Settings
+
+    settings = Settings(var_dir=tmp_path)
+    token = settings.resolve_rasa_token()
+    argv = rasa_server_argv(settings, "model.tar.gz")
+    assert argv[1:3] == ["-m", "bot.rasa_entry"] and "--enable-api" in argv
+    assert "--auth-token" not in argv and token not in " ".join(argv)
+    assert action_server_argv(settings)[1:3] == ["-m", "actions.security"]
+    given = Settings(var_dir=tmp_path, rasa_token="from-the-environment")
+    assert "from-the-environment" not in " ".join(rasa_server_argv(given, "model.tar.gz"))
+
+
+def test_rasa_entry_passes_the_token_and_the_action_secret_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rasa.core.run
+
+    from bot import rasa_entry
+    from bot.cli import _rasa_env, rasa_server_argv
+    from bot.settings import Settings
+
+    monkeypatch.setenv("KEPU_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("KEPU_RASA_TOKEN", raising=False)
+    settings = Settings.from_env()
+    for name, value in _rasa_env(settings).items():
+        monkeypatch.setenv(name, value)
+    seen: dict = {}
+
+    @functools.wraps(rasa.core.run.serve_application)  # same signature: same options
+    def serve_application(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+
+    monkeypatch.setattr(rasa.core.run, "serve_application", serve_application)
+    model = tmp_path / "model.tar.gz"
+    model.touch()
+    rasa_entry.main(rasa_server_argv(settings, str(model))[3:])
+    assert seen["auth_token"] == (tmp_path / "rasa_token").read_text().strip()
+    secret = (tmp_path / "action_secret").read_text().strip()
+    action = seen["endpoints"].action
+    assert action.url == settings.action_endpoint_url
+    assert action.headers == {rasa_entry.ACTION_SECRET_HEADER: secret}
+    assert seen["enable_api"] is True and seen["port"] == settings.rasa_port
+    with pytest.raises(SystemExit):
+        rasa_entry.main(["--model", str(model), "--auth-token", "visible-to-everyone"])
+    with pytest.raises(SystemExit):
+        rasa_entry.main(["--model", str(model), "--auth-token=visible-to-everyone"])
+
+
+def test_the_action_secret_is_private_shared_and_new_for_every_run(tmp_path: Path) -> None:
+    from bot.rasa_entry import action_secret
+    from bot.settings import Settings
+
+    settings = Settings(var_dir=tmp_path / "var")
+    first = action_secret(settings)  # whichever process starts first creates it
+    path = tmp_path / "var" / "action_secret"
+    assert len(first) >= 32 and path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "var").stat().st_mode & 0o777 == 0o700
+    assert action_secret(settings) == first  # the other one reads the same
+    rotated = action_secret(settings, rotate=True)  # `kepu run`
+    assert rotated != first and action_secret(settings) == rotated
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o644)
+    assert action_secret(settings) == rotated and path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["action_secret"]  # no temporary left
+
+
+def test_var_is_made_private(tmp_path: Path) -> None:
+    from bot.cli import private_var_dir
+    from bot.settings import Settings
+
+    new = tmp_path / "new" / "var"
+    private_var_dir(Settings(var_dir=new))
+    assert new.stat().st_mode & 0o777 == 0o700
+    old = tmp_path / "old"
+    old.mkdir(mode=0o755)
+    old.chmod(0o755)
+    private_var_dir(Settings(var_dir=old))
+    assert old.stat().st_mode & 0o777 == 0o700
+
+
+def test_our_database_file_is_created_private(tmp_path: Path) -> None:
+    async def create() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kepu.db'}")
+        try:
+            await db.migrate()
+        finally:
+            await db.close()
+
+    asyncio.run(create())
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    files = list((tmp_path / "data").glob("kepu.db*"))
+    assert files
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o600, path
