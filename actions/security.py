@@ -79,6 +79,26 @@ def protect(app: Sanic, secret: str, max_body: int = ACTION_SERVER_MAX_BODY) -> 
     app.error_handler.add(SanicException, refused)
 
 
+def warm_up(app: Sanic) -> None:
+    """Build the actions' services (knowledge index, fraud classifier, redactor) as
+    soon as the server listens, not in the first user's turn: on a busy machine
+    that build takes 10-20 s, longer than the web chat waits for an answer."""
+
+    async def start(app: Sanic, _loop: Any) -> None:
+        from actions.services import get_services
+
+        async def build() -> None:
+            try:
+                await get_services()
+                log.info("action services ready")
+            except Exception:  # the first turn tries again and reports the error
+                log.exception("warming up the action services failed")
+
+        app.add_task(build())
+
+    app.register_listener(start, "after_server_start")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """rasa_sdk's ``python -m rasa_sdk`` with ``protect`` applied."""
     from rasa_sdk import utils
@@ -100,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     secret = action_secret(Settings.from_env())
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
     protect(app, secret)
+    warm_up(app)
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     log.info("action server on http://%s:%s (calls need the action secret)", host, args.port)
     run_options: dict[str, Any] = {"workers": utils.number_of_sanic_workers()}
