@@ -51,7 +51,7 @@ async def get_services() -> Services:
             # (a second each) while the index loads, not in someone's first turn.
             fraud, _, _ = await asyncio.gather(
                 asyncio.to_thread(FraudChecker),
-                asyncio.to_thread(redact, "幸福小区3栋2单元501"),
+                asyncio.to_thread(redact, "联系人张三 13812345678，幸福小区3栋2单元501"),
                 knowledge.refresh(force=True),
             )
             _services = Services(
