@@ -1,6 +1,7 @@
 """Load test of the running service, and of a stock Rasa assistant as the ceiling.
 
 Usage: .venv/bin/python -m bench.load [--users 1,10,50] [--seconds 30] [--max-turns 5000]
+       [--mix realistic,knowledge] [--env NAME=VALUE ...]
 
 1. Starts our service as `kepu run --model <current model>` does (a throw-away
    var/ folder, free loopback ports, the WeChat channel in plain mode with its
@@ -17,6 +18,15 @@ Usage: .venv/bin/python -m bench.load [--users 1,10,50] [--seconds 30] [--max-tu
    and with `--stock-tracker memory,sqlite` also with the SQLite tracker store
    our embedded profile uses.
 
+--mix knowledge (or knowledge,realistic) plays conversations of knowledge
+questions only as well, or instead: issue 19's turn-cost mix, reported and
+judged (CPU per turn against the stock turn on the same mix, turns/s, p95 at
+10 clients) in its own section, "Turn cost, knowledge mix (issue 19)". --env
+NAME=VALUE adds to our stack's environment (e.g. ``KEPU_SPEEDUPS_OFF=keepalive``
+to measure one of bot/channels/speedups.py's fixes on its own, or TensorFlow's
+thread variables for the Rasa process); bench/profile_turn.py profiles the same
+mix per process.
+
 Each level stops after --seconds or --max-turns turns, whichever comes first
 (in-flight turns finish). Per level: turns, throughput, p50/p95/p99/max latency,
 errors (non-200, no text reply, or no answer at all), and the CPU cost per turn:
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import datetime
 import hashlib
@@ -49,7 +60,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +111,17 @@ RUMOUR_CLAIMS = (
     "空腹吃柿子会得胃结石要死人",
 )
 RUMOUR_WHERE = ("1", "2", "3", "4", "微信群里看到的")
+
+# Mixes a level can play: the scripted realistic conversation (issue 8) and a
+# conversation of knowledge questions only (issue 19's turn-cost mix).
+MIXES = ("realistic", "knowledge")
+KNOWLEDGE_TURNS = 10
+SECTION_KNOWLEDGE = "## Turn cost, knowledge mix (issue 19)"
+
+# Targets of issue 19 on the knowledge mix (2 cores).
+TARGET_KNOWLEDGE_COST_RATIO = 1.0
+TARGET_KNOWLEDGE_P95_AT_10 = 0.3
+TARGET_KNOWLEDGE_TURNS_PER_S = 25.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,24 @@ class Mix:
         # the whole mix, not only the first turns of the script.
         k = (user + cycle) % len(blocks)
         return [turn for block in blocks[k:] + blocks[:k] for turn in block]
+
+    def knowledge_session(self, user: int, cycle: int) -> list[tuple[str, str]]:
+        """[("knowledge", question)] × KNOWLEDGE_TURNS: a conversation of questions only.
+
+        The same pools as the questions of the realistic mix (a third from the
+        health/farming evaluation sets when present); deterministic per (user, cycle).
+        """
+        rng = random.Random(f"{self.seed}-knowledge-{user}-{cycle}")
+        return [
+            ("knowledge", self._pick(rng, self.questions, self.eval_questions, 1 / 3))
+            for _ in range(KNOWLEDGE_TURNS)
+        ]
+
+    def turns(self, mix: str, user: int, cycle: int) -> list[tuple[str, str]]:
+        """One conversation of ``mix`` ("realistic" or "knowledge")."""
+        if mix == "knowledge":
+            return self.knowledge_session(user, cycle)
+        return self.session(user, cycle)
 
 
 def knowledge_questions(root: Path = PROJECT_ROOT / "knowledge") -> list[str]:
@@ -270,9 +310,9 @@ def tree_cpu_seconds(roots: Iterable[int]) -> float:
 
 def role(cmdline: str) -> str:
     """Which of the service's processes a command line is."""
-    if "rasa_sdk" in cmdline:
+    if "rasa_sdk" in cmdline or "-m actions.security" in cmdline:
         return "actions"
-    if " rasa run" in cmdline or cmdline.startswith("rasa run"):
+    if " rasa run" in cmdline or cmdline.startswith("rasa run") or "-m bot.rasa_entry" in cmdline:
         return "rasa"
     if "bot.cli web" in cmdline:
         return "web"
@@ -408,6 +448,7 @@ class Level:
     # answered but failed inside: a report not stored, a fallback taken).
     log_errors: dict[str, int] = field(default_factory=dict)
     log_offset: int = 0
+    mix: str = "realistic"  # MIXES
 
     @property
     def turns(self) -> int:
@@ -432,6 +473,7 @@ class Level:
         return {
             "stack": self.stack,
             "channel": self.channel,
+            "mix": self.mix,
             "users": self.users,
             "turns": self.turns,
             "errors": self.errors,
@@ -469,11 +511,13 @@ async def drive(
     max_turns: int,
     tag: str,
     think: tuple[float, float] = (0.0, 0.0),
+    mix_name: str = "realistic",
 ) -> tuple[list[Sample], float]:
     """Users playing the mix until the time or the turn budget runs out.
 
     ``think``: seconds (uniform between the two) a user takes to read an answer
     and type the next message; (0, 0) sends the next one at once (saturation).
+    ``mix_name``: which conversation each user plays (``Mix.turns``).
     """
     started = time.monotonic()
     deadline = started + seconds
@@ -487,7 +531,7 @@ async def drive(
             await asyncio.sleep(rng.uniform(0.0, think[1]))
         for cycle in itertools.count():
             sender = f"{tag}-u{u}-c{cycle}"
-            for kind, text in mix.session(u, cycle):
+            for kind, text in mix.turns(mix_name, u, cycle):
                 if time.monotonic() >= deadline or issued >= max_turns:
                     return
                 issued += 1
@@ -546,11 +590,12 @@ async def run_level(
     settle: float = 1.0,
     log: Path | None = None,
     think: tuple[float, float] = (0.0, 0.0),
+    mix_name: str = "realistic",
 ) -> Level:
-    tag = f"{stack}-{channel}-{users}-{uuid.uuid4().hex[:6]}"
+    tag = f"{stack}-{channel}-{mix_name[0]}{users}-{uuid.uuid4().hex[:6]}"
     offset = log_size(log)
     cpu0, client0 = cpu_by_role(roots()), own_cpu_seconds()
-    samples, wall = await drive(send, mix, users, seconds, max_turns, tag, think)
+    samples, wall = await drive(send, mix, users, seconds, max_turns, tag, think, mix_name)
     await asyncio.sleep(settle)  # work a turn leaves behind (writes, logs) counts too
     cpu1, client1 = cpu_by_role(roots()), own_cpu_seconds()
     by_role = {k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in sorted(set(cpu0) | set(cpu1))}
@@ -558,8 +603,9 @@ async def run_level(
     level.cpu_by_role = by_role
     level.log_offset = offset
     level.log_errors = logged_errors(log, offset)
+    level.mix = mix_name
     print(
-        f"[load] {stack} {channel} {users:>2} users: {level.turns} turns, "
+        f"[load] {stack} {channel} {mix_name} {users:>2} users: {level.turns} turns, "
         f"{level.throughput:.1f}/s, p50 {level.latency(50) * 1000:.0f} ms, "
         f"p95 {level.latency(95) * 1000:.0f} ms, errors {level.errors}, "
         f"CPU {level.cpu_per_turn * 1000:.1f} ms/turn, "
@@ -778,11 +824,32 @@ async def idle_rate(roots: list[int], seconds: float = 3.0) -> float:
     return (tree_cpu_seconds(roots) - before) / seconds
 
 
-async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: Any) -> None:
+@dataclass
+class Stack:
+    """Our running stack (``our_stack``): where to reach it and what to measure."""
+
+    proc: subprocess.Popen
+    var: Path
+    log: Path
+    rasa: str  # base URL of the Rasa server
+    standin: WeChatApiStandIn
+
+    @property
+    def roots(self) -> list[int]:
+        return [self.proc.pid]
+
+    def token(self) -> str:
+        return (self.var / "rasa_token").read_text().strip()
+
+
+@contextlib.asynccontextmanager
+async def our_stack(
+    args: argparse.Namespace, session: Any, model: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Stack]:
+    """``kepu run --model <model>`` on free loopback ports in a throw-away var/, ready;
+    stopped (SIGTERM to its process group) on the way out."""
     import aiohttp
 
-    model = Path(args.model) if args.model else current_model()
-    run.notes.append(f"our model: {model.name}")
     ports = {k: free_port() for k in ("KEPU_RASA_PORT", "KEPU_ACTIONS_PORT", "KEPU_WEB_PORT")}
     standin = WeChatApiStandIn()
     await standin.start()
@@ -800,26 +867,43 @@ async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: An
             "KEPU_WECHAT_API_BASE": standin.base,
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            **(extra_env or {}),
         }
         proc = _spawn(
             [sys.executable, "-m", "bot.cli", "run", "--model", str(model)], env, PROJECT_ROOT, log
         )
-        rasa = f"http://127.0.0.1:{ports['KEPU_RASA_PORT']}"
+        stack = Stack(proc, Path(var), log, f"http://127.0.0.1:{ports['KEPU_RASA_PORT']}", standin)
         try:
             started = time.monotonic()
             await wait_ready(
                 session,
-                [f"http://127.0.0.1:{ports['KEPU_WEB_PORT']}/readyz", f"{rasa}/"],
+                [f"http://127.0.0.1:{ports['KEPU_WEB_PORT']}/readyz", f"{stack.rasa}/"],
                 [proc],
                 timeout=args.start_timeout,
             )
             print(f"[load] our stack ready in {time.monotonic() - started:.0f} s", flush=True)
-            roots = [proc.pid]
-            rest = rest_sender(session, f"{rasa}/webhooks/rest/webhook")
-            await warm_up(rest, mix, "kepu")
-            token = (Path(var) / "rasa_token").read_text().strip()
-            run.actions["kepu"] = await actions_per_turn(session, rasa, token, "kepu")
-            run.idle_cpu["kepu"] = await idle_rate(roots)
+            yield stack
+        except (RuntimeError, TimeoutError, aiohttp.ClientError):
+            print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
+        finally:
+            await stop(proc)
+            await standin.close()
+            if args.keep_logs:
+                Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
+                (Path(args.keep_logs) / "kepu-stack.log").write_bytes(log.read_bytes())
+
+
+async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: Any) -> None:
+    model = Path(args.model) if args.model else current_model()
+    run.notes.append(f"our model: {model.name}")
+    async with our_stack(args, session, model, dict(args.env)) as stack:
+        roots, log, rasa, standin = stack.roots, stack.log, stack.rasa, stack.standin
+        rest = rest_sender(session, f"{rasa}/webhooks/rest/webhook")
+        await warm_up(rest, mix, "kepu")
+        run.actions["kepu"] = await actions_per_turn(session, rasa, stack.token(), "kepu")
+        run.idle_cpu["kepu"] = await idle_rate(roots)
+        for mix_name in args.mix:
             for users in args.users:
                 run.levels.append(
                     await run_level(
@@ -833,46 +917,39 @@ async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: An
                         lambda: roots,
                         log=log,
                         think=args.think,
+                        mix_name=mix_name,
                     )
                 )
-            if args.wechat_users:
-                wechat = wechat_sender(session, f"{rasa}/webhooks/wechat/webhook", WeChatSigner())
-                level = await run_level(
-                    "kepu",
-                    "wechat",
-                    wechat,
-                    mix,
-                    args.wechat_users,
-                    args.seconds,
-                    args.max_turns,
-                    lambda: roots,
-                    log=log,
-                    think=args.think,
-                )
-                late = sum(s.note == "late" for s in level.samples)
-                waited = time.monotonic()
-                while standin.sent < late and time.monotonic() - waited < 60:
-                    await asyncio.sleep(0.5)
-                await asyncio.sleep(1.0)
-                # Late answers are still delivered after the level: their failures count too.
-                level.log_errors = logged_errors(log, level.log_offset)
-                level.extra = {
-                    "passive_replies": sum(s.note == "passive" for s in level.samples),
-                    "late_success": late,
-                    "pushed_by_api": standin.sent,
-                    "over_budget": sum(s.seconds > TARGET_WECHAT_SECONDS for s in level.samples),
-                    "over_5s": sum(s.seconds > 5.0 for s in level.samples),
-                }
-                run.levels.append(level)
-        except (RuntimeError, TimeoutError, aiohttp.ClientError):
-            print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
-            raise
-        finally:
-            await stop(proc)
-            await standin.close()
-            if args.keep_logs:
-                Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
-                (Path(args.keep_logs) / "kepu-stack.log").write_bytes(log.read_bytes())
+        if args.wechat_users:
+            wechat = wechat_sender(session, f"{rasa}/webhooks/wechat/webhook", WeChatSigner())
+            level = await run_level(
+                "kepu",
+                "wechat",
+                wechat,
+                mix,
+                args.wechat_users,
+                args.seconds,
+                args.max_turns,
+                lambda: roots,
+                log=log,
+                think=args.think,
+                mix_name=args.mix[0],
+            )
+            late = sum(s.note == "late" for s in level.samples)
+            waited = time.monotonic()
+            while standin.sent < late and time.monotonic() - waited < 60:
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(1.0)
+            # Late answers are still delivered after the level: their failures count too.
+            level.log_errors = logged_errors(log, level.log_offset)
+            level.extra = {
+                "passive_replies": sum(s.note == "passive" for s in level.samples),
+                "late_success": late,
+                "pushed_by_api": standin.sent,
+                "over_budget": sum(s.seconds > TARGET_WECHAT_SECONDS for s in level.samples),
+                "over_5s": sum(s.seconds > 5.0 for s in level.samples),
+            }
+            run.levels.append(level)
 
 
 async def measure_stock(
@@ -956,21 +1033,23 @@ async def measure_stock(
             await warm_up(rest, mix, stack)
             run.actions[stack] = await actions_per_turn(session, base, token, stack)
             run.idle_cpu[stack] = await idle_rate(roots)
-            for users in args.users:
-                run.levels.append(
-                    await run_level(
-                        stack,
-                        "rest",
-                        rest,
-                        mix,
-                        users,
-                        args.seconds,
-                        args.max_turns,
-                        lambda: roots,
-                        log=log,
-                        think=args.think,
+            for mix_name in args.mix:
+                for users in args.users:
+                    run.levels.append(
+                        await run_level(
+                            stack,
+                            "rest",
+                            rest,
+                            mix,
+                            users,
+                            args.seconds,
+                            args.max_turns,
+                            lambda: roots,
+                            log=log,
+                            think=args.think,
+                            mix_name=mix_name,
+                        )
                     )
-                )
         except (RuntimeError, TimeoutError):
             print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
             raise
@@ -1123,6 +1202,7 @@ def wechat_table(levels: list[Level]) -> list[str]:
 
 
 def verdicts(levels: list[Level]) -> list[str]:
+    """Issue 8's targets, on the realistic mix."""
     out = []
     ratio = overall_cost_ratio(levels)
     if not math.isnan(ratio):
@@ -1149,21 +1229,108 @@ def verdicts(levels: list[Level]) -> list[str]:
     return out
 
 
-def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, Any]) -> str:
-    m = meta["machine"]
+def knowledge_verdicts(levels: list[Level]) -> list[str]:
+    """Issue 19's targets, on the knowledge mix (REST levels of that mix only)."""
+    out = []
+    ratio = overall_cost_ratio(levels)
+    if not math.isnan(ratio):
+        mark = "met" if ratio <= TARGET_KNOWLEDGE_COST_RATIO else "**missed**"
+        out.append(
+            f"- CPU per turn ≤ {TARGET_KNOWLEDGE_COST_RATIO:.1f}× the stock custom-action turn "
+            f"on the same mix: {ratio:.2f}× — {mark}"
+        )
+    ours = [lv for lv in levels if lv.stack == "kepu" and lv.channel == "rest"]
+    if ours:
+        best = max(lv.throughput for lv in ours)
+        mark = "met" if best >= TARGET_KNOWLEDGE_TURNS_PER_S else "**missed**"
+        out.append(
+            f"- ≥ {TARGET_KNOWLEDGE_TURNS_PER_S:g} turns/s at saturation: {best:.1f} turns/s "
+            f"(best level) — {mark}"
+        )
+    at10 = [lv for lv in ours if lv.users == 10]
+    if at10:
+        p95 = at10[0].latency(95)
+        mark = "met" if p95 <= TARGET_KNOWLEDGE_P95_AT_10 else "**missed**"
+        out.append(
+            f"- p95 ≤ {TARGET_KNOWLEDGE_P95_AT_10 * 1000:.0f} ms at 10 clients without think "
+            f"time: {p95 * 1000:.0f} ms — {mark}"
+        )
+    return out
+
+
+MIX_TEXT = {
+    "realistic": "each conversation is 10 turns (菜单 → 2 → question → message check → "
+    "question → question → 举报谣言 → claim → where → message check, rotated to start at a "
+    "different step for each user and conversation), then the user starts a new conversation",
+    "knowledge": f"each conversation is {KNOWLEDGE_TURNS} knowledge questions (a third from the "
+    "health/farming evaluation sets when present, the rest the knowledge base's own "
+    "phrasings), then the user starts a new conversation",
+}
+
+
+def command_line(args: argparse.Namespace) -> str:
     users = ",".join(str(u) for u in args.users)
     think = f" --think {args.think[0]:g},{args.think[1]:g}" if args.think[1] > 0 else ""
-    lines = [
-        args.heading,
-        "",
-        f"Command: `.venv/bin/python -m bench.load --users {users} --seconds {args.seconds:g} "
+    return (
+        f".venv/bin/python -m bench.load --users {users} --seconds {args.seconds:g} "
         f"--max-turns {args.max_turns}{think}"
         + (
             f" --stock-tracker {','.join(args.stock_tracker)}"
             if args.stock_tracker != ["memory"]
             else ""
         )
-        + "`",
+        + (f" --mix {','.join(args.mix)}" if args.mix != ["realistic"] else "")
+        + (f" --wechat-users {args.wechat_users}" if args.wechat_users != 50 else "")
+        + "".join(f" --env {k}={v}" for k, v in args.env)
+    )
+
+
+def mix_tables(levels: list[Level], suffix: str) -> list[str]:
+    lines = [
+        f"### REST turns{suffix}",
+        "",
+        *rest_table(levels),
+        "",
+        f"### Our cost against the stock custom-action turn{suffix}",
+        "",
+        *ratio_table(levels),
+        "",
+        *(
+            line
+            for b in BASELINES[1:]
+            if pairs(levels, b)
+            for line in (
+                f"Against the same stock assistant with the SQLite tracker store ({b}), "
+                "as our embedded profile uses:",
+                "",
+                *ratio_table(levels, b),
+                "",
+            )
+        ),
+        f"### CPU ms per turn, by process{suffix}",
+        "",
+        *process_table(levels),
+        "",
+    ]
+    if any(lv.mix == "realistic" for lv in levels):
+        lines += [f"### Latency by kind of turn{suffix}", "", *kind_table(levels), ""]
+    if any(lv.channel == "wechat" for lv in levels):
+        lines += [
+            "### WeChat webhook (signed plain-mode text messages)",
+            "",
+            *wechat_table(levels),
+            "",
+        ]
+    return lines
+
+
+def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, Any]) -> str:
+    m = meta["machine"]
+    mixes = list(dict.fromkeys(args.mix))
+    lines = [
+        args.heading,
+        "",
+        f"Command: `{command_line(args)}`",
         "",
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, "
         f"Python {m['python']}, rasa {RASA_VERSION}. Measured {meta['date']}; "
@@ -1180,10 +1347,9 @@ def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, 
         "The stock assistant (`bench/stock/`) is `rasa run` with Rasa's default in-memory "
         "tracker store plus the rasa_sdk action server; its pipeline is JiebaTokenizer, "
         "CountVectors (word and char_wb 1–4), DIET, Rule/Memoization/TED policies, and every "
-        "turn runs its one custom action. Each user is a distinct sender; each conversation "
-        "is 10 turns (菜单 → 2 → question → message check → question → question → 举报谣言 "
-        "→ claim → where → message check, rotated to start at a different step for each "
-        "user and conversation), then the user starts a new conversation. "
+        "turn runs its one custom action. Each user is a distinct sender; "
+        + "; ".join((f"in the {mx} mix " if len(mixes) > 1 else "") + MIX_TEXT[mx] for mx in mixes)
+        + ". "
         + (
             f"Each user waits {args.think[0]:g}–{args.think[1]:g} s (uniform) after an answer "
             "before sending the next message: reading it and typing or speaking the next one. "
@@ -1197,8 +1363,8 @@ def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, 
         "it, divided by the turns; the load generator runs outside that tree and shares the "
         "same cores. Idle CPU of the trees (CPU-s/s): "
         + ", ".join(f"{k} {v:.3f}" for k, v in run.idle_cpu.items())
-        + ". Actions run per user message in the warm-up conversations (excluding "
-        "action_listen; a form's call of its validation action is not counted): "
+        + ". Actions run per user message in the warm-up conversations (realistic mix; "
+        "excluding action_listen; a form's call of its validation action is not counted): "
         + "; ".join(
             f"{k} {v['per_turn']:.2f} ("
             + ", ".join(f"{n} {c}" for n, c in sorted(v["actions"].items(), key=lambda x: -x[1]))
@@ -1208,51 +1374,34 @@ def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, 
         )
         + ".",
         "",
-        "### REST turns",
-        "",
-        *rest_table(run.levels),
-        "",
-        "### Our cost against the stock custom-action turn",
-        "",
-        *ratio_table(run.levels),
-        "",
-        *(
-            line
-            for b in BASELINES[1:]
-            if pairs(run.levels, b)
-            for line in (
-                f"Against the same stock assistant with the SQLite tracker store ({b}), "
-                "as our embedded profile uses:",
-                "",
-                *ratio_table(run.levels, b),
-                "",
-            )
-        ),
-        "### CPU ms per turn, by process",
-        "",
-        *process_table(run.levels),
-        "",
-        "### Latency by kind of turn",
-        "",
-        *kind_table(run.levels),
-        "",
     ]
-    if any(lv.channel == "wechat" for lv in run.levels):
-        lines += [
-            "### WeChat webhook (signed plain-mode text messages)",
-            "",
-            *wechat_table(run.levels),
-            "",
+    for mx in mixes:
+        levels = [
+            lv for lv in run.levels if lv.mix == mx and (lv.channel == "rest" or mx == mixes[0])
         ]
+        lines += mix_tables(levels, "" if mixes == ["realistic"] else f" ({mx} mix)")
     logged = [
-        f"- {lv.stack} {lv.channel} {lv.users} users: "
+        f"- {lv.stack} {lv.channel} {lv.mix} {lv.users} users: "
         + ", ".join(f"{n} {c}" for n, c in sorted(lv.log_errors.items(), key=lambda x: -x[1]))
         for lv in run.levels
         if lv.log_errors
     ]
     if logged:
         lines += ["Errors the service logged (ERROR lines per logger):", "", *logged, ""]
-    lines += ["### Targets (2 cores)", "", *verdicts(run.levels), ""]
+    lines += ["### Targets (2 cores)", ""]
+    for mx in mixes:
+        levels = [lv for lv in run.levels if lv.mix == mx]
+        if mx == "knowledge":
+            lines += [
+                *(["Knowledge mix (issue 19):", ""] if len(mixes) > 1 else []),
+                *knowledge_verdicts([lv for lv in levels if lv.channel == "rest"]),
+            ]
+        else:
+            lines += [
+                *(["Realistic mix (issue 8):", ""] if len(mixes) > 1 else []),
+                *verdicts(levels),
+            ]
+        lines.append("")
     if run.notes:
         lines += ["Notes: " + "; ".join(run.notes) + ".", ""]
     return "\n".join(lines)
@@ -1282,6 +1431,20 @@ def parse_think(text: str) -> tuple[float, float]:
     if not 0 <= low <= high <= 120:
         raise argparse.ArgumentTypeError("think time: MIN,MAX seconds, 0 <= MIN <= MAX <= 120")
     return (low, high)
+
+
+def parse_mixes(text: str) -> list[str]:
+    mixes = [x.strip() for x in text.split(",") if x.strip()]
+    if not mixes or not set(mixes) <= set(MIXES):
+        raise argparse.ArgumentTypeError(f"mixes: {', '.join(MIXES)}")
+    return list(dict.fromkeys(mixes))
+
+
+def parse_env(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+        raise argparse.ArgumentTypeError("NAME=VALUE, NAME in capitals")
+    return name, value
 
 
 def parse_users(text: str) -> list[int]:
@@ -1321,8 +1484,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=(0.0, 0.0),
         help="MIN,MAX seconds a user waits between an answer and the next message (default 0)",
     )
-    p.add_argument("--heading", default=SECTION, help="section of docs/benchmarks.md to write")
+    p.add_argument(
+        "--mix",
+        type=parse_mixes,
+        default=["realistic"],
+        help="conversations the users play: realistic (issue 8's scripted mix) and/or "
+        "knowledge (questions only), e.g. knowledge,realistic",
+    )
+    p.add_argument(
+        "--env",
+        type=parse_env,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment of our stack (repeatable), e.g. to switch one speed-up off",
+    )
+    p.add_argument("--heading", help="section of docs/benchmarks.md to write")
     args = p.parse_args(argv)
+    if args.heading is None:
+        args.heading = SECTION if args.mix == ["realistic"] else SECTION_KNOWLEDGE
     if args.seconds <= 0 or args.seconds > 600 or args.max_turns < 1:
         p.error("--seconds must be in (0, 600] and --max-turns positive")
     return args

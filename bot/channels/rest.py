@@ -88,6 +88,10 @@ class KepuRestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("kepu_rest_webhook", __name__)
 
+        @bp.listener("after_server_stop")
+        async def close_kept_sessions(*_: Any) -> None:
+            await speedups.close_sessions()  # Rasa's kept session to the action server
+
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})

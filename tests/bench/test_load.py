@@ -275,3 +275,60 @@ def test_errors_the_service_logs_are_counted_per_logger(tmp_path: Path) -> None:
         "bot.channels.wechat.dedup": 2,
     }
     assert load.logged_errors(None, 0) == {} and load.log_size(tmp_path / "none") == 0
+
+
+def test_the_knowledge_mix_is_questions_only_and_deterministic() -> None:
+    turns = MIX.turns("knowledge", user=3, cycle=1)
+    assert len(turns) == load.KNOWLEDGE_TURNS
+    assert {k for k, _ in turns} == {"knowledge"}
+    assert {t for _, t in turns} <= set(MIX.questions) | set(MIX.eval_questions)
+    assert turns == MIX.turns("knowledge", 3, 1) != MIX.turns("knowledge", 4, 1)
+    assert MIX.turns("realistic", 3, 1) == MIX.session(3, 1)
+
+
+def test_mixes_and_environment_are_arguments() -> None:
+    args = load.parse_args(["--mix", "knowledge,realistic", "--env", "KEPU_SPEEDUPS_OFF=x"])
+    assert args.mix == ["knowledge", "realistic"] and args.env == [("KEPU_SPEEDUPS_OFF", "x")]
+    assert args.heading == load.SECTION_KNOWLEDGE
+    assert load.parse_args([]).heading == load.SECTION and load.parse_args([]).mix == ["realistic"]
+    with pytest.raises(SystemExit):
+        load.parse_args(["--mix", "menu"])
+    with pytest.raises(SystemExit):
+        load.parse_args(["--env", "lower=1"])
+    assert "--mix knowledge,realistic --env KEPU_SPEEDUPS_OFF=x" in load.command_line(args)
+
+
+def test_report_of_the_knowledge_mix_has_its_own_targets() -> None:
+    def level(stack: str, users: int, seconds: list[float], cpu: float, mix: str):
+        lv = _level(stack, users, seconds, cpu)
+        lv.mix = mix
+        return lv
+
+    run = load.Run(
+        levels=[
+            level("kepu", 10, [0.1, 0.2, 0.25, 0.28], cpu=0.16, mix="knowledge"),
+            level("stock", 10, [0.1, 0.1, 0.2, 0.2], cpu=0.2, mix="knowledge"),
+            level("kepu", 10, [0.1, 0.2, 0.3, 0.6], cpu=0.4, mix="realistic"),
+            level("stock", 10, [0.1, 0.1, 0.2, 0.2], cpu=0.2, mix="realistic"),
+        ]
+    )
+    args = load.parse_args(["--users", "10", "--mix", "knowledge,realistic"])
+    meta = {
+        "machine": {"nproc": 2, "cpu": "X", "ram_gib": 1.0, "python": "3.10", "kernel": "k"},
+        "date": "2026-01-01",
+        "load_before": "0",
+        "load_after": "0",
+    }
+    text = load.report(run, args, "texts", meta)
+    assert text.startswith(load.SECTION_KNOWLEDGE)
+    assert "### REST turns (knowledge mix)" in text and "### REST turns (realistic mix)" in text
+    assert "CPU per turn ≤ 1.0× the stock custom-action turn on the same mix: 0.80× — met" in text
+    assert "≥ 25 turns/s at saturation: 0.4 turns/s (best level) — **missed**" in text
+    assert "p95 ≤ 300 ms at 10 clients without think time: 276 ms — met" in text
+    assert "cost per turn ≤ 1.3× the stock custom-action turn: 2.00× — **missed**" in text
+
+
+def test_our_rasa_and_action_server_entry_points_are_recognised() -> None:
+    py = "/work/main/.venv/bin/python -m"
+    assert load.role(f"{py} bot.rasa_entry --model m.tar.gz --port 5005") == "rasa"
+    assert load.role(f"{py} actions.security --actions actions --port 5055") == "actions"
