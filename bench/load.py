@@ -894,6 +894,29 @@ async def our_stack(
                 (Path(args.keep_logs) / "kepu-stack.log").write_bytes(log.read_bytes())
 
 
+async def rest_levels(
+    run: Run, args: argparse.Namespace, stack: str, rest: Any, mix: Mix, roots: list[int], log: Path
+) -> None:
+    """One stack's REST levels: every mix of the run at every number of users."""
+    for mix_name in args.mix:
+        for users in args.users:
+            run.levels.append(
+                await run_level(
+                    stack,
+                    "rest",
+                    rest,
+                    mix,
+                    users,
+                    args.seconds,
+                    args.max_turns,
+                    lambda: roots,
+                    log=log,
+                    think=args.think,
+                    mix_name=mix_name,
+                )
+            )
+
+
 async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: Any) -> None:
     model = Path(args.model) if args.model else current_model()
     run.notes.append(f"our model: {model.name}")
@@ -903,23 +926,7 @@ async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: An
         await warm_up(rest, mix, "kepu")
         run.actions["kepu"] = await actions_per_turn(session, rasa, stack.token(), "kepu")
         run.idle_cpu["kepu"] = await idle_rate(roots)
-        for mix_name in args.mix:
-            for users in args.users:
-                run.levels.append(
-                    await run_level(
-                        "kepu",
-                        "rest",
-                        rest,
-                        mix,
-                        users,
-                        args.seconds,
-                        args.max_turns,
-                        lambda: roots,
-                        log=log,
-                        think=args.think,
-                        mix_name=mix_name,
-                    )
-                )
+        await rest_levels(run, args, "kepu", rest, mix, roots, log)
         if args.wechat_users:
             wechat = wechat_sender(session, f"{rasa}/webhooks/wechat/webhook", WeChatSigner())
             level = await run_level(
@@ -1033,23 +1040,7 @@ async def measure_stock(
             await warm_up(rest, mix, stack)
             run.actions[stack] = await actions_per_turn(session, base, token, stack)
             run.idle_cpu[stack] = await idle_rate(roots)
-            for mix_name in args.mix:
-                for users in args.users:
-                    run.levels.append(
-                        await run_level(
-                            stack,
-                            "rest",
-                            rest,
-                            mix,
-                            users,
-                            args.seconds,
-                            args.max_turns,
-                            lambda: roots,
-                            log=log,
-                            think=args.think,
-                            mix_name=mix_name,
-                        )
-                    )
+            await rest_levels(run, args, stack, rest, mix, roots, log)
         except (RuntimeError, TimeoutError):
             print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
             raise
