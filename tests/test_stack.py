@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,10 +22,9 @@ from typing import Any
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import SHARED_CACHE, free_port, service_absent
+from tests.conftest import CHROMIUM, SHARED_CACHE, free_port, launch_chromium, service_absent
 
 pytestmark = pytest.mark.stack
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _post(url: str, body: object, headers: dict | None = None) -> tuple[int, object]:
@@ -276,17 +274,7 @@ def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
     # actions load the sentence encoder for the first-aid search) can take longer.
     _post(f"{stack['web']}/api/v1/chat", {"message": "我妈晕倒了"})
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.goto(stack["web"] + "/")
         size = page.evaluate(

@@ -10,7 +10,6 @@ Screenshots go to ``var/screenshots/``.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,9 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from tests.bot.web.chat_support import Served, serve
-from tests.conftest import service_absent
+from tests.conftest import CHROMIUM, launch_chromium, service_absent
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 PHONE = {"width": 360, "height": 740}
 ZOOM_200 = {"width": 180, "height": 370}  # 360×740 at 200%: the same CSS pixels
@@ -42,17 +40,7 @@ def browser() -> Iterator[Any]:
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(pw)
         yield browser
         browser.close()
 

@@ -8,7 +8,6 @@ from the test's thread.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -29,10 +28,9 @@ from bot.storage.models import ReportDelivery
 from bot.web import keys
 from bot.web.app import create_app
 from tests.bot.web.console_support import XSS_IMG, XSS_SCRIPT
-from tests.conftest import free_port, service_absent
+from tests.conftest import CHROMIUM, free_port, launch_chromium, service_absent
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 T = TypeVar("T")
 
 
@@ -120,17 +118,7 @@ def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Pat
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
