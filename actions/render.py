@@ -72,8 +72,7 @@ async def render(
     if kind == "choices":
         return offer_choices(dispatcher, decision)
     if kind == "report_offer":
-        say(dispatcher, REPORT_OFFER_TEXT, "report_offer")
-        return [SlotSet("pending_options", [f"{REPORT_OFFER}{text}"])]
+        return offer_report(dispatcher, decision, text)
     return await no_answer(dispatcher, tracker, services, text, decision)
 
 
@@ -94,6 +93,21 @@ def offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> list[
         json_message={"decision": "choices", "choices": "|".join(h.entry.id for h in hits)},
     )
     return [SlotSet("pending_options", [f"kb:{h.entry.id}" for h in hits])]
+
+
+def offer_report(
+    dispatcher: CollectingDispatcher, decision: Decision, text: str
+) -> list[EventType]:
+    """Reply 1 sends the claim to the rumour desk; an entry on the same subject
+    (not a verdict on the claim) is one tap away as 2."""
+    options = [f"{REPORT_OFFER}{text}"]
+    message = REPORT_OFFER_TEXT
+    if decision.hits:
+        entry = decision.hits[0].entry
+        message += f"\n想先看看『{entry.title}』，回复 2。"
+        options.append(f"kb:{entry.id}")
+    say(dispatcher, message, "report_offer")
+    return [SlotSet("pending_options", options)]
 
 
 async def no_answer(

@@ -36,7 +36,7 @@ from bot.text.homophone import HomophoneCorrector
 from bot.text.normalize import normalize
 from bot.text.pinyin import fuzzy_pinyin
 from bot.text.segment import is_dictionary_word, known_words, user_dictionary_words, word_tokens
-from bot.text.stopwords import content_words
+from bot.text.stopwords import CONTEXT_WORDS, content_words
 
 VIEW_WEIGHTS = {"word": 0.3, "char": 0.4, "pinyin": 0.3}
 ENTRY_WEIGHT = 0.85  # whole-entry lexical vs best single phrasing
@@ -72,6 +72,20 @@ _SPOKEN_DIGITS = str.maketrans("零〇一二三四五六七八九幺", "00123456
 _DIGIT = "[零〇一二三四五六七八九幺]"
 _SPOKEN_NUMBER = re.compile(rf"{_DIGIT}{{5,}}|{_DIGIT}*[幺零〇]{_DIGIT}*")
 _HAS_MEANING = re.compile(r"[\w\u4e00-\u9fff]")
+# A question asked as "A 不 A" ("会不会扣钱", "靠不靠谱", "要不要紧", "有没有用") is
+# about A: the negated half is not a word of the question ("不会" would be).
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+# "手机好卡" is a phone that lags, not a card (银行卡, 手机卡 for a SIM): 卡 after a
+# degree word, or before 死/住/得, is 卡顿.
+_LAG = re.compile(
+    r"(?<=好|很|太|直|是|点|些|别|越|常|又|老)卡(?![号片包套里上内费顿])|卡(?=死|住|得很|得要命)"
+)
+# An amount, a count or a measure ("500", "八千", "两碗", "好几只", "一百六"): what
+# the asker has, not what the question is about; no entry is expected to repeat it.
+_QUANTITY = re.compile(
+    r"[\d.,]+[万千百十]?|[零〇一二两三四五六七八九十百千万几好]+"
+    r"[个只根道块碗顿天次回斤两亩元钱岁年月号头条棵株瓶片粒包袋遍趟]*钱?|块钱"
+)
 
 
 def _spoken_number(match: re.Match[str]) -> str:
@@ -84,7 +98,9 @@ def _terms(text: str) -> list[str]:
     glues particles to content ("防嘛", "水好", "人拉黑"); a guessed word is split
     again by the dictionaries alone, and a token without a letter (an emoji) is dropped."""
     words: list[str] = []
-    for token in word_tokens(_SPOKEN_NUMBER.sub(_spoken_number, text)):
+    text = _A_NOT_A.sub(r"\1", _SPOKEN_NUMBER.sub(_spoken_number, text))
+    text = _LAG.sub("卡顿", text)
+    for token in word_tokens(text):
         if not _HAS_MEANING.search(token):
             continue
         if len(token) > 1 and not token.isascii() and not is_dictionary_word(token):
@@ -203,7 +219,7 @@ class SearchIndex:
         n = len(self.entries)
         if not n:
             return np.zeros(0)
-        text = content_text(self.corrector(normalize(query)))
+        text = self._query_text(query)
         entry_lex = np.zeros(n)
         phrase_lex = np.zeros(len(self._owners))
         if text:
@@ -241,24 +257,48 @@ class SearchIndex:
         (the word itself, or a word that sounds the same: 二化名 for 二化螟)."""
         return self._coverage(self._query_words(query), i)
 
+    def _query_text(self, query: str) -> str:
+        # 卡 is read before the homophone corrector, which would hear 好卡 as 号卡.
+        return content_text(self.corrector(_LAG.sub("卡顿", normalize(query))))
+
     def _query_words(self, query: str) -> list[str]:
-        return content_text(self.corrector(normalize(query))).split()
+        return self._query_text(query).split()
 
     def _coverage(self, words: list[str], i: int) -> float:
-        if not words:
+        topical = [w for w in words if w not in CONTEXT_WORDS and not _QUANTITY.fullmatch(w)]
+        if not topical:
             return 0.0
         vec = self._views["word"][0]
         vocabulary, idf = vec.vocabulary_, vec.idf_
         unseen = float(idf.max()) if len(idf) else 1.0
         total = found = 0.0
-        for word in words:
+        for word in topical:
             weight = float(idf[vocabulary[word]]) if word in vocabulary else unseen
             total += weight
-            if word in self._docs[i] or (
-                len(word) >= 2 and " ".join(fuzzy_pinyin(word)) in self._doc_sounds[i]
-            ):
-                found += weight
+            found += weight * self._found(word, i)
         return found / total
+
+    def _found(self, word: str, i: int) -> float:
+        """1 if entry ``i`` has ``word`` (or a word that sounds the same), or has all of
+        a compound but one character as dictionary words ("冒充客服" as 冒充 + 客服,
+        "稻瘟病" as 稻瘟, "传染给" as 传染); "手写输入法" needs 手写 too."""
+        if self._has(word, i):
+            return 1.0
+        if len(word) < 3:
+            return 0.0
+        covered = [False] * len(word)
+        for start in range(len(word) - 1):
+            for end in range(len(word), start + 1, -1):
+                part = word[start:end]
+                if (end - start) < len(word) and is_dictionary_word(part) and self._has(part, i):
+                    covered[start:end] = [True] * (end - start)
+                    break
+        return 1.0 if sum(covered) >= len(word) - 1 else 0.0
+
+    def _has(self, word: str, i: int) -> bool:
+        return word in self._docs[i] or (
+            len(word) >= 2 and " ".join(fuzzy_pinyin(word)) in self._doc_sounds[i]
+        )
 
     def search(self, query: str, k: int = 3) -> list[Hit]:
         """Best ``k`` entries for the query, highest score first."""

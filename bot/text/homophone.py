@@ -147,10 +147,27 @@ class HomophoneCorrector:
             term = self._by_key.get(_key(sounds, fuzzy=False))
             if term is None and size > 2:
                 term = self._by_key.get(_key(sounds, fuzzy=True))
-            if term is not None and _keeps_half(stretch, term):
+            if (
+                term is not None
+                and _keeps_half(stretch, term)
+                and not (size > 2 and _changes_a_grammar_word(run, boundaries, i, term))
+            ):
                 out.append(term)
                 return size
         return 0
+
+
+# Degree words that stand next to any adjective or verb: 手机好卡 is not 手机号卡.
+DEGREE = frozenset("好很太真挺蛮更最")
+
+
+def _changes_a_grammar_word(run: str, boundaries: set[int], i: int, term: str) -> bool:
+    """Whether rewriting ``run[i:]`` to ``term`` changes a degree word that stands as
+    a word of its own (a particle may be a misheard 码: 收款吗 is 收款码)."""
+    return any(
+        a != b and a in DEGREE and p in boundaries and p + 1 in boundaries
+        for p, (a, b) in enumerate(zip(run[i:], term, strict=False), start=i)
+    )
 
 
 def _keeps_half(stretch: str, term: str) -> bool:

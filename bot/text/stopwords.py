@@ -25,3 +25,21 @@ FUNCTION_WORDS: frozenset[str] = frozenset(
 
 def content_words(tokens: list[str]) -> list[str]:
     return [t for t in tokens if t.strip() and t not in FUNCTION_WORDS]
+
+
+# Words that say who, when or where the asker is, or what kind of information
+# they want, not what the question is about: an entry on falls answers
+# "屋头老人家走路老是跘跤" without naming 老人家, an entry on 杀猪盘 answers "是什么
+# 意思". Search still matches them; only the share of a question an entry
+# covers (``bot.knowledge.search.Hit.coverage``) leaves them out.
+CONTEXT_WORDS: frozenset[str] = frozenset(
+    """
+儿子 女儿 儿媳 女婿 孙子 孙女 孩子 娃儿 娃 妈 爸 妈妈 爸爸 父亲 母亲
+老汉 老汉儿 老妈 老伴 老头 老太婆 老婆 老公 舅舅 舅妈 姑姑 叔叔 阿姨 嬢嬢
+亲戚 邻居 隔壁 朋友 别人 家人 家里 我家 屋头 屋里 村里 村头
+老人家 老人 年轻人
+昨天 今天 明天 前天 最近 这几天 前几天 今年 去年 一直 经常 平时 有时候 以后 之前
+意思 东西 干嘛 关系 办法 方法 情况 问题 标准 作用 好处 危害 风险 区别 区分 原因
+喊 遭 起 脱 得到
+""".split()
+)

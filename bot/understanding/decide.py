@@ -119,7 +119,9 @@ class Understanding:
         pasted = cues.looks_pasted(text)
         verdict = self.fraud.check(text)
         evidence["fraud"] = verdict.risk
-        if cues.is_aftermath(text) and not pasted:
+        rumor = bool(cues.RUMOR.search(text))
+        # "有人说接个陌生电话就会被盗刷，是真的吗" asks about a claim; nothing was lost.
+        if cues.is_aftermath(text) and not pasted and not rumor:
             tagged = await self.knowledge.tagged(AFTERMATH_TAG)
             return Decision(
                 "fraud_aftermath", entry=tagged[0] if tagged else None, evidence=evidence
@@ -146,7 +148,6 @@ class Understanding:
 
         result = await self.knowledge.ask(text)
         evidence = _scores(evidence, result)
-        rumor = bool(cues.RUMOR.search(text))
         claim = rumor or bool(cues.CLAIM.search(text))
         evidence["rumor_cue"] = rumor
         fraud_hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
@@ -182,10 +183,14 @@ class Understanding:
                 evidence["claim_score"] = round(match[1], 3)
                 if match[1] >= AUTO_MATCH:
                     return Decision("debunk", entry=match[0], evidence=evidence)
-            # A claim nobody has checked: an entry that may settle it is offered first.
-            if result.kind == "choices":
+            # A claim nobody has checked. When the nearest entries are debunks, the
+            # user may mean one of those claims: they are offered. Entries that are
+            # merely on the subject (a phone guide for "卸载微信零钱就没了") do not
+            # say whether the claim is true: it goes to the rumour desk.
+            if result.kind == "choices" and result.hits[0].entry.topic == "rumor":
                 return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
-            return Decision("report_offer", evidence=evidence, urgent=urgent)
+            related = result.hits[:1] if result.kind == "choices" else []
+            return Decision("report_offer", hits=related, evidence=evidence, urgent=urgent)
         if result.kind == "choices":
             return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
         return Decision(

@@ -50,6 +50,8 @@ def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str
         "最近就是老是闷闷不乐",
         "手机上的字太小了看不清",
         "水稻从插秧到收割要多久",
+        "手机好卡",  # 好 is a degree word: not 手机号
+        "微信很卡怎么办",
     ],
 )
 def test_correct_text_is_left_alone(corrector, text: str) -> None:

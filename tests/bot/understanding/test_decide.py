@@ -129,3 +129,30 @@ async def test_a_topic_page_question_typed_in_words_gets_the_same_entry(understa
         for question, entry_id in topic.examples:
             decision = await understanding.decide(question)
             assert decision.entry is not None and decision.entry.id == entry_id, question
+
+
+async def test_a_claim_that_only_a_guide_touches_goes_to_the_rumour_desk(understanding) -> None:
+    # The uninstall guide is on the subject but says nothing of the claim; it is
+    # offered beside the report, not instead of it.
+    decision = await understanding.decide("听说把微信卸载了再装回来，里面的零钱就没了，是真的吗")
+    assert decision.kind == "report_offer"
+    assert [h.entry.id for h in decision.hits] == ["phone-uninstall-app"]
+
+
+async def test_a_claim_close_to_a_debunk_is_answered_by_it(understanding) -> None:
+    decision = await understanding.decide("有人说吃素的人就不会得三高，靠得住不")
+    assert decision.kind == "debunk"
+    assert decision.entry is not None and decision.entry.id == "rumor-vegetarian-lipids"
+
+
+async def test_a_claim_about_being_robbed_is_not_a_loss(understanding) -> None:
+    # "被盗刷" in a claim someone heard: nothing was lost, no 110-first reply.
+    decision = await understanding.decide("人家说手机开了定位就会被骗子盯上，是不是真的")
+    assert decision.kind == "report_offer"
+    decision = await understanding.decide("有人说接个陌生电话银行卡就会被盗刷，是不是真的")
+    assert decision.kind != "fraud_aftermath"
+
+
+async def test_a_phone_that_lags_is_not_a_card(understanding) -> None:
+    decision = await understanding.decide("手机很卡，有啥子办法")
+    assert decision.hits and decision.hits[0].entry.id == "phone-storage-cleanup"
