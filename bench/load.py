@@ -865,6 +865,11 @@ async def our_stack(
             "KEPU_WECHAT_APPSECRET": "kepubenchsecret",
             "KEPU_WECHAT_MODE": "plain",
             "KEPU_WECHAT_API_BASE": standin.base,
+            # Simulated users send without pause from one address: the chat limits
+            # (bot/web/ratelimit.py) would measure the limiter, not the turn.
+            "KEPU_CHAT_RATE_PER_SENDER": "1000000",
+            "KEPU_CHAT_RATE_PER_CLIENT": "1000000",
+            "KEPU_WEBHOOK_RATE_PER_CLIENT": "1000000",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             **(extra_env or {}),

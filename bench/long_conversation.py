@@ -87,6 +87,8 @@ def windowed_stack(model: Path, var: str, cache: str) -> Iterator[str]:
         "KEPU_RASA_PORT": str(ports["rasa"]),
         "KEPU_ACTIONS_PORT": str(ports["actions"]),
         "KEPU_WEB_PORT": str(ports["web"]),
+        # One sender talks without pause: the per-sender chat limit would cut it short.
+        "KEPU_CHAT_RATE_PER_SENDER": "1000000",
     }
     log = Path(var) / "stack.log"
     with log.open("w") as out:

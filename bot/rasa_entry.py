@@ -16,11 +16,16 @@ added to the action endpoint's ``EndpointConfig.headers`` after
 ``endpoints.yml`` is read, so it is in no file Rasa reads, no environment and
 no command line. The secret itself is ``<var>/action_secret`` (0600), written
 anew by every `kepu run` and created by whichever side starts first otherwise.
+
+Rasa's server names its version on ``/``, ``/version`` and in its API errors;
+``hide_version`` takes it out of every answer of the Rasa port (reached from
+outside through the proxy that carries the WeChat callbacks).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -35,12 +40,17 @@ from bot.settings import Settings
 
 ACTION_SECRET_HEADER = "X-Kepu-Action-Secret"
 ACTION_SECRET_FILE = "action_secret"
+RELAY_SECRET_HEADER = "X-Kepu-Relay-Secret"
+RELAY_CLIENT_HEADER = "X-Kepu-Client"
+RELAY_SECRET_FILE = "relay_secret"
 # Largest request the action server reads. Rasa sends the loaded tracker (a
 # window of at most ~240 events, bot/channels/tracker_store.py) and the domain
 # (~4 KB) as JSON with \uXXXX escapes. Measured: a 116-event window of
 # 990-character messages is 484 KB, so a full window of them about 1.3 MB.
 ACTION_SERVER_MAX_BODY = 2 * 1024 * 1024
 _MIN_SECRET_CHARS = 32
+# What Rasa's API errors carry that names the software (see ``hide_version``).
+VERSION_FIELDS = frozenset({"version", "help"})
 
 
 def action_secret_path(settings: Settings) -> Path:
@@ -53,7 +63,20 @@ def action_secret(settings: Settings, rotate: bool = False) -> str:
     ``rotate``: write a new one (`kepu run`, before it starts the processes).
     Otherwise the existing one, or a new one if there is none yet.
     """
-    path = action_secret_path(settings)
+    return _shared_secret(action_secret_path(settings), rotate)
+
+
+def relay_secret(settings: Settings) -> str:
+    """The web service's proof to the REST channel that it relays a web chat message:
+    ``<var>/relay_secret`` (0600), made by whichever side asks first.
+
+    With it the web service also names the client it resolved (behind the trusted
+    proxies): the REST channel then leaves the rate limits to the web service,
+    which has counted the message already, and knows the client's address."""
+    return _shared_secret(settings.var_dir / RELAY_SECRET_FILE, rotate=False)
+
+
+def _shared_secret(path: Path, rotate: bool) -> str:
     if rotate:
         return _write_secret(path, replace=True)
     existing = _read_secret(path)
@@ -172,6 +195,15 @@ def serve(args: list[str], token: str, secret: str) -> None:
         for key, value in minimal_kwargs(vars(cmdline), rasa.core.run.serve_application).items()
         if key not in ("model_path", "channel", "credentials", "endpoints", "auth_token")
     }
+    configure_app = rasa.core.run.configure_app
+
+    def configure_without_version(*args: Any, **kwargs: Any) -> Any:
+        app = configure_app(*args, **kwargs)
+        hide_version(app)
+        return app
+
+    # serve_application builds its Sanic app with this module's configure_app.
+    rasa.core.run.configure_app = configure_without_version
     rasa.core.run.serve_application(
         model,
         channel=cmdline.connector,
@@ -180,6 +212,44 @@ def serve(args: list[str], token: str, secret: str) -> None:
         auth_token=token,
         **options,
     )
+
+
+def hide_version(app: Any) -> None:
+    """No Rasa version for anyone who reaches the Rasa port.
+
+    Rasa answers ``/`` with "Hello from Rasa: 3.6.x", ``/version`` with its
+    version, and puts ``"version"`` and a rasa.com link (``"help"``) into every
+    error of its HTTP API (a request without the token included). The Rasa port
+    is reached from outside through the proxy that carries WeChat's callbacks,
+    so: ``/`` says "ok" (the supervisor and ``/readyz`` only need a 200),
+    ``/version`` is not found like any unknown address, and JSON errors lose the
+    two fields.
+    """
+    from sanic import response
+    from sanic.exceptions import NotFound
+
+    async def no_version_route(request: Any) -> Any:
+        if request.path == "/" and request.method in ("GET", "HEAD"):
+            return response.text("ok")
+        if request.path.rstrip("/") == "/version":
+            raise NotFound(f"Requested URL {request.path} not found")
+        return None
+
+    async def no_version_in_errors(request: Any, resp: Any) -> Any:
+        if resp.status < 400 or "json" not in (resp.content_type or ""):
+            return None
+        try:
+            body = json.loads(resp.body or b"null")
+        except ValueError:
+            return None
+        if not (isinstance(body, dict) and VERSION_FIELDS & body.keys()):
+            return None
+        for name in VERSION_FIELDS:
+            body.pop(name, None)
+        return response.json(body, status=resp.status)
+
+    app.register_middleware(no_version_route, "request")
+    app.register_middleware(no_version_in_errors, "response")
 
 
 def _exit_once_stopped(grace: float = 5.0) -> None:

@@ -147,6 +147,33 @@ class Settings:
             "KEPU_API_RATE_PER_MINUTE",
         ),
     )
+    chat_rate_per_sender: int = field(
+        default=20,
+        metadata=_doc(
+            "Chat messages per minute one sender may send (web chat cookie, REST sender, "
+            "WeChat/WeCom user), in bursts of up to half of it; more are answered "
+            "“您发得太快了” (HTTP 429 with Retry-After on the web chat and REST).",
+            "KEPU_CHAT_RATE_PER_SENDER",
+        ),
+    )
+    chat_rate_per_client: int = field(
+        default=120,
+        metadata=_doc(
+            "Chat messages per minute from one client address (its real address behind "
+            "KEPU_TRUSTED_PROXIES) to the web chat and the REST channel, in bursts of up to "
+            "a third of it: what stops a flood of cookie-less senders.",
+            "KEPU_CHAT_RATE_PER_CLIENT",
+        ),
+    )
+    webhook_rate_per_client: int = field(
+        default=1200,
+        metadata=_doc(
+            "Callbacks per minute from one address to the WeChat and WeCom webhooks. All "
+            "users' messages come from the platform's few servers: set it above the "
+            "account's busiest minute.",
+            "KEPU_WEBHOOK_RATE_PER_CLIENT",
+        ),
+    )
     public_url: str = field(
         default="",
         metadata=_doc(
@@ -351,6 +378,9 @@ class Settings:
             raise SettingsError("conversation_retention_days must be at least 1")
         if self.api_rate_per_minute < 1:
             raise SettingsError("api_rate_per_minute must be at least 1")
+        for name in ("chat_rate_per_sender", "chat_rate_per_client", "webhook_rate_per_client"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1")
         if self.public_url and urlsplit(self.public_url).scheme not in ("http", "https"):
             raise SettingsError("KEPU_PUBLIC_URL must be an http:// or https:// URL")
         parse_networks(self.trusted_proxies)  # a typo must stop the start, not trust no one

@@ -105,6 +105,10 @@ def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
         "KEPU_VAR_DIR": str(var),
         "KEPU_CACHE_DIR": str(SHARED_CACHE),
         **{k: str(v) for k, v in ports.items()},
+        # These tests send hundreds of messages from one sender and one address on
+        # purpose; the chat limits have their own tests (tests/security/test_rate_limits.py).
+        "KEPU_CHAT_RATE_PER_SENDER": "1000000",
+        "KEPU_CHAT_RATE_PER_CLIENT": "1000000",
     }
     proc, log = start_stack(model_path, env, var)
     web = f"http://127.0.0.1:{ports['KEPU_WEB_PORT']}"

@@ -11,11 +11,20 @@ with ``{"sender", "message"}``), but:
   reply with the menu (``BUSY_REPLY``);
 - a client may send its own ``message_id``, so a retried request is known as
   the same message (rumour reports are stored once per message);
-- verdicts owed to the sender (rumour report-back) follow the reply.
+- verdicts owed to the sender (rumour report-back) follow the reply;
+- each sender and each client address (the real one behind
+  ``KEPU_TRUSTED_PROXIES``) may send ``KEPU_CHAT_RATE_PER_SENDER`` and
+  ``KEPU_CHAT_RATE_PER_CLIENT`` messages a minute; more get 429 with
+  ``Retry-After`` and a short JSON body. The web chat's relay proves itself with
+  the run's relay secret and names its client: the web service has counted the
+  message already;
+- the channel notes who wrote from which address (``bot.rumors.reporters``), so
+  that invented senders from one address do not count as many rumour reporters.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import re
@@ -29,10 +38,14 @@ from sanic.response import HTTPResponse
 
 from bot.channels import speedups
 from bot.channels.rollback import forget_failed_turn, watch_turn
+from bot.rasa_entry import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, relay_secret
 from bot.rumors.delivery import take_due
+from bot.rumors.reporters import Sightings
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
+from bot.web.proxies import client_of, parse_address
+from bot.web.ratelimit import TOO_FAST_REPLY, ChatLimits, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +73,56 @@ class TaggedCollectingOutput(CollectingOutputChannel):
 
 
 class KepuRestInput(InputChannel):
-    def __init__(self, max_chars: int | None = None) -> None:
+    def __init__(self, max_chars: int | None = None, settings: Settings | None = None) -> None:
         self.max_chars = max_chars or int(os.environ.get("KEPU_MAX_MESSAGE_CHARS", "1000"))
+        self._settings = settings
         self._db: Database | None = None
+        self._limits: ChatLimits | None = None
+        self._relay_secret: bytes | None = None
+        self.sightings = Sightings(lambda: self.db)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:  # read when the first message comes, not at import
+            self._settings = Settings.from_env()
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+    @property
+    def limits(self) -> ChatLimits:
+        if self._limits is None:
+            self._limits = ChatLimits(
+                self.settings.chat_rate_per_sender, self.settings.chat_rate_per_client
+            )
+        return self._limits
+
+    def client(self, request: Request) -> tuple[str, bool]:
+        """The client's address, and whether the web chat relayed the message (its
+        relay secret checks out; the address is then the one the web service saw)."""
+        offered = request.headers.get(RELAY_SECRET_HEADER, "")
+        if offered:
+            if self._relay_secret is None:
+                self._relay_secret = relay_secret(self.settings).encode("utf-8")
+            if hmac.compare_digest(offered.encode("utf-8"), self._relay_secret):
+                named = parse_address(request.headers.get(RELAY_CLIENT_HEADER, ""))
+                return (str(named) if named is not None else "unknown"), True
+        forwarded = request.headers.getall("x-forwarded-for", [])
+        return client_of(request.ip, forwarded, self.settings.proxy_networks), False
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
 
     async def owed_verdicts(self, sender: str) -> list[str]:
         """Verdicts due to ``sender``; none (and they stay due) if the database is away."""
-        if self._db is None:
-            self._db = Database(Settings.from_env().database_url)
         try:
-            return await take_due(self._db, sender)
+            return await take_due(self.db, sender)
         except Exception:
             log.exception("could not read the verdicts owed to a sender")
             return []
@@ -91,6 +144,7 @@ class KepuRestInput(InputChannel):
         @bp.listener("after_server_stop")
         async def close_kept_sessions(*_: Any) -> None:
             await speedups.close_sessions()  # Rasa's kept session to the action server
+            await self.close()
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -107,6 +161,15 @@ class KepuRestInput(InputChannel):
             sender = body.get("sender")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > 128:
                 return response.json({"error": "缺少 sender（1 到 128 个字符）"}, status=400)
+            client, relayed = self.client(request)
+            wait = 0.0 if relayed else self.limits.allow(sender, client)
+            if wait:
+                log.info("rest message refused: over the rate limit")
+                return response.json(
+                    {"error": TOO_FAST_REPLY, "retry_after": int(retry_after(wait))},
+                    status=429,
+                    headers={"Retry-After": retry_after(wait)},
+                )
             inbound = clean_inbound(body.get("message"), self.max_chars)
             if inbound.empty:
                 return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
@@ -121,6 +184,7 @@ class KepuRestInput(InputChannel):
             message_id = body.get("message_id")
             if not (isinstance(message_id, str) and _MESSAGE_ID.match(message_id)):
                 message_id = None
+            await self.sightings.saw(sender, client if client != "unknown" else None)
             collector = TaggedCollectingOutput()
             message = UserMessage(
                 inbound.text,

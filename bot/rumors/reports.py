@@ -6,6 +6,9 @@ id, else the normalised content) and writes the report, its claim and the
 verdict delivery it is owed in one transaction. A retry of the same message,
 sequential or concurrent, finds the stored report and gets the same number.
 
+A claim's reporters are the senders the queue counts (``bot.rumors.reporters``):
+a flood of invented web chat or REST senders does not make a crowd.
+
 The claim a report joins is found in ``OpenClaims``, an index of the open
 claims kept in this process and brought up to date before each match from the
 rows other processes (and the console) changed; the CPU work (redaction,
@@ -28,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.rumors import reporters
 from bot.rumors.matching import ClaimIndex, Match, masked
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, utcnow
@@ -410,9 +414,12 @@ class ReportQueue:
     async def _count(
         self, session: AsyncSession, claim: RumorClaim, report: RumorReport, now: datetime
     ) -> None:
-        """Count ``report`` into its claim: one more report, one more reporter if its
-        sender had not reported the claim before (an index lookup, not a recount of
-        the claim's reports, which would make each report cost more than the last)."""
+        """Count ``report`` into its claim: one more report, and one more reporter if
+        its sender had not reported the claim before and counts as a reporter
+        (``bot.rumors.reporters``: verified WeChat/WeCom users do; web chat and REST
+        senders from an address already counted do not, fresh ones together once a
+        window). Index lookups, not a recount of the claim's reports, which would
+        make each report cost more than the last."""
         # The latest counts: SQLite reads them now that this transaction holds the
         # write lock, PostgreSQL holds the claim's row lock (``_joined``).
         await session.refresh(claim)
@@ -428,7 +435,8 @@ class ReportQueue:
             )
         ).first()
         claim.reports += 1
-        claim.reporters += earlier is None
+        if earlier is None:
+            claim.reporters += await reporters.counts(session, claim.id, report, now)
         if report.channel not in (claim.channels or []):
             claim.channels = [*(claim.channels or []), report.channel]
         claim.last_seen = now

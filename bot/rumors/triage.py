@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rumors import reporters
 from bot.rumors.access import Actor, require
 from bot.rumors.audit import record
 from bot.rumors.console import (
@@ -200,7 +201,6 @@ async def recount(session: AsyncSession, claim: RumorClaim, now: datetime) -> No
         await session.execute(
             select(
                 func.count(RumorReport.id),
-                func.count(func.distinct(RumorReport.sender_hash)),
                 func.min(RumorReport.created_at),
                 func.max(RumorReport.created_at),
             ).where(RumorReport.claim_id.in_(ids))
@@ -218,10 +218,11 @@ async def recount(session: AsyncSession, claim: RumorClaim, now: datetime) -> No
         .scalars()
         .all()
     )
-    claim.reports, claim.reporters = counts[0], counts[1]
+    # Reporters as the queue counts them (bot.rumors.reporters), not every sender id.
+    claim.reports, claim.reporters = counts[0], await reporters.recount(session, ids)
     claim.channels = list(channels)
     if counts[0]:
-        claim.first_seen, claim.last_seen = aware(counts[2]), aware(counts[3])
+        claim.first_seen, claim.last_seen = aware(counts[1]), aware(counts[2])
     # Stored as the queue stores it: the priority at the moment of the last report.
     last = aware(claim.last_seen)
     harm = claim.harm if claim.harm in HARM_WEIGHT else "other"

@@ -23,7 +23,7 @@ from bot.web.login_throttle import LoginThrottle
 from bot.web.middlewares import SERVER, domain_errors, error_middleware, security_headers
 from bot.web.proxies import real_client
 from bot.web.pushing import VerdictPushes, platform_pushers
-from bot.web.ratelimit import RateLimiter
+from bot.web.ratelimit import ChatLimits, RateLimiter
 from bot.web.retention import sweep
 from bot.web.routes import setup_routes
 from bot.web.views.console_common import local_time
@@ -108,6 +108,7 @@ def create_app(
     web_response.SERVER_SOFTWARE = SERVER
     app[keys.SETTINGS] = settings
     app[keys.RATE_LIMITER] = RateLimiter(settings.api_rate_per_minute)
+    app[keys.CHAT_LIMITS] = ChatLimits(settings.chat_rate_per_sender, settings.chat_rate_per_client)
     # Password guessing: per address and per account (bot/web/login_throttle.py).
     app[keys.LOGIN_THROTTLE] = LoginThrottle()
     if knowledge is not None:

@@ -10,7 +10,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web.login_throttle import LoginThrottle
 from bot.web.pushing import VerdictPushes
-from bot.web.ratelimit import RateLimiter
+from bot.web.ratelimit import ChatLimits, RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -18,5 +18,6 @@ RASA_HTTP = web.AppKey("rasa_http", ClientSession)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
 FRAUD = web.AppKey("fraud", FraudChecker)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+CHAT_LIMITS = web.AppKey("chat_limits", ChatLimits)  # web chat: per sender and per client
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)  # console sign-in, client and account
 VERDICT_PUSHES = web.AppKey("verdict_pushes", VerdictPushes)

@@ -6,7 +6,8 @@ Only when the direct peer is a trusted proxy are ``X-Forwarded-For`` and
 written by the client itself and may be forged. The request is cloned with that
 address as ``request.remote`` (and the scheme the proxy saw), so every limiter
 and log line sees the real client. Without trusted proxies the headers are
-ignored and the peer is the client.
+ignored and the peer is the client. The channels in the Rasa process (REST,
+WeChat, WeCom) read their clients with the same ``client_of``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from aiohttp import hdrs, web
 
 from bot.settings import IPNetwork
-from bot.web.middlewares import Handler
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 MAX_HOPS = 20  # a longer chain is not a real proxy chain: only its right end is read
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.web import keys
 from bot.web.views import (
     ask,
     chat,
@@ -23,6 +24,7 @@ def setup_routes(app: web.Application, static_dir: Path) -> None:
     app.router.add_get("/", chat.page, name="chat")
     app.router.add_post("/api/v1/chat", chat.send, name="chat_send")
     app[chat.RECENT_TURNS] = chat.RecentTurns()
+    app[chat.RELAY] = chat.Relay(app[keys.SETTINGS])
     app.router.add_post("/api/v1/ask", ask.ask, name="ask")
     app.router.add_post("/api/v1/fraud/check", fraud.check, name="fraud_check")
     app.router.add_get("/healthz", health.healthz, name="healthz")

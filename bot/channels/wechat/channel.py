@@ -60,12 +60,15 @@ def _open_envelope(crypto: MessageCrypto, query: dict[str, str], body: bytes) ->
 
 
 def _limits(s: Settings, credentials: dict[str, Any] | None) -> Limits:
-    """Reply budget, timestamp window and size caps, shared by both channels."""
+    """Reply budget, timestamp window, size caps and rate limits, shared by both channels."""
     return Limits(
         reply_budget=s.wechat_reply_budget,
         timestamp_window=timestamp_window(credentials, DEFAULT_WINDOW_SECONDS),
         max_body_bytes=s.max_body_bytes,
         max_chars=s.max_message_chars,
+        per_sender=s.chat_rate_per_sender,
+        per_client=s.webhook_rate_per_client,
+        proxies=s.proxy_networks,
     )
 
 

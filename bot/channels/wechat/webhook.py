@@ -6,7 +6,11 @@ body size → timestamp window → signature (for an encrypted message also the
 ``msg_signature`` over its ciphertext, read from the envelope with defusedxml)
 → nonce not seen before → decryption, AppID/CorpID check and parsing of the
 message (defusedxml) → message id not seen before. Only then does the
-assistant see it.
+assistant see it, and only within the rate limits: a user who sends more than
+``KEPU_CHAT_RATE_PER_SENDER`` messages a minute, or an address (the platform's
+server, as ``KEPU_TRUSTED_PROXIES`` name it) that sends more than
+``KEPU_WEBHOOK_RATE_PER_CLIENT`` callbacks, gets the passive reply
+"您发得太快了，请稍等一分钟再发。" and the message is not processed (nor its retries).
 
 The platforms wait 5 seconds and then retry. The webhook waits at most the
 reply budget for the assistant: an answer ready in time goes back as the
@@ -49,9 +53,12 @@ from bot.channels.wechat.output import TextCollector
 from bot.channels.wechat.push import Pusher
 from bot.rumors.delivery import take_due
 from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
+from bot.settings import IPNetwork
 from bot.storage.db import Database
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.voice.listener import Listener, MediaError
+from bot.web.proxies import client_of
+from bot.web.ratelimit import TOO_FAST_REPLY, ChatLimits
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,9 @@ class Limits:
     timestamp_window: float
     max_body_bytes: int
     max_chars: int
+    per_sender: int = 20  # messages a minute per user (KEPU_CHAT_RATE_PER_SENDER)
+    per_client: int = 1200  # callbacks a minute per address (KEPU_WEBHOOK_RATE_PER_CLIENT)
+    proxies: tuple[IPNetwork, ...] = ()  # KEPU_TRUSTED_PROXIES: who may name the client
 
 
 class CallbackChannel(InputChannel, abc.ABC):
@@ -108,6 +118,7 @@ class CallbackChannel(InputChannel, abc.ABC):
         self._pusher: Pusher | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._agent: Any = None  # Rasa's agent, read from the app on the first request
+        self.rate_limits = ChatLimits(limits.per_sender, limits.per_client)
 
     # --- what each platform defines -------------------------------------------------
 
@@ -166,9 +177,11 @@ class CallbackChannel(InputChannel, abc.ABC):
         async def receive(request: Request) -> HTTPResponse:
             started = time.monotonic()
             self._agent = getattr(request.app.ctx, "agent", None)
+            forwarded = request.headers.getall("x-forwarded-for", [])
+            client = client_of(request.ip, forwarded, self.limits.proxies)
             try:
                 return await self.receive(
-                    _query(request), request.body or b"", on_new_message, started
+                    _query(request), request.body or b"", on_new_message, started, client
                 )
             except Refused as exc:
                 return self._refuse(exc)
@@ -183,7 +196,12 @@ class CallbackChannel(InputChannel, abc.ABC):
         return bp
 
     async def receive(
-        self, query: dict[str, str], body: bytes, on_new_message: OnNewMessage, started: float
+        self,
+        query: dict[str, str],
+        body: bytes,
+        on_new_message: OnNewMessage,
+        started: float,
+        client: str = "unknown",
     ) -> HTTPResponse:
         if len(body) > self.limits.max_body_bytes:
             raise TooLarge(len(body), self.limits.max_body_bytes)
@@ -200,6 +218,11 @@ class CallbackChannel(InputChannel, abc.ABC):
             if turn is None:
                 return response.text(self.nothing_to_say)
             self.pusher.saw(inbound.sender)
+            if self.rate_limits.allow(inbound.sender, client):
+                # Too fast: a polite passive reply, and the message is not processed.
+                turn.close()
+                log.info("%s message over the rate limit: not processed", self.name())
+                return self.passive(sealed, inbound, TOO_FAST_REPLY)
             return await self.answer(sealed, inbound, turn, deadline)
         finally:  # answered (passively, or "success" and the rest pushed): the lease is kept
             await self.receipts.keep(key, MESSAGE_ID_TTL_SECONDS)
@@ -379,12 +402,15 @@ class CallbackChannel(InputChannel, abc.ABC):
             self._spawn(self._answer_late(inbound.sender, turn_task, owed_task))
             return response.text(self.nothing_to_say)
         texts = turn_task.result() + owed_task.result()
-        now = int(time.time())
-        overhead = len(text_reply(inbound.sender, inbound.account, "", now))
+        overhead = len(text_reply(inbound.sender, inbound.account, "", int(time.time())))
         first, *rest = pack_texts(texts, MAX_TEXT_BYTES - overhead) or [BUSY_REPLY]
         if rest:
             self._spawn(self.pusher.push(inbound.sender, rest))
-        xml = text_reply(inbound.sender, inbound.account, first, now)
+        return self.passive(sealed, inbound, first)
+
+    def passive(self, sealed: Sealed, inbound: Inbound, text: str) -> HTTPResponse:
+        """``text`` as the passive reply to ``inbound`` (encrypted if the request was)."""
+        xml = text_reply(inbound.sender, inbound.account, text, int(time.time()))
         return response.raw(
             self.seal_reply(sealed, xml), content_type="application/xml; charset=utf-8"
         )

@@ -13,6 +13,12 @@ answered waits for that answer. The table keeps, per sender, only the last few
 ids and their replies for a few minutes, in memory only: nothing of it is
 written anywhere. The conversation shown after a reload is kept by the page
 itself (``sessionStorage``), not here.
+
+Each sender (cookie) and each client address may send
+``KEPU_CHAT_RATE_PER_SENDER`` and ``KEPU_CHAT_RATE_PER_CLIENT`` messages a
+minute; more get 429 with ``Retry-After`` and "您发得太快了，请稍等一分钟再发。"
+(the page keeps the words and offers 重发). Requests without the cookie count
+for their address only: each would otherwise be a new sender.
 """
 
 from __future__ import annotations
@@ -32,9 +38,12 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.menu import MAIN_MENU, menu_text
+from bot.rasa_entry import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, relay_secret
+from bot.settings import Settings
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.web import keys
 from bot.web.auth import secure_cookies
+from bot.web.ratelimit import TOO_FAST_REPLY, retry_after
 from bot.web.views.assets import ASSETS
 from bot.web.views.chat_replies import hotline_table, shape, text_reply
 from bot.web.views.common import BadJson, json_body
@@ -129,6 +138,23 @@ class RecentTurns:
 RECENT_TURNS = web.AppKey("chat_recent_turns", RecentTurns)
 
 
+class Relay:
+    """The relay secret (``bot.rasa_entry.relay_secret``), read when first needed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._secret: str | None = None
+
+    @property
+    def secret(self) -> str:
+        if self._secret is None:
+            self._secret = relay_secret(self.settings)
+        return self._secret
+
+
+RELAY = web.AppKey("chat_relay", Relay)
+
+
 def _sender_of(request: web.Request) -> tuple[str, bool]:
     """The sender id from the cookie, or a new one (and True)."""
     sender = request.cookies.get(COOKIE, "")
@@ -183,6 +209,8 @@ async def send(request: web.Request) -> web.Response:
     if not (isinstance(client_id, str) and CLIENT_ID.match(client_id)):
         client_id = None
     sender, new_sender = _sender_of(request)
+    if (refused := _too_fast(request, sender, new_sender, client_id)) is not None:
+        return refused
     if inbound.empty:
         outcome = Outcome(_body([EMPTY_REPLY]))
     elif inbound.too_long:
@@ -199,6 +227,28 @@ async def send(request: web.Request) -> web.Response:
     return response
 
 
+def _too_fast(
+    request: web.Request, sender: str, new_sender: bool, client_id: str | None
+) -> web.Response | None:
+    """429 when this sender or this client address sends too fast, else None.
+
+    A resend of a message already answered (its ``client_id`` is known) is not
+    counted: it is answered from memory. A request without the cookie counts
+    for the address only.
+    """
+    if client_id and request.app[RECENT_TURNS].get(sender, client_id) is not None:
+        return None
+    limits = request.app[keys.CHAT_LIMITS]
+    wait = limits.allow(None if new_sender else sender, request.remote or "unknown")
+    if not wait:
+        return None
+    body: dict[str, Any] = {"error": TOO_FAST_REPLY, "keep": True, "retry": True}
+    if client_id:
+        body["client_id"] = client_id
+    headers = {"Retry-After": retry_after(wait), "Cache-Control": "no-store"}
+    return web.json_response(body, status=429, headers=headers)
+
+
 async def _turn_once(
     request: web.Request, sender: str, client_id: str | None, text: str
 ) -> Outcome:
@@ -208,7 +258,8 @@ async def _turn_once(
     if task is None:
         # A task of its own: a page that gives up waiting does not cancel the turn,
         # and its resend gets the same answer.
-        task = asyncio.create_task(_turn(request.app, sender, client_id, text))
+        client = request.remote or "unknown"
+        task = asyncio.create_task(_turn(request.app, sender, client_id, text, client))
         if client_id:
             recent.put(sender, client_id, task)
     outcome = await asyncio.shield(task)
@@ -227,8 +278,10 @@ def _body(texts: list[str], *, keep: bool = False, retry: bool = False) -> dict[
     return body
 
 
-async def _turn(app: web.Application, sender: str, client_id: str | None, text: str) -> Outcome:
-    messages = await _ask_rasa(app, sender, client_id, text)
+async def _turn(
+    app: web.Application, sender: str, client_id: str | None, text: str, client: str
+) -> Outcome:
+    messages = await _ask_rasa(app, sender, client_id, text, client)
     if messages is None:
         body = _body([BUSY_REPLY], keep=True, retry=True)
         body["error"] = NOT_HANDLED
@@ -252,7 +305,7 @@ async def _turn(app: web.Application, sender: str, client_id: str | None, text: 
 
 
 async def _ask_rasa(
-    app: web.Application, sender: str, client_id: str | None, text: str
+    app: web.Application, sender: str, client_id: str | None, text: str, client: str
 ) -> list[dict[str, Any]] | None:
     """Rasa's messages for this turn, or None if Rasa could not be asked."""
     settings = app[keys.SETTINGS]
@@ -264,8 +317,10 @@ async def _ask_rasa(
     }
     if client_id:
         payload["message_id"] = client_id  # a rumour report is stored once per message
+    # The REST channel leaves the limits to us (counted above) and learns the client.
+    relay = {RELAY_SECRET_HEADER: app[RELAY].secret, RELAY_CLIENT_HEADER: client}
     try:
-        async with app[keys.RASA_HTTP].post(url, json=payload) as resp:
+        async with app[keys.RASA_HTTP].post(url, json=payload, headers=relay) as resp:
             if resp.status != 200:
                 log.warning("rasa answered HTTP %s", resp.status)
                 return None

@@ -221,10 +221,12 @@ async def test_an_id_given_again_to_another_claim_is_indexed_with_its_text(
 
 
 async def test_reports_arriving_together_are_all_counted(queue) -> None:
+    # Verified senders (WeCom) each count: web senders without a history would
+    # count once together (bot.rumors.reporters, tests/security/test_reporter_flood.py).
     first = await queue.submit(WATER, sender_id="u0", channel="wechat")
     receipts = await asyncio.gather(
         *(
-            queue.submit(f"{WATER_AGAIN} 第{i}次", sender_id=f"u{i % 5}", channel="web")
+            queue.submit(f"{WATER_AGAIN} 第{i}次", sender_id=f"u{i % 5}", channel="wecom")
             for i in range(10)
         )
     )
@@ -232,7 +234,7 @@ async def test_reports_arriving_together_are_all_counted(queue) -> None:
     async with queue.db.session() as session:
         claim = await session.get(RumorClaim, first.claim_id)
     assert claim.reports == 11 and claim.reporters == 5  # u0 reported twice
-    assert claim.channels == ["wechat", "web"]
+    assert claim.channels == ["wechat", "wecom"]
 
 
 async def test_masking_and_matching_run_off_the_event_loop(queue, monkeypatch) -> None:
