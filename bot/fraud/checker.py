@@ -9,19 +9,29 @@ Risk criteria (what the three levels mean):
   remote-control apps, an APK link), and the sender cannot be verified: a
   signature in 【】, a name or a number in the message proves nothing. Also
   高风险: a known scam script, even without a request yet (安全账户, 刷单返佣,
-  a product that cures illness, guaranteed returns, 注销校园贷, a look-alike or
-  bare-IP link), or several pretexts together (a body that "freezes" your
-  social-security card and a link; a gift event that wants your bank card).
+  a product that cures illness, guaranteed or N-fold returns, 注销校园贷, a
+  call "transferred to the police", a look-alike or bare-IP link), or a script
+  told by its ingredients (``bot.fraud.signals.SCRIPTS``: a lure, a request,
+  pressure or secrecy; e.g. an odd link (.cc .top .xyz, brand letters plus
+  extra tokens, a short link) plus "登录/认证/缴费"; free eggs plus a health
+  product plus a price; an online sweetheart plus an investment platform;
+  a claimed relative plus "莫告诉别人"), or several pretexts together (a body
+  that "freezes" your social-security card and a link).
 - 中风险: genuinely ambiguous: marketing, a claimed identity with no request
-  yet ("妈，我换了新号"), one pretext alone, or a text the classifier finds
-  scam-like with nothing concrete to quote.
+  yet ("妈，我换了新号"), one pretext alone, a relative asking back money they
+  say they paid for you, or a text the classifier finds scam-like with
+  nothing concrete to quote.
 - 低风险: nothing of the above, or a genuine notice: one that warns about
   scams (96110's own texts, a bank's "绝不会索要验证码", anti-fraud publicity),
   a code that says 请勿泄露, a record of a payment, an unsubscribe line. A
   request that is negated ("不会索要", "切勿", "请勿转账") or named as the scam
-  ("凡是要您转账到安全账户的都是诈骗") is not a request.
+  ("凡是要您转账到安全账户的都是诈骗") is not a request; a warning that asks for
+  nothing is never 高风险, however many scripts it lists ("免费讲座送鸡蛋、
+  高价回购收藏品……都是常见骗局").
 
-How: each signal found (``bot.fraud.signals``; links and numbers by
+How: the text is NFKC-normalised and sound-alike misspellings of key words
+are put right (``bot.fraud.sounds``: 一保局 → 医保局, 冻节 → 冻结, for voice
+transcripts); each signal found (``bot.fraud.signals``; links and numbers by
 ``bot.fraud.links``) adds its points once; asks and scripts weigh 5, enough for
 高风险 alone. A logistic regression over character n-grams, trained at start
 on ``bot/fraud/data/training.tsv`` (our own examples), adds up to
@@ -49,7 +59,8 @@ from pathlib import Path
 
 from bot.fraud.advice import advice_for, situation
 from bot.fraud.links import find_links, find_numbers
-from bot.fraud.signals import FRAUD_TYPES, NEGATION_WINDOW, TEXT_SIGNALS, Signal
+from bot.fraud.signals import FRAUD_TYPES, NEGATION_WINDOW, SCRIPTS, TEXT_SIGNALS, Signal
+from bot.fraud.sounds import correct
 
 TRAINING = Path(__file__).parent / "data" / "training.tsv"
 NORMAL = "normal"
@@ -59,6 +70,7 @@ CLASSIFIER_FROM = 0.5
 # A few words say little: the classifier's points grow with the text up to this length.
 CLASSIFIER_FULL_LENGTH = 20
 HIGH_POINTS, MEDIUM_POINTS = 5.0, 2.0
+WARNING_WEIGHT = -4.0  # a genuine signal this strong: the text warns about scams
 MAX_REASONS = 4
 QUOTE_CHARS = 24  # longer matches are quoted by their two ends
 
@@ -73,11 +85,11 @@ _NEGATION = re.compile(
 # A request named as the scam: "凡是让您转账的都是诈骗", "要是有人叫你转钱的".
 _WARNING_BEFORE = re.compile(
     r"凡是?|一旦|(?:如果|要是|若|如|假如|万一)(?:有人|对方|接到|遇到|收到|他们|别人)|遇到(?:有人|这种|这类|此类|陌生)|任何(?:人|以)|谁(?:要|让|叫)"
-    r"|诱骗|诱导|骗取|为由|幌子|打着|不法分子冒充|诈骗分子|(?:诈骗|骗子)(?:团伙|会|常|经常|一般)|有人(?:自称|冒充|以)"
+    r"|网传|谣传|诱骗|诱导|骗取|为由|幌子|打着|不法分子冒充|诈骗分子|(?:诈骗|骗子)(?:团伙|会|常|经常|一般)|有人(?:自称|冒充|以)"
     r"|(?:老人|群众|市民|村民|居民|客户|用户|多人|多名[^。!?;\n]{0,4})(?:接到|收到)|有没有人|是否有人"
 )
 _WARNING_AFTER = re.compile(
-    r"^[^。!?;\n]{0,30}?(?:的?(?:都|一律|全|均|肯定|就|统统)?(?:是|为|属于)(?:诈骗|骗子|骗局|假的)|一律(?:挂|删|是|不)"
+    r"^[^。!?;\n]{0,30}?(?:的?(?:都|一律|全|均|肯定|就|统统)?(?:是|为|属于)(?:诈骗|骗子|骗局|假的|谣言)|一律(?:挂|删|是|不)"
     r"|的[^。!?;\n]{0,6}(?:直接挂|别理|莫理|不要理|不要信|别信|莫信|挂掉|挂了|挂断)"
     r"|的[^。!?;\n]{0,4}(?:先|要|请|一定)[^。!?;\n]{0,8}(?:核实|问一下|问问|报警|110|96110)"
     r"|^[^。!?;,\n]{0,2}先[^。!?;\n]{0,8}核实|^[^。!?;\n]{0,30}?(?:一定|务必|千万)要?先[^。!?;\n]{0,12}(?:核实|问|打))"
@@ -92,10 +104,12 @@ _URL_OR_DIGITS = re.compile(r"https?://\S+|www\.\S+|\d+")
 class Finding:
     signal: Signal
     quote: str
+    # A script made of ingredients quotes each ingredient's words: quote, then these.
+    more: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
-        return f"{self.signal.reason}：“{self.quote}”"
+        return f"{self.signal.reason}：" + "、".join(f"“{q}”" for q in (self.quote, *self.more))
 
 
 @dataclass(frozen=True)
@@ -143,8 +157,10 @@ class Verdict:
         return "\n".join(lines) + "\n" + self.advice
 
 
+@functools.lru_cache(maxsize=32)  # one check prepares its text three times
 def _prepare(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
+    """NFKC (full-width to ASCII), sound-alike misspellings put right (same length)."""
+    return correct(unicodedata.normalize("NFKC", text))
 
 
 def _negated(text: str, match: re.Match[str], starts_negated: bool = False) -> bool:
@@ -165,7 +181,8 @@ def _negated(text: str, match: re.Match[str], starts_negated: bool = False) -> b
         and n.end() >= len(clause) + len(match.group()) - 6
     ]
     # "你别问了先转过来": the negation's own verb ended with 了; it does not reach the request.
-    if negations and "了" not in clause[negations[-1].end() :]:
+    # Nor does a condition ("你要是没去过外地的话我给你转到公安局": unpunctuated speech).
+    if negations and not re.search(r"了|的话", clause[negations[-1].end() :]):
         return True
     sentence_start = max(
         (m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())), default=0
@@ -222,7 +239,25 @@ def find_signals(text: str) -> list[Finding]:
             quote = link.text if len(link.text) <= 40 else link.text[:37] + "…"
             findings.append(Finding(link.signal, quote))
     findings += [Finding(n.signal, n.text) for n in find_numbers(text)]
+    findings += _scripts(findings)
+    # Ingredients say nothing alone: they only make up scripts.
+    findings = [f for f in findings if f.signal.family != "ingredient"]
     return sorted(findings, key=lambda f: -f.signal.weight)
+
+
+def _scripts(findings: list[Finding]) -> list[Finding]:
+    """Known scripts whose ingredients are all here, quoting one of each."""
+    found = {f.signal.id: f for f in findings if f.signal.weight >= 0}
+    present = {f.signal.id for f in findings}
+    scripts = []
+    for script in SCRIPTS:
+        if script.unless & present:
+            continue
+        parts = [next((found[i] for i in found if i in group), None) for group in script.needs]
+        if all(parts):
+            quotes = list(dict.fromkeys(p.quote for p in parts if p))
+            scripts.append(Finding(script.signal, quotes[0], tuple(quotes[1:])))
+    return scripts
 
 
 def _classifier_text(text: str) -> str:
@@ -243,7 +278,13 @@ def classifier_points(
 
 def rate(findings: list[Finding], points: float) -> str:
     """The risk level for these findings and points (the criteria above)."""
-    decisive = any(f.signal.family in ("ask", "script") and f.signal.weight > 0 for f in findings)
+    asks = any(f.signal.family == "ask" and f.signal.weight > 0 for f in findings)
+    decisive = asks or any(f.signal.family == "script" and f.signal.weight > 0 for f in findings)
+    # Anti-fraud publicity lists the scripts it warns about: a warning that asks
+    # for nothing is never 高风险 ("免费讲座送鸡蛋、高价回购收藏品……都是常见骗局").
+    warning = any(f.signal.weight <= WARNING_WEIGHT for f in findings)
+    if warning and not asks:
+        return "medium" if points >= MEDIUM_POINTS else "low"
     pretexts = {
         f.signal.id for f in findings if f.signal.family == "context" and f.signal.weight > 0
     }
@@ -278,6 +319,7 @@ class FraudChecker:
         self._classes = list(self.model.classes_)
         self.classifier_points = classifier_points
         self.classifier_from = classifier_from
+        correct("冻节")  # loads the word list the sound-alike check consults
 
     def classify(self, text: str) -> tuple[float, str | None]:
         """Probability that ``text`` is a scam, and the likeliest scam type id."""

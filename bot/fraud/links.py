@@ -63,10 +63,10 @@ def judge(host: str, url: str = "") -> Signal:
         return LINK_SIGNALS["apk_link"]
     if host in SHORTENERS and host not in OFFICIAL_SHORTENERS:
         return LINK_SIGNALS["short_link"]
+    if official:
+        return LINK_SIGNALS["official_link"]
     labels = re.split(r"[.\-]", host)
-    for name, domains in OFFICIAL_DOMAINS.items():
-        if any(_under(host, d) for d in domains):
-            return LINK_SIGNALS["official_link"]
+    for name in OFFICIAL_DOMAINS:
         if name in labels or (len(name) >= 5 and name in host):
             return LINK_SIGNALS["lookalike_domain"]
     if host.rsplit(".", 1)[-1] in RISKY_TLDS:
@@ -92,7 +92,7 @@ def find_links(text: str) -> list[Link]:
 # mobile, just after words that offer it.
 _HOTLINE = re.compile(
     r"(?:电话|热线|客服|致电|拨打|回电|联系|咨询|专线|号码|来电)[^。!?;,\n\d]{0,6}"
-    r"(95\d{3,6}|96\d{3,4}|400[\s-]?\d{3}[\s-]?\d{4})(?!\d)"
+    r"(95\d{3,6}|96\d{3,4}|400(?:[\s-]?\d){7})(?!\d)"
     r"|(?:客服|热线|官方|专线|服务)[^。!?;,\n\d]{0,6}(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)"
 )
 _NAMES = [(re.compile(names), numbers) for names, numbers in OFFICIAL_NUMBERS.items()]

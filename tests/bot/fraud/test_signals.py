@@ -6,7 +6,8 @@ import pytest
 
 from bot.fraud.checker import find_signals
 from bot.fraud.links import find_links, find_numbers, judge
-from bot.fraud.signals import ALL_SIGNALS, FAMILIES, FRAUD_TYPES, TEXT_SIGNALS
+from bot.fraud.signals import ALL_SIGNALS, FAMILIES, FRAUD_TYPES, SCRIPTS, TEXT_SIGNALS
+from bot.fraud.sounds import correct
 
 
 def ids(text: str) -> set[str]:
@@ -71,6 +72,12 @@ FIRES = {
     "unsubscribe": "本店周年庆全场八折，退订回T",
     "pickup_code": "您的快递已到驿站，取件码 5-2-1033",
     "official_channel": "请到营业厅或通过官方App办理",
+    "call_transfer": "您的快递里有违禁品，我现在把电话转接到市公安局",
+    "investment_platform": "群里有个投资平台，跟着买就行",
+    "panic_buying": "台风要来了菜要涨价，大家赶紧抢购我们的大米",
+    "paid_for_you": "妈，你的电话费我已经帮你交了",
+    "sale": "这台按摩椅原价八千，活动价两千九",
+    "account_action": "请登录网上营业厅查看",
 }
 
 
@@ -80,7 +87,11 @@ def test_every_text_signal_has_an_example() -> None:
 
 @pytest.mark.parametrize("signal_id", sorted(FIRES))
 def test_signal_fires_on_its_example(signal_id: str) -> None:
-    assert signal_id in ids(FIRES[signal_id])
+    signal = next(s for s in TEXT_SIGNALS if s.id == signal_id)
+    if signal.family == "ingredient":  # never shown alone: only its pattern
+        assert signal.pattern.search(FIRES[signal_id])
+    else:
+        assert signal_id in ids(FIRES[signal_id])
 
 
 # Requests as people ask them: pasted, or told in the victim's words.
@@ -112,6 +123,30 @@ def test_signal_fires_on_its_example(signal_id: str) -> None:
         ("三高一吃就好", "cure_all"),
         ("存十万一年能拿一万二的利息", "guaranteed_profit"),
         ("他在电话里指导我按键操作", "guided_operation"),
+        # Said in other words than the ones the patterns were first written for.
+        ("姑姑，我是小军，先转我2000，回头跟你说", "money_request"),
+        ("他喊我借五万块钱给他做生意", "money_request"),
+        ("那个人要我帮忙出三万块的保释费", "money_request"),
+        ("你先拿两千块给来接的人", "money_request"),
+        ("换表的钱要提前转账，师傅才上门", "upfront_fee"),
+        ("后来他又叫我念了个验证码", "code_request"),
+        ("那个警官说要跟我视频，看看是不是本人", "face_request"),
+        ("他说啥子我就点啥子，钱就没了", "guided_operation"),
+        ("她叫我打开手机银行，说帮我操作退款", "guided_operation"),
+        ("养老驿站说交五万块存起来，每月给八百块利息", "guaranteed_profit"),
+        ("这个字画三年后他们按三倍的价格回购", "guaranteed_profit"),
+        ("投了五千，一个月就变成八千了", "guaranteed_profit"),
+        ("利息有百分之十八，银行哪有这么高", "guaranteed_profit"),
+        ("群里老师带我们炒股，天天涨", "guaranteed_profit"),
+        ("护理院的床位现在交三万定下来，以后住进去抵扣", "elder_investment"),
+        ("你莫告诉别人，这事办完再说", "secrecy"),
+        ("她不许我跟我们家老大说", "secrecy"),
+        ("您的手机号将于明日停机，请尽快处理", "threat"),
+        ("他在交友软件上认识的，说是部队退下来的", "romance"),
+        ("报名坐免费大巴去参观，每人送五斤鸡蛋", "free_gift"),
+        ("您的医保卡在外地被人刷了药", "government_notice"),
+        ("语音说回复3转人工处理", "voice_menu"),
+        ("说是顺丰的，你的包裹里查出几张别人的银行卡", "police"),
     ],
 )
 def test_requests_as_people_ask_them(text: str, signal_id: str) -> None:
@@ -147,6 +182,8 @@ def test_requests_as_people_ask_them(text: str, signal_id: str) -> None:
         ("保健食品不能代替药物治疗疾病", "cure_all"),
         ("请按医嘱服药，不要自行停药", "cure_all"),
         ("医保部门不会打电话让您按键转人工", "voice_menu"),
+        ("骗子会说把电话转接到公安局，这是假的", "call_transfer"),
+        ("网传海盐被核污染要赶紧抢购，这是谣言", "panic_buying"),
     ],
 )
 def test_warnings_do_not_count_as_requests(text: str, signal_id: str) -> None:
@@ -165,6 +202,11 @@ def test_warnings_do_not_count_as_requests(text: str, signal_id: str) -> None:
         ("请于月底前缴纳电费86元", "upfront_fee"),
         ("领取时请出示身份证", "id_request"),
         ("取款请本人携带存折到网点", "bring_bank_card"),
+        ("验证码不要告诉别人", "secrecy"),  # advice, not secrecy from the family
+        ("因线路检修，本小区明天将停电", "threat"),  # a planned outage
+        ("我们一起克服困难", "code_request"),  # 克服 is a word: never rewritten to 客服
+        ("三年期定期存款年利率2.6%", "guaranteed_profit"),
+        ("每人限购两件，先到先得", "panic_buying"),
     ],
 )
 def test_words_that_only_look_like_signals(text: str, absent: str) -> None:
@@ -174,7 +216,8 @@ def test_words_that_only_look_like_signals(text: str, absent: str) -> None:
 def test_signals_are_well_formed() -> None:
     assert len({s.id for s in ALL_SIGNALS}) == len(ALL_SIGNALS)
     for s in ALL_SIGNALS:
-        assert s.reason and s.weight != 0
+        assert s.reason
+        assert (s.weight == 0) == (s.family == "ingredient"), s.id
         assert s.fraud_type is None or s.fraud_type in FRAUD_TYPES
         assert s.family in FAMILIES
         assert (s.weight < 0) == (s.family == "genuine"), s.id
@@ -194,9 +237,10 @@ def test_reasons_quote_the_words_that_triggered_them(text: str) -> None:
     for finding in findings:
         # The person's own characters (full-width commas stay full-width); a long
         # match is quoted by its two ends.
-        assert all(part in text for part in finding.quote.split("…")), finding.quote
-        assert len(finding.quote) <= 24
-        assert finding.reason.endswith(f"“{finding.quote}”")
+        for quote in (finding.quote, *finding.more):
+            assert all(part in text for part in quote.split("…")), quote
+            assert len(quote) <= 24
+        assert finding.reason.endswith(f"“{(finding.quote, *finding.more)[-1]}”")
 
 
 @pytest.mark.parametrize(
@@ -208,6 +252,9 @@ def test_reasons_quote_the_words_that_triggered_them(text: str) -> None:
         ("jd-tuikuan.cn", "lookalike_domain"),
         ("gov-cn.top", "lookalike_domain"),
         ("nhsa.gov.cn.xyz.top", "lookalike_domain"),
+        ("sgcc-dianfei.cc", "lookalike_domain"),  # the grid's letters plus a token
+        ("wap.dianxin-kf.vip", "lookalike_domain"),  # a body's name in pinyin
+        ("yd-buka.top", "lookalike_domain"),  # 移动 by its pinyin initials
         ("xn--fiq228c.com", "punycode_domain"),
         ("t.cn", "short_link"),
         ("bit.ly", "short_link"),
@@ -276,3 +323,63 @@ def test_numbers_that_do_not_belong(text: str, signal_id: str) -> None:
 )
 def test_numbers_that_belong(text: str) -> None:
     assert find_numbers(text) == []
+
+
+# Scripts told by their ingredients, in words of our own.
+SCRIPT_EXAMPLES = {
+    "link_login": "【联通】您的套餐积分今晚清零，请登录 jifen-lt.xyz 兑换",
+    "gift_wants_card": "明天去镇上领免费大米，记得带上存折",
+    "lure_then_sell": "听讲座就送挂面，专家说这个磁疗枕头原价三千，今天只要九百",
+    "romance_money": "在网上认识的老伴说有个理财平台，收益很稳",
+    "investment_app": "跟着投资老师在这个软件里操作，点链接下载",
+    "unofficial_hotline": "【京东】您的白条额度异常，将影响征信，请联系客服4001-234-567处理",
+    "secret_with_claim": "舅舅，我是你外甥，换了个号，这事莫告诉别人",
+}
+
+
+def test_every_script_has_an_example() -> None:
+    assert set(SCRIPT_EXAMPLES) == {s.signal.id for s in SCRIPTS}
+
+
+@pytest.mark.parametrize("script_id", sorted(SCRIPT_EXAMPLES))
+def test_script_fires_and_quotes_each_ingredient(script_id: str) -> None:
+    text = SCRIPT_EXAMPLES[script_id]
+    finding = next(f for f in find_signals(text) if f.signal.id == script_id)
+    assert finding.more  # two ingredients or more, each quoted
+    for quote in (finding.quote, *finding.more):
+        assert quote in text
+        assert f"“{quote}”" in finding.reason
+
+
+def test_ingredients_are_never_shown_alone() -> None:
+    assert not {"sale", "account_action"} & ids("请登录查看，活动价99元")
+
+
+def test_an_advert_with_an_unsubscribe_line_is_not_a_sales_meeting() -> None:
+    text = "本店周年庆免费测血压，保健品原价五百今天三百，退订回T"
+    assert "lure_then_sell" not in ids(text)
+
+
+@pytest.mark.parametrize(
+    "heard, meant",
+    [
+        ("我是一保局的", "我是医保局的"),
+        ("你的卡要冻节了", "你的卡要冻结了"),
+        ("把验正码念一下", "把验证码念一下"),
+        ("交保正金", "交保证金"),
+        ("他说他是派出锁的", "他说他是派出所的"),
+        ("提供身分证号", "提供身份证号"),
+    ],
+)
+def test_sound_alike_misspellings_are_put_right(heard: str, meant: str) -> None:
+    assert correct(heard) == meant
+
+
+@pytest.mark.parametrize("text", ["我们一起克服困难", "今天天气很好", "他跑得很快地", "转帐记录"])
+def test_real_words_are_not_rewritten(text: str) -> None:
+    assert correct(text) == text
+
+
+def test_quotes_keep_the_persons_own_characters() -> None:
+    finding = next(f for f in find_signals("你把验正码报给我") if f.signal.id == "code_request")
+    assert "验正码" in finding.quote
