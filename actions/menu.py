@@ -9,10 +9,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_intent, latest_text, slot_list
+from actions.orders import order_reply
 from actions.services import get_services
 from bot.menu import (
     MAIN_OPTIONS,
     NOT_THIS,
+    ORDER_OFFER,
     REPORT_OFFER,
     TOPICS,
     menu_text,
@@ -44,6 +46,10 @@ class ActionChooseOption(Action):
     ) -> list[EventType]:
         pending = slot_list(tracker, "pending_options")
         intent = latest_intent(tracker)
+        # The rating question (said with the channel's last reply) or a cancel offer.
+        ordered = await order_reply(dispatcher, tracker, pending, intent)
+        if ordered is not None:
+            return ordered
         if intent == "deny":
             return self._decline(dispatcher)
         if intent == "affirm":
@@ -72,6 +78,12 @@ class ActionChooseOption(Action):
             return [SlotSet("pending_options", options), SlotSet("chosen", "topic")]
         if kind == "menu":  # check_message, report_rumor, help: the rules take over
             return [SlotSet("pending_options", None), SlotSet("chosen", value)]
+        if choice.startswith(ORDER_OFFER):  # "回复 1 预约志愿者上门": the order form
+            return [
+                SlotSet("pending_options", None),
+                SlotSet("order_hint", value or None),
+                SlotSet("chosen", "order"),
+            ]
         if choice.startswith(REPORT_OFFER):
             # The checked message becomes the claim; the report form validates it on start.
             return [

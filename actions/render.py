@@ -15,12 +15,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import channel_of, say, say_entry
+from actions.orders import begin_order
 from actions.services import Services
 from bot.fraud.checker import Verdict
 from bot.fraud.stats import count_check
-from bot.handoff import handoff_reply, is_emergency, record_request
+from bot.handoff import handoff_reply, hotlines_for, is_emergency, record_request
 from bot.knowledge.service import record_unanswered
-from bot.menu import NOT_THIS, REPORT_OFFER, menu_text
+from bot.menu import NOT_THIS, ORDER_OFFER, REPORT_OFFER, menu_text
+from bot.orders.chat import VISIT_HOTLINE_LINE, VOLUNTEER_OFFER_LINE, town_named, volunteer_offer
 from bot.rumors.matching import AUTO_MATCH
 from bot.understanding.cues import han_chars
 from bot.understanding.decide import Decision
@@ -167,15 +169,31 @@ async def say_verdict(
 async def hand_off(
     dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, text: str
 ) -> list[EventType]:
-    """The right hotline first (120 for an emergency), and the request recorded."""
+    """The right hotline first (120 for an emergency), and the request recorded.
+
+    A request for a person that is no emergency (and not one 110 or 120 answers
+    first) is also offered a volunteer: one asking someone to come ("有没得人上门
+    来帮我") starts booking at once, with one hotline line instead of the list;
+    any other ("7", "找人帮忙") gets "回复 1" to book (docs/orders.md).
+    """
+    offer = volunteer_offer(text)
     reply, hotlines = handoff_reply(text)
+    visit = offer is not None and offer.visit
+    if visit and not hotlines_for(text):
+        reply = VISIT_HOTLINE_LINE  # booking follows: the full list would bury it
     try:
         await record_request(services.db, tracker.sender_id, channel_of(tracker), text, hotlines)
         reply += "\n您的求助已经记下，工作人员会看到。"
     except SQLAlchemyError:
         # The numbers still help; we just must not claim it was recorded.
         log.exception("could not record a handoff request")
+    if offer is not None and not visit:
+        reply += f"\n{VOLUNTEER_OFFER_LINE}"
     say(dispatcher, reply, "handoff")
+    if offer is not None and offer.visit:
+        return begin_order(dispatcher, offer.service, town_named(text))
+    if offer is not None:
+        return [SlotSet("pending_options", [f"{ORDER_OFFER}{offer.service or ''}"])]
     if is_emergency(text):
         # 120 first; then, while waiting, the first-aid entry if one clearly fits.
         result = await services.knowledge.ask(text)

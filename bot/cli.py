@@ -355,6 +355,64 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split(values: list[str]) -> list[str]:
+    """``--skills phone_help,health`` and ``--skills phone_help health`` alike."""
+    return [v for value in values for v in value.replace("，", ",").split(",") if v.strip()]
+
+
+def cmd_volunteers_add(args: argparse.Namespace) -> int:
+    from bot.orders.service import add_volunteer
+
+    volunteer = _console_command(
+        lambda db: add_volunteer(
+            db,
+            args.name,
+            skills=_split(args.skills),
+            towns=_split(args.towns),
+            availability=args.availability or "",
+            code=args.code,
+            console_user=args.user,
+            checked_document=args.checked_document,
+            checked_by=args.checked_by,
+        )
+    )
+    if volunteer is None:
+        return 1
+    checked = "已核验身份" if volunteer.verified else "未核验身份（不能派上门服务）"
+    print(f"已登记志愿者 {volunteer.name}，志愿者编号 {volunteer.code}，{checked}。")
+    return 0
+
+
+def cmd_volunteers_verify(args: argparse.Namespace) -> int:
+    from bot.orders.service import verify_volunteer
+
+    volunteer = _console_command(
+        lambda db: verify_volunteer(db, args.code, document=args.document, checked_by=args.by)
+    )
+    if volunteer is None:
+        return 1
+    print(
+        f"已记录：{args.by} 核验了 {volunteer.name}（{volunteer.code}）的{volunteer.id_document}。"
+    )
+    return 0
+
+
+def cmd_volunteers_list(args: argparse.Namespace) -> int:
+    from bot.orders.service import list_volunteers
+
+    volunteers = _console_command(lambda db: list_volunteers(db))
+    if volunteers is None:
+        return 1
+    for v in volunteers:
+        checked = f"{v.id_document}/{v.id_checked_by}" if v.verified else "未核验"
+        state = "" if v.active else "（已停用）"
+        print(
+            f"{v.code:12} {v.name}{state}  服务：{'、'.join(v.skill_labels)}  "
+            f"镇街：{'、'.join(v.towns)}  身份：{checked}  时长：{v.hours_served} 小时"
+        )
+    return 0
+
+
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     from bot.rumors.users import create_token
 
@@ -458,6 +516,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=list(ROLES))
     p.set_defaults(func=cmd_users_add)
     users.add_parser("list", help="list users and roles").set_defaults(func=cmd_users_list)
+    volunteers = sub.add_parser("volunteers", help="volunteers of service orders")
+    volunteers = volunteers.add_subparsers(dest="volunteers", required=True)
+    p = volunteers.add_parser("add", help="register a volunteer")
+    p.add_argument("name")
+    p.add_argument("--skills", nargs="+", required=True, help="service keys or labels")
+    p.add_argument("--towns", nargs="+", required=True, help="镇/街道 of the district")
+    p.add_argument("--availability", help="when they can serve, e.g. 周末全天")
+    p.add_argument("--code", help="志愿者编号 (default: LP<number>)")
+    p.add_argument("--user", help="their console account, to accept orders")
+    p.add_argument("--checked-document", help="kind of ID document seen (never its number)")
+    p.add_argument("--checked-by", help="who checked the document")
+    p.set_defaults(func=cmd_volunteers_add)
+    p = volunteers.add_parser("verify", help="record an identity check (document kind only)")
+    p.add_argument("code", help="志愿者编号")
+    p.add_argument("--document", required=True, help="身份证, 户口簿, 护照 …")
+    p.add_argument("--by", required=True, help="who checked it")
+    p.set_defaults(func=cmd_volunteers_verify)
+    volunteers.add_parser("list", help="list volunteers").set_defaults(func=cmd_volunteers_list)
     tokens = sub.add_parser("tokens", help="API tokens")
     tokens = tokens.add_subparsers(dest="tokens", required=True)
     p = tokens.add_parser("create", help="create a bearer token for a user; prints it last")

@@ -119,6 +119,16 @@ HOTLINES: tuple[Hotline, ...] = (
 )
 
 
+# What a request that named no hotline is given (and recorded with): every number,
+# 120 first. Such a request is no emergency (``is_urgent``).
+ALL_NUMBERS = ",".join(h.number for h in HOTLINES)
+
+
+def is_urgent(hotlines: str) -> bool:
+    """A recorded request whose first number is 120 or 110 because it asked for it."""
+    return hotlines != ALL_NUMBERS and hotlines.split(",")[0] in ("120", "110")
+
+
 # Something is happening right now and someone needs an ambulance. Matching
 # any of these makes the turn a request for help whatever NLU guessed, and the
 # reply starts with 120 (see bot/nlu/emergency.py).

@@ -98,6 +98,11 @@ MAIN_OPTIONS: list[str] = [f"menu:{item.key}" for item in MAIN_MENU]
 NOT_THIS = "none:"
 # "report:<checked message>": send a checked message to the rumour queue.
 REPORT_OFFER = "report:"
+# "order:<service key or nothing>": book a volunteer (the order form).
+ORDER_OFFER = "order:"
+# "cancel:<D-number>" / "keep:": cancel one of the sender's orders, or not.
+CANCEL_OFFER = "cancel:"
+KEEP_ORDER = "keep:"
 
 
 def menu_text() -> str:
@@ -156,4 +161,10 @@ def option_label(option: str) -> str:
         return "不是"
     if kind == REPORT_OFFER[:-1]:
         return "交给辟谣平台核实"
+    if kind == ORDER_OFFER[:-1]:
+        return "预约志愿者上门"
+    if kind == CANCEL_OFFER[:-1]:
+        return f"取消预约 {value}"
+    if option == KEEP_ORDER:
+        return "不取消"
     return value

@@ -13,7 +13,13 @@ message really is one:
   be short; a numbered choice must contain a number or a menu word;
 - a forwarded message (an SMS signature or a link) is free text: the
   understanding step checks it;
-- "我的举报有结果了吗" or a receipt number is a look-up of one's reports.
+- "我的举报有结果了吗" or a receipt number is a look-up of one's reports;
+- service orders (``bot/orders/chat.py``): "预约志愿者" / "想请人上门教我用手机"
+  books a volunteer, "我的预约" or a D- number looks orders up, "取消预约"
+  cancels one; each intent stands only with its cue, and the cue makes it
+  whatever DIET said. A scam described or a rumour told ("听说志愿者上门要收
+  钱") stays free text; "4 来得有点晚" or "5分" (a reply to the rating question
+  the channel appended) is a numbered choice.
 
 ``EmergencyOverride`` runs after this and has the last word.
 """
@@ -24,15 +30,24 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
 from bot.menu import match_menu_words
 from bot.nlu.intent_rule import IntentRule
+from bot.orders.chat import (
+    asks_my_orders,
+    asks_to_cancel,
+    asks_to_order,
+    is_cancel,
+    sounds_like_rating,
+)
 from bot.text.content import carries_content, meaningful_chars
 from bot.text.numerals import parse_option_number
 from bot.understanding.cues import (
     CHECK_REQUEST,
     COMMAND_FILLERS,
     COMMAND_WORDS,
+    DESCRIBED_CONTACT,
     PERSON_WORDS,
     QUESTION,
     REPORT_STATUS,
+    RUMOR,
     is_aftermath,
     looks_pasted,
 )
@@ -41,6 +56,14 @@ FREE_TEXT = "free_text"
 REPORT_STATUS_INTENT = "report_status"
 SHORT_MOVES = frozenset(
     {"greet", "goodbye", "thanks", "affirm", "deny", "choose_option", "repeat", "feedback", "menu"}
+)
+ORDER_INTENT = "order_service"
+MY_ORDERS_INTENT = "my_orders"
+CANCEL_ORDER_INTENT = "cancel_order"
+ORDER_INTENTS = frozenset({ORDER_INTENT, MY_ORDERS_INTENT, CANCEL_ORDER_INTENT})
+# Intents a reply to the rating question may come with ("5分 很好" is no thanks).
+RATING_FROM = frozenset(
+    {FREE_TEXT, "nlu_fallback", "feedback", "affirm", "thanks", "choose_option", ""}
 )
 # A move is a few words: "好的谢谢你", "第二个", "莫得问题了拜拜", "这个回答没有用".
 MOVE_MAX_CHARS = 12
@@ -58,6 +81,15 @@ def gate(text: str, intent: str | None) -> str | None:
         return FREE_TEXT
     if looks_pasted(text):
         return FREE_TEXT if intent != FREE_TEXT else None
+    order = order_move(text)
+    if order is not None:
+        return order if intent != order else None
+    if intent in ORDER_INTENTS:  # DIET's guess without the words for it
+        if intent == CANCEL_ORDER_INTENT and is_cancel(text):
+            return "deny"
+        return "handoff" if any(w in text for w in PERSON_WORDS) else FREE_TEXT
+    if (intent or "") in RATING_FROM and sounds_like_rating(text):
+        return "choose_option" if intent != "choose_option" else None
     if intent in COMMAND_WORDS:
         words = COMMAND_WORDS[intent]
         if not any(w in text for w in words):
@@ -79,6 +111,19 @@ def gate(text: str, intent: str | None) -> str | None:
             parse_option_number(text) is None and match_menu_words(text) is None
         ):
             return FREE_TEXT
+    return None
+
+
+def order_move(text: str) -> str | None:
+    """The service-order intent ``text`` asks for by its words, if any."""
+    if asks_to_cancel(text):
+        return CANCEL_ORDER_INTENT
+    if asks_my_orders(text):
+        return MY_ORDERS_INTENT
+    if asks_to_order(text) and not (
+        is_aftermath(text) or RUMOR.search(text) or DESCRIBED_CONTACT.search(text)
+    ):
+        return ORDER_INTENT
     return None
 
 

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from bot.rumors.errors import Forbidden
 
-ROLES: dict[str, str] = {"moderator": "审核员", "expert": "专家", "admin": "管理员"}
+ROLES: dict[str, str] = {
+    "moderator": "审核员",
+    "expert": "专家",
+    "admin": "管理员",
+    # A volunteer's console account: only their own service orders (bot/orders/access.py).
+    "volunteer": "志愿者",
+}
 
 # triage: assign, status, merge, split; conclude: verdict, debunk text, publish.
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -300,3 +300,130 @@ class ReportEvidence(Base):
     content_type = Column(String(32), nullable=True)
     content = Column(LargeBinary, nullable=True)  # fetched from the platform, at most 2 MiB
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class Volunteer(Base):
+    """A volunteer (or staff member) who can be dispatched service orders (migration 0010).
+
+    The identity check is recorded as a fact (who checked which kind of document,
+    when); the document's number is never stored.
+    """
+
+    __tablename__ = "volunteers"
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(32), nullable=False, unique=True)  # 志愿者编号, told to residents
+    name = Column(String(64), nullable=False)
+    skills = Column(
+        JSON, nullable=False, default=list
+    )  # service keys of bot/orders/data/services.yml
+    towns = Column(
+        JSON, nullable=False, default=list
+    )  # 镇/街道 names of bot/orders/data/places.yml
+    availability = Column(String(200), nullable=False, default="")  # e.g. "周末全天，工作日晚上"
+    available = Column(Boolean, nullable=False, default=True)  # takes new orders now
+    active = Column(Boolean, nullable=False, default=True)
+    console_user = Column(String(64), nullable=True, unique=True)  # their console account
+    id_checked_by = Column(String(64), nullable=True)
+    id_document = Column(String(32), nullable=True)  # the kind of document, never its number
+    id_checked_at = Column(DateTime(timezone=True), nullable=True)
+    minutes_served = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ServiceOrder(Base):
+    """A resident's request for a volunteer's service (D-XXXXXXXX).
+
+    The only table holding a resident's phone number unredacted (``phone``) and
+    the channel's user id (``recipient``, to tell them when it is accepted): the
+    phone is shown only to the volunteer who accepted the order, and both are
+    erased when the order ends. Everything else here is redacted.
+    """
+
+    __tablename__ = "service_orders"
+    __table_args__ = (
+        # The dispatch queue: open orders, urgent first, oldest first.
+        Index("ix_service_orders_queue", "state", "urgent", "created_at"),
+        Index("ix_service_orders_volunteer_state", "volunteer_id", "state"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    public_id = Column(String(16), nullable=False, unique=True)  # D-XXXXXXXX
+    sender_hash = Column(String(64), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    recipient = Column(String(128), nullable=True)  # erased when the order ends
+    service = Column(String(32), nullable=False)
+    town = Column(String(32), nullable=False)
+    village = Column(String(64), nullable=False, default="")  # redacted
+    convenient_time = Column(String(100), nullable=False, default="")  # redacted
+    note = Column(Text, nullable=False, default="")  # redacted
+    phone = Column(String(32), nullable=True)  # the only unredacted number; erased at the end
+    urgent = Column(Boolean, nullable=False, default=False)
+    flagged = Column(Boolean, nullable=False, default=False)  # back from a timeout
+    state = Column(String(16), nullable=False, default="review")
+    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=True)
+    declined_by = Column(JSON, nullable=False, default=list)  # volunteer ids
+    reason = Column(String(200), nullable=True)  # redacted
+    verify_code = Column(String(4), nullable=True)  # 上门核验码, set on acceptance
+    entered = Column(JSON, nullable=False, default=dict)  # state -> ISO time first entered
+    state_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reminded_at = Column(DateTime(timezone=True), nullable=True)  # at most one reminder a day
+    resident_notice = Column(String(16), nullable=True, index=True)  # accepted | rate | None
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OrderEvent(Base):
+    """The audit trail of an order: one row per transition, written with it."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order_at", "order_id", "at", "id"),)
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(Integer, ForeignKey("service_orders.id"), nullable=False)
+    action = Column(String(16), nullable=False)
+    actor = Column(String(64), nullable=False)
+    from_state = Column(String(16), nullable=True)
+    to_state = Column(String(16), nullable=False)
+    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=True)
+    reason = Column(String(200), nullable=True)  # redacted
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OrderRating(Base):
+    """评单: the resident's one rating of a completed order."""
+
+    __tablename__ = "order_ratings"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(Integer, ForeignKey("service_orders.id"), nullable=False, unique=True)
+    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=True, index=True)
+    score = Column(Integer, nullable=False)  # 1-5
+    comment = Column(Text, nullable=False, default="")  # redacted
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class ServiceHours(Base):
+    """Time a volunteer served on one completed order (confirmed with the 核验码)."""
+
+    __tablename__ = "service_hours"
+
+    id = Column(Integer, primary_key=True)
+    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=False, index=True)
+    order_id = Column(Integer, ForeignKey("service_orders.id"), nullable=False, unique=True)
+    minutes = Column(Integer, nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class HandledMark(Base):
+    """A help request or unanswered question a staff member has dealt with."""
+
+    __tablename__ = "handled_marks"
+    __table_args__ = (UniqueConstraint("kind", "item_id"),)
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)  # help | question
+    item_id = Column(Integer, nullable=False)
+    by = Column(String(64), nullable=False)
+    note = Column(String(200), nullable=False, default="")  # redacted
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -21,6 +21,7 @@ from bot.web import keys
 from bot.web.auth import console_auth
 from bot.web.login_throttle import LoginThrottle
 from bot.web.middlewares import SERVER, domain_errors, error_middleware, security_headers
+from bot.web.order_routes import setup_order_routes
 from bot.web.proxies import real_client
 from bot.web.pushing import VerdictPushes, platform_pushers
 from bot.web.ratelimit import ChatLimits, RateLimiter
@@ -128,4 +129,5 @@ def create_app(
     app.cleanup_ctx.append(_fraud)
     app.cleanup_ctx.append(_rasa_http)
     setup_routes(app, HERE / "static")
+    setup_order_routes(app)  # service orders and help queues (bot/web/order_routes.py)
     return app

@@ -30,6 +30,9 @@ LOGIN_CSRF_COOKIE = "kepu_login_csrf"
 SESSION = "console_session"  # request key of the SessionInfo
 ACTOR = "api_actor"  # request key of the API caller
 PUBLIC_PATHS = frozenset({"/console/login"})
+# A volunteer's account serves their own service orders; rumour reports, help
+# requests and users are for staff (bot/orders/access.py decides within orders).
+VOLUNTEER_PATHS = ("/console/orders", "/console/password", "/console/logout", "/api/v1/orders")
 MAX_NEXT_CHARS = 2000
 
 
@@ -90,6 +93,10 @@ async def console_auth(request: web.Request, handler: Handler) -> web.StreamResp
             form = await read_form(request)
             if not same(form.get("csrf"), info.csrf_token):
                 return html_error(request, 403, "表单已失效，请返回并刷新页面后再提交。")
+        if not volunteer_may(info.actor, request.path):
+            if request.method in ("GET", "HEAD"):
+                return web.Response(status=303, headers={"Location": "/console/orders"})
+            return html_error(request, 403, "志愿者账号只能处理自己的服务单。")
         request[SESSION] = info
     response = await handler(request)
     response.headers["Cache-Control"] = "no-store"  # console pages hold moderation data
@@ -141,10 +148,19 @@ def bearer_required(handler: ApiHandler) -> ApiHandler:
                 status=401,
                 headers={"WWW-Authenticate": 'Bearer realm="kepu"'},
             )
+        if not volunteer_may(actor, request.path):
+            return web.json_response({"error": "志愿者令牌只能处理自己的服务单"}, status=403)
         request[ACTOR] = actor
         return await handler(request)
 
     return wrapper
+
+
+def volunteer_may(actor: Actor, path: str) -> bool:
+    """Whether ``actor`` may open ``path``: staff anything, a volunteer only orders."""
+    return actor.role != "volunteer" or any(
+        path == prefix or path.startswith(prefix + "/") for prefix in VOLUNTEER_PATHS
+    )
 
 
 def api_actor(request: web.Request) -> Actor:

@@ -51,6 +51,7 @@ from bot.channels.wechat.messages import MAX_TEXT_BYTES, Inbound, pack_texts, te
 from bot.channels.wechat.outbox import Outbox
 from bot.channels.wechat.output import TextCollector
 from bot.channels.wechat.push import Pusher
+from bot.orders.notices import owed_notices
 from bot.rumors.delivery import take_due
 from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
 from bot.settings import IPNetwork
@@ -380,13 +381,14 @@ class CallbackChannel(InputChannel, abc.ABC):
         return [*collector.texts, BUSY_REPLY]
 
     async def owed(self, sender: str) -> list[str]:
-        """Verdicts due to ``sender`` and messages kept for them."""
+        """Verdicts due to ``sender``, service-order notices, and messages kept for them."""
         try:
             verdicts = await take_due(self.db, sender)
         except (SQLAlchemyError, OSError):
             log.exception("could not read the verdicts owed to a sender")
             verdicts = []
-        return verdicts + await self.pusher.take_waiting(sender)
+        notices = await owed_notices(self.db, sender)
+        return verdicts + notices + await self.pusher.take_waiting(sender)
 
     async def answer(
         self,
