@@ -31,8 +31,15 @@ lint: setup
 validate: setup
 	$(BIN)/rasa data validate --config config.yml --domain bot/domain --data nlu_data --fail-on-warnings
 
+# Under coverage (branch; config in pyproject.toml, [tool.coverage.*]), the
+# processes the tests start included; the report is printed whatever pytest
+# says, and the step fails exactly when pytest fails.
 pytest: setup
-	$(BIN)/python -m pytest -p no:cacheprovider -q -rs
+	$(BIN)/python -m coverage erase
+	status=0; $(BIN)/python -m coverage run -m pytest -p no:cacheprovider -q -rs || status=$$?; \
+	$(BIN)/python -m coverage combine -q; \
+	$(BIN)/python -m coverage report; \
+	exit $$status
 
 # End-to-end test stories (user text -> NLU -> dialogue), through the trained model.
 e2e: train

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from bot.settings import PROJECT_ROOT
 
@@ -26,6 +28,24 @@ pytest_plugins = ["tests.bot.storage_backends"]
 
 SHARED_CACHE = PROJECT_ROOT / "var" / "cache"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def in_ci() -> bool:
+    """Whether the tests run as CI runs them (``CI=true``), read when asked."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+# Property tests pass or fail on what they generate, never on how busy the
+# machine is: no per-example deadline, no "too slow" health check. In CI they
+# are derandomized (the same examples every run), so a red run is a bug found,
+# not an unlucky draw; locally each run explores new examples.
+hypothesis_settings.register_profile(
+    "kepu", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "kepu-ci", parent=hypothesis_settings.get_profile("kepu"), derandomize=True, database=None
+)
+hypothesis_settings.load_profile("kepu-ci" if in_ci() else "kepu")
 
 
 # Debian's chromium (never a downloaded browser) for the Playwright tests.
@@ -49,7 +69,7 @@ def service_absent(reason: str) -> NoReturn:
     """A service a test needs (PostgreSQL, Redis, Debian's chromium) is not there:
     skip, saying why. In CI (``CI=true``) the machine has them all, so an absent
     one fails the run instead of letting it pass with the test unrun."""
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+    if in_ci():
         pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
     pytest.skip(reason)
 

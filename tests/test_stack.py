@@ -6,6 +6,7 @@ driven over HTTP and in headless Chromium, then stopped with SIGTERM.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import signal
@@ -138,6 +139,88 @@ def _ready(url: str) -> bool:
 def test_web_chat_talks_to_the_assistant(stack) -> None:
     status, body = _post(f"{stack['web']}/api/v1/chat", {"message": "你好"})
     assert status == 200 and "1 手机使用" in "\n".join(body["messages"])
+
+
+class WebChat:
+    """One person in the web chat: /api/v1/chat with the page's sender cookie."""
+
+    def __init__(self, web: str) -> None:
+        self.url = f"{web}/api/v1/chat"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def say(self, text: str) -> str:
+        req = urllib.request.Request(
+            self.url,
+            data=json.dumps({"message": text}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with self.opener.open(req, timeout=60) as resp:
+            assert resp.status == 200
+            return "\n".join(json.loads(resp.read())["messages"])
+
+
+async def _publish_verdict(var: Path, public_id: str) -> None:
+    """What a moderator and an expert do in the console: verify, conclude, publish."""
+    from sqlalchemy import select
+
+    from bot.rumors import debunk, triage
+    from bot.rumors.access import Actor
+    from bot.rumors.users import add_user
+    from bot.storage.db import Database
+    from bot.storage.models import ConsoleUser, RumorReport
+
+    db = Database(f"sqlite+aiosqlite:///{var / 'kepu.db'}")
+    try:
+        people = {}
+        for name, role in (("stack-mod", "moderator"), ("stack-expert", "expert")):
+            await add_user(db, name, role)
+            async with db.session() as session:
+                query = select(ConsoleUser.id).where(ConsoleUser.name == name)
+                people[role] = Actor((await session.execute(query)).scalar_one(), name, role)
+        async with db.session() as session:
+            query = select(RumorReport.claim_id).where(RumorReport.public_id == public_id)
+            claim_id = (await session.execute(query)).scalar_one()
+        await triage.set_status(db, people["moderator"], claim_id, "verifying")
+        await debunk.set_verdict(db, people["expert"], claim_id, "rumor")
+        await debunk.save_debunk(
+            db,
+            people["expert"],
+            claim_id,
+            title="七星村拆迁每家赔十万是谣言",
+            explanation="镇政府说明：七星村没有拆迁计划，也没有赔偿标准，请勿转发。",
+            sources=[{"organisation": "重庆市梁平区人民政府", "title": "情况说明"}],
+        )
+        await debunk.publish(db, people["expert"], claim_id)
+    finally:
+        await db.close()
+
+
+def test_a_web_chat_reporter_gets_the_verdict_with_her_next_message(stack) -> None:
+    """The web chat cannot push: a verdict owed to its user comes with her next
+    message, after that turn's own reply, once."""
+    import asyncio
+    import re
+
+    chat = WebChat(stack["web"])
+    assert "说法" in chat.say("举报谣言")
+    where = chat.say("听说七星村下个月要拆迁 每家赔十万")
+    assert "4 村里听说" in where, where
+    receipt = chat.say("4")
+    public_id = re.search(r"已收到，编号 (R-[A-Z2-7]{8})", receipt).group(1)
+    assert "有结论了" not in chat.say("你好")  # nothing owed before the verdict
+
+    asyncio.run(_publish_verdict(stack["var"], public_id))
+    reply = chat.say("你好")
+    assert "1 手机使用" in reply  # the turn's own answer
+    verdict = reply[reply.index("您之前问的说法有结论了") :]
+    assert verdict.startswith(f"您之前问的说法有结论了（编号 {public_id}）："), reply
+    assert "结论：【谣言】镇政府说明：七星村没有拆迁计划" in verdict
+    assert "来源：重庆市梁平区人民政府《情况说明》" in verdict
+    assert "有结论了" not in chat.say("你好")  # delivered once
+    assert "有结论了" not in WebChat(stack["web"]).say("你好")  # and to her alone
 
 
 def test_every_process_listens_on_loopback_only(stack) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import Feedback
 
@@ -20,19 +22,41 @@ NOT_USEFUL = (
     "答非所问",
     "不是我要问的",
     "不好",
+    "没啥用",
+    "没什么用",
+    "没多大用",
+    "不懂",
+    "没懂",
+    "没学会",
+    "用都没",
 )
-USEFUL = ("有用", "管用", "有帮助", "帮到", "好用", "清楚", "明白了", "懂了", "学会了", "好的很")
+USEFUL = ("有用", "管用", "有帮助", "帮到", "好用", "清楚", "明白", "懂了", "学会了", "好的很")
+# Words that hold a feedback word but say something else: an apology
+# ("不好意思" holds 不好) and a question ("好不好").
+NOT_FEEDBACK = ("不好意思", "好不好")
+# A useful-word negated in its own clause ("没帮到", "看不清楚", "还不是很清楚")
+# says the opposite.
+_NEGATION = re.compile("[不没莫未]")
+_CLAUSE_END = re.compile(r"[，,。.！!？?；;、\s]")
+NEGATION_WINDOW = 3  # characters before the useful-word
 
 PROMPT = "觉得有帮助请回复“有用”，没帮助请回复“没用”。"
 
 
 def read_feedback(text: str) -> bool | None:
     """True for useful, False for not useful, None if it is neither."""
+    for phrase in NOT_FEEDBACK:
+        text = text.replace(phrase, "，")
     if any(w in text for w in NOT_USEFUL):
         return False
-    if any(w in text for w in USEFUL):
-        return True
-    return None
+    found = False
+    for word in USEFUL:
+        for match in re.finditer(re.escape(word), text):
+            clause = _CLAUSE_END.split(text[: match.start()])[-1]
+            if _NEGATION.search(clause[-NEGATION_WINDOW:]):
+                return False
+            found = True
+    return True if found else None
 
 
 async def record_feedback(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.rumors.users import actor_for_token, authenticate
+from bot.settings import PROJECT_ROOT
 from bot.storage.db import Database
 
 
@@ -109,6 +113,43 @@ def test_kb_validate_passes_the_curated_knowledge(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("KEPU_KNOWLEDGE_DIR", raising=False)
     assert main(["kb", "validate"]) == 0
     assert "ERROR" not in capsys.readouterr().err
+
+
+def _kepu(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """The installed ``kepu`` command, as a curator types it."""
+    kepu = Path(sys.executable).with_name("kepu")
+    return subprocess.run(
+        [str(kepu), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_kepu_kb_validate_command_names_the_broken_file(tmp_path: Path) -> None:
+    root = tmp_path / "knowledge"
+    _write_entry(root, "health-a", ["发芽的土豆能吃吗", "土豆发芽了咋个办", "龙葵素是啥子"])
+    _write_entry(root, "health-b", ["冬天烤火怎么防煤气中毒", "烤火咋个防中毒", "炭盆放哪里"])
+    broken = (root / "health" / "health-b.yml").read_text(encoding="utf-8")
+    # no source: every answer must say where it comes from
+    (root / "health" / "health-b.yml").write_text(
+        "\n".join(
+            line for line in broken.splitlines() if "某" not in line and "source" not in line
+        ),
+        encoding="utf-8",
+    )
+    done = _kepu("kb", "validate", KEPU_KNOWLEDGE_DIR=str(root))
+    assert done.returncode == 1, done
+    assert "ERROR health/health-b.yml" in done.stderr and "source" in done.stderr
+    assert "1 valid entries: health 1" in done.stdout
+
+
+def test_kepu_kb_validate_command_passes_the_curated_knowledge() -> None:
+    done = _kepu("kb", "validate")
+    assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr[-2000:]
+    files = len(list((PROJECT_ROOT / "knowledge").rglob("*.yml")))
+    assert done.stdout.startswith(f"{files} valid entries: ")  # every file is an entry
 
 
 # `kepu run`'s processes: no secret on a command line, a private var/ folder.

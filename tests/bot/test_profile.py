@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.profile import check_connection_budget, endpoints, write_endpoints
+from bot.profile import check_connection_budget, endpoints, rasa_pool_env, write_endpoints
 from bot.settings import Settings, SettingsError
+from bot.storage.db import Database
 from tests.conftest import service_absent
 
 PRODUCTION = {
@@ -51,11 +52,25 @@ def test_production_endpoints_name_servers_but_keep_passwords_in_the_environment
     assert config["action_endpoint"] == endpoints(Settings())[0]["action_endpoint"]
 
 
-def test_pools_are_counted_per_process() -> None:
-    settings = Settings.from_env(PRODUCTION)
-    # 3 Rasa (tracker + our tables) + actions + web, 10 connections each
-    assert settings.connections_needed() == (3 * 2 + 2) * 10
-    assert Settings().connections_needed() == 0  # SQLite only
+async def test_pools_are_counted_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {**PRODUCTION, "KEPU_DB_POOL_SIZE": "4", "KEPU_DB_MAX_OVERFLOW": "3"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env(env)
+    # The pools the processes really build: our tables' engine (every process)…
+    db = Database(env["KEPU_DATABASE_URL"])  # an engine connects on first use only
+    try:
+        ours = db.engine.pool.size() + db.engine.pool._max_overflow
+    finally:
+        await db.close()
+    # …and Rasa's tracker-store pool, sized by the variables Rasa reads.
+    rasa = rasa_pool_env(settings)
+    tracker = int(rasa["SQL_POOL_SIZE"]) + int(rasa["SQL_MAX_OVERFLOW"])
+    assert (ours, tracker) == (7, 7)
+    # KEPU_RASA_INSTANCES=3 Rasa processes (tracker store + our tables), the
+    # action server and the web service (our tables): 8 pools of 4 + 3.
+    assert settings.connections_needed() == 3 * (tracker + ours) + 2 * ours == 56
+    assert Settings().connections_needed() == 0  # SQLite only: no server to connect to
 
 
 def test_several_rasa_processes_need_shared_stores() -> None:

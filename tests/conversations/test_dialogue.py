@@ -52,8 +52,11 @@ class Chat:
         self.agent = agent
         self.sender = f"test-{uuid.uuid4().hex}"
 
+        self.tags: list[dict] = []  # the last turn's {"decision", "entry_id"|"choices"}
+
     async def say(self, text: str) -> str:
         replies = await self.agent.handle_text(text, sender_id=self.sender)
+        self.tags = [r["custom"] for r in replies or [] if isinstance(r.get("custom"), dict)]
         return "\n".join(r.get("text") or "" for r in replies or [])
 
 
@@ -146,7 +149,8 @@ async def test_an_unanswered_question_is_kept_redacted_for_curators(
     from bot.storage.models import UnansweredQuestion
 
     reply = await chat.say("帮我算一下八字，我电话13812345678")
-    assert "答不上来" in reply or "1 手机使用" in reply, reply
+    assert reply.startswith("这个我还答不上来。已经记下来"), reply
+    assert chat.tags == [{"decision": "none"}]
     (question,) = await stored_rows(session_var, UnansweredQuestion, chat.sender)
     assert "八字" in question.text
     assert "13812345678" not in question.text and "[手机号]" in question.text
@@ -264,8 +268,10 @@ async def test_nothing_dead_ends(chat: Chat, text: str, first: str) -> None:
 
 
 async def test_knowledge_question_is_answered_with_a_source(chat: Chat) -> None:
+    # The phone's own font size (not WeChat's: the question does not name WeChat).
     reply = await chat.say("手机上的字太小了看不清")
-    assert "来源：" in reply or "您是想问" in reply
+    assert chat.tags == [{"decision": "answer", "entry_id": "phone-font-size"}]
+    assert "字体大小" in reply and "来源：" in reply, reply
 
 
 async def test_feedback_on_the_last_answer_is_stored(chat: Chat, session_var: Path) -> None:
@@ -294,7 +300,10 @@ async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
     # Two entries fit about equally (the phone's volume, and voice messages in WeChat).
     reply = await chat.say("手机声音太小了")
     assert "您是想问" in reply, reply
+    (offer,) = (t for t in chat.tags if t["decision"] == "choices")
+    first = offer["choices"].split("|")[0]
     reply = await chat.say("1")
+    assert chat.tags == [{"decision": "choice", "entry_id": first}]  # the first one offered
     assert "来源：" in reply
 
 

@@ -51,3 +51,31 @@ async def test_checks_are_spaced_by_the_interval(tmp_path: Path) -> None:
     assert await service.get("farm-agri-insurance") is not None
     await service.refresh(force=True)
     assert await service.get("farm-agri-insurance") is None
+
+
+async def test_an_edited_file_reaches_the_database_and_is_served_without_force(
+    tmp_path: Path, migrated_db
+) -> None:
+    """As the running service does it: files imported into the database by content
+    hash, and what the database serves is what is answered."""
+    from sqlalchemy import select
+
+    from bot.storage.models import KnowledgeRecord
+
+    _copy(tmp_path)
+    service = KnowledgeService(tmp_path, db=migrated_db, check_interval=0.0)
+    before = await service.get("farm-rice-stem-borer")
+    assert before is not None and before.answer.startswith("二化螟是钻进水稻茎秆里吃的害虫。")
+
+    path = tmp_path / KEPT[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("二化螟是钻进水稻茎秆里吃的害虫。", "二化螟是钻心虫。"), "utf-8")
+    entry = await service.get("farm-rice-stem-borer")  # no force=True
+    assert entry is not None and entry.answer.startswith("二化螟是钻心虫。")
+    async with migrated_db.session() as session:
+        stored = (
+            await session.execute(
+                select(KnowledgeRecord).where(KnowledgeRecord.id == "farm-rice-stem-borer")
+            )
+        ).scalar_one()
+    assert stored.origin == "file" and stored.data["answer"].startswith("二化螟是钻心虫。")

@@ -8,16 +8,7 @@ import pytest
 from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
 from bot.knowledge.loader import load_entries
 from bot.knowledge.search import Hit, SearchIndex, content_text
-from bot.knowledge.service import (
-    ANSWER_COVERAGE,
-    ANSWER_MARGIN,
-    ANSWER_THRESHOLD,
-    CHOICES_COVERAGE,
-    CHOICES_THRESHOLD,
-    LEADER_COVERAGE,
-    LEADER_THRESHOLD,
-    decide,
-)
+from bot.knowledge.service import decide
 from bot.settings import PROJECT_ROOT
 from tests.conftest import SHARED_CACHE
 
@@ -83,8 +74,7 @@ def test_index_without_entries_finds_nothing() -> None:
 
 @pytest.mark.parametrize("query", ["", "   ", "嗯嗯", "。。。"])
 def test_empty_or_filler_query_finds_nothing(index: SearchIndex, query: str) -> None:
-    hits = index.search(query)
-    assert hits == [] or all(h.score < CHOICES_THRESHOLD for h in hits)
+    assert decide(index.search(query)).kind == "none"
 
 
 def test_scores_lie_in_unit_interval(index: SearchIndex) -> None:
@@ -157,32 +147,58 @@ def _hits(*scores: float, coverage: float = 1.0) -> list[Hit]:
     return [Hit(ENTRIES[i], s, coverage) for i, s in enumerate(scores)]
 
 
+# decide() on made-up hits. The inputs are not computed from the tuned
+# thresholds (they are being re-tuned): a score or a coverage of 0 or 1 means
+# the same whatever the tuning, and between them the tests scan the whole range
+# and check the order the rule promises: nothing < choices < an answer, never
+# a step back as the evidence gets stronger.
+STEPS = [i / 20 for i in range(21)]  # 0.0, 0.05, ... 1.0
+RANK = {"none": 0, "choices": 1, "answer": 2}
+
+
+def _kinds(hit_lists: list[list[Hit]]) -> list[str]:
+    return [decide(hits).kind for hits in hit_lists]
+
+
+def _never_steps_down(kinds: list[str]) -> bool:
+    return all(RANK[a] <= RANK[b] for a, b in zip(kinds, kinds[1:], strict=False))
+
+
 def test_decide_answers_a_clear_leader() -> None:
-    top = ANSWER_THRESHOLD + 0.05
-    assert decide(_hits(top, top - ANSWER_MARGIN - 0.01)).kind == "answer"
+    result = decide(_hits(0.95, 0.2))
+    assert result.kind == "answer" and result.best.entry.id == ENTRIES[0].id
+    # A lone entry that covers the whole question: from nothing at a score of 0
+    # to an answer at a score of 1, rising through the tiers.
+    kinds = _kinds([_hits(top) for top in STEPS])
+    assert kinds[0] == "none" and kinds[-1] == "answer" and _never_steps_down(kinds), kinds
 
 
 def test_decide_offers_choices_when_the_runner_up_is_close() -> None:
-    top = ANSWER_THRESHOLD + 0.05
-    result = decide(_hits(top, top - ANSWER_MARGIN / 2, CHOICES_THRESHOLD - 0.01))
+    result = decide(_hits(0.9, 0.9, 0.02))
     assert result.kind == "choices"
-    assert len(result.hits) == 2  # the third is below the choices threshold
+    # both strong entries are offered, in their order; the one scoring 0.02 is not
+    assert [h.entry.id for h in result.hits] == [ENTRIES[0].id, ENTRIES[1].id]
+    # As the runner-up closes in on a strong leader, an answer can only become choices.
+    kinds = _kinds([_hits(0.9, second) for second in STEPS if second <= 0.9])
+    assert kinds[0] == "answer" and kinds[-1] == "choices", kinds
+    assert _never_steps_down(kinds[::-1]), kinds
 
 
 def test_decide_does_not_answer_an_entry_that_covers_little_of_the_question() -> None:
-    top = ANSWER_THRESHOLD + 0.2
-    result = decide(_hits(top, top - 0.2, coverage=ANSWER_COVERAGE - 0.05))
-    assert result.kind == "choices"
-    low = min(CHOICES_COVERAGE, LEADER_COVERAGE) - 0.05
-    assert decide(_hits(top, coverage=low)).kind == "none"
+    # A top score is no answer when the entry holds none, or a tenth, of what was asked.
+    assert decide(_hits(0.99, coverage=0.0)).kind == "none"
+    assert decide(_hits(0.99, 0.1, coverage=0.1)).kind != "answer"
+    kinds = _kinds([_hits(0.99, coverage=c) for c in STEPS])
+    assert kinds[0] == "none" and kinds[-1] == "answer" and _never_steps_down(kinds), kinds
 
 
 def test_decide_offers_a_clear_leader_that_covers_less() -> None:
-    lead = LEADER_THRESHOLD + 0.01
-    assert lead >= CHOICES_THRESHOLD  # the leader rule widens, never narrows, the choices
-    result = decide(_hits(lead, coverage=LEADER_COVERAGE + 0.01))
-    assert result.kind == "choices" and len(result.hits) == 1
-    assert decide(_hits(CHOICES_THRESHOLD, coverage=LEADER_COVERAGE + 0.01)).kind == "none"
+    # Between covering nothing (no offer) and everything (an answer) of the
+    # question, a strong lone entry is offered as the one choice.
+    partial = [decide(_hits(0.99, coverage=c)) for c in STEPS]
+    offered = [r for r in partial if r.kind == "choices"]
+    assert offered, [r.kind for r in partial]
+    assert all([h.entry.id for h in r.hits] == [ENTRIES[0].id] for r in offered)
 
 
 @pytest.mark.parametrize(
@@ -201,7 +217,8 @@ def test_coverage_is_the_share_of_the_question_an_entry_holds(
 
 
 def test_decide_admits_not_knowing_below_the_choices_threshold() -> None:
-    assert decide(_hits(CHOICES_THRESHOLD - 0.01)).kind == "none"
+    assert decide(_hits(0.05, 0.04, 0.03)).kind == "none"  # three weak entries
+    assert decide(_hits(0.0)).kind == "none"
     assert decide([]).kind == "none"
 
 

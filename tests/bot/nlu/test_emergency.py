@@ -70,3 +70,39 @@ def test_the_normaliser_rewrites_the_text_and_keeps_the_original_out(
     assert canonical in message.get(TEXT)
     assert not message.get(TEXT).startswith("/")
     assert message.get(CANONICAL_KEY) == message.get(TEXT)
+
+
+def test_the_normaliser_learns_its_terms_at_training_and_keeps_them_in_the_model(
+    tmp_path,
+) -> None:
+    """Train on examples, store with the model, load in a fresh process: the
+    loaded component puts a sound-alike of a trained term right."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("kepu_normalizer")
+    trained = KepuNormalizer.create({}, storage, resource, None)  # type: ignore[arg-type]
+    examples = [
+        Message({TEXT: t}) for t in ("挂号怎么在手机上挂", "网上挂号咋个弄", "包谷遭虫咬了")
+    ]
+    trained.train(TrainingData(examples))
+    # Training examples are read in the same canonical form as messages at run time.
+    trained.process_training_data(TrainingData(examples))
+    assert examples[1].get(TEXT) == "网上挂号怎么弄" and "玉米" in examples[2].get(TEXT)
+
+    loaded = KepuNormalizer.load({}, storage, resource, None)  # type: ignore[arg-type]
+    message = Message({TEXT: "挂好咋个在手机上挂"})  # 挂号 heard as 挂好
+    loaded.process([message])
+    assert message.get(TEXT) == message.get(CANONICAL_KEY) == "挂号怎么在手机上挂"
+
+
+def test_a_model_without_stored_terms_still_normalises(tmp_path) -> None:
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    loaded = KepuNormalizer.load({}, LocalModelStorage(tmp_path), Resource("old"), None)  # type: ignore[arg-type]
+    message = Message({TEXT: "包谷遭虫咬了咋个整"})
+    loaded.process([message])
+    assert "玉米" in message.get(TEXT) and "咋个" not in message.get(TEXT)

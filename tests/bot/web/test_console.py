@@ -346,3 +346,28 @@ async def test_pictures_sent_with_a_report_are_shown_to_signed_in_users_only(
     assert resp.headers["Content-Type"] == "image/png"
     assert resp.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert (await console_client.get(f"/console/evidence/{linked_only}")).status == 404
+
+
+async def test_a_password_change_is_refused_when_the_new_one_is_unusable(
+    console_client, staff
+) -> None:
+    """Two different new passwords, or one too short, change nothing and say why."""
+    from bot.rumors.users import authenticate
+
+    mod = staff["moderator"]
+    csrf = await login(console_client, mod)
+    page = await console_client.get("/console/password")
+    assert page.status == 200 and 'name="repeat"' in await page.text()
+    tries = [
+        ("a-long-new-password-1", "a-long-new-password-2", "两次输入的新密码不一样"),
+        ("short-9ch", "short-9ch", "新密码至少 10 个字符"),  # nine characters
+    ]
+    for new, repeat, why in tries:
+        status, _, body = await post_form(
+            console_client, "/console/password", csrf, current=mod.password, new=new, repeat=repeat
+        )
+        assert status == 400 and why in body
+        assert await authenticate(database(console_client), "mod", new) is None
+    assert (await authenticate(database(console_client), "mod", mod.password)).name == "mod"
+    # still signed in: nothing was changed, so no session ended
+    assert (await console_client.get("/console/", allow_redirects=False)).status == 200
