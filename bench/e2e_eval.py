@@ -18,7 +18,8 @@ against the row's label:
 - ``none``: an honest "not yet" (no entry served, no form, no hand-off);
 - ``report``: the offer to have a claim checked, or the report form;
 - ``fraud-check``: a risk verdict (高风险 / 中风险 / 低风险);
-- ``help``: the hand-off (hotline first, request recorded);
+- ``help``: the hand-off (hotline first, request recorded), or booking a volunteer
+  started (the order form, issue 20);
 - ``menu``: the numbered menu; ``move``: a short reply that serves no entry,
   starts no form and records no request;
 - ``check-form`` / ``report-status``: the message-check prompt / the look-up
@@ -179,7 +180,7 @@ def reply_kinds(reply: Reply) -> set[str]:
         kinds.add("entry")
     if "choices" in decisions:
         kinds.add("choices")
-    if "handoff" in decisions or "求助已经记下" in reply.text:
+    if decisions & {"handoff", "order_start"} or "求助已经记下" in reply.text:
         kinds.add("help")
     if "fraud_verdict" in decisions or VERDICT.search(reply.text):
         kinds.add("fraud-check")
