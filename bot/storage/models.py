@@ -149,7 +149,8 @@ class RumorClaim(Base):
     entry_id = Column(String(80), nullable=True)  # the published debunk
     assignee = Column(String(64), nullable=True)
     merged_into = Column(Integer, ForeignKey("rumor_claims.id"), nullable=True)
-    reporters = Column(Integer, nullable=False, default=0)  # distinct senders
+    # Reporters as bot/rumors/reporters.py counts them (verified senders, history).
+    reporters = Column(Integer, nullable=False, default=0)
     reports = Column(Integer, nullable=False, default=0)
     channels = Column(JSON, nullable=False, default=list)
     priority = Column(Float, nullable=False, default=0.0, index=True)
