@@ -192,7 +192,15 @@ def serve(tmp: Path) -> Iterator[Served]:
     kb = write_kb(tmp / "kb")
     assistant = Assistant(kb)
     web_port, rasa_port = free_port(), free_port()
-    settings = Settings(var_dir=tmp, web_port=web_port, rasa_url=f"http://127.0.0.1:{rasa_port}")
+    settings = Settings(
+        var_dir=tmp,
+        web_port=web_port,
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        # A 12-turn conversation tapped in seconds, many pages from one address:
+        # the chat limits have their own tests (tests/security/test_rate_limits.py).
+        chat_rate_per_sender=100_000,
+        chat_rate_per_client=100_000,
+    )
     app = create_app(settings, knowledge=KnowledgeService(kb), fraud=default_checker())
     rasa_app = web.Application()
     rasa_app.router.add_post("/webhooks/rest/webhook", assistant.webhook)
