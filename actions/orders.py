@@ -21,6 +21,7 @@ number is never logged; it is stored only in ``service_orders.phone``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -103,6 +104,18 @@ def _stop(slot: str) -> dict[str, Any]:
     return {slot: None, "order_stop": True}
 
 
+def _not_an_answer(
+    slot: str, value: Any, stops: tuple[Callable[[str], bool], ...] = (is_cancel,)
+) -> dict[str, Any] | None:
+    """The slots to set when ``value`` is no answer to the question: cleared when the
+    form started (not text), or a wish to stop ("取消"); None for an answer."""
+    if not isinstance(value, str):
+        return {slot: None}
+    if any(stop(value) for stop in stops):
+        return _stop(slot)
+    return None
+
+
 class ValidateServiceOrderForm(FormValidationAction):
     def name(self) -> str:
         return "validate_service_order_form"
@@ -120,11 +133,9 @@ class ValidateServiceOrderForm(FormValidationAction):
     async def validate_order_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not isinstance(value, str):  # cleared when the form started: not an answer
-            return {"order_service": None}
+        if (done := _not_an_answer("order_service", value)) is not None:
+            return done
         reply = value
-        if is_cancel(reply):
-            return _stop("order_service")
         key = read_service(reply)
         if key is None:
             count = len(catalogue.services())
@@ -134,11 +145,9 @@ class ValidateServiceOrderForm(FormValidationAction):
     async def validate_order_town(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not isinstance(value, str):  # cleared when the form started: not an answer
-            return {"order_town": None}
+        if (done := _not_an_answer("order_town", value)) is not None:
+            return done
         reply = value
-        if is_cancel(reply):
-            return _stop("order_town")
         choices = tracker.get_slot("order_town_choices") or []
         town, candidates = read_town(reply, choices)
         if town is not None:
@@ -152,11 +161,9 @@ class ValidateServiceOrderForm(FormValidationAction):
     async def validate_order_village(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not isinstance(value, str):  # cleared when the form started: not an answer
-            return {"order_village": None}
+        if (done := _not_an_answer("order_village", value)) is not None:
+            return done
         reply = value
-        if is_cancel(reply):
-            return _stop("order_village")
         village = read_village(reply, tracker.get_slot("order_town"))
         if village is None:
             dispatcher.utter_message(text="没听清是哪个村或社区。")
@@ -165,11 +172,9 @@ class ValidateServiceOrderForm(FormValidationAction):
     async def validate_order_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not isinstance(value, str):  # cleared when the form started: not an answer
-            return {"order_time": None}
+        if (done := _not_an_answer("order_time", value, stops=(is_cancel, is_goodbye))) is not None:
+            return done
         reply = value
-        if is_cancel(reply) or is_goodbye(reply):
-            return _stop("order_time")
         when = read_time(reply)
         if when is None:
             dispatcher.utter_message(text="没听清什么时候方便。")
@@ -178,11 +183,9 @@ class ValidateServiceOrderForm(FormValidationAction):
     async def validate_order_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not isinstance(value, str):  # cleared when the form started: not an answer
-            return {"order_phone": None}
+        if (done := _not_an_answer("order_phone", value)) is not None:
+            return done
         reply = value
-        if is_cancel(reply):
-            return _stop("order_phone")
         phone = read_phone(reply)
         if phone is None:  # never echoed or logged: it may be a number all the same
             dispatcher.utter_message(
