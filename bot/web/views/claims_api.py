@@ -18,7 +18,7 @@ from bot.rumors.errors import InvalidInput
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
 from bot.web.views.common import BadJson, json_body
-from bot.web.views.console_common import to_int
+from bot.web.views.console_common import page_limit, to_int
 
 DEFAULT_LIMIT = 100
 
@@ -61,13 +61,6 @@ def report_json(report: ReportView) -> dict[str, Any]:
         "created_at": report.created_at.isoformat(),
         "delivery_status": report.delivery_status,
     }
-
-
-def _limit(request: web.Request) -> int:
-    limit = to_int(request.query.get("limit", str(DEFAULT_LIMIT)), "limit", minimum=1)
-    if limit > console.MAX_PAGE:
-        raise InvalidInput(f"limit 最大为 {console.MAX_PAGE}")
-    return limit
 
 
 def _since(value: str | None) -> datetime | None:
@@ -116,7 +109,7 @@ async def list_claims(request: web.Request) -> web.Response:
     page = await console.list_claims(
         request.app[keys.DATABASE],
         filters,
-        limit=_limit(request),
+        limit=page_limit(request, console.MAX_PAGE, DEFAULT_LIMIT),
         offset=to_int(query.get("offset", "0"), "offset"),
     )
     return web.json_response(
@@ -152,7 +145,7 @@ async def list_reports(request: web.Request) -> web.Response:
         claim_id=to_int(claim_id, "claim_id", minimum=1) if claim_id else None,
         delivery_status=query.get("status") or None,
         since=_since(query.get("since")),
-        limit=_limit(request),
+        limit=page_limit(request, console.MAX_PAGE, DEFAULT_LIMIT),
     )
     return web.json_response({"reports": [report_json(r) for r in reports]})
 

@@ -46,6 +46,14 @@ def render(
     return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
 
 
+def page_limit(request: web.Request, maximum: int, default: int = 100) -> int:
+    """The ``limit`` of a listing API call: 1 to ``maximum`` items, else 400."""
+    limit = to_int(request.query.get("limit", str(default)), "limit", minimum=1)
+    if limit > maximum:
+        raise InvalidInput(f"limit 最大为 {maximum}")
+    return limit
+
+
 def to_int(value: object, what: str, minimum: int = 0, maximum: int = MAX_NUMBER) -> int:
     """A whole number from a form or query field, else ``InvalidInput`` naming the field.
 

@@ -19,7 +19,7 @@ from bot.rumors.errors import InvalidInput
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
 from bot.web.views.claims_api import _body
-from bot.web.views.console_common import to_int
+from bot.web.views.console_common import page_limit, to_int
 
 DEFAULT_LIMIT = 100
 # POST /api/v1/orders/{id}/{action}
@@ -61,13 +61,6 @@ def order_json(order: OrderView) -> dict[str, Any]:
     }
 
 
-def _limit(request: web.Request) -> int:
-    limit = to_int(request.query.get("limit", str(DEFAULT_LIMIT)), "limit", minimum=1)
-    if limit > service.MAX_PAGE:
-        raise InvalidInput(f"limit 最大为 {service.MAX_PAGE}")
-    return limit
-
-
 def _text(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is None:
@@ -86,7 +79,7 @@ async def list_orders(request: web.Request) -> web.Response:
         request.app[keys.DATABASE],
         api_actor(request),
         states=states,
-        limit=_limit(request),
+        limit=page_limit(request, service.MAX_PAGE, DEFAULT_LIMIT),
         offset=to_int(query.get("offset", "0"), "offset"),
     )
     return web.json_response(
@@ -161,7 +154,7 @@ async def list_help_requests(request: web.Request) -> web.Response:
         api_actor(request),
         "help",
         handled=handled,  # type: ignore[arg-type]
-        limit=_limit(request),
+        limit=page_limit(request, service.MAX_PAGE, DEFAULT_LIMIT),
         offset=to_int(request.query.get("offset", "0"), "offset"),
     )
     return web.json_response(
