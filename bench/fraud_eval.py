@@ -18,6 +18,11 @@ bot/fraud/data/training.tsv only):
   genuine look-alikes) written by someone who never read bot/fraud. The rules
   were revised while reading the misses of its EVEN rows only (h002, n002, …),
   so the ODD rows are the honest held-out figure; both halves and all are shown.
+- bench/data/fraud_holdout2_scams.tsv and fraud_holdout2_genuine.tsv: a second
+  independent held-out set (session 7; 191 elder-targeted scams, 188 genuine
+  look-alikes, ids s001…/g001…) by another writer who never read bot/fraud,
+  measured before any change (scams 高风险 88.0%, genuine 0.5%); then the
+  rules were revised reading the misses of its EVEN rows only, as above.
 A scam counts as caught only when rated 高风险: 中风险 ("有可疑的地方") does
 not protect anyone from a textbook scam. Prints Markdown.
 """
@@ -45,6 +50,15 @@ GENUINE = PROJECT_ROOT / "bench" / "data" / "fraud_genuine.tsv"
 ELDER = PROJECT_ROOT / "bench" / "data" / "fraud_elder_scams.tsv"
 HOLDOUT_SCAMS = PROJECT_ROOT / "bench" / "data" / "fraud_holdout_scams.tsv"
 HOLDOUT_GENUINE = PROJECT_ROOT / "bench" / "data" / "fraud_holdout_genuine.tsv"
+# The held-out sets: (name, scams, genuine).
+HOLDOUTS = (
+    ("held-out", HOLDOUT_SCAMS, HOLDOUT_GENUINE),
+    (
+        "held-out 2",
+        PROJECT_ROOT / "bench" / "data" / "fraud_holdout2_scams.tsv",
+        PROJECT_ROOT / "bench" / "data" / "fraud_holdout2_genuine.tsv",
+    ),
+)
 # Halves of the held-out set: the even rows were read while revising the rules, the odd never.
 HALVES = (
     ("odd (never read)", lambda n: n % 2 == 1),
@@ -264,31 +278,36 @@ def main() -> None:
         )
     )
 
-    held_scams = holdout(
-        HOLDOUT_SCAMS, "type", checker, "Held-out elder-targeted scams (must be 高风险)", True
-    )
-    held_genuine = holdout(
-        HOLDOUT_GENUINE, "kind", checker, "Held-out genuine look-alikes (must not be 高风险)", False
-    )
-    texts += [r["text"] for r in read(HOLDOUT_SCAMS, "\t") + read(HOLDOUT_GENUINE, "\t")]
-    for name, _ in HALVES:
-        vs, gs = held_scams[name], held_genuine[name]
-        results.append(
-            (
-                f"held-out scams {name} 高风险 recall",
-                counts(vs)["high"] / len(vs),
-                TARGET_ELDER,
-                ">=",
-            )
+    for set_name, scams_path, genuine_path in HOLDOUTS:
+        held_scams = holdout(
+            scams_path, "type", checker, f"{set_name}: elder-targeted scams (must be 高风险)", True
         )
-        results.append(
-            (
-                f"held-out genuine {name} rated 高风险",
-                counts(gs)["high"] / len(gs),
-                TARGET_FALSE_HIGH,
-                "<=",
-            )
+        held_genuine = holdout(
+            genuine_path,
+            "kind",
+            checker,
+            f"{set_name}: genuine look-alikes (must not be 高风险)",
+            False,
         )
+        texts += [r["text"] for r in read(scams_path, "\t") + read(genuine_path, "\t")]
+        for name, _ in HALVES:
+            vs, gs = held_scams[name], held_genuine[name]
+            results.append(
+                (
+                    f"{set_name} scams {name} 高风险 recall",
+                    counts(vs)["high"] / len(vs),
+                    TARGET_ELDER,
+                    ">=",
+                )
+            )
+            results.append(
+                (
+                    f"{set_name} genuine {name} rated 高风险",
+                    counts(gs)["high"] / len(gs),
+                    TARGET_FALSE_HIGH,
+                    "<=",
+                )
+            )
 
     cross_validation()
 

@@ -84,7 +84,7 @@ _NEGATION = re.compile(
 )
 # A request named as the scam: "凡是让您转账的都是诈骗", "要是有人叫你转钱的".
 _WARNING_BEFORE = re.compile(
-    r"凡是?|一旦|(?:如果|要是|若|如|假如|万一)(?:有人|对方|接到|遇到|收到|他们|别人)|遇到(?:有人|这种|这类|此类|陌生)|任何(?:人|以)|谁(?:要|让|叫)"
+    r"凡是(?!年满|符合|参保|在)|凡(?=有人|要|让|叫|索要|以|自称|冒充|接到|收到)|一旦|(?:如果|要是|若|如|假如|万一)(?:有人|对方|接到|遇到|收到|他们|别人)|遇到(?:有人|这种|这类|此类|陌生)|任何(?:人|以)|谁(?:要|让|叫)"
     r"|网传|谣传|诱骗|诱导|骗取|为由|幌子|打着|不法分子冒充|诈骗分子|(?:诈骗|骗子)(?:团伙|会|常|经常|一般)|有人(?:自称|冒充|以)"
     r"|(?:老人|群众|市民|村民|居民|客户|用户|多人|多名[^。!?;\n]{0,4})(?:接到|收到)|有没有人|是否有人"
 )
@@ -92,7 +92,7 @@ _WARNING_AFTER = re.compile(
     r"^[^。!?;\n]{0,30}?(?:的?(?:都|一律|全|均|肯定|就|统统)?(?:是|为|属于)(?:诈骗|骗子|骗局|假的|谣言)|一律(?:挂|删|是|不)"
     r"|的[^。!?;\n]{0,6}(?:直接挂|别理|莫理|不要理|不要信|别信|莫信|挂掉|挂了|挂断)"
     r"|的[^。!?;\n]{0,4}(?:先|要|请|一定)[^。!?;\n]{0,8}(?:核实|问一下|问问|报警|110|96110)"
-    r"|^[^。!?;,\n]{0,2}先[^。!?;\n]{0,8}核实|^[^。!?;\n]{0,30}?(?:一定|务必|千万)要?先[^。!?;\n]{0,12}(?:核实|问|打))"
+    r"|^[^。!?;\n]{0,8}(?:会|将|可能|就会)(?:导致|造成|致使|被盗)|^[^。!?;,\n]{0,2}先[^。!?;\n]{0,8}核实|^[^。!?;\n]{0,30}?(?:一定|务必|千万)要?先[^。!?;\n]{0,12}(?:核实|问|打))"
 )
 _SPEECH_RESET = re.compile(r"说|但是?|可是|却|结果|然后|后来|又|还")
 _CLAUSE_END = re.compile(r"[,.!?;。\n\s]")
@@ -181,8 +181,9 @@ def _negated(text: str, match: re.Match[str], starts_negated: bool = False) -> b
         and n.end() >= len(clause) + len(match.group()) - 6
     ]
     # "你别问了先转过来": the negation's own verb ended with 了; it does not reach the request.
-    # Nor does a condition ("你要是没去过外地的话我给你转到公安局": unpunctuated speech).
-    if negations and not re.search(r"了|的话", clause[negations[-1].end() :]):
+    # Nor does a condition ("你要是没去过外地的话我给你转到公安局": unpunctuated speech),
+    # nor a purpose before a plea ("为避免停机请回复验证码": 请 starts the request).
+    if negations and not re.search(r"了|的话|请", clause[negations[-1].end() :]):
         return True
     sentence_start = max(
         (m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())), default=0

@@ -338,3 +338,25 @@ def test_a_voice_transcript_is_quoted_in_its_own_characters(checker) -> None:
     text = "喂你好我这边是社保局的你的社保卡要冻节了你把身分证号和验正码报一下"
     quoted = " ".join(f.quote for f in checker.check(text).findings)
     assert "验正码" in quoted and "验证码" not in quoted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an eligibility notice that starts with 凡 is no warning
+        "高龄津贴领取通知：凡年满70岁老人每月可领津贴500元，扫描二维码添加工作人员，提供身份证照片和银行卡验证码即可办理。",
+        # a purpose before a plea does not negate the plea
+        "您的手机号实名认证已到期，为避免停机请回复本机收到的6位验证码完成重新认证。",
+        "打电话的人说可以帮我们老年人办无息贷款，问我要身份证号、银行卡号，还有手机上收到的那个验证码",
+        "国家养老储备金项目：投资1万元每月领息800元，国家兜底，扫码入群了解详情。",
+    ],
+)
+def test_asks_hidden_behind_notices_are_high(text: str) -> None:
+    assert default_checker().check(text).risk == "high"
+
+
+def test_a_code_that_warns_what_telling_it_does_is_low() -> None:
+    verdict = default_checker().check(
+        "【快手】验证码：3387，你正在登录快手账号，将验证码告诉他人会导致账号被盗。"
+    )
+    assert verdict.risk == "low"

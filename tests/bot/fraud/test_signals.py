@@ -48,6 +48,7 @@ FIRES = {
     "leader": "我是你领导，明天到我办公室来一趟",
     "new_number": "奶奶，我是你孙子，换了新号码，存一下",
     "guaranteed_loan": "无抵押贷款，秒到账",
+    "contact_shaming": "借了三千块，七天要还五千，不还就把我的照片发给通讯录的人",
     "lottery": "到店就能参加抽大奖",
     "free_gift": "明早到村委会听健康讲座，免费领鸡蛋",
     "gift_meeting": "连来七天的还送电饭锅",
