@@ -6,6 +6,7 @@ something else, the emergency number comes first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.storage.db import Database, sender_hash
@@ -231,8 +232,38 @@ EMERGENCY_PHRASES: tuple[str, ...] = (
 )
 
 
+# Pain in the chest told with a degree word is happening now: "胸口很痛", "心口疼得很".
+_CHEST_PAIN_NOW = re.compile(
+    r"(胸口|心口)(很|好|特别|非常|太|突然|一阵阵|一直)(痛|疼|闷)|(胸口|心口)(痛|疼)得"
+)
+# Falling into water is an emergency for a person, not for a phone or a key.
+_FALLS_IN = (
+    "掉水里",
+    "掉河里",
+    "掉到水",
+    "掉进水",
+    "掉到河",
+    "掉进河",
+    "掉到井",
+    "掉进井",
+    "掉下去了",
+)
+_THINGS = re.compile(
+    r"(手机|电话|钥匙|钱包|东西|戒指|眼镜|帽子|鞋|包|卡|充电器|耳机|手表|锄头|桶|盆|碗|瓶)[^，。？！,?!]{0,3}$"
+)
+
+
 def is_emergency(text: str) -> bool:
-    return any(p in text for p in EMERGENCY_PHRASES)
+    if _CHEST_PAIN_NOW.search(text):
+        return True
+    for phrase in EMERGENCY_PHRASES:
+        at = text.find(phrase)
+        if at < 0:
+            continue
+        if phrase in _FALLS_IN and _THINGS.search(text[max(0, at - 8) : at]):
+            continue  # "手机掉到水缸里了": the phone, not a person
+        return True
+    return False
 
 
 def hotlines_for(text: str) -> list[Hotline]:

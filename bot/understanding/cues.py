@@ -47,7 +47,7 @@ PAID = re.compile(
 SCAM_CONTEXT = re.compile(
     r"骗|陌生|不认识|客服|公安|警察|检察|法院|安全账户|冒充|对方|网上|刷单|贷款|投资|链接"
     r"|手续费|保证金|解冻|理财|公司|平台|那个人|他们|打不通|联系不上|拉黑|追回|追得回|追不回|报警"
-    r"|退款|会议软件|共享屏幕|屏幕共享"
+    r"|退款|会议软件|共享屏幕|屏幕共享|打电话|电话里|来电|自称|说是"
 )
 # "怎么防止被骗" asks how not to be scammed: no aftermath.
 HYPOTHETICAL = re.compile(
@@ -57,6 +57,20 @@ HYPOTHETICAL = re.compile(
 
 # "叫我把验证码念给他" is what the caller asked for, not what was done.
 REQUESTED = re.compile(r"(叫|让|要|喊)我")
+# "有人打电话说我医保卡被盗刷了" is what the caller claimed, not what happened.
+REPORTED = re.compile(
+    r"(电话|短信|信息|消息|通知|对方|有人|那人|那个人|他们|他|她|说是)(里|上|打来)?[^，。？！,?!]{0,4}说"
+)
+_CLAUSE = re.compile(r"[，。？！,?!；;\n]")
+# The person's own deed after the claim ("有人打电话说是公安局的我就转了5000").
+_OWN_DEED = re.compile(r"我(就|也|便|才|已经|马上|赶紧|还|都|把)|结果|然后|后来|就把")
+
+
+def _reported(text: str, start: int) -> bool:
+    """The words at ``start`` are, in their clause, someone else's claim."""
+    clause = _CLAUSE.split(text[:start])[-1]
+    said = [*REPORTED.finditer(clause)]
+    return bool(said) and not _OWN_DEED.search(clause[said[-1].end() :] + text[start : start + 2])
 
 
 def is_aftermath(text: str) -> bool:
@@ -67,6 +81,7 @@ def is_aftermath(text: str) -> bool:
     return any(
         not HYPOTHETICAL.search(text[max(0, m.start() - 4) : m.start()])
         and not REQUESTED.search(text[max(0, m.start() - 8) : m.start()])
+        and not _reported(text, m.start())
         for m in matches
     )
 
@@ -96,7 +111,7 @@ _LEAD_QUESTION = re.compile(
 QUESTION = re.compile(
     r"[?？]|怎么|怎样|如何|什么|为什么|为啥|哪里|哪儿|哪个|哪些|多少|几[天次点个岁斤亩遍]"
     r"|吗$|吗[，。！\s]|呢$|不$|没有$|能不能|可不可以|可以不|行不行|要不要|会不会|是不是|有没有|好不好"
-    r"|咋|啥|嗦$|嗦[？?]"
+    r"|咋|啥|嗦$|嗦[？?]|谁|几时|多久|多长时间|多大|多远"
 )
 
 # A pasted message speaks to its reader ("您的账户…请点击…") or is signed.
@@ -119,6 +134,8 @@ ASK_PERSON = re.compile(
     r"(人|员|站|所|局|村委会|居委会|书记|主任|医生|警察)[^，。？]{0,4}(的)?电话(是)?(多少|好多|号码)"
     r"|有没有[^，。？]{0,6}电话|有没有人|有没得人|有莫得人|有没有哪个|有莫得哪个|有没得哪个|哪个可以"
     r"|找个人|喊个人|叫个人|派个人|请人来|请个人|找(他|她)问|上门|到我(家|屋头|这里)来|来我(家|屋头)"
+    # "能不能喊个农技员来地头看哈", "派个懂电脑的人过来"
+    r"|(找|喊|叫|派|请)(个|一个|位|一位)[^，。？]{0,5}(人|员|医生|师傅|专家|干部|兽医|老师)[^，。？]{0,3}(来|过来|上门|到)"
     r"|我要找警察|网格员|转人工|人工客服|找人工|要人工|真人|叫个医生|喊个医生"
 )
 

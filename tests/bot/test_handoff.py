@@ -41,3 +41,18 @@ def test_money_sent_means_110_and_bank() -> None:
 def test_questions_about_first_aid_are_not_emergencies() -> None:
     assert not is_emergency("中风有什么表现")
     assert is_emergency("老汉儿晕倒了")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我爸说胸口很痛，一直出冷汗", True),
+        ("心口疼得很", True),
+        ("孙子掉到水塘里了", True),
+        ("手机掉到水缸里了捞起来还能用不", False),  # the phone, not a person
+        ("钥匙掉进井里了", False),
+        ("胸口痛是什么原因", False),
+    ],
+)
+def test_emergencies_happen_to_people_now(text: str, expected: bool) -> None:
+    assert is_emergency(text) is expected

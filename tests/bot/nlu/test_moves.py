@@ -35,6 +35,7 @@ from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noq
         ("朋友圈", "choose_option", FREE_TEXT),
         ("你好，我想问一下高血压的人能不能吃鸡蛋", "greet", FREE_TEXT),
         ("好的那要不要先交钱", "affirm", FREE_TEXT),
+        ("嗯那个三国演义是谁写的", "affirm", FREE_TEXT),  # a question word: 谁
         ("谢谢", "thanks", None),
         # Looking up one's reports.
         ("我的举报有结果了吗", "report_rumor", REPORT_STATUS_INTENT),

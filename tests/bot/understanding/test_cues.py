@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.understanding.cues import RUMOR, asks, is_aftermath, looks_pasted
+from bot.understanding.cues import ASK_PERSON, RUMOR, asks, is_aftermath, looks_pasted
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,12 @@ from bot.understanding.cues import RUMOR, asks, is_aftermath, looks_pasted
         # what the caller asked for is not what was done
         ("刚才有个说是银行的人打电话，叫我把手机上的验证码念给他", False),
         ("我已经把验证码念给他了", True),
+        # what the caller claimed is not what happened; what the person did after is
+        ("有人打电话说我的医保卡在外地被盗刷了，要帮我转接到公安局", False),
+        ("对方说我的卡被盗刷了", False),
+        ("电话里说我涉嫌洗钱我已经转了钱", True),
+        ("有人打电话说我孙子出事了，我转了5000块过去", True),
+        ("卡里的钱少了，被盗刷了", True),
     ],
 )
 def test_aftermath(text: str, expected: bool) -> None:
@@ -67,3 +73,16 @@ def test_looks_pasted(text: str, expected: bool) -> None:
 def test_a_question_is_read_from_the_last_clause() -> None:
     assert asks("我收到一条短信。这是不是骗子")
     assert not asks("您的账户异常？请立即点击链接验证。")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("柚子树的病我说不清楚，能不能喊个农技员来地头看哈", True),
+        ("能不能派个懂手机的人过来教我", True),
+        ("农技员说柚子要疏果", False),
+        ("请个医生来看", True),
+    ],
+)
+def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
+    assert bool(ASK_PERSON.search(text)) is expected
