@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.e2e_eval import DATA, Reply, Row, correct, load_rows, misroute, pct, report, select
@@ -65,8 +66,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--half", choices=("all", "even", "odd"), default="all")
     parser.add_argument("--show-misses", type=int, default=0)
+    parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
-    rows = [r for r in select(load_rows(DATA), args.half) if r.move not in NOT_FREE_TEXT]
+    rows = [r for r in select(load_rows(args.data), args.half) if r.move not in NOT_FREE_TEXT]
     results = asyncio.run(run(rows))
     print("\n".join(report(results, f"### understanding step only, {len(rows)} free-text rows")))
     misses = [(r, rep) for r, rep in results if not correct(r, rep)]
