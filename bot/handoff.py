@@ -232,9 +232,13 @@ EMERGENCY_PHRASES: tuple[str, ...] = (
 )
 
 
-# Pain in the chest told with a degree word is happening now: "胸口很痛", "心口疼得很".
-_CHEST_PAIN_NOW = re.compile(
+# Signs told with a word in between, happening now: "胸口很痛", "心口疼得很",
+# "嘴巴也歪起的", "说话突然说不清楚了", "噎住了，脸都紫了".
+_NOW = re.compile(
     r"(胸口|心口)(很|好|特别|非常|太|突然|一阵阵|一直)(痛|疼|闷)|(胸口|心口)(痛|疼)得"
+    r"|嘴(巴|角)?(也|都|有点|突然|一下)+歪|(说话|讲话)[^，。！？,!?]{0,4}(说|讲)不(清|出)"
+    # choking now shows: a blue face, no breath ("噎住了怎么办" alone is a question)
+    r"|(脸|嘴唇|嘴巴)(都|也|已经)?(发)?(紫|青)了|喘不上气|憋得?(脸|说不出)"
 )
 # Falling into water is an emergency for a person, not for a phone or a key.
 _FALLS_IN = (
@@ -254,7 +258,7 @@ _THINGS = re.compile(
 
 
 def is_emergency(text: str) -> bool:
-    if _CHEST_PAIN_NOW.search(text):
+    if _NOW.search(text):
         return True
     for phrase in EMERGENCY_PHRASES:
         at = text.find(phrase)

@@ -52,6 +52,10 @@ def test_questions_about_first_aid_are_not_emergencies() -> None:
         ("手机掉到水缸里了捞起来还能用不", False),  # the phone, not a person
         ("钥匙掉进井里了", False),
         ("胸口痛是什么原因", False),
+        ("孩子吃东西噎住了，脸都紫了", True),
+        ("我妈说话突然说不清楚了，嘴巴也歪起的", True),
+        ("吃饭容易噎到是什么原因", False),
+        ("吃东西噎住了怎么办", False),  # a question; the answer starts with 120 anyway
     ],
 )
 def test_emergencies_happen_to_people_now(text: str, expected: bool) -> None:

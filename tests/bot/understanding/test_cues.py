@@ -32,6 +32,9 @@ from bot.understanding.cues import ASK_PERSON, RUMOR, asks, is_aftermath, looks_
         ("电话里说我涉嫌洗钱我已经转了钱", True),
         ("有人打电话说我孙子出事了，我转了5000块过去", True),
         ("卡里的钱少了，被盗刷了", True),
+        ("刚刚信了那个人的话，扫码付了钱，现在人也找不到了", True),
+        ("我在网上刷单刷了好几次现在钱提不出来了", True),
+        ("怎么扫码付款", False),
     ],
 )
 def test_aftermath(text: str, expected: bool) -> None:
