@@ -14,6 +14,7 @@ message really is one:
 - a forwarded message (an SMS signature or a link) is free text: the
   understanding step checks it;
 - "我的举报有结果了吗" or a receipt number is a look-up of one's reports;
+- "多讲一点" / "看出处" after an answer asks for its detail (``action_repeat``);
 - service orders (``bot/orders/chat.py``): "预约志愿者" / "想请人上门教我用手机"
   books a volunteer, "我的预约" or a D- number looks orders up, "取消预约"
   cancels one; each intent stands only with its cue, and the cue makes it
@@ -44,6 +45,7 @@ from bot.understanding.cues import (
     COMMAND_FILLERS,
     COMMAND_WORDS,
     DESCRIBED_CONTACT,
+    MORE_DETAIL,
     PERSON_WORDS,
     QUESTION,
     REPORT_STATUS,
@@ -79,6 +81,8 @@ def gate(text: str, intent: str | None) -> str | None:
         return REPORT_STATUS_INTENT if intent != REPORT_STATUS_INTENT else None
     if intent == REPORT_STATUS_INTENT:
         return FREE_TEXT
+    if MORE_DETAIL.match(text.strip()):  # "多讲一点": the last answer's detail
+        return "repeat" if intent != "repeat" else None
     if looks_pasted(text):
         return FREE_TEXT if intent != FREE_TEXT else None
     order = order_move(text)

@@ -36,6 +36,10 @@ from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noq
         ("你好，我想问一下高血压的人能不能吃鸡蛋", "greet", FREE_TEXT),
         ("好的那要不要先交钱", "affirm", FREE_TEXT),
         ("嗯那个三国演义是谁写的", "affirm", FREE_TEXT),  # a question word: 谁
+        ("明天梁平下不下雨", "goodbye", FREE_TEXT),  # A-not-A asks (a model once said goodbye)
+        ("多讲一点", "affirm", "repeat"),  # the last answer's detail
+        ("看出处", "nlu_fallback", "repeat"),
+        ("多讲一点红包的事", "free_text", None),
         ("谢谢", "thanks", None),
         # Looking up one's reports.
         ("我的举报有结果了吗", "report_rumor", REPORT_STATUS_INTENT),
