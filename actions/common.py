@@ -49,10 +49,14 @@ def say(dispatcher: CollectingDispatcher, text: str, decision: str) -> None:
 
 
 def say_entry(
-    dispatcher: CollectingDispatcher, entry: Entry, decision: str = "answer"
+    dispatcher: CollectingDispatcher,
+    entry: Entry,
+    decision: str = "answer",
+    *,
+    public_url: str = "",
 ) -> list[EventType]:
-    """Send an entry's messages; remember it for "有用 / 没用" and "再说一遍"."""
-    for i, message in enumerate(answer_messages(entry)):
+    """Send an entry's messages; remember it for "有用 / 没用", "再说一遍" and "多讲一点"."""
+    for i, message in enumerate(answer_messages(entry, public_url)):
         custom = tagged(decision, entry.id) if i == 0 else None
         dispatcher.utter_message(text=message, json_message=custom)
     return [SlotSet("pending_options", None), SlotSet("last_entry_id", entry.id)]

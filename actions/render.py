@@ -60,14 +60,21 @@ async def render(
             events += await say_verdict(dispatcher, services, text, decision.verdict, offer=False)
         if kind == "debunk":
             say(dispatcher, DEBUNK_INTRO, "debunk")
-        events += say_entry(dispatcher, decision.entry, kind)
+        events += say_entry(
+            dispatcher, decision.entry, kind, public_url=services.settings.public_url
+        )
         if kind == "debunk":
             say(dispatcher, DEBUNK_FOLLOW_UP, "debunk")
         return events
     if kind == "fraud_aftermath":
         say(dispatcher, AFTERMATH_FIRST, "fraud_aftermath")
         if decision.entry is not None:
-            return say_entry(dispatcher, decision.entry, "fraud_aftermath")
+            return say_entry(
+                dispatcher,
+                decision.entry,
+                "fraud_aftermath",
+                public_url=services.settings.public_url,
+            )
         return [SlotSet("pending_options", None)]
     if kind == "fraud_verdict" and decision.verdict is not None:
         return await say_verdict(dispatcher, services, text, decision.verdict)
@@ -161,7 +168,7 @@ async def say_verdict(
     match = await services.knowledge.match_debunk(text)
     if match and match[1] >= AUTO_MATCH:
         dispatcher.utter_message(text="消息里的说法，我们核实过：")
-        return say_entry(dispatcher, match[0], "debunk")
+        return say_entry(dispatcher, match[0], "debunk", public_url=services.settings.public_url)
     dispatcher.utter_message(text="想知道消息里的说法是真是假，回复 1，我帮您交给辟谣平台核实。")
     return [SlotSet("pending_options", [f"{REPORT_OFFER}{text}"])]
 
@@ -199,5 +206,7 @@ async def hand_off(
         result = await services.knowledge.ask(text)
         if result.kind == "answer" and result.best and result.best.entry.topic == "health":
             dispatcher.utter_message(text="等救护车的时候可以这样做：")
-            return say_entry(dispatcher, result.best.entry, "first_aid")
+            return say_entry(
+                dispatcher, result.best.entry, "first_aid", public_url=services.settings.public_url
+            )
     return [SlotSet("pending_options", None)]

@@ -125,7 +125,10 @@ class ActionReportRumor(Action):
         matched = await services.knowledge.get(tracker.get_slot("rumor_match") or "")
         if matched is not None:
             dispatcher.utter_message(text="这个说法我们核实过：")
-            return [*reset, *say_entry(dispatcher, matched)]
+            return [
+                *reset,
+                *say_entry(dispatcher, matched, public_url=services.settings.public_url),
+            ]
 
         claim = tracker.get_slot("rumor_claim") or ""
         try:

@@ -36,7 +36,9 @@ class ActionUnderstand(Action):
             if kind == "kb":
                 entry = await services.knowledge.get(value)
                 if entry is not None:
-                    return events + say_entry(dispatcher, entry, "choice")
+                    return events + say_entry(
+                        dispatcher, entry, "choice", public_url=services.settings.public_url
+                    )
             text = value
         else:
             text = latest_text(tracker)

@@ -178,7 +178,9 @@ class Settings:
         default="",
         metadata=_doc(
             "Address people use to reach the web service, e.g. https://kepu.example.cn; "
-            "https makes every cookie Secure. Default: none (cookies Secure only over https).",
+            "https makes every cookie Secure, and chat answers link each entry's page "
+            "(/k/<id>) there. Default: none (cookies Secure only over https; answers "
+            "offer “多讲一点” instead of a link).",
             "KEPU_PUBLIC_URL",
         ),
     )

@@ -167,6 +167,10 @@ def test_a_whole_conversation_through_the_channel(channels, channel: str) -> Non
 
     answer = say(QUESTION)
     assert "红包" in answer and "1." in answer, answer  # the entry's numbered steps
+    # One screen: the lead, the steps, a one-line source; the rest on request.
+    assert "回复“多讲一点”" in answer and "24小时不领" not in answer, answer
+    more = say("多讲一点")
+    assert "24小时不领" in more and "审核：" in more, more
 
     verdict = say(SCAM)
     assert "高风险" in verdict and "96110" in verdict, verdict

@@ -12,6 +12,8 @@ TOPICS = ("smartphone", "health", "fraud", "farming", "rumor")
 VERDICTS = ("谣言", "部分属实", "属实", "尚无定论")
 MAX_ANSWER_CHARS = 300
 MAX_STEP_CHARS = 60
+# An answer reads in one screen: at most this many numbered steps (issue 15).
+MAX_STEPS = 5
 # Markers of spoken, Chongqing/Sichuan-flavoured Chinese: at least one
 # phrasing per entry must use one, so search is tested against how people talk.
 _COLLOQUIAL = (
@@ -108,6 +110,12 @@ class Entry(BaseModel):
             raise ValueError("aliases must differ")
         if values.get("id") in v:
             raise ValueError("an entry cannot be its own alias")
+        return v
+
+    @validator("steps")
+    def _few_steps(cls, v: list[str]) -> list[str]:
+        if len(v) > MAX_STEPS:
+            raise ValueError(f"at most {MAX_STEPS} steps (merge or cut the rest)")
         return v
 
     @validator("steps", each_item=True)

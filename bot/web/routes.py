@@ -14,6 +14,7 @@ from bot.web.views import (
     console_admin,
     console_claims,
     console_login,
+    entry_page,
     fraud,
     health,
 )
@@ -27,6 +28,7 @@ def setup_routes(app: web.Application, static_dir: Path) -> None:
     app[chat.RELAY] = chat.Relay(app[keys.SETTINGS])
     app.router.add_post("/api/v1/ask", ask.ask, name="ask")
     app.router.add_post("/api/v1/fraud/check", fraud.check, name="fraud_check")
+    app.router.add_get(f"/k/{entry_page.ENTRY_ID}", entry_page.entry_page, name="entry_page")
     app.router.add_get("/healthz", health.healthz, name="healthz")
     app.router.add_get("/readyz", health.readyz, name="readyz")
     setup_assets(app, static_dir)  # /static/ (hashed names, gzip, ETag) and /favicon.ico

@@ -121,6 +121,16 @@ async def test_repeat_sends_the_last_answer_again(chat: Chat) -> None:
     assert await chat.say("没听清") == first
 
 
+async def test_more_gives_the_rest_of_the_answer_and_its_source(chat: Chat) -> None:
+    answer = await chat.say("除颤仪AED怎么用")
+    assert "1. 打开AED电源" in answer and "回复“多讲一点”" in answer, answer
+    assert "公共场所常配有AED" not in answer  # the detail waits
+    more = await chat.say("多讲一点")
+    assert "公共场所常配有AED" in more, more
+    assert "《2020年美国心脏协会心肺复苏及心血管急救指南》；审核：" in more, more
+    assert "公共场所常配有AED" not in await chat.say("你好")
+
+
 async def test_help_lists_hotlines_and_records_the_request(chat: Chat, session_var: Path) -> None:
     from bot.storage.models import HandoffRequest
 

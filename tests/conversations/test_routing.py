@@ -67,7 +67,7 @@ async def test_a_claim_nobody_checked_is_offered_then_reported(
 
 async def test_a_food_safety_question_is_answered_not_reported(chat: Chat) -> None:
     reply = await chat.say("吃了发芽的洋芋会不会中毒")
-    assert "来源：" in reply and "龙葵素" in reply, reply
+    assert "来源：" in reply and "挖了芽也不要吃" in reply, reply
     assert WHERE_PROMPT not in reply and CLAIM_PROMPT not in reply
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.knowledge.reply import answer_messages, source_line
+from bot.knowledge.reply import full_text
 from bot.web import keys
 from bot.web.views.common import rate_limited, read_text
 
@@ -20,9 +20,7 @@ async def ask(request: web.Request) -> web.Response:
     answered = result.kind == "answer" and best is not None
     return web.json_response(
         {
-            "answer": "\n".join(answer_messages(best.entry)[:-1] + [source_line(best.entry)])
-            if answered
-            else None,
+            "answer": full_text(best.entry) if answered else None,
             "entry_id": best.entry.id if answered else None,
             "score": round(best.score, 4) if best else 0.0,
             "decision": result.kind,

@@ -292,7 +292,7 @@ async def _turn(
         body["error"] = NOT_HANDLED
         return Outcome(body, status=503, handled=False)
     try:
-        replies = await shape(messages, app.get(keys.KNOWLEDGE))
+        replies = await shape(messages, app.get(keys.KNOWLEDGE), app[keys.SETTINGS].public_url)
     except Exception:  # the texts still answer her; only their shape is lost
         log.exception("could not shape the replies for the page")
         replies = [r for r in (text_reply({"text": t}) for t in texts) if r is not None]

@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 from bot.handoff import HOTLINES
-from bot.knowledge.reply import answer_messages
+from bot.knowledge.reply import answer_messages, short_source, split_answer
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
 from bot.menu import MAIN_MENU
@@ -40,9 +40,6 @@ _WORD = re.compile(r"回复[“\"]([^”\"\s]{1,6})[”\"]")
 _BAR_WORDS = {"菜单"}
 # Options that only mean something right after they were offered.
 _BOUND_LABELS = ("是", "不是", "交给辟谣平台核实", "（这条内容已更新）")
-_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*")
-_YEAR = re.compile(r"(19|20)\d{2}")
-LEAD_MIN_CHARS = 15
 
 # Hotlines the page links as tel: wherever they appear, with what they are for
 # (read out by screen readers); other 3-5 digit numbers are linked only where
@@ -183,31 +180,10 @@ def text_reply(message: dict[str, Any]) -> Reply | None:
     return reply
 
 
-def _lead_and_rest(answer: str) -> tuple[str, str]:
-    sentences = [s for s in _SENTENCE.findall(answer) if s.strip()]
-    if not sentences:
-        return answer, ""
-    lead = sentences[0]
-    taken = 1
-    while len(lead) < LEAD_MIN_CHARS and taken < len(sentences):
-        lead += sentences[taken]
-        taken += 1
-    return lead.strip(), "".join(sentences[taken:]).strip()
-
-
-def short_source(entry: Entry) -> str:
-    """ "来源：国家卫生健康委员会，2024": the organisation, and the year if the title has one."""
-    year = _YEAR.search(entry.source.title)
-    return f"来源：{entry.source.organisation}" + (f"，{year.group(0)}" if year else "")
-
-
 def card_reply(entry: Entry, texts: list[str]) -> Reply:
     """One knowledge entry: a lead sentence, the steps, a one-line source; the
     rest of the answer and the source's detail behind a tap."""
-    if entry.steps:
-        lead, rest = _lead_and_rest(entry.answer)
-    else:  # no steps to show: the answer itself is what she needs to read
-        lead, rest = entry.answer, ""
+    lead, rest = split_answer(entry)
     more = [part for part in (rest, entry.explanation) if part and part != entry.answer]
     title = entry.source.title
     if not title.startswith("《"):
@@ -233,7 +209,9 @@ def card_reply(entry: Entry, texts: list[str]) -> Reply:
     }
 
 
-async def shape(messages: list[dict[str, Any]], knowledge: KnowledgeService | None) -> list[Reply]:
+async def shape(
+    messages: list[dict[str, Any]], knowledge: KnowledgeService | None, public_url: str = ""
+) -> list[Reply]:
     """The page's replies for one turn of the assistant's messages."""
     replies: list[Reply] = []
     i = 0
@@ -244,7 +222,7 @@ async def shape(messages: list[dict[str, Any]], knowledge: KnowledgeService | No
         if isinstance(entry_id, str) and knowledge is not None:
             entry = await knowledge.get(entry_id)
             if entry is not None:
-                expected = answer_messages(entry)
+                expected = answer_messages(entry, public_url)
                 said = [m.get("text") for m in messages[i : i + len(expected)]]
                 if said == expected:  # the entry as the assistant says it, whole
                     replies.append(card_reply(entry, expected))

@@ -30,6 +30,7 @@ def test_valid_entry_parses() -> None:
         {"questions": ["怎么调大字体", "如何调大字体", "调大字体的方法"]},  # none colloquial
         {"answer": "字" * 301},  # too long
         {"steps": ["步" * 61]},  # a step too long
+        {"steps": [f"第{i}步" for i in range(6)]},  # more than one screen of steps
         {"topic": "weather"},
         {"id": "Phone Font"},
         {"source": {"organisation": "工信部"}},  # no document title

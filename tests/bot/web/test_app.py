@@ -191,6 +191,25 @@ async def test_ask_answers_with_entry_and_source(ask_client) -> None:
     assert all(a["entry_id"] != body["entry_id"] for a in body["alternatives"])
 
 
+async def test_ask_gives_the_whole_entry(ask_client) -> None:
+    body = await (await ask_client.post("/api/v1/ask", json={"text": "AED除颤仪怎么用"})).json()
+    assert body["entry_id"] == "health-aed-use"
+    # the whole answer, not only the lead sentence a chat answer starts with
+    assert "公共场所常配有AED" in body["answer"] and "5. 电击后马上继续胸外按压" in body["answer"]
+
+
+async def test_an_entry_has_its_own_page(ask_client) -> None:
+    resp = await ask_client.get("/k/health-aed-use")
+    html = await resp.text()
+    assert resp.status == 200 and "<script" not in html
+    assert "<h2>AED（自动体外除颤器）怎么用？</h2>" in html
+    assert "公共场所常配有AED" in html and "<li>打开AED电源，听语音提示</li>" in html
+    assert "审核：2026年11月" in html
+    missing = await ask_client.get("/k/no-such-entry")
+    assert missing.status == 404 and "没有找到这一条" in await missing.text()
+    assert (await ask_client.get("/k/..%2Fsecret")).status == 404
+
+
 async def test_ask_without_a_match_says_so(ask_client) -> None:
     body = await (await ask_client.post("/api/v1/ask", json={"text": "火星上有没有外星人"})).json()
     assert body["answer"] is None and body["entry_id"] is None
