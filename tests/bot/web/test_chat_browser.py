@@ -556,3 +556,28 @@ def test_the_chat_on_a_desktop(browser: Any, served: Served) -> None:
         desk.shot("chat-desktop-full", full_page=True)
     finally:
         desk.close()
+
+
+# ---- an entry's own page (/k/<id>, linked from WeChat answers) ------------------------
+
+
+@pytest.mark.parametrize(
+    "viewport, name", [(PHONE, "phone"), ({"width": 1280, "height": 900}, "desktop")]
+)
+def test_an_entry_page_reads_on_a_phone_and_a_desktop(
+    browser: Any, served: Served, viewport: dict, name: str
+) -> None:
+    reader = Phone(browser, served, viewport)
+    try:
+        page = reader.page
+        page.goto(served.url + "/k/health-aed")
+        assert page.locator("main h2").inner_text() == "AED怎么用？"
+        assert "公共场所常配有AED" in page.locator("main").inner_text()  # the whole answer
+        assert page.locator("main ol.steps li").count() == 5
+        assert page.locator("a[href='https://cpr.heart.org/']").inner_text() == "打开出处网页"
+        audit = page.evaluate(AUDIT, 47.5)
+        assert audit["overflow"] <= 0, audit
+        assert audit["contrast"] == [] and audit["small"] == [] and audit["targets"] == [], audit
+        reader.shot(f"entry-{name}", full_page=True)
+    finally:
+        reader.close()
