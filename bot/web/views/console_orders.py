@@ -25,6 +25,7 @@ from bot.web.middlewares import status_of
 from bot.web.views.console_common import actor_of, render, see_other, to_int
 
 PER_PAGE = 30
+LOW_RATINGS_SHOWN = 10
 QUEUE_VIEWS = {"open": "未结束的", "all": "全部"}
 NOTICES = {
     **{action: f"已{label}。" for action, label in ACTIONS.items()},
@@ -67,6 +68,12 @@ async def orders_queue(request: web.Request) -> web.Response:
             "counts": await service.counts_by_state(db) if dispatcher else {},
             "help_unhandled": (
                 (await help_queue.queue(db, actor, "help", limit=1)).unhandled if dispatcher else 0
+            ),
+            # 评单 below 3 go to the dispatchers and admins: the newest, on the first page.
+            "low_ratings": (
+                await service.low_ratings(db, actor, limit=LOW_RATINGS_SHOWN)
+                if dispatcher and page == 1
+                else []
             ),
         },
     )

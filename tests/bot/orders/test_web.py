@@ -7,7 +7,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.handoff import handoff_reply, record_request
-from bot.orders.service import add_volunteer, place_order
+from bot.orders.service import act, add_volunteer, place_order, rate
+from bot.rumors.access import Actor
 from bot.rumors.users import add_user, create_token
 from bot.storage.models import ServiceOrder
 from tests.bot.web.console_support import Staff, database, login, post_form
@@ -87,6 +88,31 @@ async def test_the_api_runs_an_order_from_review_to_done(console_client, staff) 
         ).scalar_one()
     status, body = await post(bearer(wang), "complete", verify_code=code)
     assert status == 200 and body["order"]["state"] == "done"
+
+
+async def test_low_ratings_reach_the_dispatchers(console_client, staff) -> None:
+    client = console_client
+    db = database(client)
+    await volunteer_staff(client)
+    pid = await new_order(client)
+    admin, wang = Actor(1, "admin", "admin"), Actor(2, "wang", "volunteer")
+    await act(db, admin, pid, "approve")
+    await act(db, admin, pid, "assign", volunteer_code="LP-001")
+    await act(db, wang, pid, "accept")
+    await act(db, wang, pid, "start")
+    async with db.session() as session:
+        code = (
+            await session.execute(
+                select(ServiceOrder.verify_code).where(ServiceOrder.public_id == pid)
+            )
+        ).scalar_one()
+    await act(db, wang, pid, "complete", verify_code=code)
+    await rate(db, "resident", pid, 2, "<b>没来</b>打了13812345678也不接")
+    await login(client, staff["moderator"])
+    html = await (await client.get("/console/orders")).text()
+    panel = html[html.index("低分评价") :]
+    assert pid in panel and "2 分" in panel
+    assert "&lt;b&gt;没来&lt;/b&gt;" in panel and "13812345678" not in panel  # escaped, redacted
 
 
 async def test_the_api_refuses_without_a_token_or_the_right_role(console_client, staff) -> None:
