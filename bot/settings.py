@@ -128,6 +128,15 @@ class Settings:
             "Where the web service finds Rasa. Default: http://<host>:<rasa_port>.", "KEPU_RASA_URL"
         ),
     )
+    orders_take_open: bool = field(
+        default=False,
+        metadata=_doc(
+            "1 lets volunteers take (抢单) open service orders they qualify for (skill, "
+            "town, identity checked for home visits) without waiting to be dispatched. "
+            "Default: 0 (dispatchers assign every order).",
+            "KEPU_ORDERS_TAKE_OPEN",
+        ),
+    )
     max_message_chars: int = field(
         default=1000,
         metadata=_doc(
@@ -541,6 +550,13 @@ def without_password(url: str) -> str:
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:
     kind = str(type_name)
+    if kind == "bool":
+        flag = raw.strip().lower()
+        if flag in ("1", "true", "yes", "on"):
+            return True
+        if flag in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name}: cannot read {raw!r} as on/off (use 1 or 0)")
     try:
         if kind == "int":
             return int(raw)

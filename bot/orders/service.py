@@ -501,6 +501,7 @@ async def act(
     volunteer_code: str | None = None,
     reason: str | None = None,
     verify_code: str | None = None,
+    take_open: bool = False,
     now: datetime | None = None,
 ) -> OrderView:
     """Take one action of the state machine on an order, as ``actor``.
@@ -508,6 +509,8 @@ async def act(
     Dispatchers review, assign (``volunteer_code``), recall and cancel; the
     volunteer the order is with accepts, declines (``reason``), starts,
     completes (with the resident's ``verify_code``) or reports it cannot be done.
+    When the admin opens orders to volunteers (``take_open``, KEPU_ORDERS_TAKE_OPEN),
+    a volunteer may also take (抢单) an open order they qualify for.
     """
     if action not in ACTIONS or action in ("create", "expire"):
         raise InvalidInput(f"没有这个操作：{clip(action)}")
@@ -515,17 +518,23 @@ async def act(
     async with db.session() as session:
         order = await _order(session, public, lock=True)
         viewer = await _viewer(session, actor)
-        _may_see(actor, order, viewer)
         step_volunteer: int | None = None
-        if action in DISPATCH_ACTIONS:
+        if action == "take":
+            if not take_open:
+                raise Forbidden("现在不开放抢单，请等调度员派单")
+            taker = _serving(actor, viewer)
+            if not _may_take(order, taker):  # as if it were not there
+                raise NotFound(f"没有这个订单：{clip(order.public_id)}")
+            # one they may take but someone has: the state machine says it is taken
+            step_volunteer = taker.id
+        elif action in DISPATCH_ACTIONS:
+            _may_see(actor, order, viewer)
             require_order(actor, "dispatch")
             if action == "assign":
                 step_volunteer = (await _assignable(session, order, volunteer_code)).id
         else:
-            require_order(actor, "serve")
-            if viewer is None:
-                raise Forbidden("这个账号还没有登记为志愿者")
-            step_volunteer = viewer.id
+            _may_see(actor, order, viewer)
+            step_volunteer = _serving(actor, viewer).id
             if action == "complete" and not _code_matches(order.verify_code, verify_code):
                 raise InvalidInput("上门核验码不对：请向居民核对 4 位核验码")
         snap, event = apply(
@@ -536,6 +545,50 @@ async def act(
         await _after(session, order, action, now)
         volunteer = await session.get(Volunteer, order.volunteer_id) if order.volunteer_id else None
         return order_view(order, volunteer, viewer)
+
+
+def _serving(actor: Actor, viewer: Volunteer | None) -> Volunteer:
+    """The volunteer record behind a console account that serves orders."""
+    require_order(actor, "serve")
+    if viewer is None:
+        raise Forbidden("这个账号还没有登记为志愿者")
+    return viewer
+
+
+def _may_take(order: ServiceOrder, volunteer: Volunteer) -> bool:
+    """抢单 (the order's state aside): the volunteer's skill, a town they serve, not
+    one they declined; identity checked for home visits; active and available now."""
+    found = catalogue.service(order.service)
+    return (
+        volunteer.active
+        and volunteer.available
+        and order.service in (volunteer.skills or ())
+        and order.town in (volunteer.towns or ())
+        and volunteer.id not in (order.declined_by or ())
+        and not (found is not None and found.home_visit and volunteer.id_checked_at is None)
+    )
+
+
+async def takeable(db: Database, actor: Actor, *, limit: int = 20) -> list[OrderView]:
+    """Open orders this volunteer may take (抢单), in queue order."""
+    require_order(actor, "serve")
+    async with db.session() as session:
+        viewer = await _viewer(session, actor)
+        if viewer is None or not viewer.skills or not viewer.towns:
+            return []
+        rows = (
+            await session.execute(
+                select(ServiceOrder)
+                .where(
+                    ServiceOrder.state == "open",
+                    ServiceOrder.service.in_(list(viewer.skills)),
+                    ServiceOrder.town.in_(list(viewer.towns)),
+                )
+                .order_by(*queue_order())
+                .limit(limit * 2)  # a few may be ones they declined
+            )
+        ).scalars()
+        return [order_view(o, None, viewer) for o in rows if _may_take(o, viewer)][:limit]
 
 
 def _code_matches(expected: str | None, given: str | None) -> bool:
@@ -562,7 +615,7 @@ async def _assignable(session: AsyncSession, order: ServiceOrder, code: str | No
 
 async def _after(session: AsyncSession, order: ServiceOrder, action: str, now: datetime) -> None:
     """What follows a transition: the 核验码, what the resident is owed, hours, erasures."""
-    if action == "accept":
+    if action in ("accept", "take"):
         order.verify_code = f"{secrets.randbelow(10000):04d}"
         order.resident_notice = "accepted"
     elif action == "decline":

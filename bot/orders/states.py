@@ -11,6 +11,7 @@ States::
     待审核 ─审核通过→ 待派单 ─派单→ 已派单 ─接单→ 已接单 ─开始服务→ 服务中 ─完成(核验码)→ 已完成
                        ↑  拒单/超时/收回 ┘         │ 退单 ┘           │
                        └───────────────────────────┘                 └─ 无法完成(原因)
+                    待派单 ─抢单(志愿者自己接，管理员开放时)→ 已接单
     任何未结束的状态 ─取消(原因)→ 已取消
 
 A volunteer who declined an order is never dispatched it again (re-dispatch
@@ -45,6 +46,7 @@ ACTIONS: dict[str, str] = {
     "approve": "审核通过",
     "assign": "派单",
     "accept": "接单",
+    "take": "抢单",
     "decline": "拒单",
     "expire": "超时退回",
     "recall": "收回重派",
@@ -59,6 +61,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({"review"}), "open"),
     "assign": (frozenset({"open"}), "assigned"),
     "accept": (frozenset({"assigned"}), "accepted"),
+    "take": (frozenset({"open"}), "accepted"),
     "decline": (frozenset({"assigned", "accepted"}), "open"),
     "expire": (frozenset({"assigned"}), "open"),
     "recall": (frozenset({"assigned"}), "open"),
@@ -148,12 +151,18 @@ def apply(snap: Snapshot, step: Step) -> tuple[Snapshot, Event]:
         step.volunteer_id is None or step.volunteer_id != snap.volunteer_id
     ):
         raise IllegalTransition(f"只有接这单的志愿者才能{label}")
+    if step.action == "take" and (
+        step.volunteer_id is None or step.volunteer_id in snap.declined_by
+    ):
+        raise IllegalTransition("拒过这一单的志愿者不能再抢")
 
     volunteer_id = snap.volunteer_id
     declined_by = snap.declined_by
     flagged = snap.flagged
     kept_reason = snap.reason
-    if step.action == "assign":
+    if step.action == "take":
+        volunteer_id, flagged = step.volunteer_id, False
+    elif step.action == "assign":
         if step.volunteer_id is None:
             raise InvalidInput("派单要选一位志愿者")
         if step.volunteer_id in snap.declined_by:
@@ -185,7 +194,7 @@ def apply(snap: Snapshot, step: Step) -> tuple[Snapshot, Event]:
         snap.state,
         target,
         step.at,
-        volunteer_id=step.volunteer_id if step.action == "assign" else snap.volunteer_id,
+        volunteer_id=step.volunteer_id if step.action in ("assign", "take") else snap.volunteer_id,
         reason=reason,
     )
     return after, event

@@ -30,6 +30,7 @@ QUEUE_VIEWS = {"open": "未结束的", "all": "全部"}
 NOTICES = {
     **{action: f"已{label}。" for action, label in ACTIONS.items()},
     "accept": "已接单。居民下次发消息时会收到您的姓名、编号和上门核验码。",
+    "take": "抢单成功，这一单归您了。居民下次发消息时会收到您的姓名、编号和上门核验码。",
     "complete": "服务已完成，服务时长已记入。",
     "volunteer": "志愿者已登记。",
     "verify": "身份核验已记录。",
@@ -68,6 +69,12 @@ async def orders_queue(request: web.Request) -> web.Response:
             "counts": await service.counts_by_state(db) if dispatcher else {},
             "help_unhandled": (
                 (await help_queue.queue(db, actor, "help", limit=1)).unhandled if dispatcher else 0
+            ),
+            # 抢单: open orders a volunteer qualifies for, when the admin allows it.
+            "takeable": (
+                await service.takeable(db, actor)
+                if not dispatcher and request.app[keys.SETTINGS].orders_take_open
+                else []
             ),
             # 评单 below 3 go to the dispatchers and admins: the newest, on the first page.
             "low_ratings": (
@@ -134,6 +141,7 @@ async def order_act(request: web.Request) -> web.Response:
             volunteer_code=str(form.get("volunteer", "")) or None,
             reason=str(form.get("reason", "")) or None,
             verify_code=str(form.get("verify_code", "")) or None,
+            take_open=request.app[keys.SETTINGS].orders_take_open,
         )
     except ConsoleError as exc:
         return await _order_page(request, public, error=exc)

@@ -28,6 +28,7 @@ API_ACTIONS = (
     "assign",
     "recall",
     "accept",
+    "take",
     "decline",
     "start",
     "complete",
@@ -137,6 +138,7 @@ async def act(request: web.Request) -> web.Response:
         volunteer_code=_text(body, "volunteer"),
         reason=_text(body, "reason"),
         verify_code=_text(body, "verify_code"),
+        take_open=request.app[keys.SETTINGS].orders_take_open,
     )
     return web.json_response({"order": order_json(order)})
 

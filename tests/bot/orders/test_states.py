@@ -27,6 +27,7 @@ T0 = datetime(2026, 5, 1, 8, 0, tzinfo=timezone.utc)
 LEGAL = {
     ("review", "approve"): "open",
     ("open", "assign"): "assigned",
+    ("open", "take"): "accepted",  # 抢单, when the admin opens orders to volunteers
     ("assigned", "accept"): "accepted",
     ("assigned", "decline"): "open",
     ("accepted", "decline"): "open",
@@ -66,7 +67,7 @@ def test_only_legal_transitions_happen_and_each_is_audited(reviewed, script) -> 
             wrong_volunteer = action in ("accept", "decline", "start", "complete", "fail") and (
                 volunteer is None or volunteer != before.volunteer_id
             )
-            redispatch = action == "assign" and (
+            redispatch = action in ("assign", "take") and (
                 volunteer is None or volunteer in before.declined_by
             )
             assert not legal_edge or needs_reason or wrong_volunteer or redispatch
@@ -79,7 +80,7 @@ def test_only_legal_transitions_happen_and_each_is_audited(reviewed, script) -> 
         )
         assert event.at == now == snap.state_at
         assert snap.state in snap.entered and snap.entered[snap.state] <= now
-        if action == "assign":
+        if action in ("assign", "take"):
             assert snap.volunteer_id == volunteer and volunteer not in before.declined_by
         if action == "decline":
             assert before.volunteer_id in snap.declined_by and snap.volunteer_id is None

@@ -3,6 +3,7 @@ console pages (sessions, CSRF, escaping), from the app factory."""
 
 from __future__ import annotations
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -229,3 +230,41 @@ async def test_admins_register_volunteers_in_the_console(console_client, staff) 
         client, "/console/volunteers/verify", csrf, code="LP00001", document="500228199001011234"
     )
     assert status == 400 and "证件类型" in body
+
+
+async def test_orders_cannot_be_taken_unless_the_admin_opens_them(console_client, staff) -> None:
+    wang = await volunteer_staff(console_client)
+    pid = await new_order(console_client)
+    await act(database(console_client), Actor(1, "admin", "admin"), pid, "approve")
+    resp = await console_client.post(f"/api/v1/orders/{pid}/take", json={}, headers=bearer(wang))
+    assert resp.status == 403 and "不开放抢单" in (await resp.json())["error"]
+    await login(console_client, wang)
+    assert "可以抢的单" not in await (await console_client.get("/console/orders")).text()
+
+
+@pytest.mark.parametrize("console_client", [{"orders_take_open": True}], indirect=True)
+async def test_volunteers_take_open_orders_they_qualify_for(console_client, staff) -> None:
+    client, db = console_client, database(console_client)
+    wang = await volunteer_staff(client)
+    admin = Actor(1, "admin", "admin")
+    mine, far, unchecked = (
+        await new_order(client, "t1"),
+        await new_order(client, "t2", town="云龙镇"),  # a town wang does not serve
+        await new_order(client, "t3", service="anti_fraud"),  # a skill wang lacks
+    )
+    for pid in (mine, far, unchecked):
+        await act(db, admin, pid, "approve")
+    csrf = await login(client, wang)
+    html = await (await client.get("/console/orders")).text()
+    offered = html[html.index("可以抢的单") :]
+    assert mine in offered and far not in offered and unchecked not in offered
+    status, location, _ = await post_form(client, f"/console/orders/{mine}/take", csrf)
+    assert status == 303 and location.endswith("done=take")
+    got = await (await client.get(f"/api/v1/orders/{mine}", headers=bearer(wang))).json()
+    assert got["order"]["state"] == "accepted" and got["order"]["volunteer"]["code"] == "LP-001"
+    assert got["order"]["phone"] == PHONE  # shown to who took it
+    assert [e["action"] for e in got["events"]][-1] == "take"
+    # Taken once: nobody takes it again, and orders wang may not take are not there.
+    for pid, status in ((mine, 409), (far, 404), (unchecked, 404)):
+        resp = await client.post(f"/api/v1/orders/{pid}/take", json={}, headers=bearer(wang))
+        assert resp.status == status, (pid, await resp.text())

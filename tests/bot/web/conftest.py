@@ -17,9 +17,14 @@ from tests.conftest import free_port
 
 
 @pytest.fixture
-async def console_client(aiohttp_client, tmp_path: Path) -> TestClient:
+async def console_client(aiohttp_client, tmp_path: Path, request) -> TestClient:
+    """The app; settings beyond the defaults come from an indirect parameter."""
     (tmp_path / "empty-kb").mkdir()
-    settings = Settings(var_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}")
+    settings = Settings(
+        var_dir=tmp_path,
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        **getattr(request, "param", {}),
+    )
     app = create_app(
         settings, knowledge=KnowledgeService(tmp_path / "empty-kb"), fraud=default_checker()
     )
