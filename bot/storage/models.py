@@ -374,6 +374,17 @@ class ServiceOrder(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
+# Every order in the queue's order (urgent, back from a timeout, oldest), for the
+# "all orders" view a page at a time without sorting the table (migration 0011).
+Index(
+    "ix_service_orders_all_queue",
+    ServiceOrder.urgent.desc(),
+    ServiceOrder.flagged.desc(),
+    ServiceOrder.created_at,
+    ServiceOrder.id,
+)
+
+
 class OrderEvent(Base):
     """The audit trail of an order: one row per transition, written with it."""
 

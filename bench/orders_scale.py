@@ -1,0 +1,283 @@
+"""The dispatch queue and the volunteer suggestions at 100k orders and 5k volunteers
+(issue 20, item 9: each ≤ 50 ms on PostgreSQL).
+
+Usage:
+    .venv/bin/python -m bench.orders_scale [--orders 100000] [--volunteers 5000]
+        [--backends postgresql,sqlite] [--repeat 30]
+
+A throw-away database per backend (PostgreSQL: a new database on
+KEPU_BENCH_POSTGRES, default postgresql://postgres@127.0.0.1:5432/test; SQLite:
+a temporary file) is migrated with the project's migrations and filled by bulk
+copy: orders spread over the real services and places, over a year, 2% open
+and waiting, 3% with a volunteer, the rest finished, some urgent and some back
+from a timeout; volunteers with one to three skills and one to four towns.
+Each operation is the service call the console page or the API makes, timed
+``--repeat`` times after one warm-up call; the query plans are printed so a
+sequential scan shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from bench.growth import Plans
+
+PG_DSN = os.environ.get("KEPU_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+SEED = 20261204
+TARGET_MS = 50.0
+
+VOLUNTEER_COLUMNS = (
+    "id, code, name, skills, towns, availability, available, active, console_user, "
+    "id_checked_by, id_document, id_checked_at, minutes_served, created_at"
+)
+ORDER_COLUMNS = (
+    "id, public_id, sender_hash, channel, recipient, service, town, village, "
+    "convenient_time, note, phone, urgent, flagged, state, volunteer_id, declined_by, "
+    "reason, verify_code, entered, state_at, reminded_at, resident_notice, created_at, "
+    "updated_at"
+)
+
+
+def make_data(orders: int, volunteers: int, seed: int) -> dict[str, list[tuple]]:
+    import json
+
+    from bot.orders import catalogue
+    from bot.orders.service import public_id
+
+    rng = random.Random(seed)
+    services = [s.key for s in catalogue.services()]
+    towns = [p.name for p in catalogue.places()]
+    now = datetime.now(timezone.utc)
+    vols = []
+    for i in range(1, volunteers + 1):
+        checked = rng.random() < 0.8
+        vols.append(
+            (
+                i,
+                f"LP{i:05d}",
+                f"志愿者{i}",
+                json.dumps(rng.sample(services, rng.randint(1, 3))),
+                json.dumps(rng.sample(towns, rng.randint(1, 4)), ensure_ascii=False),
+                "周末全天",
+                rng.random() < 0.9,
+                rng.random() < 0.97,
+                f"vol{i}",
+                "张主任" if checked else None,
+                "身份证" if checked else None,
+                now - timedelta(days=rng.randint(1, 400)) if checked else None,
+                rng.randint(0, 6000),
+                now - timedelta(days=rng.randint(1, 400)),
+            )
+        )
+    rows = []
+    for i in range(1, orders + 1):
+        created = now - timedelta(minutes=rng.randint(1, 365 * 24 * 60))
+        roll = rng.random()
+        if roll < 0.02:
+            state, volunteer = rng.choice(("review", "open", "open", "open")), None
+        elif roll < 0.05:
+            state = rng.choice(("assigned", "accepted", "in_service"))
+            volunteer = rng.randint(1, volunteers)
+        else:
+            state = rng.choice(("done",) * 8 + ("cancelled", "failed"))
+            volunteer = rng.randint(1, volunteers) if state != "cancelled" else None
+        rows.append(
+            (
+                i,
+                public_id(f"bench-{i}"),
+                uuid.UUID(int=rng.getrandbits(128)).hex * 2,
+                "wechat",
+                None,
+                rng.choice(services),
+                rng.choice(towns),
+                "某某村",
+                "明天下午",
+                "",
+                None,
+                rng.random() < 0.01,
+                state == "open" and rng.random() < 0.1,
+                state,
+                volunteer,
+                "[]",
+                None,
+                None,
+                json.dumps({state: created.isoformat()}),
+                created,
+                None,
+                None,
+                created,
+                created,
+            )
+        )
+    return {"volunteers": vols, "orders": rows}
+
+
+async def fill_postgres(url: str, data: dict[str, list[tuple]]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for table, columns, rows in (
+            ("volunteers", VOLUNTEER_COLUMNS, data["volunteers"]),
+            ("service_orders", ORDER_COLUMNS, data["orders"]),
+        ):
+            names = [c.strip() for c in columns.split(",")]
+            await conn.copy_records_to_table(table, records=rows, columns=names)
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {len(rows) + 1})"
+            )
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+def fill_sqlite(path: Path, data: dict[str, list[tuple]]) -> None:
+    import sqlite3
+
+    def plain(value: Any) -> Any:
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value
+
+    with sqlite3.connect(path) as conn:
+        for table, columns, rows in (
+            ("volunteers", VOLUNTEER_COLUMNS, data["volunteers"]),
+            ("service_orders", ORDER_COLUMNS, data["orders"]),
+        ):
+            marks = ", ".join("?" for _ in columns.split(","))
+            conn.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                [tuple(map(plain, r)) for r in rows],
+            )
+        conn.execute("ANALYZE")
+
+
+async def timed(call: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float, float]:
+    await call()  # warm-up: connections, statement caches
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+
+
+async def measure(backend: str, orders: int, volunteers: int, repeat: int) -> list[tuple]:
+    from bot.orders import service
+    from bot.orders.states import OPEN_STATES
+    from bot.rumors.access import Actor
+    from bot.storage.db import Database
+
+    data = make_data(orders, volunteers, SEED)
+    open_order = next(r[1] for r in data["orders"] if r[13] == "open")
+    busy = max(
+        range(1, volunteers + 1),
+        key=lambda v: sum(1 for r in data["orders"][:20000] if r[14] == v),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        admin_conn = None
+        if backend == "sqlite":
+            path = Path(tmp) / "kepu.db"
+            url = f"sqlite+aiosqlite:///{path}"
+        else:
+            import asyncpg
+
+            admin_conn = await asyncpg.connect(PG_DSN)
+            name = f"kepu_orders_{uuid.uuid4().hex[:10]}"
+            await admin_conn.execute(f'CREATE DATABASE "{name}"')
+            base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+            url = f"{base}/{name}"
+        db = Database(url)
+        try:
+            await db.migrate()
+            t = time.perf_counter()
+            if backend == "sqlite":
+                await db.close()
+                fill_sqlite(path, data)
+                db = Database(url)
+            else:
+                await fill_postgres(url, data)
+            fill = time.perf_counter() - t
+            dispatcher = Actor(1, "mod", "moderator")
+            volunteer = Actor(2, f"vol{busy}", "volunteer")
+            operations: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+                (
+                    "dispatch queue, page 1 (open orders)",
+                    lambda: service.list_orders(db, dispatcher, states=OPEN_STATES, limit=30),
+                ),
+                (
+                    "dispatch queue, page 1 (all orders)",
+                    lambda: service.list_orders(db, dispatcher, limit=30),
+                ),
+                (
+                    "dispatch queue, page 50 (all orders)",
+                    lambda: service.list_orders(db, dispatcher, limit=30, offset=49 * 30),
+                ),
+                ("counts by state (queue header)", lambda: service.counts_by_state(db)),
+                (
+                    "suggested volunteers for an open order",
+                    lambda: service.suggest(db, dispatcher, open_order),
+                ),
+                (
+                    "a volunteer's own orders",
+                    lambda: service.list_orders(db, volunteer, states=OPEN_STATES, limit=30),
+                ),
+                ("orders a volunteer may take (抢单)", lambda: service.takeable(db, volunteer)),
+                ("order page", lambda: service.order_detail(db, dispatcher, open_order)),
+            ]
+            results = []
+            for label, call in operations:
+                plans = Plans(db.engine)
+                await call()
+                plans.stop()
+                median, p95 = await timed(call, repeat)
+                shown = await plans.explain()
+                results.append((backend, label, median, p95, fill, shown))
+            return results
+        finally:
+            await db.close()
+            if admin_conn is not None:
+                await admin_conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin_conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--volunteers", type=int, default=5_000)
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; "
+        f"{args.orders:,} orders, {args.volunteers:,} volunteers; {args.repeat} calls each\n"
+    )
+    print("| backend | operation | median ms | p95 ms | target (PostgreSQL) |")
+    print("|---|---|---|---|---|")
+    plans = []
+    for backend in args.backends.split(","):
+        rows = asyncio.run(measure(backend, args.orders, args.volunteers, args.repeat))
+        for b, label, median, p95, _fill, shown in rows:
+            met = ("yes" if p95 <= TARGET_MS else "NO") if b == "postgresql" else "-"
+            print(f"| {b} | {label} | {median:.1f} | {p95:.1f} | ≤ {TARGET_MS:.0f} ms: {met} |")
+            plans.append((b, label, shown))
+        print(f"\n({backend}: filled in {rows[0][4]:.1f} s)\n" if rows else "")
+    print("Query plans:\n")
+    for b, label, shown in plans:
+        for line in shown:
+            print(f"- {b}, {label}: {line[:300]}")
+
+
+if __name__ == "__main__":
+    main()
