@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
@@ -44,7 +45,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -465,6 +467,42 @@ async def fill_postgres(url: str, data: dict[str, list[tuple]]) -> None:
         await conn.close()
 
 
+@dataclass
+class Throwaway:
+    """An empty database for one measurement: a SQLite file or a PostgreSQL database."""
+
+    url: str
+    path: Path | None = None  # SQLite
+    admin: Any = None  # PostgreSQL: a connection to the server's own database
+    name: str = ""
+
+    async def size_mib(self) -> float:
+        if self.path is not None:
+            return self.path.stat().st_size / 2**20
+        return (await self.admin.fetchval(f"SELECT pg_database_size('{self.name}')")) / 2**20
+
+
+@contextlib.asynccontextmanager
+async def throwaway_database(backend: str, prefix: str) -> AsyncIterator[Throwaway]:
+    """A temporary SQLite file, or a new database on PG_DSN; gone afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if backend == "sqlite":
+            path = Path(tmp) / "kepu.db"
+            yield Throwaway(f"sqlite+aiosqlite:///{path}", path=path)
+            return
+        import asyncpg
+
+        admin = await asyncpg.connect(PG_DSN)
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+            yield Throwaway(f"{base}/{name}", admin=admin, name=name)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+
 class Plans:
     """The statements a call runs, for EXPLAIN afterwards."""
 
@@ -509,29 +547,16 @@ async def measure_console(size: int, backend: str) -> list[dict]:
     typical = sorted(range(claims), key=counts.__getitem__)[claims // 2] + 1
     by_claim = dict(enumerate(counts, start=1))
     since = datetime.now(timezone.utc) - timedelta(days=7)
-    with tempfile.TemporaryDirectory() as tmp:
-        admin = None
-        if backend == "sqlite":
-            path = Path(tmp) / "kepu.db"
-            url = f"sqlite+aiosqlite:///{path}"
-        else:
-            import asyncpg
-
-            admin = await asyncpg.connect(PG_DSN)
-            name = f"kepu_growth_{uuid.uuid4().hex[:10]}"
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            url = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            url = f"{url}/{name}"
-        db = Database(url)
+    async with throwaway_database(backend, "kepu_growth") as place:
+        db = Database(place.url)
         try:
             await db.migrate()
             t = time.perf_counter()
-            if backend == "sqlite":
-                fill_sqlite(path, data)
-                disk = path.stat().st_size / 2**20
+            if place.path is not None:
+                fill_sqlite(place.path, data)
             else:
-                await fill_postgres(url, data)
-                disk = (await admin.fetchval(f"SELECT pg_database_size('{name}')")) / 2**20
+                await fill_postgres(place.url, data)
+            disk = await place.size_mib()
             fill = time.perf_counter() - t
             del data
             big, median = f"{by_claim[biggest]:,}", f"{by_claim[typical]}"
@@ -608,9 +633,6 @@ async def measure_console(size: int, backend: str) -> list[dict]:
                 )
         finally:
             await db.close()
-            if admin is not None:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
     return rows
 
 

@@ -24,7 +24,6 @@ import os
 import platform
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -32,9 +31,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.growth import Plans
+from bench.growth import Plans, throwaway_database
 
-PG_DSN = os.environ.get("KEPU_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SEED = 20261204
 TARGET_MS = 50.0
 
@@ -185,29 +183,17 @@ async def measure(backend: str, orders: int, volunteers: int, repeat: int) -> li
         range(1, volunteers + 1),
         key=lambda v: sum(1 for r in data["orders"][:20000] if r[14] == v),
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        admin_conn = None
-        if backend == "sqlite":
-            path = Path(tmp) / "kepu.db"
-            url = f"sqlite+aiosqlite:///{path}"
-        else:
-            import asyncpg
-
-            admin_conn = await asyncpg.connect(PG_DSN)
-            name = f"kepu_orders_{uuid.uuid4().hex[:10]}"
-            await admin_conn.execute(f'CREATE DATABASE "{name}"')
-            base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            url = f"{base}/{name}"
-        db = Database(url)
+    async with throwaway_database(backend, "kepu_orders") as place:
+        db = Database(place.url)
         try:
             await db.migrate()
             t = time.perf_counter()
-            if backend == "sqlite":
-                await db.close()
-                fill_sqlite(path, data)
-                db = Database(url)
+            if place.path is not None:
+                await db.close()  # the file is filled by sqlite3 directly
+                fill_sqlite(place.path, data)
+                db = Database(place.url)
             else:
-                await fill_postgres(url, data)
+                await fill_postgres(place.url, data)
             fill = time.perf_counter() - t
             dispatcher = Actor(1, "mod", "moderator")
             volunteer = Actor(2, f"vol{busy}", "volunteer")
@@ -247,9 +233,6 @@ async def measure(backend: str, orders: int, volunteers: int, repeat: int) -> li
             return results
         finally:
             await db.close()
-            if admin_conn is not None:
-                await admin_conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin_conn.close()
 
 
 def main() -> None:
