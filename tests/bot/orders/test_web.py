@@ -8,10 +8,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.handoff import handoff_reply, record_request
-from bot.orders.service import act, add_volunteer, place_order, rate
+from bot.orders.service import act, place_order, rate
 from bot.rumors.access import Actor
-from bot.rumors.users import add_user, create_token
+from bot.rumors.users import create_token
 from bot.storage.models import ServiceOrder
+from tests.bot.orders.support import register_wang
 from tests.bot.web.console_support import Staff, database, login, post_form
 
 PHONE = "13812345678"
@@ -20,17 +21,7 @@ XSS = "<script>alert(1)</script>川西村"
 
 async def volunteer_staff(client: TestClient) -> Staff:
     db = database(client)
-    password = await add_user(db, "wang", "volunteer")
-    await add_volunteer(
-        db,
-        "王小红",
-        code="LP-001",
-        skills=["phone_help"],
-        towns=["礼让镇"],
-        console_user="wang",
-        checked_document="身份证",
-        checked_by="admin",
-    )
+    password = await register_wang(db)
     return Staff("wang", "volunteer", password, await create_token(db, "wang"))
 
 
