@@ -998,6 +998,18 @@ async def low_ratings(db: Database, actor: Actor, *, limit: int = 50) -> list[tu
     return [(p, s, c) for p, s, c in rows]
 
 
+async def urgent_waiting(db: Database) -> int:
+    """Urgent orders no volunteer has yet (待审核 or 待派单): the console's alert."""
+    async with db.session() as session:
+        return (
+            await session.execute(
+                select(func.count(ServiceOrder.id)).where(
+                    ServiceOrder.state.in_(("review", "open")), ServiceOrder.urgent.is_(True)
+                )
+            )
+        ).scalar_one()
+
+
 async def counts_by_state(db: Database) -> dict[str, int]:
     async with db.session() as session:
         rows = (

@@ -20,6 +20,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
+from bot.orders.access import can
+from bot.orders.service import urgent_waiting
 from bot.rumors.access import Actor
 from bot.rumors.users import SESSION_HOURS, SessionInfo, actor_for_token, session_for
 from bot.web import keys
@@ -28,6 +30,9 @@ from bot.web.middlewares import Handler, html_error
 COOKIE = "kepu_console"
 LOGIN_CSRF_COOKIE = "kepu_login_csrf"
 SESSION = "console_session"  # request key of the SessionInfo
+# Request key: urgent service orders nobody has yet, shown on every console page
+# of a dispatcher or admin (an emergency order alerts them at once).
+URGENT_WAITING = "urgent_orders_waiting"
 ACTOR = "api_actor"  # request key of the API caller
 PUBLIC_PATHS = frozenset({"/console/login"})
 # A volunteer's account serves their own service orders; rumour reports, help
@@ -98,6 +103,8 @@ async def console_auth(request: web.Request, handler: Handler) -> web.StreamResp
                 return web.Response(status=303, headers={"Location": "/console/orders"})
             return html_error(request, 403, "志愿者账号只能处理自己的服务单。")
         request[SESSION] = info
+        if request.method == "GET" and can(info.actor, "dispatch"):
+            request[URGENT_WAITING] = await urgent_waiting(request.app[keys.DATABASE])
     response = await handler(request)
     response.headers["Cache-Control"] = "no-store"  # console pages hold moderation data
     return response

@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.rumors.access import ROLES, Actor
 from bot.rumors.console import HARMS, STATUSES, VERDICTS, aware
 from bot.rumors.errors import InvalidInput
-from bot.web.auth import SESSION, session_of
+from bot.web.auth import SESSION, URGENT_WAITING, session_of
 
 CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
 MAX_NUMBER = 2**31 - 1  # PostgreSQL's integer: ids, pages and offsets all stay below it
@@ -42,6 +42,7 @@ def render(
         "VERDICTS": VERDICTS,
         "HARMS": HARMS,
         "ROLES": ROLES,
+        "urgent_waiting": request.get(URGENT_WAITING, 0),
     }
     return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
 

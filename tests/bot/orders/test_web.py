@@ -145,6 +145,9 @@ async def test_the_console_dispatches_and_the_volunteer_accepts(console_client, 
     wang = await volunteer_staff(client)
     pid = await new_order(client, urgent=True)
     csrf = await login(client, staff["moderator"])
+    # An emergency order alerts dispatchers on every console page until someone has it.
+    alert = "紧急服务单 1 个还没有志愿者"
+    assert alert in await (await client.get("/console/")).text()
     page = await client.get("/console/orders")
     html = await page.text()
     assert page.status == 200 and pid in html and "紧急" in html
@@ -161,6 +164,7 @@ async def test_the_console_dispatches_and_the_volunteer_accepts(console_client, 
         client, f"/console/orders/{pid}/assign", csrf, volunteer="LP-001"
     )
     assert status == 303
+    assert alert not in await (await client.get("/console/")).text()
     status, _, body = await post_form(client, f"/console/orders/{pid}/cancel", csrf, reason="")
     assert status == 400 and "原因" in body
 
