@@ -430,14 +430,15 @@ def _sqlite_time(value: Any) -> Any:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
 
 
-def fill_sqlite(path: Path, data: dict[str, list[tuple]]) -> None:
+# A table to bulk-load: name, its columns (comma-separated), the rows.
+Table = tuple[str, str, list[tuple]]
+
+
+def load_sqlite(path: Path, tables: list[Table]) -> None:
+    """Bulk-insert rows into a migrated SQLite file, 100,000 at a time."""
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
-        for table, columns, rows in (
-            ("rumor_claims", CLAIM_COLUMNS, data["claims"]),
-            ("rumor_reports", REPORT_COLUMNS, data["reports"]),
-            ("report_deliveries", DELIVERY_COLUMNS, data["deliveries"]),
-        ):
+        for table, columns, rows in tables:
             marks = ", ".join("?" * len(columns.split(",")))
             sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
             for start in range(0, len(rows), 100_000):
@@ -447,16 +448,13 @@ def fill_sqlite(path: Path, data: dict[str, list[tuple]]) -> None:
                 conn.commit()
 
 
-async def fill_postgres(url: str, data: dict[str, list[tuple]]) -> None:
+async def load_postgres(url: str, tables: list[Table]) -> None:
+    """COPY rows into a migrated PostgreSQL database; ids continue after them."""
     import asyncpg
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        for table, columns, rows in (
-            ("rumor_claims", CLAIM_COLUMNS, data["claims"]),
-            ("rumor_reports", REPORT_COLUMNS, data["reports"]),
-            ("report_deliveries", DELIVERY_COLUMNS, data["deliveries"]),
-        ):
+        for table, columns, rows in tables:
             names = [c.strip() for c in columns.split(",")]
             await conn.copy_records_to_table(table, records=rows, columns=names)
             await conn.execute(
@@ -465,6 +463,14 @@ async def fill_postgres(url: str, data: dict[str, list[tuple]]) -> None:
         await conn.execute("VACUUM ANALYZE")  # as autovacuum does after a bulk load
     finally:
         await conn.close()
+
+
+def console_tables(data: dict[str, list[tuple]]) -> list[Table]:
+    return [
+        ("rumor_claims", CLAIM_COLUMNS, data["claims"]),
+        ("rumor_reports", REPORT_COLUMNS, data["reports"]),
+        ("report_deliveries", DELIVERY_COLUMNS, data["deliveries"]),
+    ]
 
 
 @dataclass
@@ -553,9 +559,9 @@ async def measure_console(size: int, backend: str) -> list[dict]:
             await db.migrate()
             t = time.perf_counter()
             if place.path is not None:
-                fill_sqlite(place.path, data)
+                load_sqlite(place.path, console_tables(data))
             else:
-                await fill_postgres(place.url, data)
+                await load_postgres(place.url, console_tables(data))
             disk = await place.size_mib()
             fill = time.perf_counter() - t
             del data

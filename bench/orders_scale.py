@@ -23,15 +23,15 @@ import asyncio
 import os
 import platform
 import random
+import sqlite3
 import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-from bench.growth import Plans, throwaway_database
+from bench.growth import Plans, Table, load_postgres, load_sqlite, throwaway_database
 
 SEED = 20261204
 TARGET_MS = 50.0
@@ -122,42 +122,11 @@ def make_data(orders: int, volunteers: int, seed: int) -> dict[str, list[tuple]]
     return {"volunteers": vols, "orders": rows}
 
 
-async def fill_postgres(url: str, data: dict[str, list[tuple]]) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        for table, columns, rows in (
-            ("volunteers", VOLUNTEER_COLUMNS, data["volunteers"]),
-            ("service_orders", ORDER_COLUMNS, data["orders"]),
-        ):
-            names = [c.strip() for c in columns.split(",")]
-            await conn.copy_records_to_table(table, records=rows, columns=names)
-            await conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {len(rows) + 1})"
-            )
-        await conn.execute("VACUUM ANALYZE")
-    finally:
-        await conn.close()
-
-
-def fill_sqlite(path: Path, data: dict[str, list[tuple]]) -> None:
-    import sqlite3
-
-    def plain(value: Any) -> Any:
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value
-
-    with sqlite3.connect(path) as conn:
-        for table, columns, rows in (
-            ("volunteers", VOLUNTEER_COLUMNS, data["volunteers"]),
-            ("service_orders", ORDER_COLUMNS, data["orders"]),
-        ):
-            marks = ", ".join("?" for _ in columns.split(","))
-            conn.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                [tuple(map(plain, r)) for r in rows],
-            )
-        conn.execute("ANALYZE")
+def order_tables(data: dict[str, list[tuple]]) -> list[Table]:
+    return [
+        ("volunteers", VOLUNTEER_COLUMNS, data["volunteers"]),
+        ("service_orders", ORDER_COLUMNS, data["orders"]),
+    ]
 
 
 async def timed(call: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float, float]:
@@ -190,10 +159,12 @@ async def measure(backend: str, orders: int, volunteers: int, repeat: int) -> li
             t = time.perf_counter()
             if place.path is not None:
                 await db.close()  # the file is filled by sqlite3 directly
-                fill_sqlite(place.path, data)
+                load_sqlite(place.path, order_tables(data))
+                with sqlite3.connect(place.path) as conn:
+                    conn.execute("ANALYZE")
                 db = Database(place.url)
             else:
-                await fill_postgres(place.url, data)
+                await load_postgres(place.url, order_tables(data))
             fill = time.perf_counter() - t
             dispatcher = Actor(1, "mod", "moderator")
             volunteer = Actor(2, f"vol{busy}", "volunteer")
