@@ -135,8 +135,7 @@ class ValidateServiceOrderForm(FormValidationAction):
     ) -> dict[str, Any]:
         if (done := _not_an_answer("order_service", value)) is not None:
             return done
-        reply = value
-        key = read_service(reply)
+        key = read_service(value)
         if key is None:
             count = len(catalogue.services())
             dispatcher.utter_message(text=f"没有这一项，请回复 1 到 {count} 的数字。")
@@ -147,15 +146,14 @@ class ValidateServiceOrderForm(FormValidationAction):
     ) -> dict[str, Any]:
         if (done := _not_an_answer("order_town", value)) is not None:
             return done
-        reply = value
         choices = tracker.get_slot("order_town_choices") or []
-        town, candidates = read_town(reply, choices)
+        town, candidates = read_town(value, choices)
         if town is not None:
             return {"order_town": town, "order_town_choices": None, "order_town_tries": None}
         if candidates:  # several fit: the question lists them
             return {"order_town": None, "order_town_choices": candidates}
         tries = int(tracker.get_slot("order_town_tries") or 0) + 1
-        dispatcher.utter_message(text=f"没找到“{clip(reply.strip(), 12)}”这个镇街。")
+        dispatcher.utter_message(text=f"没找到“{clip(value.strip(), 12)}”这个镇街。")
         return {"order_town": None, "order_town_choices": None, "order_town_tries": float(tries)}
 
     async def validate_order_village(
@@ -163,8 +161,7 @@ class ValidateServiceOrderForm(FormValidationAction):
     ) -> dict[str, Any]:
         if (done := _not_an_answer("order_village", value)) is not None:
             return done
-        reply = value
-        village = read_village(reply, tracker.get_slot("order_town"))
+        village = read_village(value, tracker.get_slot("order_town"))
         if village is None:
             dispatcher.utter_message(text="没听清是哪个村或社区。")
         return {"order_village": village}
@@ -174,8 +171,7 @@ class ValidateServiceOrderForm(FormValidationAction):
     ) -> dict[str, Any]:
         if (done := _not_an_answer("order_time", value, stops=(is_cancel, is_goodbye))) is not None:
             return done
-        reply = value
-        when = read_time(reply)
+        when = read_time(value)
         if when is None:
             dispatcher.utter_message(text="没听清什么时候方便。")
         return {"order_time": when}
@@ -185,8 +181,7 @@ class ValidateServiceOrderForm(FormValidationAction):
     ) -> dict[str, Any]:
         if (done := _not_an_answer("order_phone", value)) is not None:
             return done
-        reply = value
-        phone = read_phone(reply)
+        phone = read_phone(value)
         if phone is None:  # never echoed or logged: it may be a number all the same
             dispatcher.utter_message(
                 text="号码好像不对：手机号是 11 位数字，比如 138 1234 5678；座机要带区号。"
@@ -297,7 +292,7 @@ class ActionMyOrders(Action):
 
 class ActionCancelOrder(Action):
     """ "取消预约 D-…" cancels that order; "取消预约" asks which (or, with one open
-    order, whether): the numbered reply is read by ``order_reply``."""
+    order, whether): the numbered value is read by ``order_reply``."""
 
     def name(self) -> str:
         return "action_cancel_order"
@@ -375,7 +370,7 @@ def previous_user_time(tracker: Tracker) -> datetime | None:
 async def order_reply(
     dispatcher: CollectingDispatcher, tracker: Tracker, pending: list[str], intent: str
 ) -> list[EventType] | None:
-    """Events if the reply answers the rating question or a cancel offer, else None
+    """Events if the value answers the rating question or a cancel offer, else None
     (the menu reads it)."""
     text = latest_text(tracker)
     rating = read_rating(text) if intent not in ("affirm", "deny") else None
