@@ -34,9 +34,12 @@ are put right (``bot.fraud.sounds``: 一保局 → 医保局, 冻节 → 冻结,
 transcripts); each signal found (``bot.fraud.signals``; links and numbers by
 ``bot.fraud.links``) adds its points once; asks and scripts weigh 5, enough for
 高风险 alone. A logistic regression over character n-grams, trained at start
-on ``bot/fraud/data/training.tsv`` (our own examples), adds up to
-``CLASSIFIER_POINTS`` as its probability that the text is a scam rises above
-``CLASSIFIER_FROM`` (less for a text of a few words). 高风险 needs
+on ``bot/fraud/data/training.tsv`` (our own examples, and the independent
+held-out sets once they had been measured: sets 1 and 2, the even rows of
+set 3), adds up to ``CLASSIFIER_POINTS`` as its probability that the text is a
+scam rises above ``CLASSIFIER_FROM`` (less for a text of a few words). When it
+is at least ``CLASSIFIER_SCRIPT`` sure of a full-length text, it has recognised
+a known script told in new words: that weighs like a script rule. 高风险 needs
 ``HIGH_POINTS`` and at least an ask, a script or two different pretexts;
 中风险 needs ``MEDIUM_POINTS``. A call told in the person's words ("有人打电话
 说我医保卡冻结了，要我按1转人工") is judged by the same signals: the requests
@@ -69,6 +72,12 @@ CLASSIFIER_POINTS = 4.0
 CLASSIFIER_FROM = 0.5
 # A few words say little: the classifier's points grow with the text up to this length.
 CLASSIFIER_FULL_LENGTH = 20
+# A full-length text the classifier is this sure of matches a known scam script
+# although no rule names its words (a script told in new words): it counts as a
+# script for 高风险. Chosen by cross-validation on the training examples
+# (bench/fraud_eval.py prints the table): few normal texts reach it.
+CLASSIFIER_SCRIPT = 0.9
+SCRIPT_POINTS = 5.0
 HIGH_POINTS, MEDIUM_POINTS = 5.0, 2.0
 WARNING_WEIGHT = -4.0  # a genuine signal this strong: the text warns about scams
 MAX_REASONS = 4
@@ -277,10 +286,18 @@ def classifier_points(
     return points * rise * evidence
 
 
-def rate(findings: list[Finding], points: float) -> str:
-    """The risk level for these findings and points (the criteria above)."""
+def _long_enough(text: str) -> bool:
+    return len(_URL_OR_DIGITS.sub("", text)) >= CLASSIFIER_FULL_LENGTH
+
+
+def rate(findings: list[Finding], points: float, scripted: bool = False) -> str:
+    """The risk level for these findings and points (the criteria above).
+
+    ``scripted``: the classifier recognises a known scam script in the whole text.
+    """
     asks = any(f.signal.family == "ask" and f.signal.weight > 0 for f in findings)
-    decisive = asks or any(f.signal.family == "script" and f.signal.weight > 0 for f in findings)
+    scripts = any(f.signal.family == "script" and f.signal.weight > 0 for f in findings)
+    decisive = asks or scripted or scripts
     # Anti-fraud publicity lists the scripts it warns about: a warning that asks
     # for nothing is never 高风险 ("免费讲座送鸡蛋、高价回购收藏品……都是常见骗局").
     warning = any(f.signal.weight <= WARNING_WEIGHT for f in findings)
@@ -302,6 +319,7 @@ class FraudChecker:
         training: Path = TRAINING,
         classifier_points: float = CLASSIFIER_POINTS,
         classifier_from: float = CLASSIFIER_FROM,
+        classifier_script: float = CLASSIFIER_SCRIPT,
     ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -320,6 +338,7 @@ class FraudChecker:
         self._classes = list(self.model.classes_)
         self.classifier_points = classifier_points
         self.classifier_from = classifier_from
+        self.classifier_script = classifier_script
         correct("冻节")  # loads the word list the sound-alike check consults
 
     def classify(self, text: str) -> tuple[float, str | None]:
@@ -332,10 +351,15 @@ class FraudChecker:
     def check(self, text: str) -> Verdict:
         findings = find_signals(text)
         probability, likeliest = self.classify(text)
-        points = sum(f.signal.weight for f in findings) + classifier_points(
-            probability, text, self.classifier_points, self.classifier_from
+        scripted = probability >= self.classifier_script and _long_enough(text)
+        # A script recognised by the classifier weighs what a script rule weighs.
+        learned = (
+            SCRIPT_POINTS
+            if scripted
+            else classifier_points(probability, text, self.classifier_points, self.classifier_from)
         )
-        risk = rate(findings, points)
+        points = sum(f.signal.weight for f in findings) + learned
+        risk = rate(findings, points, scripted)
         votes: dict[str, float] = defaultdict(float)
         for f in findings:
             if f.signal.fraud_type and f.signal.weight > 0:

@@ -51,6 +51,7 @@ FRAUD_TYPES: dict[str, str] = {
     "romance": "网络婚恋交友",
     "game_trade": "网络游戏虚假交易",
     "elder_scam": "养老诈骗",
+    "fake_prize": "虚假中奖",
 }
 
 FAMILIES = ("ask", "script", "context", "genuine", "ingredient")

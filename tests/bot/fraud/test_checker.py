@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.fraud.advice import situation
-from bot.fraud.checker import RISK_LABELS, FraudChecker, default_checker
+from bot.fraud.checker import RISK_LABELS, FraudChecker, default_checker, find_signals
 from bot.fraud.stats import check_counts, count_check
 from bot.storage.db import Database
 
@@ -360,3 +360,30 @@ def test_a_code_that_warns_what_telling_it_does_is_low() -> None:
         "【快手】验证码：3387，你正在登录快手账号，将验证码告诉他人会导致账号被盗。"
     )
     assert verdict.risk == "low"
+
+
+def test_a_script_the_classifier_knows_is_high_without_a_rule(tmp_path: Path) -> None:
+    # A classifier trained on one script only recognises its wording; no rule
+    # finds anything in it, so the verdict rests on the classifier.
+    scam = "李总说这个合作社的分红每个月都发，年底还有一次大的"
+    assert not find_signals(scam)
+    training = tmp_path / "training.tsv"
+    rows = [("elder_scam", scam)] * 5 + [("normal", "今天晚上回来吃饭，妈妈做了红烧肉")] * 5
+    training.write_text(
+        "label\ttext\n" + "".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8"
+    )
+    sure = FraudChecker(training, classifier_script=0.5)
+    never = FraudChecker(training, classifier_script=1.01)
+    assert sure.check(scam).risk == "high"
+    assert "养老诈骗" in sure.check(scam).as_text()
+    assert never.check(scam).risk != "high"
+    # A few words are not a script, however sure the classifier is.
+    assert sure.check("李总说分红").risk != "high"
+
+
+def test_a_warning_is_never_high_however_scam_like_it_reads(checker) -> None:
+    warning = (
+        "【梁平区反诈中心】提醒：免费听课领鸡蛋、高价回购收藏品、保健品包治百病都是常见骗局，"
+        "请勿上当。"
+    )
+    assert checker.check(warning).risk != "high"
