@@ -240,6 +240,28 @@ _NOW = re.compile(
     # choking now shows: a blue face, no breath ("噎住了怎么办" alone is a question)
     r"|(脸|嘴唇|嘴巴)(都|也|已经)?(发)?(紫|青)了|喘不上气|憋得?(脸|说不出)"
 )
+# Acute events by their parts, not only as fixed phrases: "老伴一下子昏死过去了",
+# "喊了半天都没得反应", "喝了半瓶敌敌畏", "遭疯狗咬了", "摔得头破血流",
+# "遭电打了", "高烧抽起了", "呼吸困难得很". Written from how such calls are told
+# to 120 dispatchers, not from any test set.
+_ACUTE = re.compile(
+    r"(晕|昏)(死|倒)?过去|(晕|昏)倒|不省人事|人事不省|(喊|叫)[^，。？！,?!]{0,4}不(醒|应|答应)"
+    r"|没(有|得)?(反应|知觉|意识)了|(呼吸|出气)(困难|不上来|不过来|不赢)|(喘|透|出)不(过|上|赢|到)气|上不来气"
+    r"|(胸口|心口|胸)[^，。？！,?!]{0,3}(痛|疼|闷)[^，。？！,?!]{0,4}(出冷汗|大汗|受不了|厉害|要命)|一身冷汗"
+    r"|(吐|咳|呕|屙|拉)(了)?(好多|很多|一口|一滩|大口)?血|血(流|止)不住|流了?(好多|很多|一地|一滩)血"
+    r"|(喝|吃|误食|误喝|喝下|吞)[^，。？！,?!]{0,5}(农药|敌敌畏|百草枯|甲胺磷|老鼠药|耗子药|杀虫剂|除草剂)"
+    r"|(毒蛇|疯狗)[^，。？！,?!]{0,2}(咬)(了|到|伤)"
+    r"|(摔|跌|滚|栽)[^，。？！,?!]{0,8}(昏|晕|头破|流血不止|人事)"
+    r"|(触|遭|着)电了|电打(了|到)|遭电打"
+    r"|(噎|卡)(住|到)[^，。？！,?!]{0,6}(说不出|喘不|脸|憋)|卡(住|到)喉咙"
+    r"|高烧[^，。？！,?!]{0,4}(抽|说胡话|叫不醒)|抽(风|起了|个不停)|口吐白沫|翻白眼"
+    r"|心脏病(犯|发)了|(心梗|脑溢血|脑出血)了|瘫(倒|起)了"
+)
+# A question about such an event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
+# emergency; a sign that it is happening now outweighs the question form
+# ("我爸刚才突然晕倒了要不要送医院").
+HAPPENING = re.compile(r"突然|刚才|刚刚|现在|正在|这会儿|一下子|马上|救命|快点|快来|快帮|半天了")
+
 # Falling into water is an emergency for a person, not for a phone or a key.
 _FALLS_IN = (
     "掉水里",
@@ -258,7 +280,7 @@ _THINGS = re.compile(
 
 
 def is_emergency(text: str) -> bool:
-    if _NOW.search(text):
+    if _NOW.search(text) or _ACUTE.search(text):
         return True
     for phrase in EMERGENCY_PHRASES:
         at = text.find(phrase)

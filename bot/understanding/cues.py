@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.fraud.links import find_links
-from bot.handoff import is_emergency
+from bot.handoff import HAPPENING, is_emergency
 
 # Someone asks whether something they heard or read is true. Without such a
 # cue a claim the knowledge base cannot answer is simply unanswered; with it,
@@ -95,6 +95,7 @@ GENERAL_QUESTION = re.compile(
     r"以后|之后|要注意|注意什么|行不行|能不能|可不可以|可以不|要不要|有没有用"
     r"|用什么|抹什么|吃什么|擦什么|涂什么|怎么处理|如何处理|怎样处理|正确|应该怎么"
     r"|要打|疫苗|吗$|吗[？?。！]"
+    r"|有哪些|什么症状|啥子症状|前兆|先兆|征兆|怎么急救|如何急救|怎么预防|平时"
 )
 
 # Someone tells us the message is one they received ("表叔发来的：…",
@@ -341,7 +342,9 @@ def looks_pasted(text: str) -> bool:
 
 def is_emergency_now(text: str) -> bool:
     """An emergency happening now, not a question about one."""
-    return is_emergency(text) and not GENERAL_QUESTION.search(text)
+    return is_emergency(text) and (
+        not GENERAL_QUESTION.search(text) or bool(HAPPENING.search(text))
+    )
 
 
 # A message check asks to look at a particular message ("帮我看看这条短信").

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.text.normalize import canonical
+from bot.understanding import cues
 from bot.understanding.cues import ASK_PERSON, RUMOR, asks, is_aftermath, looks_pasted
 
 
@@ -89,3 +91,38 @@ def test_a_question_is_read_from_the_last_clause() -> None:
 )
 def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
     assert bool(ASK_PERSON.search(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老伴一下子昏死过去了",
+        "我妈喊了半天都没得反应了",
+        "我爸喝了半瓶敌敌畏",
+        "邻居遭电打了倒在地上",
+        "娃儿高烧抽起了",
+        "老头子胸口闷得出冷汗",
+        "爷爷吐了好多血",
+        "奶奶摔得头破血流",
+        "屋头老人呼吸困难得很",
+        # the question form does not hide an event happening now
+        "我爸刚才突然晕倒了要不要送医院",
+    ],
+)
+def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
+    assert cues.is_emergency_now(canonical(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "中风有哪些前兆",
+        "心梗是怎么回事",
+        "中暑了怎么急救",
+        "被蜂子叮了咋办",
+        "一个人在家摔倒了起不来怎么办",
+        "血压高平时要注意啥",
+    ],
+)
+def test_questions_about_such_events_are_not(text: str) -> None:
+    assert not cues.is_emergency_now(canonical(text))
