@@ -246,7 +246,8 @@ _NOW = re.compile(
 # to 120 dispatchers, not from any test set.
 _ACUTE = re.compile(
     r"(晕|昏)(死|倒)?过去|(晕|昏)倒|不省人事|人事不省|(喊|叫)[^，。？！,?!]{0,4}不(醒|应|答应)"
-    r"|没(有|得)?(反应|知觉|意识)了|(呼吸|出气)(困难|不上来|不过来|不赢)|(喘|透|出)不(过|上|赢|到)气|上不来气"
+    r"|没(有|得)?(反应|知觉|意识)了|(呼吸|出气)(困难|不上来|不过来|不赢)(了|得很|得厉害)"
+    r"|(喘|透|出)不(过|上|赢|到)气|上不来气了"
     r"|(胸口|心口|胸)[^，。？！,?!]{0,3}(痛|疼|闷)[^，。？！,?!]{0,4}(出冷汗|大汗|受不了|厉害|要命)|一身冷汗"
     r"|(吐|咳|呕|屙|拉)(了)?(好多|很多|一口|一滩|大口)?血|血(流|止)不住|流了?(好多|很多|一地|一滩)血"
     r"|(喝|吃|误食|误喝|喝下|吞)[^，。？！,?!]{0,5}(农药|敌敌畏|百草枯|甲胺磷|老鼠药|耗子药|杀虫剂|除草剂)"
@@ -259,8 +260,9 @@ _ACUTE = re.compile(
 )
 # A question about such an event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
 # emergency; a sign that it is happening now outweighs the question form
-# ("我爸刚才突然晕倒了要不要送医院").
-HAPPENING = re.compile(r"突然|刚才|刚刚|现在|正在|这会儿|一下子|马上|救命|快点|快来|快帮|半天了")
+# ("我爸刚才晕倒了要不要送医院"); "突然" does unless the story is past
+# (bot.understanding.cues.is_emergency_now).
+HAPPENING = re.compile(r"刚才|刚刚|现在|正在|这会儿|马上|救命|快点|快来|快帮")
 
 # Falling into water is an emergency for a person, not for a phone or a key.
 _FALLS_IN = (

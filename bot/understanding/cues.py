@@ -17,7 +17,7 @@ from bot.handoff import HAPPENING, is_emergency
 # cue a claim the knowledge base cannot answer is simply unanswered; with it,
 # we offer to send it to the rumour desk.
 RUMOR = re.compile(
-    r"听说|听人说|听别人说|听人讲|据说|网上说|网传|传言|传闻|都在传|在传|到处传"
+    r"(?<!没)(?<!没有)(?<!从来没)听说(?!过)|听人说|听别人说|听人讲|据说|网上说|网传|传言|传闻|都在传|在传|到处传"
     r"|群里[^，。？！?]{0,4}说|朋友圈[^，。？！?]{0,4}说|(抖音|快手|视频号|视频|直播)[^，。？！?]{0,4}说"
     r"|(有人|别人|人家|大家|都|专家|老人|他们)说(?!话)"
     r"|是不是真的|真的假的|真的还是假的|是真是假|真的(吗|不|哦)(?=$|[？?。！!，,\s嘛哦喃])"
@@ -96,12 +96,21 @@ GENERAL_QUESTION = re.compile(
     r"|用什么|抹什么|吃什么|擦什么|涂什么|怎么处理|如何处理|怎样处理|正确|应该怎么"
     r"|要打|疫苗|吗$|吗[？?。！]"
     r"|有哪些|什么症状|啥子症状|前兆|先兆|征兆|怎么急救|如何急救|怎么预防|平时"
+    r"|怎么治|如何治|治疗|咨询|哪家医院|什么医院"
+)
+# Told as past: "前几天突然抽搐，诊断是癫痫" is a consultation, not a call for 120.
+PAST = re.compile(r"前几天|前段时间|上个(星期|月)|上周|去年|之前|当时|那次|那天|后来|诊断|确诊|住院")
+# "突然" says now unless the story is past or habitual.
+SUDDEN = re.compile(r"突然|一下子|半天了")
+# An illness told as history ("每次复发都口吐白沫", "经常胸闷、呼吸困难"): not now.
+HABITUAL = re.compile(
+    r"经常|老是|总是|常常|每次|有时|容易|复发|发作的时候|病史|以前|几年了|多年|好几年|这几年"
 )
 
 # Someone tells us the message is one they received ("表叔发来的：…",
 # "那个短信说…", "我念给你听…"): what follows is a message to check.
 FORWARD_LEAD_IN = re.compile(
-    r"(发来的|发的|发给我的|转发的|转来的|收到的|收到(一条|个|条)|短信(上)?说|信息(上)?说|消息(上)?说"
+    r"(发来的|发的|发给我的|发过来|转发的|转来的|收到的|收到(一条|一个|个|条)|短信(上)?说|信息(上)?说|消息(上)?说"
     r"|通知(上)?说|上面写|念给你听|读给你听|群里发|群头发)"
 )
 FORWARDED_BODY_MIN_CHARS = 18
@@ -153,11 +162,19 @@ ASK_CALL = re.compile(
     r"|(打|拨)(个|一个)?(电话)?(过去|电话)问"
 )
 
-# What a rumour says, when it comes without "听说": cures, poisons, cancers,
-# radiation, a policy about to change. Used only when no entry answers.
+# What a rumour says, when it comes without "听说": something eaten, used or done
+# that cures, poisons, causes cancer or radiates ("喝醋能软化血管", "手机放枕头边
+# 有辐射"), a product myth (转基因, 人造鸡蛋, 打了针的水果), a policy about to
+# change ("明年起养老金要取消"). A question about one's own illness ("癫痫能治好吗",
+# "激素有什么副作用") or a bill ("花呗为什么扣钱") is no claim. Used only when no
+# entry answers.
 CLAIM = re.compile(
-    r"致癌|得癌|癌症|脑瘤|能治|治好|治百病|包治|根治|排毒|有毒|会中毒|软化血管|降血压|降血糖|降血脂"
-    r"|辐射|不孕|生不出|转基因|人造|激素|打了针|盗刷|扣钱|要收|要涨|要取消|要停发|要收回|要罚"
+    r"(吃|喝|用|抹|擦|泡|戴|闻|晒|穿|睡|放|打|种|接|拿|刷|看|点|扫)[^，。？！,?!]{0,10}"
+    r"(致癌|(得|长)(癌|脑瘤|肿瘤|白血病)|会癌|能治(?![好愈疗])|治百病|包治|根治|排毒|有毒|会中毒"
+    r"|软化血管|降血压|降血糖|降血脂|辐射|不孕|生不出|长不高|变傻|变笨|扣钱|扣费|盗刷|被盗)"
+    r"|治百病|包治|转基因|人造(鸡蛋|大米|肉|猪肉|蛋)|打了针|打激素|避孕药|膨大剂|催熟"
+    r"|(国家|政府|上面|以后|明年|下个月|今年起|从明年|马上|今后)[^，。？！,?!]{0,10}"
+    r"(要收|要涨|要取消|要停发|要收回|要罚|不准|不让|禁止|不发)"
 )
 
 # Places and words that point to a hotline when we cannot answer.
@@ -342,9 +359,13 @@ def looks_pasted(text: str) -> bool:
 
 def is_emergency_now(text: str) -> bool:
     """An emergency happening now, not a question about one."""
-    return is_emergency(text) and (
-        not GENERAL_QUESTION.search(text) or bool(HAPPENING.search(text))
-    )
+    if not is_emergency(text):
+        return False
+    if HAPPENING.search(text):
+        return True
+    if PAST.search(text) or HABITUAL.search(text):
+        return False
+    return bool(SUDDEN.search(text)) or not GENERAL_QUESTION.search(text)
 
 
 # A message check asks to look at a particular message ("帮我看看这条短信").

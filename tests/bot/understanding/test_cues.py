@@ -126,3 +126,16 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
 )
 def test_questions_about_such_events_are_not(text: str) -> None:
     assert not cues.is_emergency_now(canonical(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "前几天上班的时候突然手脚抽搐，倒在了地上，被带到医院之后诊断是癫痫",
+        "我癫痫病五年了，每次复发都口吐白沫",
+        "这个病我从来没有听说过",
+    ],
+)
+def test_an_illness_told_as_history_is_no_emergency_or_rumour(text: str) -> None:
+    assert not cues.is_emergency_now(canonical(text))
+    assert not RUMOR.search(text)

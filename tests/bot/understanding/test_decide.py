@@ -156,3 +156,31 @@ async def test_a_claim_about_being_robbed_is_not_a_loss(understanding) -> None:
 async def test_a_phone_that_lags_is_not_a_card(understanding) -> None:
     decision = await understanding.decide("手机很卡，有啥子办法")
     assert decision.hits and decision.hits[0].entry.id == "phone-storage-cleanup"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a loan app's bill and a patient's story read "scam-like" to the
+        # classifier (中风险), but nobody forwarded them: they are questions
+        "我设置付款顺序为银行卡优先，那花呗自动扣款的时候是扣余额宝还是银行卡",
+        "我是个中年男性，最近有痛风的毛病，身体里面还长了一颗很大的结石，现在要去做手术了",
+        # a question about one's own illness is no claim to check
+        "癫痫能治好吗",
+        "激素性依赖皮炎要长期治疗吗",
+    ],
+)
+async def test_questions_from_public_forums_stay_questions(understanding, text: str) -> None:
+    decision = await understanding.decide(text)
+    assert decision.kind in ("answer", "choices", "none"), decision.log_line()
+
+
+async def test_a_claim_told_without_hearsay_is_offered_for_checking(understanding) -> None:
+    decision = await understanding.decide("手机放枕头边睡觉辐射会得脑瘤")
+    assert decision.kind in ("report_offer", "debunk", "choices"), decision.log_line()
+
+
+async def test_a_message_a_friend_forwarded_is_checked(understanding) -> None:
+    text = "朋友发过来说他的微信被限制了需要好友辅助验证叫我帮他验证一下"
+    decision = await understanding.decide(text)
+    assert decision.kind == "fraud_verdict", decision.log_line()
