@@ -31,6 +31,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.knowledge.dense import DenseEncoder, QueryEncoder
+from bot.knowledge.entities import FARMING_KINDS, Things
 from bot.knowledge.schema import Entry
 from bot.text.homophone import HomophoneCorrector
 from bot.text.normalize import normalize
@@ -147,6 +148,9 @@ class Hit:
     # contains, by word or by sound: an entry about blood pressure scores well
     # for "血糖多少算高" yet covers half of it. Decides direct answers with the score.
     coverage: float = 1.0
+    # The question names an app, crop, animal or card the entry never names while
+    # the entry names another of that kind (``bot.knowledge.entities``).
+    conflict: bool = False
 
 
 def _entry_document(entry: Entry) -> str:
@@ -198,6 +202,8 @@ class SearchIndex:
         docs = [content_text(_entry_document(e)) for e in entries]
         self._docs = [d.replace(" ", "") for d in docs]
         self._doc_sounds = [" ".join(fuzzy_pinyin(d)) for d in self._docs]
+        self._things = Things()
+        self._entry_things = [self._named_in_entry(e) for e in entries]
         phrases = [content_text(t) for t in phrasings]
         for name, analyzer in VIEWS.items():
             vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
@@ -318,4 +324,20 @@ class SearchIndex:
                 continue
             kept.append(int(i))
         words = self._query_words(query)
-        return [Hit(self.entries[i], float(score[i]), self._coverage(words, i)) for i in kept]
+        named = self._things.named(normalize(query))
+        return [
+            Hit(
+                self.entries[i],
+                float(score[i]),
+                self._coverage(words, i),
+                self._things.conflicts(named, self._entry_things[i]),
+            )
+            for i in kept
+        ]
+
+    def _named_in_entry(self, entry: Entry) -> dict[str, set[int]]:
+        texts = [*entry.search_texts(), entry.answer, *entry.steps, " ".join(entry.tags)]
+        named = self._things.named_in_all(texts)
+        if entry.topic != "farming":
+            named = {kind: things for kind, things in named.items() if kind not in FARMING_KINDS}
+        return named

@@ -60,7 +60,8 @@ def decide(hits: list[Hit]) -> AskResult:
     top = hits[0]
     runner_up = hits[1].score if len(hits) > 1 else 0.0
     if (
-        top.score >= ANSWER_THRESHOLD
+        not top.conflict
+        and top.score >= ANSWER_THRESHOLD
         and top.coverage >= ANSWER_COVERAGE
         and top.score - runner_up >= ANSWER_MARGIN
     ):
@@ -68,8 +69,11 @@ def decide(hits: list[Hit]) -> AskResult:
     plausible = [
         h
         for h in hits
-        if (h.score >= CHOICES_THRESHOLD and h.coverage >= CHOICES_COVERAGE)
-        or (h.score >= LEADER_THRESHOLD and h.coverage >= LEADER_COVERAGE)
+        if not h.conflict
+        and (
+            (h.score >= CHOICES_THRESHOLD and h.coverage >= CHOICES_COVERAGE)
+            or (h.score >= LEADER_THRESHOLD and h.coverage >= LEADER_COVERAGE)
+        )
     ]
     if plausible:
         return AskResult("choices", plausible)
