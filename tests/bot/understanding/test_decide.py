@@ -184,3 +184,18 @@ async def test_a_message_a_friend_forwarded_is_checked(understanding) -> None:
     text = "朋友发过来说他的微信被限制了需要好友辅助验证叫我帮他验证一下"
     decision = await understanding.decide(text)
     assert decision.kind == "fraud_verdict", decision.log_line()
+
+
+async def test_a_question_about_another_app_is_not_answered_with_wechat(understanding) -> None:
+    decision = await understanding.decide("支付宝怎么绑银行卡")
+    served = [decision.entry] if decision.entry else [h.entry for h in decision.hits]
+    assert decision.kind != "answer" or "alipay" in decision.entry.id
+    assert all(e.id != "phone-wechat-bind-card" for e in served if decision.kind == "choices")
+
+
+async def test_a_told_call_from_an_app_is_checked_not_reported(understanding) -> None:
+    # "抖音客服，说…" (a comma between) is a call told, not "抖音上说" hearsay.
+    text = "一个女的打电话来说是抖音客服，说我开了啥子会员每个月要扣钱，喊我跟到她关"
+    decision = await understanding.decide(text)
+    assert decision.kind in ("fraud_verdict", "answer"), decision.log_line()
+    assert decision.kind != "answer" or decision.entry.topic == "fraud"
