@@ -164,9 +164,11 @@
       c.steps.forEach(function (s) { ol.appendChild(el("li", "", s, true)); });
       li.appendChild(ol);
     }
-    li.appendChild(el("p", "source", c.source));
-    li.appendChild(details("看出处", c.cite || [], c.url));
-    li.appendChild(el("p", "ask", "这条回答对您有用吗？"));
+    // The source and "看出处" share a line: the answer stays one screen long.
+    var cite = el("div", "cite");
+    cite.appendChild(el("p", "source", c.source));
+    cite.appendChild(details("看出处", c.cite || [], c.url));
+    li.appendChild(cite);
   }
   function renderBot(reply, turnNo) {
     var li = el("li", "msg bot");
@@ -176,7 +178,18 @@
     } else {
       li.appendChild(el("div", "text", reply.text, true));
     }
-    if (reply.options && reply.options.length) li.appendChild(optionsGroup(reply.options));
+    if (reply.options && reply.options.length) {
+      var group = optionsGroup(reply.options);
+      if (reply.card) {
+        // An answer's feedback question and its two buttons share one row.
+        var row = el("div", "feedback");
+        row.appendChild(el("p", "ask", "对您有用吗？"));
+        row.appendChild(group);
+        li.appendChild(row);
+      } else {
+        li.appendChild(group);
+      }
+    }
     if (reply.after) li.appendChild(el("div", "text", reply.after, true));
     log.appendChild(li);
     return li;
@@ -233,8 +246,8 @@
         }
       }
       if (!groups[i].querySelector("button")) {
-        var ask = li.querySelector(".ask");  // "这条回答对您有用吗？" without its buttons
-        if (ask) ask.remove();
+        var row = li.querySelector(".feedback");  // "对您有用吗？" without its buttons
+        if (row) row.remove();
         groups[i].remove();
       }
     }

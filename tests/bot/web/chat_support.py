@@ -187,10 +187,13 @@ def write_kb(root: Path) -> Path:
     return root
 
 
-def serve(tmp: Path) -> Iterator[Served]:
-    """The web app and the stand-in assistant on loopback, from a thread."""
-    kb = write_kb(tmp / "kb")
-    assistant = Assistant(kb)
+def serve(
+    tmp: Path, kb: Path | None = None, stand_in: type[Assistant] = Assistant
+) -> Iterator[Served]:
+    """The web app and the stand-in assistant on loopback, from a thread (the two
+    test entries by default; ``bench.answer_screen`` passes the real knowledge base)."""
+    kb = kb or write_kb(tmp / "kb")
+    assistant = stand_in(kb)
     web_port, rasa_port = free_port(), free_port()
     settings = Settings(
         var_dir=tmp,
