@@ -15,8 +15,8 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
         exit 1
     fi
     echo "[setup] installing ffmpeg from apt (it decodes voice messages)"
-    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }; then
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq ffmpeg >/dev/null; }; then
         echo "[setup] ERROR: apt-get install ffmpeg failed; install it by hand: apt-get install ffmpeg" >&2
         exit 1
     fi

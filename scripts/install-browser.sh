@@ -21,8 +21,8 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 echo "[setup] installing ${need[*]} from apt for the browser tests"
-if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; }; then
+if ! { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${need[@]}" >/dev/null; }; then
     echo "[setup] ERROR: apt-get install ${need[*]} failed." >&2
     echo "[setup] Fix apt, or run without the browser tests: KEPU_NO_BROWSER=1 make test" >&2
     exit 1

@@ -36,8 +36,10 @@ def _installed(package: str, present: bool) -> bool:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return False
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", package]
-    for step in ([], ["apt-get", "update", "-qq"]):  # a fresh machine needs the lists first
+    # Another apt (a second test run, the set-up) may hold the lock: wait for it.
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=300"]
+    install = [*apt, "install", "-y", "-qq", package]
+    for step in ([], [*apt, "update", "-qq"]):  # a fresh machine needs the lists first
         if step:
             subprocess.run(step, env=env, capture_output=True, timeout=600, check=False)
         done = subprocess.run(install, env=env, capture_output=True, timeout=600, check=False)
