@@ -47,10 +47,11 @@ async def get_services() -> Services:
             db = Database(settings.database_url)
             encoder = DenseEncoder(settings.vector_cache)
             knowledge = KnowledgeService(settings.knowledge_dir, encoder, db)
-            # The classifier trains and the redactor builds its spaCy matcher
-            # (a second each) while the index loads, not in someone's first turn.
+            # The classifier loads (or trains, once per training file) and the
+            # redactor builds its spaCy matcher while the index loads, not in
+            # someone's first turn.
             fraud, _, _ = await asyncio.gather(
-                asyncio.to_thread(FraudChecker),
+                asyncio.to_thread(FraudChecker, cache_dir=settings.cache_dir),
                 asyncio.to_thread(redact, "联系人张三 13812345678，幸福小区3栋2单元501"),
                 knowledge.refresh(force=True),
             )

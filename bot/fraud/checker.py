@@ -54,11 +54,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
+import os
 import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.fraud.advice import advice_for, situation
 from bot.fraud.links import find_links, find_numbers
@@ -312,7 +315,13 @@ def rate(findings: list[Finding], points: float, scripted: bool = False) -> str:
 
 
 class FraudChecker:
-    """Loads and trains once (about a second); ``check`` is pure and fast."""
+    """Loads and trains once; ``check`` is pure and fast.
+
+    Training takes several seconds on 1,800 examples (more on a busy machine);
+    with ``cache_dir`` the fitted classifier is kept there, keyed by the
+    training file, this module and scikit-learn's version, so a restart loads
+    it instead. Training is deterministic: a cached model is the same model.
+    """
 
     def __init__(
         self,
@@ -320,21 +329,9 @@ class FraudChecker:
         classifier_points: float = CLASSIFIER_POINTS,
         classifier_from: float = CLASSIFIER_FROM,
         classifier_script: float = CLASSIFIER_SCRIPT,
+        cache_dir: Path | None = None,
     ) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
-        labels, texts = [], []
-        with training.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-                labels.append(row["label"])
-                texts.append(_classifier_text(row["text"]))
-        self.model = make_pipeline(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
-            LogisticRegression(C=10.0, max_iter=5000, class_weight="balanced"),
-        )
-        self.model.fit(texts, labels)
+        self.model = _cached_model(training, cache_dir) if cache_dir else _train(training)
         self._classes = list(self.model.classes_)
         self.classifier_points = classifier_points
         self.classifier_from = classifier_from
@@ -381,5 +378,46 @@ class FraudChecker:
 
 
 @functools.lru_cache(maxsize=1)
+def _train(training: Path) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    labels, texts = [], []
+    with training.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            labels.append(row["label"])
+            texts.append(_classifier_text(row["text"]))
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+        LogisticRegression(C=10.0, max_iter=5000, class_weight="balanced"),
+    )
+    model.fit(texts, labels)
+    return model
+
+
+def _cached_model(training: Path, cache_dir: Path) -> Any:
+    """The classifier trained on ``training``, from ``cache_dir`` when it is there."""
+    import joblib
+    import sklearn
+
+    key = hashlib.sha256()
+    for part in (training.read_bytes(), Path(__file__).read_bytes(), sklearn.__version__.encode()):
+        key.update(hashlib.sha256(part).digest())
+    path = cache_dir / f"fraud-classifier-{key.hexdigest()[:16]}.joblib"
+    if path.exists():
+        try:
+            return joblib.load(path)
+        except Exception:  # a torn or foreign file: train again and replace it
+            path.unlink(missing_ok=True)
+    model = _train(training)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    joblib.dump(model, temporary)
+    os.chmod(temporary, 0o600)
+    temporary.replace(path)  # atomic: two processes starting at once both end well
+    return model
+
+
 def default_checker() -> FraudChecker:
     return FraudChecker()

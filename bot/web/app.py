@@ -74,7 +74,8 @@ async def _verdict_pushes(app: web.Application) -> AsyncIterator[None]:
 
 async def _fraud(app: web.Application) -> AsyncIterator[None]:
     if keys.FRAUD not in app:
-        app[keys.FRAUD] = await asyncio.to_thread(FraudChecker)  # trains in about a second
+        settings = app[keys.SETTINGS]
+        app[keys.FRAUD] = await asyncio.to_thread(FraudChecker, cache_dir=settings.cache_dir)
     yield
 
 

@@ -387,3 +387,16 @@ def test_a_warning_is_never_high_however_scam_like_it_reads(checker) -> None:
         "请勿上当。"
     )
     assert checker.check(warning).risk != "high"
+
+
+def test_a_cached_classifier_is_the_trained_one(tmp_path: Path) -> None:
+    first = FraudChecker(cache_dir=tmp_path)
+    files = list(tmp_path.glob("fraud-classifier-*.joblib"))
+    assert len(files) == 1 and files[0].stat().st_mode & 0o077 == 0  # private to the service
+    again = FraudChecker(cache_dir=tmp_path)  # loaded, not trained
+    text = "有个自称医保局的打电话，说我医保卡被冻结了，叫我把验证码念给他"
+    assert again.classify(text) == first.classify(text)
+    assert again.check(text) == first.check(text)
+    # A torn file is trained again and replaced.
+    files[0].write_bytes(b"not a model")
+    assert FraudChecker(cache_dir=tmp_path).classify(text) == first.classify(text)
