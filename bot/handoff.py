@@ -258,11 +258,8 @@ _ACUTE = re.compile(
     r"|高烧[^，。？！,?!]{0,4}(抽|说胡话|叫不醒)|抽(风|起了|个不停)|口吐白沫|翻白眼"
     r"|心脏病(犯|发)了|(心梗|脑溢血|脑出血)了|瘫(倒|起)了"
 )
-# A question about such an event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
-# emergency; a sign that it is happening now outweighs the question form
-# ("我爸刚才晕倒了要不要送医院"); "突然" does unless the story is past
-# (bot.understanding.cues.is_emergency_now).
-HAPPENING = re.compile(r"刚才|刚刚|现在|正在|这会儿|马上|救命|快点|快来|快帮")
+# Whether such an event is happening now or only asked about is decided in
+# bot.understanding.cues.is_emergency_now.
 
 # Falling into water is an emergency for a person, not for a phone or a key.
 _FALLS_IN = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.fraud.links import find_links
-from bot.handoff import HAPPENING, is_emergency
+from bot.handoff import is_emergency
 
 # Someone asks whether something they heard or read is true. Without such a
 # cue a claim the knowledge base cannot answer is simply unanswered; with it,
@@ -98,6 +98,10 @@ GENERAL_QUESTION = re.compile(
     r"|有哪些|什么症状|啥子症状|前兆|先兆|征兆|怎么急救|如何急救|怎么预防|平时"
     r"|怎么治|如何治|治疗|咨询|哪家医院|什么医院"
 )
+# A question about an acute event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
+# emergency; a sign that it is happening now outweighs the question form
+# ("我爸刚才晕倒了要不要送医院").
+HAPPENING = re.compile(r"刚才|刚刚|现在|正在|这会儿|马上|救命|快点|快来|快帮")
 # Told as past: "前几天突然抽搐，诊断是癫痫" is a consultation, not a call for 120.
 PAST = re.compile(
     r"前几天|前段时间|上个(星期|月)|上周|去年|之前|当时|那次|那天|后来|诊断|确诊|住院"
