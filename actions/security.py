@@ -21,6 +21,7 @@ actions.security`` (rasa_sdk's options: ``--actions``, ``--port``, ``--cors``
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -79,20 +80,42 @@ def protect(app: Sanic, secret: str, max_body: int = ACTION_SERVER_MAX_BODY) -> 
     app.error_handler.add(SanicException, refused)
 
 
-def warm_up(app: Sanic) -> None:
+WARM_UP_RETRY_SECONDS = 5.0
+
+
+def warm_up(app: Sanic, retry_after: float = WARM_UP_RETRY_SECONDS) -> None:
     """Build the actions' services (knowledge index, fraud classifier, redactor) as
     soon as the server listens, not in the first user's turn: on a busy machine
-    that build takes 10-20 s, longer than the web chat waits for an answer."""
+    that build takes 10-20 s, longer than the web chat waits for an answer.
+
+    ``GET /health`` answers 503 ``{"status": "starting"}`` until the build has
+    finished, so the supervisor (and anyone restarting the server) sees it ready
+    only when a turn would be served at once. A failed build is logged and tried
+    again every ``retry_after`` seconds; the server stays "starting" meanwhile.
+    """
+    app.ctx.services_ready = False
+
+    async def not_yet(request: Request) -> HTTPResponse | None:
+        if request.method == "GET" and request.path == "/health" and not app.ctx.services_ready:
+            return response.json({"status": "starting"}, status=503)
+        return None
+
+    app.register_middleware(not_yet, "request")
 
     async def start(app: Sanic, _loop: Any) -> None:
         from actions.services import get_services
 
         async def build() -> None:
-            try:
-                await get_services()
+            while True:
+                try:
+                    await get_services()
+                except Exception:
+                    log.exception("building the action services failed; trying again")
+                    await asyncio.sleep(retry_after)
+                    continue
                 log.info("action services ready")
-            except Exception:  # the first turn tries again and reports the error
-                log.exception("warming up the action services failed")
+                app.ctx.services_ready = True
+                return
 
         app.add_task(build())
 

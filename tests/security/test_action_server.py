@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -24,7 +25,7 @@ import pytest
 from bot.cli import _rasa_env, action_server_argv
 from bot.rasa_entry import ACTION_SECRET_HEADER, ACTION_SERVER_MAX_BODY
 from bot.settings import PROJECT_ROOT, Settings
-from tests.conftest import SHARED_CACHE, free_port, wait_http
+from tests.conftest import SHARED_CACHE, free_port
 
 pytestmark = pytest.mark.stack
 
@@ -62,7 +63,29 @@ class ActionServer:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        wait_http(f"{self.base}/health", timeout=120, proc=self.proc)
+        self.health_seen = self._watch_health(timeout=120)
+
+    def _watch_health(self, timeout: float) -> list[tuple[int, str, bool]]:
+        """Poll ``/health`` until it says ok: each answer's status, its body's
+        "status", and whether the log said "action services ready" by then."""
+        seen: list[tuple[int, str, bool]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, "the server exited"
+            try:
+                with urllib.request.urlopen(f"{self.base}/health", timeout=2) as resp:
+                    status, body = resp.status, resp.read()
+            except urllib.error.HTTPError as err:
+                status, body = err.code, err.read()
+            except OSError:  # not listening yet
+                time.sleep(0.05)
+                continue
+            ready = "action services ready" in (self.var / "actions.log").read_text("utf-8")
+            seen.append((status, json.loads(body).get("status", ""), ready))
+            if status == 200:
+                return seen
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.base}/health not ok after {timeout:.0f}s: {seen[-3:]}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -146,6 +169,15 @@ def menu_call(padding_events: int = 0) -> dict:
     pad = {"event": "bot", "timestamp": 1.5, "text": "说" * 1000}
     body["tracker"]["events"] = [pad] * padding_events + body["tracker"]["events"]
     return body
+
+
+def test_health_says_ok_only_once_the_services_are_built(server: ActionServer) -> None:
+    """The supervisor (and a test restarting the server) waits for ``/health``;
+    it must not see "ok" while the index and the classifier are still loading,
+    or the first turn after a restart waits for the whole build."""
+    *starting, (status, said, ready) = server.health_seen
+    assert (status, said, ready) == (200, "ok", True)
+    assert all(seen[:2] == (503, "starting") for seen in starting), starting
 
 
 def test_calls_without_the_secret_are_refused_and_run_nothing(server: ActionServer) -> None:
