@@ -276,6 +276,9 @@ _FALLS_IN = (
 _THINGS = re.compile(
     r"(手机|电话|钥匙|钱包|东西|戒指|眼镜|帽子|鞋|包|卡|充电器|耳机|手表|锄头|桶|盆|碗|瓶)[^，。？！,?!]{0,3}$"
 )
+# A phone or a computer "中毒了" has a virus (a line scammers use to get a
+# remote-control app installed); nobody needs 120.
+_DEVICE_VIRUS = re.compile(r"(手机|电脑|平板|电视|系统|微信|软件|app|APP)[^，。？！,?!]{0,4}$")
 
 
 def is_emergency(text: str) -> bool:
@@ -287,6 +290,8 @@ def is_emergency(text: str) -> bool:
             continue
         if phrase in _FALLS_IN and _THINGS.search(text[max(0, at - 8) : at]):
             continue  # "手机掉到水缸里了": the phone, not a person
+        if phrase == "中毒了" and _DEVICE_VIRUS.search(text[max(0, at - 8) : at]):
+            continue  # "说我手机中毒了要装个远程软件"
         return True
     return False
 

@@ -42,6 +42,13 @@ AFTERMATH_TAG = "被骗后"
 # the classifier finds a loan app's bill or a patient's story "scam-like"
 # (questions from public health and finance forums, bench/route_eval.py).
 PASTED_RISKY_MIN_CHARS = 18
+# A long text the checker rates 高风险 that no entry answers, told as a call or
+# a message ("有人冒充派出所打电话说……") or written to the user ("叔，我是你侄儿
+# ……你能不能先帮我转一下"), is a scam: the verdict beats "I don't know" or an
+# offer to check a rumour. The user's own question ("我爸高血压吃了好多药，能不
+# 能治好？") is not, however scam-like the checker finds its words; shorter texts
+# may be questions about a kind of scam, which search answers.
+RISKY_UNANSWERED_MIN_CHARS = 30
 
 
 class Knowledge(Protocol):  # what we need of KnowledgeService (tests pass fakes)
@@ -140,7 +147,8 @@ class Understanding:
             (verdict.risk == "high" or (verdict.risk == "medium" and forwarded))
             and not asks
             and cues.han_chars(text) >= PASTED_RISKY_MIN_CHARS
-            and not cues.RUMOR.search(text)
+            # "群里有人说看直播领红包……叫我下个软件充值" retells a scam, not a rumour.
+            and (not rumor or (verdict.risk == "high" and forwarded))
         ):
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
@@ -174,6 +182,13 @@ class Understanding:
                 urgent=urgent,
             )
 
+        if (
+            verdict.risk == "high"
+            and cues.han_chars(text) >= RISKY_UNANSWERED_MIN_CHARS
+            and (not asks or forwarded or cues.VOCATIVE.search(text))
+            and not (asks and rumor)
+        ):
+            return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
         if expect_message or described:
             # Asked for a message to check, or told of a call: rate it, and give
             # the entry on that kind of scam when one comes close.

@@ -199,3 +199,47 @@ async def test_a_told_call_from_an_app_is_checked_not_reported(understanding) ->
     decision = await understanding.decide(text)
     assert decision.kind in ("fraud_verdict", "answer"), decision.log_line()
     assert decision.kind != "answer" or decision.entry.topic == "fraud"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # someone's hearsay that is really a retold scam: a download and a top-up asked for
+        "群里有个人说关注他的直播间每天领五块钱红包，后来叫我下个软件先充三百才能提现",
+        # a pasted message written to the reader, a question inside it
+        "舅，我是你外甥小军，我在昆明出了点事情急需一万五，这个是我的新号码，你能不能先打给我？过两天就还你，莫跟我妈说哈",
+        # a call told in words, a question at the end
+        "刚才有个男的打电话说他是公安局的，说我的银行卡涉嫌洗钱，要我把钱全部转到他说的安全账户，这个是不是真的哦",
+    ],
+)
+async def test_a_scam_told_retold_or_pasted_gets_its_verdict(understanding, text: str) -> None:
+    decision = await understanding.decide(text)
+    if decision.kind == "answer":  # the entry on that kind of scam is as good
+        assert decision.entry is not None and decision.entry.topic == "fraud", decision.log_line()
+    else:
+        assert decision.kind == "fraud_verdict", decision.log_line()
+        assert decision.verdict is not None and decision.verdict.risk == "high"
+
+
+async def test_ones_own_long_health_question_is_no_scam(understanding) -> None:
+    # cure words and a drug story read "scam-like", but the user asks about an illness
+    text = (
+        "我妈糖尿病十几年了，一直在吃二甲双胍，最近村里人都说有种中药能根治糖尿病，"
+        "糖尿病到底能不能治好呢？"
+    )
+    decision = await understanding.decide(text)
+    assert decision.kind != "fraud_verdict", decision.log_line()
+
+
+async def test_a_phone_with_a_virus_is_no_poisoning(understanding) -> None:
+    text = "有个人打电话说我手机中毒了，要我装个软件让他远程帮我杀毒"
+    decision = await understanding.decide(text)
+    assert decision.kind not in ("emergency", "handoff"), decision.log_line()
+    assert not decision.urgent
+
+
+async def test_a_job_offer_by_phone_is_judged_not_handed_off(understanding) -> None:
+    text = "有个人打电话问我想不想在屋头做兼职，给网店点赞一天挣两百，要先交钱注册"
+    decision = await understanding.decide(text)
+    assert decision.kind in ("fraud_verdict", "answer"), decision.log_line()
+    assert decision.kind != "answer" or decision.entry.topic == "fraud"
