@@ -1,7 +1,10 @@
 """Does every answer read in one screen? Measured in Chromium at 360×740, as the
 web chat shows it.
 
-Usage: .venv/bin/python -m bench.answer_screen [--limit N]
+Usage: .venv/bin/python -m bench.answer_screen [--limit N] [--over FILE]
+
+``--over FILE`` writes the entries that do not fit (id and screens, longest
+first), the list an editor shortens.
 
 The web app serves the chat page (the real page, CSS and script); behind it a
 stand-in for the assistant (``tests.bot.web.chat_support``) answers "条目 <id>"
@@ -91,6 +94,7 @@ def measure(limit: int | None) -> list[tuple[str, float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--over", type=Path, default=None, help="write entries over one screen")
     args = parser.parse_args()
     if CHROMIUM is None:
         raise SystemExit("Debian's chromium is missing (scripts/install-browser.sh installs it)")
@@ -107,8 +111,12 @@ def main() -> None:
             f"| {name} | {fit} ({fit / len(screens):.1%}) | {statistics.median(screens):.2f} "
             f"| {p90:.2f} | {screens[-1]:.2f} |"
         )
-    longest = sorted(heights, key=lambda h: -h[1])[:5]
-    print("\nlongest: " + ", ".join(f"{h[0]} ({h[1]:.2f})" for h in longest))
+    longest = sorted(heights, key=lambda h: -h[1])
+    print("\nlongest: " + ", ".join(f"{h[0]} ({h[1]:.2f})" for h in longest[:5]))
+    if args.over is not None:
+        over = [f"{h[0]}\t{h[1]:.2f}\n" for h in longest if h[1] > 1.0]
+        args.over.write_text("".join(over), encoding="utf-8")
+        print(f"{len(over)} entries over one screen written to {args.over}")
 
 
 if __name__ == "__main__":
