@@ -372,6 +372,7 @@ def cmd_volunteers_add(args: argparse.Namespace) -> int:
             availability=args.availability or "",
             code=args.code,
             console_user=args.user,
+            wecom_user=args.wecom,
             checked_document=args.checked_document,
             checked_by=args.checked_by,
         )
@@ -525,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--availability", help="when they can serve, e.g. 周末全天")
     p.add_argument("--code", help="志愿者编号 (default: LP<number>)")
     p.add_argument("--user", help="their console account, to accept orders")
+    p.add_argument("--wecom", help="their WeCom account (userid): new orders and reminders")
     p.add_argument("--checked-document", help="kind of ID document seen (never its number)")
     p.add_argument("--checked-by", help="who checked the document")
     p.set_defaults(func=cmd_volunteers_add)

@@ -292,6 +292,16 @@ class Settings:
             "WeCom: EncodingAESKey of the app's callback (43 characters).", "KEPU_WECOM_AES_KEY"
         ),
     )
+    wecom_alert_users: str = field(
+        default="",
+        metadata=_doc(
+            "WeCom: member accounts (userid, separated by |) told at once of an urgent "
+            "service order (someone in an emergency asked for a person). Volunteers are "
+            "told of their own orders through the WeCom account in their record. "
+            "Default: none (urgent orders show at the top of the console's queue).",
+            "KEPU_WECOM_ALERT_USERS",
+        ),
+    )
     wecom_api_base: str = field(
         default="https://qyapi.weixin.qq.com",
         metadata=_doc("WeCom API address (tests point it at a simulator).", "KEPU_WECOM_API_BASE"),

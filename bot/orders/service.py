@@ -58,6 +58,8 @@ SYSTEM = "系统"
 PUBLIC_ID = re.compile(r"D-[A-Z2-7]{8}")
 ID_DOCUMENTS: tuple[str, ...] = ("身份证", "户口簿", "护照", "居住证", "港澳台居民来往内地通行证")
 _VOLUNTEER_CODE = re.compile(r"^[A-Za-z0-9-]{2,32}$")
+# A WeCom member account (userid): letters, digits and _ - . @, up to 64.
+_WECOM_USER = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _PHONE_CHARS = re.compile(r"[\s\-()（）]")
 # Numbers said rather than typed (a voice transcript): 幺三八…
 _SPOKEN_DIGITS = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
@@ -87,6 +89,7 @@ class VolunteerView:
     id_document: str | None
     id_checked_at: datetime | None
     minutes_served: int
+    wecom_user: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -116,6 +119,7 @@ class VolunteerView:
             v.id_document,
             aware(v.id_checked_at) if v.id_checked_at else None,
             v.minutes_served or 0,
+            v.wecom_user,
         )
 
 
@@ -782,17 +786,22 @@ async def add_volunteer(
     availability: str = "",
     code: str | None = None,
     console_user: str | None = None,
+    wecom_user: str | None = None,
     checked_document: str | None = None,
     checked_by: str | None = None,
     by: str = "cli",
     now: datetime | None = None,
 ) -> VolunteerView:
-    """Register a volunteer; ``checked_document``/``checked_by`` record an identity check."""
+    """Register a volunteer; ``checked_document``/``checked_by`` record an identity check;
+    ``wecom_user`` is their WeCom account, where new orders and reminders reach them."""
     name = name.strip()
     if not 1 <= len(name) <= 64 or any(ch.isdigit() for ch in name):
         raise InvalidInput("姓名要 1 到 64 个字，不能含号码")
     if code is not None and not _VOLUNTEER_CODE.fullmatch(code.strip()):
         raise InvalidInput("志愿者编号只能用字母、数字和横线（2 到 32 位）")
+    wecom_user = (wecom_user or "").strip() or None
+    if wecom_user is not None and not _WECOM_USER.fullmatch(wecom_user):
+        raise InvalidInput("企业微信账号只能用字母、数字和 _ - . @（最多 64 位）")
     skill_keys, town_names = _skills(skills), _towns(towns)
     if not skill_keys or not town_names:
         raise InvalidInput("至少要有一项服务和一个镇街")
@@ -814,6 +823,7 @@ async def add_volunteer(
             available=True,
             active=True,
             console_user=(console_user or "").strip() or None,
+            wecom_user=wecom_user,
             minutes_served=0,
             created_at=now,
         )

@@ -325,6 +325,9 @@ class Volunteer(Base):
     available = Column(Boolean, nullable=False, default=True)  # takes new orders now
     active = Column(Boolean, nullable=False, default=True)
     console_user = Column(String(64), nullable=True, unique=True)  # their console account
+    # Their WeCom (企业微信) member account: new orders and reminders reach them there
+    # (migration 0012). An account name, not a phone number.
+    wecom_user = Column(String(64), nullable=True)
     id_checked_by = Column(String(64), nullable=True)
     id_document = Column(String(32), nullable=True)  # the kind of document, never its number
     id_checked_at = Column(DateTime(timezone=True), nullable=True)
@@ -369,6 +372,10 @@ class ServiceOrder(Base):
     entered = Column(JSON, nullable=False, default=dict)  # state -> ISO time first entered
     state_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     reminded_at = Column(DateTime(timezone=True), nullable=True)  # at most one reminder a day
+    # When the assigned volunteer was told of this assignment through WeCom, and when
+    # the admins were alerted of an urgent order (migration 0012; bot/orders/alerts.py).
+    notified_at = Column(DateTime(timezone=True), nullable=True)
+    alerted_at = Column(DateTime(timezone=True), nullable=True)
     resident_notice = Column(String(16), nullable=True, index=True)  # accepted | rate | None
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -23,7 +23,7 @@ from bot.web.login_throttle import LoginThrottle
 from bot.web.middlewares import SERVER, domain_errors, error_middleware, security_headers
 from bot.web.order_routes import setup_order_routes
 from bot.web.proxies import real_client
-from bot.web.pushing import VerdictPushes, platform_pushers
+from bot.web.pushing import OrderAlerts, VerdictPushes, platform_pushers
 from bot.web.ratelimit import ChatLimits, RateLimiter
 from bot.web.retention import sweep
 from bot.web.routes import setup_routes
@@ -60,12 +60,16 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _verdict_pushes(app: web.Application) -> AsyncIterator[None]:
-    db = app[keys.DATABASE]
-    pushes = VerdictPushes(db, platform_pushers(app[keys.SETTINGS], db))
+    db, settings = app[keys.DATABASE], app[keys.SETTINGS]
+    pushes = VerdictPushes(db, platform_pushers(settings, db))
+    alerts = OrderAlerts(db, settings, pushes.pushers)
     app[keys.VERDICT_PUSHES] = pushes
-    task = asyncio.create_task(pushes.run()) if pushes.pushers else None
+    app[keys.ORDER_ALERTS] = alerts
+    tasks = [asyncio.create_task(pushes.run())] if pushes.pushers else []
+    if alerts.pusher is not None:
+        tasks.append(asyncio.create_task(alerts.run()))
     yield
-    if task is not None:
+    for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

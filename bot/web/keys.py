@@ -9,7 +9,7 @@ from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web.login_throttle import LoginThrottle
-from bot.web.pushing import VerdictPushes
+from bot.web.pushing import OrderAlerts, VerdictPushes
 from bot.web.ratelimit import ChatLimits, RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,3 +21,4 @@ RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 CHAT_LIMITS = web.AppKey("chat_limits", ChatLimits)  # web chat: per sender and per client
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)  # console sign-in, client and account
 VERDICT_PUSHES = web.AppKey("verdict_pushes", VerdictPushes)
+ORDER_ALERTS = web.AppKey("order_alerts", OrderAlerts)  # WeCom: new orders, reminders, urgent

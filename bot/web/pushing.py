@@ -1,4 +1,5 @@
-"""Verdicts pushed the moment they are published, where the channel can write first.
+"""Verdicts pushed the moment they are published, where the channel can write first;
+service-order alerts to volunteers and admins through WeCom (``bot.orders.alerts``).
 
 Publishing makes every reporter's verdict due. WeChat (within its 48-hour
 window) and WeCom can take a message we start; this task pushes those as soon
@@ -19,12 +20,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.wechat.api import RetryPolicy, WeChatApi, WeComApi
 from bot.channels.wechat.outbox import Outbox
 from bot.channels.wechat.push import WECHAT_WINDOW_SECONDS, Pusher
+from bot.orders.alerts import claim_due
 from bot.rumors.delivery import claim_due_for_channels
 from bot.settings import Settings
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60.0
+# Urgent orders are placed by the action server: the web service finds them here.
+ORDER_SWEEP_SECONDS = 20.0
 
 
 def platform_pushers(settings: Settings, db: Database) -> dict[str, Pusher]:
@@ -77,3 +81,45 @@ class VerdictPushes:
     async def close(self) -> None:
         for pusher in self.pushers.values():
             await pusher.api.close()
+
+
+class OrderAlerts:
+    """Sends the service-order alerts that are due through WeCom: at once when the
+    console or the API kicks it (an order assigned), and every ``ORDER_SWEEP_SECONDS``
+    for urgent orders from the chat and for reminders."""
+
+    def __init__(self, db: Database, settings: Settings, pushers: dict[str, Pusher]) -> None:
+        self.db = db
+        self.settings = settings
+        self.pusher = pushers.get("wecom")
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def push_once(self) -> int:
+        """Send every alert now due; returns how many went out now."""
+        if self.pusher is None:
+            return 0
+        due = await claim_due(
+            self.db,
+            alert_users=self.settings.wecom_alert_users,
+            public_url=self.settings.public_url,
+        )
+        sent = 0
+        for alert in due:
+            delivered = await self.pusher.push(alert.to, [alert.text]) > 0
+            sent += delivered
+            outcome = "sent" if delivered else "kept for later"
+            log.info("order %s: %s alert %s", alert.order, alert.kind, outcome)
+        return sent
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), ORDER_SWEEP_SECONDS)
+            self._wake.clear()
+            try:
+                await self.push_once()
+            except SQLAlchemyError:
+                log.exception("could not read the order alerts due; trying again at the next sweep")

@@ -145,6 +145,7 @@ async def order_act(request: web.Request) -> web.Response:
         )
     except ConsoleError as exc:
         return await _order_page(request, public, error=exc)
+    request.app[keys.ORDER_ALERTS].kick()  # an assigned volunteer hears of it now
     return see_other(f"/console/orders/{public}?done={action}")
 
 
@@ -185,6 +186,7 @@ async def volunteer_add(request: web.Request) -> web.Response:
             towns=[str(v) for v in form.getall("towns", [])],
             availability=str(form.get("availability", "")),
             console_user=str(form.get("console_user", "")) or None,
+            wecom_user=str(form.get("wecom_user", "")) or None,
             checked_document=document or None,
             checked_by=actor.name if document else None,
             by=actor.name,

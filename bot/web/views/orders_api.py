@@ -140,6 +140,7 @@ async def act(request: web.Request) -> web.Response:
         verify_code=_text(body, "verify_code"),
         take_open=request.app[keys.SETTINGS].orders_take_open,
     )
+    request.app[keys.ORDER_ALERTS].kick()  # an assigned volunteer hears of it now
     return web.json_response({"order": order_json(order)})
 
 
