@@ -339,7 +339,8 @@ def report(results: list[tuple[Row, Reply]], heading: str) -> list[str]:
     ]
     direct_ok = sum(bool(set(rep.served) & r.entries) for r, rep in direct)
     lines.append(f"- direct answers correct (target ≥ 97%): {pct(direct_ok, len(direct))}")
-    oos = [(r, rep) for r, rep in results if r.kinds == {"none"}]
+    # Out of scope: labelled none and nothing else ("none|<entry>" accepts that entry).
+    oos = [(r, rep) for r, rep in results if r.kinds == {"none"} and not r.entries]
     oos_wrong = sum(bool(rep.decisions & {"answer", "debunk"}) for r, rep in oos)
     lines.append(
         f"- labelled none but answered with an entry (target ≤ 3%): {pct(oos_wrong, len(oos))}"
