@@ -105,6 +105,9 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
         "爷爷吐了好多血",
         "奶奶摔得头破血流",
         "屋头老人呼吸困难得很",
+        # poisoned while spraying, told as it happens
+        "老汉在田头喷了农药现在头昏得很一直想吐",
+        "我打完药头晕了，手还在发抖",
         # the question form does not hide an event happening now
         "我爸刚才突然晕倒了要不要送医院",
     ],
@@ -122,6 +125,10 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         "被蜂子叮了咋办",
         "一个人在家摔倒了起不来怎么办",
         "血压高平时要注意啥",
+        "打药会不会头晕",
+        "打农药的时候头晕怎么预防",
+        # a phone "poisoned" has a virus
+        "有人说我手机中毒了要下个软件",
     ],
 )
 def test_questions_about_such_events_are_not(text: str) -> None:
