@@ -72,13 +72,18 @@
   var CALL_BEFORE = /(打|拨|致电|电话|热线|专线|客服)[\s：:“"（(]*$/;
   var CALL_AFTER = /^[\s）)”"]*(热线|电话|专线|客服)/;
   var NOT_A_CALL = /^[\s”"]*(App|APP|app|上|发|的短信|短信)/;
+  // A count or a range is no phone number, even 120: "每分钟100到120次", "120/80毫米汞柱".
+  var QUANTITY_AFTER = /^\s*(次|个|元|块|斤|亩|克|千克|公斤|毫|厘米|米|分钟|分|秒|岁|天|日|小时|年|月|度|%|％)/;
+  var RANGE_BEFORE = /[0-9]\s*(到|至|~|～|—|-)\s*$/;
 
   function isHotline(text, start, end) {
     var number = text.slice(start, end);
     var before = text.slice(Math.max(0, start - 6), start);
     var after = text.slice(end, end + 4);
     if (/[A-Za-z0-9._\/-]$/.test(before) || /^[A-Za-z0-9_\/-]/.test(after)) return false;
-    if (NOT_A_CALL.test(after)) return false;
+    if (NOT_A_CALL.test(after) || QUANTITY_AFTER.test(after) || RANGE_BEFORE.test(before)) {
+      return false;
+    }
     return hotlines.always.indexOf(number) >= 0 || CALL_BEFORE.test(before) || CALL_AFTER.test(after);
   }
   function telLink(number) {
