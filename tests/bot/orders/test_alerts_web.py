@@ -29,8 +29,8 @@ async def wait_for(predicate, seconds: float = 10.0) -> None:
 
 async def test_an_assignment_and_an_urgent_order_reach_wecom(
     aiohttp_client,
-    simulator,
-    tmp_path: Path,  # noqa: F811
+    simulator,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     sim, base = simulator
     (tmp_path / "empty-kb").mkdir()
