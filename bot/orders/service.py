@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import secrets
 import unicodedata
@@ -682,6 +683,12 @@ async def expire_overdue(
 # Dispatch suggestions
 
 
+def serves_town(town: str) -> Any:
+    """SQL: the volunteer's towns include ``town`` (a JSON list; its text holds the
+    name JSON-encoded, e.g. "\\u793c\\u8ba9\\u9547", on SQLite and PostgreSQL alike)."""
+    return cast(Volunteer.towns, String).contains(json.dumps(town), autoescape=True)
+
+
 async def suggest(db: Database, actor: Actor, public: str, limit: int = 5) -> list[Suggestion]:
     """Volunteers to dispatch an order to: active and available, not among those who
     declined it, identity-checked for home visits; those with the skill and serving
@@ -697,11 +704,17 @@ async def suggest(db: Database, actor: Actor, public: str, limit: int = 5) -> li
         # as ORM objects cost ~200 ms). Those with the skill rank first: when there
         # are enough of them, the others need not be read (skills are ASCII keys,
         # stored as a JSON list, so the text holds '"phone_help"').
+        # Those who also serve the town rank above all others: when there are enough
+        # of them, nobody else is read (towns are stored JSON-encoded, "\\u793c…").
         columns = select(Volunteer.id, Volunteer.code, Volunteer.skills, Volunteer.towns)
         skilled = cast(Volunteer.skills, String).like(f'%"{order.service}"%')
-        candidates = (await session.execute(columns.where(*where, skilled))).all()
-        if len(candidates) < limit + len(order.declined_by or ()):
-            candidates = (await session.execute(columns.where(*where))).all()
+        local = serves_town(order.town)
+        enough = limit + len(order.declined_by or ())
+        candidates = []
+        for narrowed in ((skilled, local), (skilled,), ()):
+            candidates = (await session.execute(columns.where(*where, *narrowed))).all()
+            if len(candidates) >= enough:
+                break
         loads = dict(
             (
                 await session.execute(

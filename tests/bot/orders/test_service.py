@@ -22,6 +22,7 @@ from bot.orders.service import (
     orders_of,
     place_order,
     rate,
+    serves_town,
     suggest,
     verify_volunteer,
 )
@@ -312,3 +313,32 @@ async def test_unanswered_questions_have_their_own_queue(migrated_db) -> None:
     assert (await help_queue.queue(db, DISPATCHER, "help")).total == 0  # kinds stay apart
     with pytest.raises(InvalidInput):
         await help_queue.queue(db, DISPATCHER, "gossip")
+
+
+async def test_suggestions_put_who_serves_the_town_first_and_read_no_further(
+    migrated_db,
+) -> None:
+    db = migrated_db
+    for code, towns in (("LP-010", ["云龙镇"]), ("LP-011", ["礼让镇", "云龙镇"]), ("LP-012", [])):
+        await add_volunteer(
+            db,
+            "志愿者",
+            code=code,
+            skills=["phone_help"],
+            towns=towns or ["屏锦镇"],
+            checked_document="身份证",
+            checked_by="admin",
+        )
+    pid = await order(db, town="礼让镇")
+    await act(db, DISPATCHER, pid, "approve")
+    one = await suggest(db, DISPATCHER, pid, limit=1)
+    assert [(s.volunteer.code, s.skill, s.town) for s in one] == [("LP-011", True, True)]
+    three = [s.volunteer.code for s in await suggest(db, DISPATCHER, pid, limit=3)]
+    assert three[0] == "LP-011" and sorted(three[1:]) == ["LP-010", "LP-012"]
+    # the SQL that narrows the reading finds exactly who serves a town
+    async with db.session() as session:
+        for town, codes in (("礼让镇", ["LP-011"]), ("云龙镇", ["LP-010", "LP-011"]), ("屏锦", [])):
+            rows = await session.execute(
+                select(Volunteer.code).where(serves_town(town)).order_by(Volunteer.code)
+            )
+            assert list(rows.scalars()) == codes, town
