@@ -45,11 +45,19 @@ PAID = re.compile(
     r"|钱(还是)?(没|莫|没有)到账|钱(取走|没了)"
     r"|(转|汇|付|交)了(钱|款)|扫码付了(钱|款)?|付了款"
     r"|钱(都|也)?(提|取)不出来|提不了现|提现不了|无法提现|不给提现"
+    # "我都转了两回了", "已经转了一笔"
+    r"|转了[一二两三四五六七八九十几好]+(回|次|笔|道)"
 )
 SCAM_CONTEXT = re.compile(
     r"骗|陌生|不认识|客服|公安|警察|检察|法院|安全账户|冒充|对方|网上|刷单|贷款|投资|链接"
     r"|手续费|保证金|解冻|理财|公司|平台|那个人|他们|打不通|联系不上|拉黑|追回|追得回|追不回|报警"
-    r"|退款|会议软件|共享屏幕|屏幕共享|打电话|电话里|来电|自称|说是"
+    r"|退款|会议软件|共享屏幕|屏幕共享|打电话|电话里|电话头|来电|自称|说是|有个人|(喊|叫|让)我转"
+)
+# The user's own loss, told in the first person: it outweighs hearsay around it
+# ("有人在视频里说他是公安局的……我已经转了一笔了").
+OWN_LOSS = re.compile(
+    r"我[^，。？！,?!]{0,3}(已经|都|刚|刚刚|刚才)?(转了|汇了|付了|交了|被骗|遭骗|着骗|上当)"
+    r"|(我的?|卡里的?|账户里的?)钱(没了|少了|被转走|不见了)"
 )
 # "怎么防止被骗" asks how not to be scammed: no aftermath.
 HYPOTHETICAL = re.compile(
@@ -65,7 +73,7 @@ REPORTED = re.compile(
 )
 _CLAUSE = re.compile(r"[，。？！,?!；;\n]")
 # The person's own deed after the claim ("有人打电话说是公安局的我就转了5000").
-_OWN_DEED = re.compile(r"我(就|也|便|才|已经|马上|赶紧|还|都|把)|结果|然后|后来|就把")
+_OWN_DEED = re.compile(r"我(就|也|便|才|已经|马上|赶紧|还|都|把)|结果|然后|后来|就把|现在|这下")
 
 
 def _reported(text: str, start: int) -> bool:
@@ -96,6 +104,7 @@ GENERAL_QUESTION = re.compile(
     r"|用什么|抹什么|吃什么|擦什么|涂什么|怎么处理|如何处理|怎样处理|正确|应该怎么"
     r"|要打|疫苗|吗$|吗[？?。！]"
     r"|有哪些|什么症状|啥子症状|前兆|先兆|征兆|怎么急救|如何急救|怎么预防|平时"
+    r"|什么反应|有什么表现|怎么防|如何防|应该做什么|该做什么|先做什么|第一时间"
     r"|怎么治|如何治|治疗|咨询|哪家医院|什么医院"
 )
 # A question about an acute event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
@@ -126,6 +135,21 @@ _LEAD_QUESTION = re.compile(
 )
 
 # Question words: a message that asks something, not a pasted notice.
+# How to deal with something that happens to people in general ("老人摔倒了起不来
+# 怎么办", "有人晕倒了该怎么办"): a question. Said of someone of one's own, or of
+# a thing ("我奶奶摔倒了起不来怎么办", "厨房着火了怎么办"), it is happening.
+HOW_TO = re.compile(r"怎么办|咋办|咋个办|啷个办|怎么弄|咋个弄|咋个整|该怎么|应该怎么|如何|怎样")
+GENERIC_SUBJECT = re.compile(
+    r"^(如果|要是|万一)?(老人|老年人|有人|一个人|人|病人|别人|路上有人|在家)(家)?"
+    r"(突然|在家|不小心)?"
+)
+PERSONAL = re.compile(
+    r"我(的|们)?(家|屋头|屋里)?[^，。？！,?!]{0,2}"
+    r"(老伴|老公|老婆|妈|爸|爷爷|奶奶|外婆|外公|婆婆|公公|老汉|老头|老太婆|孙子|孙女|儿子|女儿|娃|媳妇|"
+    r"哥|姐|弟|妹|家人|老人|邻居)"
+    r"|我家|我屋头|屋头的?(老人|人|那个)|老伴|隔壁|邻居|我(刚|现在|自己|在)"
+)
+
 QUESTION = re.compile(
     r"[?？]|怎么|怎样|如何|什么|为什么|为啥|哪里|哪儿|哪个|哪些|多少|几[天次点个岁斤亩遍]"
     r"|吗$|吗[，。！\s]|呢$|不$|没有$|能不能|可不可以|可以不|行不行|要不要|会不会|是不是|有没有|好不好"
@@ -146,6 +170,12 @@ VOCATIVE = re.compile(
     r"[^，。？！,?!]{0,3}[，,！!]"
 )
 
+# A call or visit whose caller claimed something ("有人打电话说是派出所的，是不是
+# 真的"): asking whether it is true asks about the caller, not a rumour.
+CONTACT_CLAIM = re.compile(
+    r"(打|来)(了个|个|了)?电话[^，。？！,?!]{0,3}说|自称|说是[^，。？！,?!]{1,8}的|上门[^，。？！,?!]{0,4}说"
+)
+
 # Someone describes a call, visit or offer they received ("有人打电话说我医保卡冻结了").
 DESCRIBED_CONTACT = re.compile(
     r"(打|来)(了个|个|了)?电话|打给我|来电|电话(里|上)?(说|喊|叫)|发(了)?(条|个)?(短信|信息|消息)"
@@ -160,8 +190,19 @@ ASK_PERSON = re.compile(
     r"(人|员|站|所|局|村委会|居委会|书记|主任|医生|警察)[^，。？！,?!]{0,4}(的)?电话(是)?(多少|好多|号码)"
     r"|有没有[^，。？！,?!]{0,6}电话|有没有人|有没得人|有莫得人|有没有哪个|有莫得哪个|有没得哪个|哪个可以"
     r"|找个人|喊个人|叫个人|派个人|请人来|请个人|找(他|她)问|上门|到我(家|屋头|这里)来|来我(家|屋头)"
-    # "能不能喊个农技员来地头看哈", "派个懂电脑的人过来"
-    r"|(找|喊|叫|派|请)(个|一个|位|一位)[^，。？！,?!]{0,5}(人|员|医生|师傅|专家|干部|兽医|老师)[^，。？！,?!]{0,3}(来|过来|上门|到)"
+    # "能不能喊个农技员来地头看哈", "派个懂电脑的人过来", "能不能请农技员明天来看看"
+    r"|(找|喊|叫|派|请)(个|一个|位|一位)?[^，。？！,?!]{0,8}(人|员|医生|师傅|专家|干部|兽医|老师|志愿者)"
+    r"[^，。？！,?!]{0,4}(来|过来|上门|到)"
+    r"|(喊|叫|找|派)人来|来(个|一个|位)[^，。？！,?!]{0,3}(人|师傅|医生|兽医|技术员|专家|干部)"
+    r"|(哪个|谁|有人)能(来|过来)"
+    r"|(帮我|请|麻烦)[^，。？！,?!]{0,2}(找|查|要)(下|一下)?[^，。？！,?!]{0,8}电话"
+    # "请帮我联系一下镇上的兽医", "帮我找下村支书电话"
+    r"|联系(一下|下)?[^，。？！,?!]{0,6}(兽医|医生|农技|技术员|村干部|书记|支书|民警|警察|网格员|志愿者)"
+    r"|(找|给|发)(下|一下)?[^，。？！,?!]{0,6}(书记|支书|主任|村委|民政|派出所|司法所|兽医站|农技站|医生|警察)"
+    r"[^，。？！,?!]{0,3}(的)?电话"
+    r"|电话(号码)?(给我|发我|告诉我)"
+    # someone missing: the police and the village look for them
+    r"|走丢了|走失了|人不见了|找不到人了|失踪了"
     r"|我要找警察|网格员|转人工|人工客服|找人工|要人工|真人|叫个医生|喊个医生"
 )
 
@@ -171,6 +212,7 @@ ASK_PERSON = re.compile(
 ASK_CALL = re.compile(
     r"(能不能|可不可以|能否|帮我|麻烦)[^，。？！,?!]{0,6}(给我|跟我)?(打|回)[^，。？！,?!]{0,2}电话"
     r"|电话[^，。？！,?!]{0,3}(有没有|有没得|有莫得|是好多|是多少)"
+    r"|电话(号码)?(是)?(多少|好多)(号)?(?=$|[，。？！,?!嘛呢哦喃])"
     r"|(给我|告诉我|发我)[^，。？！,?!]{0,3}(个|一个)?(电话|号码)"
     # "打个电话问哈" is the user's own call; "有个人打电话问我要不要兼职" is one received.
     r"|(打|拨)(个|一个)?(电话)?(过去|电话)问(?!我)"
@@ -377,9 +419,16 @@ def is_emergency_now(text: str) -> bool:
         return False
     if HAPPENING.search(text):
         return True
+    if DESCRIBED_CONTACT.search(text) and REPORTED.search(text):
+        return False  # a caller's story ("有人打电话说你孙子出车祸了要钱"): a scam to judge
     if PAST.search(text) or HABITUAL.search(text):
         return False
-    return bool(SUDDEN.search(text)) or not GENERAL_QUESTION.search(text)
+    if SUDDEN.search(text):
+        return True
+    if GENERAL_QUESTION.search(text):
+        return False
+    general = HOW_TO.search(text) and GENERIC_SUBJECT.search(text) and not PERSONAL.search(text)
+    return not general
 
 
 # A message check asks to look at a particular message ("帮我看看这条短信").

@@ -131,7 +131,8 @@ class Understanding:
         evidence["fraud"] = verdict.risk
         rumor = bool(cues.RUMOR.search(text))
         # "有人说接个陌生电话就会被盗刷，是真的吗" asks about a claim; nothing was lost.
-        if cues.is_aftermath(text) and not pasted and not rumor:
+        own_loss = bool(cues.OWN_LOSS.search(text))
+        if cues.is_aftermath(text) and not pasted and (not rumor or own_loss):
             tagged = await self.knowledge.tagged(AFTERMATH_TAG)
             return Decision(
                 "fraud_aftermath", entry=tagged[0] if tagged else None, evidence=evidence
@@ -165,7 +166,9 @@ class Understanding:
         fraud_hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
         # A call, visit or offer told in the user's words is judged like a pasted
         # message when it sounds risky.
-        described = not rumor and told and verdict.risk != "low"
+        described = (
+            told and verdict.risk != "low" and (not rumor or bool(cues.CONTACT_CLAIM.search(text)))
+        )
 
         if result.kind == "answer" and result.best:
             entry = result.best.entry

@@ -108,6 +108,17 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
         # poisoned while spraying, told as it happens
         "老汉在田头喷了农药现在头昏得很一直想吐",
         "我打完药头晕了，手还在发抖",
+        # told with a comma or the other way round
+        "我爷爷在院坝头摔倒了，爬不起来",
+        "老头子刚才还好好的，现在呼吸都没得了",
+        "我儿子骑车摔到沟里，头在流血",
+        "娃儿遭开水烫了一大片",
+        "我们在河边困住了上不来",
+        "屋头老人吃了野菌子，又吐又拉",
+        "快帮我喊一下救护车，路口出车祸了",
+        # someone of one's own, or a thing, with "怎么办": happening
+        "我婆婆摔倒了起不来怎么办",
+        "灶房着火了怎么办",
         # the question form does not hide an event happening now
         "我爸刚才突然晕倒了要不要送医院",
     ],
@@ -126,6 +137,14 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         "一个人在家摔倒了起不来怎么办",
         "血压高平时要注意啥",
         "打药会不会头晕",
+        # people in general, with "怎么办": a question
+        "老人摔倒了起不来怎么办",
+        "有人吃了野蘑菇上吐下泻该怎么办",
+        "误吃了发芽的土豆会有什么反应",
+        "冬天烧炭取暖怎么防一氧化碳中毒",
+        "家里着火了第一时间应该做什么",
+        # a caller's story is a scam to judge, not an accident
+        "有人打电话说我孙子在外地出车祸了，要我赶紧打钱",
         "打农药的时候头晕怎么预防",
         # a phone "poisoned" has a virus
         "有人说我手机中毒了要下个软件",

@@ -243,3 +243,32 @@ async def test_a_job_offer_by_phone_is_judged_not_handed_off(understanding) -> N
     decision = await understanding.decide(text)
     assert decision.kind in ("fraud_verdict", "answer"), decision.log_line()
     assert decision.kind != "answer" or decision.entry.topic == "fraud"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "能不能派个志愿者来我屋头教我弄手机",
+        "麻烦帮我查一下镇上司法所的电话",
+        "哪个能过来帮我看下这头猪，倒在圈里起不来了",
+        "喊那个村上的兽医来看一下我的羊嘛",
+        "我外公早上出去到现在没回来，人不见了",
+        "民政办电话多少",
+    ],
+)
+async def test_asking_for_a_person_is_a_hand_off_in_new_words(understanding, text: str) -> None:
+    decision = await understanding.decide(text)
+    assert decision.kind in ("handoff", "emergency"), decision.log_line()
+
+
+async def test_money_sent_while_a_caller_is_still_on_the_line_is_aftermath(understanding) -> None:
+    # hearsay ("他在视频里说") around one's own loss: 110 first
+    text = "那个人在视频里说他是检察院的，叫我配合调查，我都转了两笔了他还在叫我转"
+    decision = await understanding.decide(text)
+    assert decision.kind == "fraud_aftermath", decision.log_line()
+
+
+async def test_asking_whether_a_caller_is_genuine_is_judged_not_reported(understanding) -> None:
+    decision = await understanding.decide("有人打电话说是社保局的，要我核对银行卡号，是不是真的哦")
+    assert decision.kind in ("fraud_verdict", "answer"), decision.log_line()
+    assert decision.kind != "answer" or decision.entry.topic == "fraud"
