@@ -203,7 +203,7 @@ async def test_an_entry_has_its_own_page(ask_client) -> None:
     html = await resp.text()
     assert resp.status == 200 and "<script" not in html
     assert "<h2>AED（自动体外除颤器）怎么用？</h2>" in html
-    assert "公共场所常配有AED" in html and "<li>打开AED电源，听语音提示</li>" in html
+    assert "公共场所常配有AED" in html and "<li>打开电源，听语音提示</li>" in html
     assert "审核：2026年11月" in html
     missing = await ask_client.get("/k/no-such-entry")
     assert missing.status == 404 and "没有找到这一条" in await missing.text()
