@@ -170,6 +170,12 @@ VOCATIVE = re.compile(
     r"[^，。？！,?!]{0,3}[，,！!]"
 )
 
+# Money asked for: "快点转五千到我发给你的账户", "要交押金".
+MONEY_ASK = re.compile(
+    r"(转|汇|打|交|借)[^，。？！,?!]{0,6}(钱|款|押金|保证金|账户|卡上|"
+    r"[0-9一二两三四五六七八九十百千万]+(块|元|万))"
+)
+
 # A call or visit whose caller claimed something ("有人打电话说是派出所的，是不是
 # 真的"): asking whether it is true asks about the caller, not a rumour.
 CONTACT_CLAIM = re.compile(

@@ -272,3 +272,11 @@ async def test_asking_whether_a_caller_is_genuine_is_judged_not_reported(underst
     decision = await understanding.decide("有人打电话说是社保局的，要我核对银行卡号，是不是真的哦")
     assert decision.kind in ("fraud_verdict", "answer"), decision.log_line()
     assert decision.kind != "answer" or decision.entry.topic == "fraud"
+
+
+async def test_an_accident_told_to_ask_for_money_is_a_scam_not_an_emergency(understanding) -> None:
+    text = "爷爷我是你孙子小军我出车祸了在医院急需交押金你赶紧转八千到我同学的卡上别告诉我爸"
+    decision = await understanding.decide(text)
+    assert decision.kind == "fraud_verdict", decision.log_line()
+    # a real accident asks for 120, not for money
+    assert (await understanding.decide("我儿子刚才出车祸了，流了好多血")).kind == "emergency"
