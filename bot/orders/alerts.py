@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -87,7 +88,7 @@ def urgent_text(order: ServiceOrder, public_url: str) -> str:
     )
 
 
-async def _claim(db: Database, order_id: int, column: str, condition, now: datetime) -> bool:
+async def _claim(db: Database, order_id: int, column: str, condition: Any, now: datetime) -> bool:
     """Set ``column`` to ``now`` on the order if ``condition`` still holds (one winner)."""
     async with db.session() as session:
         result = await session.execute(
@@ -117,15 +118,7 @@ async def claim_due(
                 .where(
                     ServiceOrder.state == "assigned",
                     Volunteer.wecom_user.is_not(None),
-                    or_(
-                        ServiceOrder.notified_at.is_(None),
-                        ServiceOrder.notified_at < ServiceOrder.state_at,
-                        (ServiceOrder.state_at <= now - timedelta(hours=REMIND_AFTER_HOURS))
-                        & or_(
-                            ServiceOrder.reminded_at.is_(None),
-                            ServiceOrder.reminded_at <= now - REMIND_EVERY,
-                        ),
-                    ),
+                    or_(_not_told(), _reminder_due(now)),
                 )
                 .order_by(ServiceOrder.state_at)
                 .limit(_BATCH)
@@ -160,27 +153,30 @@ async def claim_due(
     return alerts
 
 
+def _not_told() -> Any:
+    """SQL: the volunteer has not been told of this assignment (a new one resets it)."""
+    return or_(ServiceOrder.notified_at.is_(None), ServiceOrder.notified_at < ServiceOrder.state_at)
+
+
+def _reminder_due(now: datetime) -> Any:
+    """SQL: assigned ``REMIND_AFTER_HOURS`` ago and not reminded in the last day."""
+    return (ServiceOrder.state_at <= now - timedelta(hours=REMIND_AFTER_HOURS)) & or_(
+        ServiceOrder.reminded_at.is_(None), ServiceOrder.reminded_at <= now - REMIND_EVERY
+    )
+
+
 async def _volunteer_alert(
     db: Database, order: ServiceOrder, wecom_user: str, public_url: str, now: datetime
 ) -> Alert | None:
-    """The assignment, once per assignment; or the one reminder, when it is due."""
-    state_at = aware(order.state_at)
+    """The assignment, once per assignment; or else the one reminder (the order was
+    selected because one of the two is due; the claim checks it again)."""
     # Claimed only while the order is still in this very assignment.
     still = (ServiceOrder.state == "assigned") & (ServiceOrder.state_at == order.state_at)
-    if order.notified_at is None or aware(order.notified_at) < state_at:
-        not_told = or_(
-            ServiceOrder.notified_at.is_(None), ServiceOrder.notified_at < ServiceOrder.state_at
-        )
-        if await _claim(db, order.id, "notified_at", not_told & still, now):
+    if order.notified_at is None or aware(order.notified_at) < aware(order.state_at):
+        if await _claim(db, order.id, "notified_at", _not_told() & still, now):
             return Alert("assigned", order.public_id, wecom_user, assigned_text(order, public_url))
         return None
-    recently = order.reminded_at is not None and aware(order.reminded_at) > now - REMIND_EVERY
-    if state_at > now - timedelta(hours=REMIND_AFTER_HOURS) or recently:
-        return None
-    not_today = or_(
-        ServiceOrder.reminded_at.is_(None), ServiceOrder.reminded_at <= now - REMIND_EVERY
-    )
-    if await _claim(db, order.id, "reminded_at", not_today & still, now):
+    if await _claim(db, order.id, "reminded_at", _reminder_due(now) & still, now):
         text = reminder_text(order, public_url, now)
         return Alert("reminder", order.public_id, wecom_user, text)
     return None

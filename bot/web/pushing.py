@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,6 +30,20 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60.0
 # Urgent orders are placed by the action server: the web service finds them here.
 ORDER_SWEEP_SECONDS = 20.0
+
+
+async def _sweep(
+    wake: asyncio.Event, seconds: float, once: Callable[[], Awaitable[int]], what: str
+) -> None:
+    """Run ``once`` when ``wake`` is set, and every ``seconds`` in any case."""
+    while True:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(wake.wait(), seconds)
+        wake.clear()
+        try:
+            await once()
+        except SQLAlchemyError:
+            log.exception("could not read %s; trying again at the next sweep", what)
 
 
 def platform_pushers(settings: Settings, db: Database) -> dict[str, Pusher]:
@@ -69,14 +84,7 @@ class VerdictPushes:
         return sent
 
     async def run(self) -> None:
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
-            self._wake.clear()
-            try:
-                await self.push_once()
-            except SQLAlchemyError:
-                log.exception("could not read the verdicts due; trying again at the next sweep")
+        await _sweep(self._wake, SWEEP_SECONDS, self.push_once, "the verdicts due")
 
     async def close(self) -> None:
         for pusher in self.pushers.values():
@@ -115,11 +123,4 @@ class OrderAlerts:
         return sent
 
     async def run(self) -> None:
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), ORDER_SWEEP_SECONDS)
-            self._wake.clear()
-            try:
-                await self.push_once()
-            except SQLAlchemyError:
-                log.exception("could not read the order alerts due; trying again at the next sweep")
+        await _sweep(self._wake, ORDER_SWEEP_SECONDS, self.push_once, "the order alerts due")
