@@ -18,10 +18,10 @@ knowledge base and checker (no Rasa: the step is plain Python):
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections import Counter
 from pathlib import Path
 
+from bench import fraud_eval
 from bot.settings import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "bench" / "data"
@@ -34,8 +34,7 @@ SETS = (
 
 
 def read(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return [row["text"] for row in csv.DictReader(fh, delimiter="\t")]
+    return [row["text"] for row in fraud_eval.read(path, "\t")]
 
 
 async def run() -> list[str]:

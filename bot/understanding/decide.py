@@ -122,16 +122,16 @@ class Understanding:
         if confidence is not None:
             evidence["nlu_conf"] = round(confidence, 2)
 
+        verdict = self.fraud.check(text)
         # "外婆我是小杰我出车祸了……你快点转五千到我发给你的账户": an accident told to
         # ask for money is the oldest scam there is, not a call for 120.
         if cues.is_emergency_now(text) and not (
-            cues.MONEY_ASK.search(text) and self.fraud.check(text).risk == "high"
+            cues.MONEY_ASK.search(text) and verdict.risk == "high"
         ):
             return Decision("emergency", hotline=HOTLINES[0], evidence=evidence)
         urgent = is_emergency(text)
 
         pasted = cues.looks_pasted(text)
-        verdict = self.fraud.check(text)
         evidence["fraud"] = verdict.risk
         rumor = bool(cues.RUMOR.search(text))
         # "有人说接个陌生电话就会被盗刷，是真的吗" asks about a claim; nothing was lost.
