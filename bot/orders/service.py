@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select, update
+from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.orders import catalogue
@@ -710,23 +710,33 @@ async def suggest(db: Database, actor: Actor, public: str, limit: int = 5) -> li
         skilled = cast(Volunteer.skills, String).like(f'%"{order.service}"%')
         local = serves_town(order.town)
         enough = limit + len(order.declined_by or ())
-        candidates = []
-        for narrowed in ((skilled, local), (skilled,), ()):
-            candidates = (await session.execute(columns.where(*where, *narrowed))).all()
-            if len(candidates) >= enough:
-                break
-        loads = dict(
-            (
+        held = (
+            select(ServiceOrder.volunteer_id, func.count(ServiceOrder.id).label("held"))
+            .where(ServiceOrder.volunteer_id.is_not(None), ServiceOrder.state.in_(HELD_STATES))
+            .group_by(ServiceOrder.volunteer_id)
+            .subquery()
+        )
+        candidates = (await session.execute(columns.where(*where, skilled, local))).all()
+        if len(candidates) < enough:
+            candidates = (await session.execute(columns.where(*where, skilled))).all()
+        if len(candidates) < enough:
+            # Too few with the skill: the rest are the others, those serving the
+            # town first, then the least loaded; the database ranks them and only
+            # the few needed are read.
+            others = (
                 await session.execute(
-                    select(ServiceOrder.volunteer_id, func.count(ServiceOrder.id))
-                    .where(
-                        ServiceOrder.volunteer_id.is_not(None),
-                        ServiceOrder.state.in_(HELD_STATES),
+                    columns.outerjoin(held, held.c.volunteer_id == Volunteer.id)
+                    .where(*where, ~skilled)
+                    .order_by(
+                        case((local, 0), else_=1),
+                        func.coalesce(held.c.held, 0),
+                        Volunteer.code,
                     )
-                    .group_by(ServiceOrder.volunteer_id)
+                    .limit(enough)
                 )
             ).all()
-        )
+            candidates = [*candidates, *others]
+        loads = dict((await session.execute(select(held.c.volunteer_id, held.c.held))).all())
         declined = set(order.declined_by or ())
         ranked = sorted(
             (

@@ -342,3 +342,36 @@ async def test_suggestions_put_who_serves_the_town_first_and_read_no_further(
                 select(Volunteer.code).where(serves_town(town)).order_by(Volunteer.code)
             )
             assert list(rows.scalars()) == codes, town
+
+
+async def test_with_too_few_skilled_the_others_come_by_town_then_by_load(migrated_db) -> None:
+    db = migrated_db
+    # One volunteer has the skill; four others do not: two serve the town, one
+    # of them busy with an order; two serve elsewhere.
+    for code, skills, towns in (
+        ("LP-020", ["anti_fraud"], ["屏锦镇"]),
+        ("LP-021", ["phone_help"], ["礼让镇"]),
+        ("LP-022", ["phone_help"], ["礼让镇"]),
+        ("LP-023", ["phone_help"], ["屏锦镇"]),
+        ("LP-024", ["phone_help"], ["云龙镇"]),
+    ):
+        await add_volunteer(
+            db,
+            "志愿者",
+            code=code,
+            skills=skills,
+            towns=towns,
+            checked_document="身份证",
+            checked_by="admin",
+        )
+    busy = await order(db, key="busy", town="礼让镇")
+    await act(db, DISPATCHER, busy, "approve")
+    await act(db, DISPATCHER, busy, "assign", volunteer_code="LP-021")
+    pid = await order(db, key="talk", service="anti_fraud", town="礼让镇")
+    await act(db, DISPATCHER, pid, "approve")
+    shown = await suggest(db, DISPATCHER, pid, limit=3)
+    assert [(s.volunteer.code, s.skill, s.town, s.load) for s in shown] == [
+        ("LP-020", True, False, 0),
+        ("LP-022", False, True, 0),  # serves the town, nothing held
+        ("LP-021", False, True, 1),  # serves the town, one order held
+    ]
