@@ -219,6 +219,8 @@ def misroute(row: Row, reply: Reply) -> str | None:
     """A question sent to a form, the menu, the fraud check or a help request; or a
     command or move answered as a question. None when the route was right."""
     kinds = reply_kinds(reply)
+    if set(reply.served) & row.entries:
+        return None  # the right answer, perhaps with a verdict on the call it describes
     if row.question and not row.kinds & {"fraud-check", "report", "help"}:
         if kinds & {"report", "check-form"}:
             return "question → form"

@@ -19,7 +19,7 @@ from bot.handoff import is_emergency
 RUMOR = re.compile(
     r"(?<!没)(?<!没有)(?<!从来没)听说(?!过)|听人说|听别人说|听人讲|据说|网上说|网传|传言|传闻|都在传|在传|到处传"
     r"|群里[^，。？！,?!]{0,4}说|朋友圈[^，。？！,?!]{0,4}说|(抖音|快手|视频号|视频|直播)[^，。？！,?!]{0,4}说"
-    r"|(有人|别人|人家|大家|都|专家|老人|他们)说(?!话)"
+    r"|(有人|别人|人家|大家|都|专家|老人|他们)说(?!话)|^(说是|都说|人说)"
     r"|是不是真的|真的假的|真的还是假的|是真是假|真的(吗|不|哦)(?=$|[？?。！!，,\s嘛哦喃])"
     r"|是假的吗|靠谱吗|靠不靠谱|靠得住|可信吗|可不可信|能信吗|能不能信|信得过"
     r"|谣言|辟谣|有没有科学依据|有没有道理|有没有这回事|有这回事|科学吗|有科学道理"
@@ -33,6 +33,10 @@ AFTERMATH = re.compile(
     r"|钱(被)?(转走|骗走|划走|不见了)|被盗刷|(卡|账户)里的?钱(少了|没了)"
     r"|(把|将)验证码(告诉|给|发给|念给|报给)|验证码(已经)?(告诉|给|发给|念给|报给)(了|他|她|对方|别人)"
     r"|(告诉|给)了?(他|她|对方|别人)验证码"
+    # "我把银行卡号和密码都告诉那个客服了"
+    r"|(把|将)[^，。？！,?!]{0,8}(密码|验证码)[^，。？！,?!]{0,4}(告诉|给|发给|念给|报给)[^，。？！,?!]{0,6}了"
+    # "银行卡里的钱没有了，我又没取过"
+    r"|(卡|账户|存折)(里|头|上)的?钱[^，。？！,?!]{0,2}(没有了|没了|少了|不见了)"
 )
 # Money paid or handed over counts only with a sign of who took it: "给儿子微信
 # 转了500块钱" is no scam; "转了钱给那个说是公安局的人" is.
@@ -161,6 +165,7 @@ QUESTION = re.compile(
 ADDRESSED = re.compile(
     r"尊敬的|亲爱的|您好，|您的|你的账户|【[^】]{1,20}】|回复[0-9A-Za-z]|退订|点击|详询|请于|请在|请您|"
     r"恭喜您|恭喜你|通知[:：]|温馨提示|各位|大家好|请每户|请大家|请各位|特此通知|请准时|请相互转告"
+    r"|请联系|请拨打|请致电|即将扣费|即将扣款"
 )
 
 # A message that opens by calling its reader a relative ("叔，我是你侄儿……",
@@ -200,7 +205,9 @@ ASK_PERSON = re.compile(
     r"|(找|喊|叫|派|请)(个|一个|位|一位)?[^，。？！,?!]{0,8}(人|员|医生|师傅|专家|干部|兽医|老师|志愿者)"
     r"[^，。？！,?!]{0,4}(来|过来|上门|到)"
     r"|(喊|叫|找|派)人来|来(个|一个|位)[^，。？！,?!]{0,3}(人|师傅|医生|兽医|技术员|专家|干部)"
-    r"|(哪个|谁|有人)能(来|过来)"
+    r"|(哪个|谁|有人)(能|可以)?(来|过来)(帮|教|看|弄)|(哪个|谁|有人)能(来|过来)"
+    # "有没有农技员能来我田里看一下"
+    r"|有(没有|没得|莫得)[^，。？！,?!]{0,6}(人|员|医生|师傅|专家|兽医)[^，。？！,?!]{0,2}(能|可以)?(来|过来|上门)"
     r"|(帮我|请|麻烦)[^，。？！,?!]{0,2}(找|查|要)(下|一下)?[^，。？！,?!]{0,8}电话"
     # "请帮我联系一下镇上的兽医", "帮我找下村支书电话"
     r"|联系(一下|下)?[^，。？！,?!]{0,6}(兽医|医生|农技|技术员|村干部|书记|支书|民警|警察|网格员|志愿者)"
@@ -397,6 +404,11 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _SIGNATURE = re.compile(r"^\s*【[^】]{1,20}】|【[^】]{1,20}】\s*$")
 
 
+# The user's short remark after a pasted message, set off by a space or a
+# sentence mark: "…带身份证 这个可信吗", "…请点击链接。是真的不".
+_TRAILING_REMARK = re.compile(r"[\s。！!]+[^\s。！!，,]{1,12}$")
+
+
 def han_chars(text: str) -> int:
     return len(_HAN.findall(text))
 
@@ -416,17 +428,33 @@ def looks_pasted(text: str) -> bool:
     for lead in (FORWARD_LEAD_IN.search(text), _LEAD_QUESTION.search(text)):
         if lead and han_chars(text[lead.end() :]) >= FORWARDED_BODY_MIN_CHARS:
             return True
-    return bool(ADDRESSED.search(text)) and not asks(text)
+    if not ADDRESSED.search(text):
+        return False
+    if not asks(text):
+        return True
+    # The message, then the user's few words about it ("……取消请联系客服400-xxx 我没开过
+    # 什么哦", "请各位村民本周五……带身份证 这个可信吗"): the body speaks to its reader.
+    tail = _TRAILING_REMARK.search(text)
+    if tail is None:
+        return False
+    body = text[: tail.start()]
+    return (
+        han_chars(body) >= FORWARDED_BODY_MIN_CHARS
+        and bool(ADDRESSED.search(body))
+        and not asks(body)
+    )
 
 
 def is_emergency_now(text: str) -> bool:
     """An emergency happening now, not a question about one."""
     if not is_emergency(text):
         return False
+    if DESCRIBED_CONTACT.search(text) and REPORTED.search(text):
+        # A caller's story ("有人打电话说你孙子出车祸了要马上打钱"): a scam to judge,
+        # however urgent the caller made it sound.
+        return False
     if HAPPENING.search(text):
         return True
-    if DESCRIBED_CONTACT.search(text) and REPORTED.search(text):
-        return False  # a caller's story ("有人打电话说你孙子出车祸了要钱"): a scam to judge
     if PAST.search(text) or HABITUAL.search(text):
         return False
     if SUDDEN.search(text):

@@ -37,6 +37,11 @@ from bot.understanding.cues import ASK_PERSON, RUMOR, asks, is_aftermath, looks_
         ("刚刚信了那个人的话，扫码付了钱，现在人也找不到了", True),
         ("我在网上刷单刷了好几次现在钱提不出来了", True),
         ("怎么扫码付款", False),
+        # details handed over, money gone from one's own card
+        ("我把卡号跟密码都报给那个人了", True),
+        ("密码能不能告诉客服", False),
+        ("存折里的钱少了，我又没去取过", True),
+        ("卡里的钱怎么转到微信上", False),
     ],
 )
 def test_aftermath(text: str, expected: bool) -> None:
@@ -54,6 +59,9 @@ def test_aftermath(text: str, expected: bool) -> None:
         ("我耳朵背得很，别人说话听不清楚", False),
         ("盐吃多了真的不好吗", False),
         ("二化螟怎么防治", False),
+        # hearsay that opens the message
+        ("说是晚上吃姜赛砒霜 是不是哦", True),
+        ("我说不清楚哪里痛", False),
     ],
 )
 def test_rumour_cue(text: str, expected: bool) -> None:
@@ -69,6 +77,10 @@ def test_rumour_cue(text: str, expected: bool) -> None:
         ("医保卡被冻结了怎么办", False),
         ("您的意思是让我交钱吗", False),
         ("高血压能不能吃鸡蛋", False),
+        # the message, then the user's short remark about it
+        ("各位老人请于下周一到卫生院免费量血压，请带好医保卡 这个是真的不", True),
+        ("您的话费套餐下个月即将扣费，退订请联系客服4001234567 我没办过啥子", True),
+        ("您的医保卡冻结了是啥意思 我要咋办", False),
     ],
 )
 def test_looks_pasted(text: str, expected: bool) -> None:
@@ -87,6 +99,9 @@ def test_a_question_is_read_from_the_last_clause() -> None:
         ("能不能派个懂手机的人过来教我", True),
         ("农技员说柚子要疏果", False),
         ("请个医生来看", True),
+        ("我不会弄认证 哪个来帮我弄一下", True),
+        ("有没有懂手机的师傅能上门", True),
+        ("哪个牌子的电饭锅好用", False),
     ],
 )
 def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
@@ -119,6 +134,7 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
         # someone of one's own, or a thing, with "怎么办": happening
         "我婆婆摔倒了起不来怎么办",
         "灶房着火了怎么办",
+        "我外公倒在院坝头没得气了",
         # the question form does not hide an event happening now
         "我爸刚才突然晕倒了要不要送医院",
     ],
@@ -145,6 +161,7 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         "家里着火了第一时间应该做什么",
         # a caller's story is a scam to judge, not an accident
         "有人打电话说我孙子在外地出车祸了，要我赶紧打钱",
+        "来了个电话说我女儿住院了现在马上要交钱",
         "打农药的时候头晕怎么预防",
         # a phone "poisoned" has a virus
         "有人说我手机中毒了要下个软件",
