@@ -54,6 +54,9 @@ SHORTLIST = 256
 # better-scoring one only, so a near-duplicate never forces a choice. The closest
 # neighbour of 99% of entries is below it (0.988 at 327 entries).
 TWIN_COSINE = 0.985
+# A two-character word that this many phrasings and tags use is a term the
+# homophone corrector restores (洪包 → 红包); rarer ones are left alone.
+TWO_CHAR_TERM_MIN = 3
 
 
 @functools.lru_cache(maxsize=1)
@@ -194,6 +197,7 @@ class SearchIndex:
         self.corrector = HomophoneCorrector.learn(
             [normalize(t) for e in entries for t in [*e.search_texts(), *e.tags]],
             user_dictionary_words(),
+            two_char_min=TWO_CHAR_TERM_MIN,
         )
         self._docs: list[str] = []
         self._doc_sounds: list[str] = []

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.knowledge.loader import load_entries
+from bot.knowledge.search import TWO_CHAR_TERM_MIN
 from bot.settings import PROJECT_ROOT
 from bot.text.homophone import HomophoneCorrector
 from bot.text.normalize import normalize
@@ -20,7 +21,7 @@ def corrector() -> HomophoneCorrector:
     """Learned as search learns it: the entries' titles, phrasings and tags."""
     entries = load_entries(PROJECT_ROOT / "knowledge").entries
     texts = [normalize(t) for e in entries for t in [*e.search_texts(), *e.tags]]
-    return HomophoneCorrector.learn(texts, user_dictionary_words())
+    return HomophoneCorrector.learn(texts, user_dictionary_words(), two_char_min=TWO_CHAR_TERM_MIN)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,9 @@ def corrector() -> HomophoneCorrector:
         ("养老金认正在手机上怎么弄", "养老金认证"),
         ("挂好怎么在手机上挂", "挂号"),
         ("糖尿并能吃水果不", "糖尿病"),
+        # two-character words the content uses often
+        ("想发个洪包给孙子", "红包"),
+        ("字体在哪里社置", "设置"),
     ],
 )
 def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str) -> None:
@@ -52,6 +56,9 @@ def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str
         "水稻从插秧到收割要多久",
         "手机好卡",  # 好 is a degree word: not 手机号
         "微信很卡怎么办",
+        "他说明天来看我",
+        "我们村里有个老师会用电脑",
+        "这个事情好办不好办",
     ],
 )
 def test_correct_text_is_left_alone(corrector, text: str) -> None:
@@ -68,6 +75,14 @@ def test_terms_come_from_the_content_and_the_user_dictionary() -> None:
     assert {"二化螟", "挂号", "心肌梗塞"} <= learned.terms
     assert "老师" not in learned.terms  # two-character terms only from our dictionary
     assert learned("二化名") == "二化螟"
+
+
+def test_common_two_character_words_of_the_content_are_terms_when_asked() -> None:
+    texts = ["收到的红包怎么收", "红包怎么发", "这个红包是真的吗", "老师说的"]
+    learned = HomophoneCorrector.learn(texts, two_char_min=3)
+    assert "红包" in learned.terms and "老师" not in learned.terms  # used once only
+    assert learned("洪包怎么收") == "红包怎么收"
+    assert "红包" not in HomophoneCorrector.learn(texts).terms
 
 
 def test_without_terms_nothing_changes() -> None:
