@@ -42,6 +42,12 @@ CHOICES_COVERAGE = 0.6
 # A clear leader is worth offering even when it covers less of the question.
 LEADER_THRESHOLD = 0.5
 LEADER_COVERAGE = 0.45
+# ... and worth answering outright when nothing else comes near: a question
+# told with many words of its own ("我想发一个红包给孙子过生日怎么发") covers
+# less of any entry, but one entry far ahead of the rest is the one it means.
+# Set on the single-candidate confirmations of the dev and first two held-out
+# sets (20 right, 2 wrong at this margin); checked on held-out set 3.
+LEADER_MARGIN = 0.15
 
 
 @dataclass
@@ -59,11 +65,14 @@ def decide(hits: list[Hit]) -> AskResult:
         return AskResult("none", hits)
     top = hits[0]
     runner_up = hits[1].score if len(hits) > 1 else 0.0
+    margin = top.score - runner_up
     if (
         not top.conflict
         and top.score >= ANSWER_THRESHOLD
-        and top.coverage >= ANSWER_COVERAGE
-        and top.score - runner_up >= ANSWER_MARGIN
+        and (
+            (top.coverage >= ANSWER_COVERAGE and margin >= ANSWER_MARGIN)
+            or (top.coverage >= LEADER_COVERAGE and margin >= LEADER_MARGIN)
+        )
     ):
         return AskResult("answer", hits)
     plausible = [

@@ -110,6 +110,8 @@ GENERAL_QUESTION = re.compile(
     r"|有哪些|什么症状|啥子症状|前兆|先兆|征兆|怎么急救|如何急救|怎么预防|平时"
     r"|什么反应|有什么表现|怎么防|如何防|应该做什么|该做什么|先做什么|第一时间"
     r"|怎么治|如何治|治疗|咨询|哪家医院|什么医院"
+    # a hazard asked about ("电动车在屋里充电会不会着火"), first aid asked for ("要怎么救")
+    r"|会不会(着火|起火|失火|爆炸|中毒|触电|漏电)|(怎么|咋个|如何)救|第一步"
 )
 # A question about an acute event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
 # emergency; a sign that it is happening now outweighs the question form

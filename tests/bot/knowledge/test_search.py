@@ -194,11 +194,21 @@ def test_decide_does_not_answer_an_entry_that_covers_little_of_the_question() ->
 
 def test_decide_offers_a_clear_leader_that_covers_less() -> None:
     # Between covering nothing (no offer) and everything (an answer) of the
-    # question, a strong lone entry is offered as the one choice.
-    partial = [decide(_hits(0.99, coverage=c)) for c in STEPS]
+    # question, a strong entry with a runner-up not far behind is offered.
+    partial = [decide(_hits(0.99, 0.9, coverage=c)) for c in STEPS]
     offered = [r for r in partial if r.kind == "choices"]
     assert offered, [r.kind for r in partial]
-    assert all([h.entry.id for h in r.hits] == [ENTRIES[0].id] for r in offered)
+    assert all(r.hits[0].entry.id == ENTRIES[0].id for r in offered)
+
+
+def test_decide_answers_a_leader_far_ahead_that_covers_part() -> None:
+    # Far ahead of everything else, an entry that covers part of the question
+    # is the one meant: answered; covering none of it, it is not.
+    alone = [decide(_hits(0.99, 0.1, coverage=c)).kind for c in STEPS]
+    assert alone[0] == "none" and alone[-1] == "answer" and _never_steps_down(alone), alone
+    assert alone.count("answer") > [decide(_hits(0.99, 0.9, coverage=c)).kind for c in STEPS].count(
+        "answer"
+    )
 
 
 @pytest.mark.parametrize(

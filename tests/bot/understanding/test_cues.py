@@ -163,6 +163,9 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         "有人打电话说我孙子在外地出车祸了，要我赶紧打钱",
         "来了个电话说我女儿住院了现在马上要交钱",
         "打农药的时候头晕怎么预防",
+        # a hazard or first aid asked about
+        "电瓶车放在堂屋充电会不会起火",
+        "被开水烫了第一步该做啥",
         # a phone "poisoned" has a virus
         "有人说我手机中毒了要下个软件",
     ],
