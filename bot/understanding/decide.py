@@ -27,7 +27,7 @@ from bot.fraud.checker import FraudChecker, Verdict
 from bot.handoff import HOTLINES, Hotline, is_emergency
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit
-from bot.knowledge.service import AskResult
+from bot.knowledge.service import CHOICES_THRESHOLD, AskResult
 from bot.rumors.matching import AUTO_MATCH
 from bot.text.normalize import canonical
 from bot.understanding import cues
@@ -49,6 +49,9 @@ PASTED_RISKY_MIN_CHARS = 18
 # 能治好？") is not, however scam-like the checker finds its words; shorter texts
 # may be questions about a kind of scam, which search answers.
 RISKY_UNANSWERED_MIN_CHARS = 30
+# A call or visit the user describes gets, beside the verdict, the entry on that
+# kind of scam when one scores at least as well as an entry worth offering.
+DESCRIBED_SCAM_MIN_SCORE = CHOICES_THRESHOLD
 
 
 class Knowledge(Protocol):  # what we need of KnowledgeService (tests pass fakes)
@@ -147,7 +150,8 @@ class Understanding:
             expect_message and not asks and cues.han_chars(text) >= cues.PASTED_MIN_CHARS // 2
         ):
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
-        forwarded = bool(cues.FORWARD_LEAD_IN.search(text) or cues.DESCRIBED_CONTACT.search(text))
+        told = bool(cues.DESCRIBED_CONTACT.search(text))  # "有人打电话说…要我按1转人工"
+        forwarded = bool(cues.FORWARD_LEAD_IN.search(text)) or told
         if (
             (verdict.risk == "high" or (verdict.risk == "medium" and forwarded))
             and not asks
@@ -155,9 +159,10 @@ class Understanding:
             # "群里有人说看直播领红包……叫我下个软件充值" retells a scam, not a rumour.
             and (not rumor or (verdict.risk == "high" and forwarded))
         ):
+            if told:
+                return await self._judged(verdict, evidence, await self.knowledge.ask(text))
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
-        told = bool(cues.DESCRIBED_CONTACT.search(text))  # "有人打电话说…要我按1转人工"
         if not pasted and (
             cues.ASK_CALL.search(text) or (not told and cues.ASK_PERSON.search(text))
         ):
@@ -167,7 +172,6 @@ class Understanding:
         evidence = _scores(evidence, result)
         claim = rumor or bool(cues.CLAIM.search(text))
         evidence["rumor_cue"] = rumor
-        fraud_hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
         # A call, visit or offer told in the user's words is judged like a pasted
         # message when it sounds risky.
         described = (
@@ -178,7 +182,7 @@ class Understanding:
             entry = result.best.entry
             if described and entry.topic not in ("fraud", "smartphone"):
                 # "有人打电话说我医保卡冻结了……": the call is the question.
-                return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
+                return await self._judged(verdict, evidence, result)
             kind = "debunk" if entry.topic == "rumor" or entry.verdict else "answer"
             return Decision(
                 kind,
@@ -195,14 +199,13 @@ class Understanding:
             and (not asks or forwarded or cues.VOCATIVE.search(text))
             and not (asks and rumor)
         ):
+            if told:
+                return await self._judged(verdict, evidence, result)
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
-        if expect_message or described:
-            # Asked for a message to check, or told of a call: rate it, and give
-            # the entry on that kind of scam when one comes close.
-            close = described and fraud_hit is not None and result.kind == "choices"
-            entry = fraud_hit.entry if close and fraud_hit else None
-            kind = "answer" if entry is not None else "fraud_verdict"
-            return Decision(kind, entry=entry, verdict=verdict, evidence=evidence)
+        if described:
+            return await self._judged(verdict, evidence, result)
+        if expect_message:
+            return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
         if claim:
             match = await self.knowledge.match_debunk(text)
             if match is not None:
@@ -222,6 +225,20 @@ class Understanding:
         return Decision(
             "none", hits=result.hits, hotline=hotline_for(text), evidence=evidence, urgent=urgent
         )
+
+    async def _judged(
+        self, verdict: Verdict, evidence: dict[str, object], result: AskResult
+    ) -> Decision:
+        """A call or visit the user describes: the verdict, with the entry on that
+        kind of scam when one comes close (whatever app the caller named: a scam
+        works the same on QQ as on WeChat)."""
+        evidence = _scores(evidence, result)
+        hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
+        if hit is not None and hit.score >= DESCRIBED_SCAM_MIN_SCORE:
+            return Decision(
+                "answer", entry=hit.entry, hits=result.hits, verdict=verdict, evidence=evidence
+            )
+        return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
 
 def _scores(evidence: dict[str, object], result: AskResult) -> dict[str, object]:

@@ -67,6 +67,28 @@ async def test_a_described_call_is_judged(understanding) -> None:
     assert decision.verdict is not None and decision.verdict.risk != "low"
 
 
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        # told without a question word, naming an app the entry does not name
+        (
+            "有个说是淘宝客服的打电话讲我买的东西有问题要退钱给我 喊我加他QQ",
+            "fraud-maochong-dianshang-kefu",
+        ),
+        (
+            "下午有个人打电话说是电信局的 讲我话费要升级 要我把手机上的验证码报给他",
+            "fraud-yanzhengma-bugei",
+        ),
+    ],
+)
+async def test_a_described_call_gets_the_verdict_and_the_entry_on_that_scam(
+    understanding, text: str, entry_id: str
+) -> None:
+    decision = await understanding.decide(text)
+    assert decision.verdict is not None and decision.verdict.risk == "high"
+    assert decision.entry is not None and decision.entry.id == entry_id
+
+
 async def test_a_claim_nobody_has_checked_is_offered_to_the_rumour_desk(understanding) -> None:
     decision = await understanding.decide("听说吃了火龙果人会变成蓝色的，是真的吗")
     assert decision.kind == "report_offer"
