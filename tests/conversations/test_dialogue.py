@@ -328,15 +328,21 @@ async def test_a_homophone_error_still_gets_the_entry(chat: Chat) -> None:
 
 
 async def test_one_unsure_candidate_is_a_yes_no_question(chat: Chat) -> None:
-    reply = await chat.say("红包领不到咋回事")  # one entry comes close, none is sure
+    reply = await chat.say("辣椒苗叶子卷起来了")  # one entry comes close, none is sure
     assert "您是想问『" in reply and "回复 1 是，2 不是" in reply, reply
     answer = await chat.say("是的")
-    assert "红包" in answer and "来源：" in answer, answer
+    assert "病毒病" in answer and "来源：" in answer, answer
 
 
 async def test_saying_no_to_the_candidate_offers_the_menu(chat: Chat) -> None:
-    assert "回复 1 是，2 不是" in await chat.say("红包领不到咋回事")
+    assert "回复 1 是，2 不是" in await chat.say("辣椒苗叶子卷起来了")
     assert_menu(await chat.say("2"))
+
+
+async def test_a_candidate_far_ahead_of_the_rest_is_answered_outright(chat: Chat) -> None:
+    # It covers only part of the question, but no other entry comes near it.
+    reply = await chat.say("红包领不到咋回事")
+    assert "您是想问" not in reply and "红包" in reply and "来源：" in reply, reply
 
 
 async def test_nlu_reads_the_corrected_text_and_keeps_the_original(chat: Chat) -> None:
