@@ -300,7 +300,11 @@ class SearchIndex:
         for start in range(len(word) - 1):
             for end in range(len(word), start + 1, -1):
                 part = word[start:end]
-                if (end - start) < len(word) and is_dictionary_word(part) and self._has(part, i):
+                if (
+                    (end - start) < len(word)
+                    and (end - start >= 3 or is_dictionary_word(part))
+                    and self._has(part, i)
+                ):
                     covered[start:end] = [True] * (end - start)
                     break
         return 1.0 if sum(covered) >= len(word) - 1 else 0.0
@@ -344,4 +348,8 @@ class SearchIndex:
         named = self._things.named_in_all(texts)
         if entry.topic != "farming":
             named = {kind: things for kind, things in named.items() if kind not in FARMING_KINDS}
+        if entry.topic == "fraud":
+            # A scam works the same on QQ as on 微信: the apps an entry on a scam
+            # names are examples, not its scope.
+            named.pop("app", None)
         return named

@@ -52,6 +52,12 @@ def index() -> SearchIndex:
                 "手机卡丢了，马上打运营商客服挂失，再去营业厅补卡。",
                 ["手机卡丢了", "电话卡掉了咋个办", "补办手机卡"],
             ),
+            entry(
+                "heart",
+                "心口痛可能是心梗",
+                "突然胸口痛、出冷汗，可能是急性心肌梗死，立即拨打120。",
+                ["心梗有什么症状", "胸口痛要不要紧哦", "心肌梗死前兆咋个看"],
+            ),
         ]
     )
 
@@ -75,6 +81,14 @@ def test_a_compound_missing_a_part_that_matters_is_not_covered(index) -> None:
     i = next(n for n, e in enumerate(index.entries) if e.id == "input")
     assert index._found("手写输入法", i) == 0.0
     assert index._found("语音输入法", i) == 1.0  # all but one character: 语音 + 输入
+
+
+def test_a_term_the_entry_writes_another_way_counts_by_its_longer_part(index) -> None:
+    # People say 心肌梗塞, the guideline 心肌梗死: 心肌梗 is three of four characters.
+    assert covers(index, "心肌梗塞有什么症状", "heart") == 1.0
+    # One character in common is not enough (梗塞 alone is another word).
+    i = next(n for n, e in enumerate(index.entries) if e.id == "heart")
+    assert index._found("脑梗塞", i) == 0.0
 
 
 def test_a_question_in_a_not_a_form_is_about_a(index) -> None:
