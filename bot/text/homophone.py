@@ -40,6 +40,11 @@ from bot.text.stopwords import FUNCTION_WORDS
 MIN_TERM, MAX_TERM = 2, 6
 # jieba's general dictionary also lists fragments such as 赚了钱 (frequency 3).
 MIN_FREQUENCY = 10
+# Two-character words learned from the content (``learn(two_char_min=…)``) are
+# domain words (红包 171, 设置 4230, 医生 4263 in jieba's dictionary); words as
+# common as 起来 (39788) or 时候 are grammar, and a stretch that sounds like them
+# (喘不过气来) is not a misspelling.
+MAX_LEARNED_PAIR_FREQUENCY = 10000
 # Grammatical characters that stand alone next to any word; a two-character
 # stretch containing one is a coincidence of sound, not a misspelt term.
 PARTICLES = frozenset("了的地得着过才就都也还又很在是吗呢吧嘛和跟与把被给让我你他她它这那上下里")
@@ -109,7 +114,11 @@ class HomophoneCorrector:
                     {
                         w
                         for w in words
-                        if len(w) == 2 and _HAN_WORD.match(w) and w not in user and known(w)
+                        if len(w) == 2
+                        and _HAN_WORD.match(w)
+                        and w not in user
+                        and known(w)
+                        and dictionary_frequency(w) <= MAX_LEARNED_PAIR_FREQUENCY
                     }
                 )
             counts.update(w for w in words if len(w) > 2 and _HAN_WORD.match(w) and known(w))

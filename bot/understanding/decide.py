@@ -61,6 +61,8 @@ class Knowledge(Protocol):  # what we need of KnowledgeService (tests pass fakes
 
     async def tagged(self, tag: str) -> list[Entry]: ...
 
+    def heard(self, text: str) -> str: ...
+
 
 @dataclass
 class Decision:
@@ -119,6 +121,9 @@ class Understanding:
         but a real question is still answered.
         """
         text = canonical(text)
+        # Cues read the text as heard: a voice transcript's 打农要 is 打农药. Search and
+        # the fraud checker match sounds themselves and get the text as written.
+        heard = self.knowledge.heard(text)
         evidence: dict[str, object] = {}
         if intent:
             evidence["nlu"] = intent
@@ -128,34 +133,34 @@ class Understanding:
         verdict = self.fraud.check(text)
         # "外婆我是小杰我出车祸了……你快点转五千到我发给你的账户": an accident told to
         # ask for money is the oldest scam there is, not a call for 120.
-        if cues.is_emergency_now(text) and not (
-            cues.MONEY_ASK.search(text) and verdict.risk == "high"
+        if cues.is_emergency_now(heard) and not (
+            cues.MONEY_ASK.search(heard) and verdict.risk == "high"
         ):
             return Decision("emergency", hotline=HOTLINES[0], evidence=evidence)
-        urgent = is_emergency(text)
+        urgent = is_emergency(heard)
 
-        pasted = cues.looks_pasted(text)
+        pasted = cues.looks_pasted(heard)
         evidence["fraud"] = verdict.risk
-        rumor = bool(cues.RUMOR.search(text))
+        rumor = bool(cues.RUMOR.search(heard))
         # "有人说接个陌生电话就会被盗刷，是真的吗" asks about a claim; nothing was lost.
-        own_loss = bool(cues.OWN_LOSS.search(text))
-        if cues.is_aftermath(text) and not pasted and (not rumor or own_loss):
+        own_loss = bool(cues.OWN_LOSS.search(heard))
+        if cues.is_aftermath(heard) and not pasted and (not rumor or own_loss):
             tagged = await self.knowledge.tagged(AFTERMATH_TAG)
             return Decision(
                 "fraud_aftermath", entry=tagged[0] if tagged else None, evidence=evidence
             )
 
-        asks = cues.asks(text)
+        asks = cues.asks(heard)
         if pasted or (
-            expect_message and not asks and cues.han_chars(text) >= cues.PASTED_MIN_CHARS // 2
+            expect_message and not asks and cues.han_chars(heard) >= cues.PASTED_MIN_CHARS // 2
         ):
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
-        told = bool(cues.DESCRIBED_CONTACT.search(text))  # "有人打电话说…要我按1转人工"
-        forwarded = bool(cues.FORWARD_LEAD_IN.search(text)) or told
+        told = bool(cues.DESCRIBED_CONTACT.search(heard))  # "有人打电话说…要我按1转人工"
+        forwarded = bool(cues.FORWARD_LEAD_IN.search(heard)) or told
         if (
             (verdict.risk == "high" or (verdict.risk == "medium" and forwarded))
             and not asks
-            and cues.han_chars(text) >= PASTED_RISKY_MIN_CHARS
+            and cues.han_chars(heard) >= PASTED_RISKY_MIN_CHARS
             # "群里有人说看直播领红包……叫我下个软件充值" retells a scam, not a rumour.
             and (not rumor or (verdict.risk == "high" and forwarded))
         ):
@@ -164,18 +169,18 @@ class Understanding:
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
         if not pasted and (
-            cues.ASK_CALL.search(text) or (not told and cues.ASK_PERSON.search(text))
+            cues.ASK_CALL.search(heard) or (not told and cues.ASK_PERSON.search(heard))
         ):
             return Decision("handoff", evidence=evidence, urgent=urgent)
 
         result = await self.knowledge.ask(text)
         evidence = _scores(evidence, result)
-        claim = rumor or bool(cues.CLAIM.search(text))
+        claim = rumor or bool(cues.CLAIM.search(heard))
         evidence["rumor_cue"] = rumor
         # A call, visit or offer told in the user's words is judged like a pasted
         # message when it sounds risky.
         described = (
-            told and verdict.risk != "low" and (not rumor or bool(cues.CONTACT_CLAIM.search(text)))
+            told and verdict.risk != "low" and (not rumor or bool(cues.CONTACT_CLAIM.search(heard)))
         )
 
         if result.kind == "answer" and result.best:
@@ -195,8 +200,8 @@ class Understanding:
 
         if (
             verdict.risk == "high"
-            and cues.han_chars(text) >= RISKY_UNANSWERED_MIN_CHARS
-            and (not asks or forwarded or cues.VOCATIVE.search(text))
+            and cues.han_chars(heard) >= RISKY_UNANSWERED_MIN_CHARS
+            and (not asks or forwarded or cues.VOCATIVE.search(heard))
             and not (asks and rumor)
         ):
             if told:
@@ -223,7 +228,7 @@ class Understanding:
         if result.kind == "choices":
             return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
         return Decision(
-            "none", hits=result.hits, hotline=hotline_for(text), evidence=evidence, urgent=urgent
+            "none", hits=result.hits, hotline=hotline_for(heard), evidence=evidence, urgent=urgent
         )
 
     async def _judged(

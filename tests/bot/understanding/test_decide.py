@@ -302,3 +302,10 @@ async def test_an_accident_told_to_ask_for_money_is_a_scam_not_an_emergency(unde
     assert decision.kind == "fraud_verdict", decision.log_line()
     # a real accident asks for 120, not for money
     assert (await understanding.decide("我儿子刚才出车祸了，流了好多血")).kind == "emergency"
+
+
+async def test_cues_read_a_voice_transcript_as_heard(understanding) -> None:
+    # 验证马 is how speech recognition writes 验证码: the code was given away, 110 first.
+    text = "嗯我刚才那个验证马报给他了然后就收到扣款短信了"
+    decision = await understanding.decide(text)
+    assert decision.kind == "fraud_aftermath", decision.log_line()
