@@ -12,8 +12,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck
@@ -122,9 +124,22 @@ def model_path() -> Path:
     return train_if_needed(PROJECT_ROOT / "models")
 
 
+@dataclass(frozen=True)
+class ActionServer:
+    url: str
+    headers: dict[str, str]
+
+
 @pytest.fixture(scope="session")
-def action_server(session_var: Path) -> Iterator[str]:
-    """A real action server on a free port, with its own SQLite database."""
+def action_server(session_var: Path) -> Iterator[ActionServer]:
+    """The action server as `kepu run` starts it (``actions.security``: calls need the
+    shared secret; ``/health`` is ready only once the knowledge index, the fraud
+    classifier and the redactor are built), on a free port with its own SQLite
+    database. Waiting for that readiness keeps the first custom action of a test
+    from building them on a busy machine (and running into the request timeout)."""
+    from bot.rasa_entry import ACTION_SECRET_HEADER, action_secret
+    from bot.settings import Settings
+
     port = free_port()
     env = {
         **os.environ,
@@ -138,23 +153,29 @@ def action_server(session_var: Path) -> Iterator[str]:
         [sys.executable, "-m", "bot.cli", "kb", "import"], env=env, check=True, cwd=PROJECT_ROOT
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--cors"],
+        [sys.executable, "-m", "actions.security", "--actions", "actions", "--port", str(port)],
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_http(f"http://127.0.0.1:{port}/health", proc=proc)
-        yield f"http://127.0.0.1:{port}/webhook"
+        # A fresh clone trains the fraud classifier here: minutes on a loaded machine.
+        wait_http(f"http://127.0.0.1:{port}/health", timeout=900, proc=proc)
+        with mock.patch.dict(os.environ, {"KEPU_VAR_DIR": str(session_var)}):
+            secret = action_secret(Settings.from_env())
+        yield ActionServer(f"http://127.0.0.1:{port}/webhook", {ACTION_SECRET_HEADER: secret})
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
-def agent(model_path: Path, action_server: str):
+def agent(model_path: Path, action_server: ActionServer):
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    return Agent.load(str(model_path), action_endpoint=EndpointConfig(url=action_server))
+    return Agent.load(
+        str(model_path),
+        action_endpoint=EndpointConfig(url=action_server.url, headers=action_server.headers),
+    )
