@@ -461,6 +461,9 @@ def is_emergency_now(text: str) -> bool:
         return False
     if SUDDEN.search(text):
         return True
+    if PERSONAL.search(text) and not QUESTION.search(text):
+        # Told, not asked ("我爸打农药以后头昏吐了还流口水"): it is happening.
+        return True
     if GENERAL_QUESTION.search(text):
         return False
     general = HOW_TO.search(text) and GENERIC_SUBJECT.search(text) and not PERSONAL.search(text)

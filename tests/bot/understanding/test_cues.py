@@ -137,6 +137,8 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
         "我外公倒在院坝头没得气了",
         # the question form does not hide an event happening now
         "我爸刚才突然晕倒了要不要送医院",
+        # told about one's own, not asked: "以后" tells when, it asks nothing
+        "我爸他打农药以后头昏吐了还流口水",
     ],
 )
 def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
@@ -163,6 +165,7 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         "有人打电话说我孙子在外地出车祸了，要我赶紧打钱",
         "来了个电话说我女儿住院了现在马上要交钱",
         "打农药的时候头晕怎么预防",
+        "我爸打农药以后头昏，要注意什么",
         # a hazard or first aid asked about
         "电瓶车放在堂屋充电会不会起火",
         "被开水烫了第一步该做啥",
