@@ -328,14 +328,14 @@ async def test_a_homophone_error_still_gets_the_entry(chat: Chat) -> None:
 
 
 async def test_one_unsure_candidate_is_a_yes_no_question(chat: Chat) -> None:
-    reply = await chat.say("辣椒苗叶子卷起来了")  # one entry comes close, none is sure
+    reply = await chat.say("想挖点土去测一下，哪里测得到")  # one entry comes close, none is sure
     assert "您是想问『" in reply and "回复 1 是，2 不是" in reply, reply
     answer = await chat.say("是的")
-    assert "病毒病" in answer and "来源：" in answer, answer
+    assert "测土" in answer and "来源：" in answer, answer
 
 
 async def test_saying_no_to_the_candidate_offers_the_menu(chat: Chat) -> None:
-    assert "回复 1 是，2 不是" in await chat.say("辣椒苗叶子卷起来了")
+    assert "回复 1 是，2 不是" in await chat.say("想挖点土去测一下，哪里测得到")
     assert_menu(await chat.say("2"))
 
 
