@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck
@@ -162,8 +161,7 @@ def action_server(session_var: Path) -> Iterator[ActionServer]:
     try:
         # A fresh clone trains the fraud classifier here: minutes on a loaded machine.
         wait_http(f"http://127.0.0.1:{port}/health", timeout=900, proc=proc)
-        with mock.patch.dict(os.environ, {"KEPU_VAR_DIR": str(session_var)}):
-            secret = action_secret(Settings.from_env())
+        secret = action_secret(Settings.from_env(env))
         yield ActionServer(f"http://127.0.0.1:{port}/webhook", {ACTION_SECRET_HEADER: secret})
     finally:
         proc.terminate()

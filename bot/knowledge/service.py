@@ -168,10 +168,12 @@ class KnowledgeService:
         hits = await loop.run_in_executor(None, self._index.search, text, k)
         return decide(hits)
 
-    def heard(self, text: str) -> str:
+    async def heard(self, text: str) -> str:
         """``text`` with sound-alike misspellings of our terms put right (打农要 → 打农药,
-        验证马 → 验证码), so that cues read a voice transcript as they read typed text."""
-        return self._index.corrector(text)
+        验证马 → 验证码), so that cues read a voice transcript as they read typed text.
+        Reading a long pasted message's sounds takes milliseconds: off the loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._index.corrector, text)
 
     async def get(self, entry_id: str) -> Entry | None:
         """The entry with this id, or the one it was merged into (an alias)."""

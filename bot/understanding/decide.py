@@ -61,7 +61,7 @@ class Knowledge(Protocol):  # what we need of KnowledgeService (tests pass fakes
 
     async def tagged(self, tag: str) -> list[Entry]: ...
 
-    def heard(self, text: str) -> str: ...
+    async def heard(self, text: str) -> str: ...
 
 
 @dataclass
@@ -123,7 +123,7 @@ class Understanding:
         text = canonical(text)
         # Cues read the text as heard: a voice transcript's 打农要 is 打农药. Search and
         # the fraud checker match sounds themselves and get the text as written.
-        heard = self.knowledge.heard(text)
+        heard = await self.knowledge.heard(text)
         evidence: dict[str, object] = {}
         if intent:
             evidence["nlu"] = intent
