@@ -19,7 +19,9 @@ the content, and rewrites a stretch of the text to a term only when all hold:
   and is not itself a dictionary word (化名 and 心机 are words and stay; inside
   二化名 and 心机梗塞 they do not);
 - at least half of the term's characters are kept (one of two, two of four),
-  and a two-character stretch holds no particle (多少油才合适 is not 油菜).
+  or one of a term of three or more characters whose sound the stretch has
+  exactly (胆故纯 for 胆固醇), and a two-character stretch holds no particle
+  (多少油才合适 is not 油菜).
 
 Longer stretches are tried first, left to right. Only runs of Han characters
 are touched: digits, Latin letters, URLs and phone numbers pass unchanged.
@@ -173,16 +175,29 @@ class HomophoneCorrector:
                 continue
             sounds = syllables[i : i + size]
             term = self._by_key.get(_key(sounds, fuzzy=False))
+            exact = term is not None
             if term is None and size > 2:
                 term = self._by_key.get(_key(sounds, fuzzy=True))
             if (
                 term is not None
-                and _keeps_half(stretch, term)
+                and self._keeps_enough(stretch, term, exact)
                 and not (size > 2 and _changes_a_grammar_word(run, boundaries, i, term))
             ):
                 out.append(term)
                 return size
         return 0
+
+    @staticmethod
+    def _keeps_enough(stretch: str, term: str, exact: bool) -> bool:
+        """Whether ``stretch`` keeps enough of ``term`` to be read as it: half of its
+        characters, as a rule. A recogniser that hears a word right often writes most
+        of its characters wrong (胆故纯 for 胆固醇, 红知珠 for 红蜘蛛), so a stretch
+        that sounds exactly like a term of three or more characters may keep just
+        one. (Two characters that keep none are left alone: 冲点 is no 充电.)"""
+        if _keeps_half(stretch, term):
+            return True
+        differing = sum(a != b for a, b in zip(stretch, term, strict=True))
+        return exact and len(term) > 2 and differing < len(term)
 
 
 # Degree words that stand next to any adjective or verb: 手机好卡 is not 手机号卡.

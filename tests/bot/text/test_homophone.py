@@ -37,6 +37,9 @@ def corrector() -> HomophoneCorrector:
         ("字体在哪里社置", "设置"),
         ("我刚才那个验证马报给他了", "验证码"),
         ("我爸他打农要以后头昏", "打农药"),
+        # a longer term heard right but written with one character of it left
+        ("体检查出来胆故纯高要吃药吗", "胆固醇"),
+        ("柚子树叶子上长了好多红知珠", "红蜘蛛"),
     ],
 )
 def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str) -> None:
@@ -62,6 +65,7 @@ def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str
         "我们村里有个老师会用电脑",
         "这个事情好办不好办",
         "打完药以后喘不过气来",  # 气来 is not 起来: grammar words are never terms
+        "所以我就想冲点蜂蜜水给他喝",  # two characters that keep none: 冲点 is no 充电
     ],
 )
 def test_correct_text_is_left_alone(corrector, text: str) -> None:
