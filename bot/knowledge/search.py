@@ -54,6 +54,11 @@ SHORTLIST = 256
 # better-scoring one only, so a near-duplicate never forces a choice. The closest
 # neighbour of 99% of entries is below it (0.988 at 327 entries).
 TWIN_COSINE = 0.985
+# An entry about one app, crop, animal or card (its title names it) answers a
+# question that names none of that kind less often than a general entry does:
+# "手机字太小了" means the phone's font size, not 微信's. When a general entry
+# comes this close to such an entry, the scoped one's score is lowered by as much.
+SCOPE_PENALTY = 0.05
 # A two-character word that this many phrasings and tags use is a term the
 # homophone corrector restores (洪包 → 红包); rarer ones are left alone.
 TWO_CHAR_TERM_MIN = 3
@@ -208,6 +213,12 @@ class SearchIndex:
         self._doc_sounds = [" ".join(fuzzy_pinyin(d)) for d in self._docs]
         self._things = Things()
         self._entry_things = [self._named_in_entry(e) for e in entries]
+        # Entries whose title is about one thing of a kind (微信的字体, 柚子裂果): kind →
+        # a mask over the entries.
+        self._scoped: dict[str, np.ndarray] = {}
+        for i, entry in enumerate(entries):
+            for kind in self._scope(entry):
+                self._scoped.setdefault(kind, np.zeros(len(entries), dtype=bool))[i] = True
         phrases = [content_text(t) for t in phrasings]
         for name, analyzer in VIEWS.items():
             vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
@@ -319,6 +330,8 @@ class SearchIndex:
         if not normalize(query) or not self.entries:
             return []
         score = self.scores(query)
+        named = self._things.named(self.corrector(normalize(query)))
+        self._prefer_general(score, named)
         wanted = min(k + 2, len(score))  # room for twins that are dropped
         top = np.argpartition(-score, wanted - 1)[:wanted]
         top = top[np.argsort(-score[top], kind="stable")]
@@ -332,7 +345,6 @@ class SearchIndex:
                 continue
             kept.append(int(i))
         words = self._query_words(query)
-        named = self._things.named(normalize(query))
         return [
             Hit(
                 self.entries[i],
@@ -342,6 +354,26 @@ class SearchIndex:
             )
             for i in kept
         ]
+
+    def _prefer_general(self, score: np.ndarray, named: dict[str, set[int]]) -> None:
+        """Lower (in place) the score of an entry about one thing of a kind the question
+        does not name when a general entry comes as close as ``SCOPE_PENALTY``."""
+        scoped = np.zeros(len(score), dtype=bool)
+        for kind, mask in self._scoped.items():
+            if kind not in named:
+                scoped |= mask
+        if not scoped.any() or scoped.all():
+            return
+        best_general = float(score[~scoped].max())
+        close = scoped & (score > 0) & (score - SCOPE_PENALTY <= best_general)
+        score[close] -= SCOPE_PENALTY
+
+    def _scope(self, entry: Entry) -> set[str]:
+        """Kinds of which the entry's title names a thing: what the entry is about."""
+        kinds = set(self._things.named(normalize(entry.title)))
+        if entry.topic != "farming":
+            kinds -= FARMING_KINDS
+        return kinds
 
     def _named_in_entry(self, entry: Entry) -> dict[str, set[int]]:
         texts = [*entry.search_texts(), entry.answer, *entry.steps, " ".join(entry.tags)]

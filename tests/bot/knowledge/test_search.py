@@ -98,6 +98,25 @@ def test_clear_questions_are_answered_directly(index: SearchIndex, query, entry_
     assert result.best.entry.id == entry_id
 
 
+@pytest.mark.parametrize(
+    ("query", "general", "scoped"),
+    [
+        ("怎么把手机字调大一点，看不清", "phone-font-size", "phone-wechat-font-size"),
+        ("手机声音太小了", "phone-ringtone-volume", "phone-wechat-listen-voice"),
+    ],
+)
+def test_a_question_naming_no_app_prefers_the_general_entry(
+    index: SearchIndex, query: str, general: str, scoped: str
+) -> None:
+    """Both entries match the words; the one about 微信 is not what was asked."""
+    hits = index.search(query, k=5)
+    ids = [h.entry.id for h in hits]
+    assert ids[0] == general and scoped in ids
+    assert decide(hits).kind == "answer"
+    # Naming the app asks for the app's entry.
+    assert index.search(f"微信里{query}")[0].entry.id == scoped
+
+
 @pytest.mark.parametrize("query", ["火星上有没有外星人", "今年彩票开啥子号", "帮我算一下八字"])
 def test_out_of_scope_questions_are_not_answered(index: SearchIndex, query) -> None:
     assert decide(index.search(query)).kind != "answer"
