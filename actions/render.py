@@ -19,7 +19,7 @@ from actions.orders import begin_order
 from actions.services import Services
 from bot.fraud.checker import Verdict
 from bot.fraud.stats import count_check
-from bot.handoff import handoff_reply, hotlines_for, is_emergency, record_request
+from bot.handoff import AMBULANCE, handoff_reply, hotlines_for, is_emergency, record_request
 from bot.knowledge.service import record_unanswered
 from bot.menu import NOT_THIS, ORDER_OFFER, REPORT_OFFER, menu_text
 from bot.orders.chat import VISIT_HOTLINE_LINE, VOLUNTEER_OFFER_LINE, town_named, volunteer_offer
@@ -201,7 +201,7 @@ async def hand_off(
         return begin_order(dispatcher, offer.service, town_named(text))
     if offer is not None:
         return [SlotSet("pending_options", [f"{ORDER_OFFER}{offer.service or ''}"])]
-    if is_emergency(text):
+    if is_emergency(text) and hotlines[0].number == AMBULANCE:
         # 120 first; then, while waiting, the first-aid entry if one clearly fits.
         result = await services.knowledge.ask(text)
         if result.kind == "answer" and result.best and result.best.entry.topic == "health":

@@ -22,6 +22,30 @@ class Hotline:
     keywords: tuple[str, ...]
 
 
+# Water people fall into here: fish ponds, reservoirs, cesspits.
+POND_FALLS = (
+    "掉到鱼塘",
+    "掉进鱼塘",
+    "掉到塘",
+    "掉进塘",
+    "掉到水库",
+    "掉进水库",
+    "掉到粪坑",
+    "掉进粪坑",
+)
+# A gas leak told as people smell it.
+GAS_WORDS = (
+    "煤气味",
+    "天然气味",
+    "燃气味",
+    "液化气味",
+    "煤气泄漏",
+    "燃气泄漏",
+    "天然气泄漏",
+    "漏煤气",
+    "漏天然气",
+)
+
 HOTLINES: tuple[Hotline, ...] = (
     Hotline(
         "120",
@@ -45,6 +69,20 @@ HOTLINES: tuple[Hotline, ...] = (
             "不省人事",
             "抽筋",
             "120",
+        ),
+    ),
+    Hotline(
+        "119",
+        "火警电话",
+        "着火了，或者闻到很大的煤气（天然气）味",
+        (
+            "着火",
+            "起火",
+            "失火",
+            "火灾",
+            "烧起来了",
+            *GAS_WORDS,
+            "119",
         ),
     ),
     Hotline(
@@ -232,6 +270,9 @@ EMERGENCY_PHRASES: tuple[str, ...] = (
     "快叫救护车",
     "喊救护车",
     "叫救护车",
+    # A gas leak: one spark sets it off (119 first, see handoff_reply).
+    *GAS_WORDS,
+    *POND_FALLS,
 )
 
 
@@ -269,7 +310,11 @@ _ACUTE = re.compile(
     # poisoned by what was eaten, told as it happens
     r"|(吃|误食)了?[^，。？！,?!]{0,6}(野菌子|野蘑菇|菌子|蘑菇|发芽的?洋芋|发芽的?土豆)"
     r"[^。？！?!]{0,8}(吐|拉|晕|昏|抽|不舒服)"
-    r"|(触|遭|着)电了|电打(了|到)|遭电打"
+    r"|(触|遭|着)电了|电打(了|到)|遭电打|(被|遭|着)电(点|打|击|麻|电)(到|了|倒|伤)"
+    # breath gone, in the dialect's word for breathing ("没有出气了", "不出气了");
+    # lying where one fell and not moving
+    r"|(没有|没得|莫得|没|不)出气了"
+    r"|(倒|躺|趴|睡)(在)?(地上|地下|地头|田头|田里|床上|路上)[^，。？！,?!]{0,3}(不动了|动不了|没反应|起不来了)"
     r"|(噎|卡)(住|到)[^，。？！,?!]{0,6}(说不出|喘不|脸|憋)|卡(住|到)喉咙"
     r"|高烧[^，。？！,?!]{0,4}(抽|说胡话|叫不醒)|抽(风|起了|个不停)|口吐白沫|翻白眼"
     r"|心脏病(犯|发)了|(心梗|脑溢血|脑出血)了|瘫(倒|起)了"
@@ -277,8 +322,16 @@ _ACUTE = re.compile(
 # Whether such an event is happening now or only asked about is decided in
 # bot.understanding.cues.is_emergency_now.
 
+AMBULANCE, FIRE = "120", "119"
+GAS = re.compile("|".join(GAS_WORDS))
+# What to do before calling about a gas leak (the fire services' standing advice).
+GAS_FIRST = (
+    "闻到煤气味：不要开灯、不要开关电器、不要点火；关掉气阀，打开门窗，人先到屋外，再打电话。"
+)
+
 # Falling into water is an emergency for a person, not for a phone or a key.
 _FALLS_IN = (
+    *POND_FALLS,
     "掉水里",
     "掉河里",
     "掉到水",
@@ -320,12 +373,17 @@ def hotlines_for(text: str) -> list[Hotline]:
 def handoff_reply(text: str) -> tuple[str, list[Hotline]]:
     """The reply to a request for a person, and the hotlines it names."""
     matched = hotlines_for(text)
-    if is_emergency(text) and (not matched or matched[0].number != "120"):
-        matched = [HOTLINES[0], *[h for h in matched if h.number != "120"]]
+    if is_emergency(text):
+        # 120 first, unless it is a fire or a gas leak: 119 first, 120 next.
+        fire = [h for h in matched if h.number == FIRE]
+        rest = [h for h in matched if h.number not in (AMBULANCE, FIRE)]
+        matched = [*fire, HOTLINES[0], *rest]
     if matched:
         first = matched[0]
-        urgent = "马上" if first.number in ("120", "110") else ""
+        urgent = "马上" if first.number in (AMBULANCE, FIRE, "110") else ""
         lines = [f"请{urgent}拨打 {first.number}（{first.name}）：{first.when}。"]
+        if first.number == FIRE and GAS.search(text):
+            lines.append(GAS_FIRST)
         if first.number == "110":
             lines.append("同时打银行客服电话，要求止付、冻结。")
         lines += [f"也可以拨打 {h.number}（{h.name}）。" for h in matched[1:]]

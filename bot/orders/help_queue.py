@@ -26,7 +26,7 @@ from bot.storage.models import HandledMark, HandoffRequest, UnansweredQuestion, 
 from bot.text.redact import redact
 
 KINDS: dict[str, str] = {"help": "求助", "question": "没答上的问题"}
-URGENT_HOTLINES = ("120", "110")
+URGENT_HOTLINES = ("120", "119", "110")
 MAX_PAGE = 500
 
 

@@ -112,6 +112,8 @@ GENERAL_QUESTION = re.compile(
     r"|怎么治|如何治|治疗|咨询|哪家医院|什么医院"
     # a hazard asked about ("电动车在屋里充电会不会着火"), first aid asked for ("要怎么救")
     r"|会不会(着火|起火|失火|爆炸|中毒|触电|漏电)|(怎么|咋个|如何)救|第一步"
+    # which of two remedies ("烫伤了应该抹牙膏还是酱油")
+    r"|还是|应该(抹|擦|涂|用|吃|喝|敷)|后遗症"
 )
 # A question about an acute event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
 # emergency; a sign that it is happening now outweighs the question form
@@ -219,6 +221,13 @@ ASK_PERSON = re.compile(
     # someone missing: the police and the village look for them
     r"|走丢了|走失了|人不见了|找不到人了|失踪了"
     r"|我要找警察|网格员|转人工|人工客服|找人工|要人工|真人|叫个医生|喊个医生"
+    # "我想找你们的工作人员", "能不能有人帮我查一下", "有没有志愿者可以帮老人交医保",
+    # "有没得老师教老年人耍手机", "志愿者好久到我们村来"
+    r"|(找|联系|要)(一下|下)?(你们)?(的)?(工作人员|志愿者)"
+    r"|(能不能|可不可以|能否)(有人|有个人|找个人|派个人)"
+    r"|有(没有|没得|莫得)[^，。？！,?!]{0,6}(志愿者|工作人员|老师)"
+    r"|(志愿者|工作人员)[^，。？！,?!]{0,4}(好久|什么时候|啥时候|几时|哪天|能不能|可不可以)"
+    r"[^，。？！,?!]{0,6}(来|上门)"
 )
 
 # Asking for a number to call, or for someone to call back ("有没有哪个可以打电话问",

@@ -8,6 +8,8 @@ from bot.handoff import HOTLINES, handoff_reply, is_emergency
     [
         ("我爸晕倒了", "120"),
         ("被蛇咬了咋办", "120"),
+        ("厨房着火了", "119"),
+        ("屋头好大一股煤气味", "119"),
         ("我被骗了转了钱", "110"),
         ("接到个电话说是公安局的 是不是骗子", "96110"),
         ("谷子生虫了找哪个", "12316"),
@@ -26,9 +28,9 @@ def test_emergency_beats_everything_else() -> None:
     assert reply.index("120") < reply.index("110")
 
 
-def test_unclear_request_lists_all_five_hotlines() -> None:
+def test_unclear_request_lists_all_six_hotlines() -> None:
     reply, hotlines = handoff_reply("找人工")
-    assert [h.number for h in hotlines] == ["120", "110", "96110", "12316", "12345"]
+    assert [h.number for h in hotlines] == ["120", "119", "110", "96110", "12316", "12345"]
     for h in HOTLINES:
         assert h.number in reply
 
@@ -56,7 +58,26 @@ def test_questions_about_first_aid_are_not_emergencies() -> None:
         ("我妈说话突然说不清楚了，嘴巴也歪起的", True),
         ("吃饭容易噎到是什么原因", False),
         ("吃东西噎住了怎么办", False),  # a question; the answer starts with 120 anyway
+        ("小孩掉到鱼塘里面捞起来了没有出气了", True),
+        ("手机掉到鱼塘里了", False),
+        ("我老公被电点到了，倒在地上不动了", True),
+        ("厨房里一股煤气味", True),
+        ("这几天出气有点粗", False),
     ],
 )
 def test_emergencies_happen_to_people_now(text: str, expected: bool) -> None:
     assert is_emergency(text) is expected
+
+
+def test_a_gas_leak_is_told_what_to_do_before_calling() -> None:
+    reply, hotlines = handoff_reply("厨房里一股煤气味")
+    assert [h.number for h in hotlines][:2] == ["119", "120"]
+    # No spark: lights and switches stay off, the call is made from outside.
+    assert "不要开灯" in reply and "屋外" in reply
+    assert reply.index("不要开灯") < reply.index("120")
+
+
+def test_a_fire_with_someone_hurt_names_119_then_120() -> None:
+    reply, hotlines = handoff_reply("着火了，我爸烧伤了")
+    assert [h.number for h in hotlines][:2] == ["119", "120"]
+    assert "不要开灯" not in reply  # the gas advice is for gas only

@@ -135,7 +135,7 @@ async def test_help_lists_hotlines_and_records_the_request(chat: Chat, session_v
     from bot.storage.models import HandoffRequest
 
     reply = await chat.say("7")
-    for number in ("120", "110", "96110", "12316", "12345"):
+    for number in ("120", "119", "110", "96110", "12316", "12345"):
         assert number in reply
     assert "记下" in reply
     (request,) = await stored_rows(session_var, HandoffRequest, chat.sender)
@@ -173,11 +173,12 @@ async def test_an_unanswered_question_is_kept_redacted_for_curators(
         ("隔壁老人被蛇咬了", "120"),
         ("我要报警", "110"),
         ("找人工", "120"),
+        ("厨房里好大一股煤气味", "119"),
     ],
 )
 async def test_handoff_gives_the_right_hotline_first(chat: Chat, text: str, first: str) -> None:
     reply = await chat.say(text)
-    numbers = [n for n in ("120", "110", "96110", "12316", "12345") if n in reply]
+    numbers = [n for n in ("120", "119", "110", "96110", "12316", "12345") if n in reply]
     assert numbers and reply.index(first) == min(reply.index(n) for n in numbers), reply
 
 

@@ -102,6 +102,12 @@ def test_a_question_is_read_from_the_last_clause() -> None:
         ("我不会弄认证 哪个来帮我弄一下", True),
         ("有没有懂手机的师傅能上门", True),
         ("哪个牌子的电饭锅好用", False),
+        ("我想找你们的工作人员", True),
+        ("能不能有人帮我查一下医保交没交", True),
+        ("村里有没有志愿者可以帮老人交医保", True),
+        ("你们有没得老师教老年人耍手机的", True),
+        ("志愿者说下个月要来村里", False),
+        ("老师说娃儿近视了", False),
     ],
 )
 def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
@@ -139,6 +145,10 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
         "我爸刚才突然晕倒了要不要送医院",
         # told about one's own, not asked: "以后" tells when, it asks nothing
         "我爸他打农药以后头昏吐了还流口水",
+        # breath in the dialect's word, a body that does not move, gas in the air
+        "快点那个小孩掉到鱼塘里面捞起来了没有出气了",
+        "就是我老公被电点到了倒在地上不动了",
+        "厨房里好大一股煤气味",
     ],
 )
 def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
@@ -171,6 +181,9 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         "被开水烫了第一步该做啥",
         # a phone "poisoned" has a virus
         "有人说我手机中毒了要下个软件",
+        # which of two remedies; what comes long after
+        "烫伤了应该抹牙膏还是酱油",
+        "煤气中毒有没有后遗症",
     ],
 )
 def test_questions_about_such_events_are_not(text: str) -> None:
