@@ -1,6 +1,6 @@
 """Knowledge search accuracy and latency, next to a plain BM25 baseline.
 
-Usage: .venv/bin/python -m bench.kb_eval [--seed 20251129]
+Usage: .venv/bin/python -m bench.kb_eval [--seed 20251129] [--e2e bench/data/e2e_holdout5.tsv]
 
 Dev set: bench/data/kb_dev.tsv (questions written independently of the
 entries' own phrasings: plain, colloquial, dialect). Noisy copies replace
@@ -138,6 +138,34 @@ def decision_quality(rows, index: SearchIndex) -> dict[str, list[int]]:
     return out
 
 
+def e2e_table(path: Path, index: SearchIndex, bm25: Bm25Baseline) -> None:
+    """Top-1/top-3 of search alone on a first-reply set's rows that name entries: how
+    far the ranking goes before the understanding step decides what to say."""
+    from bench.e2e_eval import load_rows
+
+    rows = [r for r in load_rows(path) if r.entries]
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for row in rows:
+        ours = [h.entry.id for h in index.search(row.text, k=3)]
+        base = bm25.search(row.text)[:3]
+        for key in (row.style, "all"):
+            c = counts[key]
+            c[0] += bool(ours[:1]) and ours[0] in row.entries
+            c[1] += bool(set(ours) & row.entries)
+            c[2] += bool(base[:1]) and base[0] in row.entries
+            c[3] += bool(set(base) & row.entries)
+            c[4] += 1
+    print(f"{path.name}: {len(rows)} rows whose label names entries\n")
+    print("| style | n | ours top-1 | ours top-3 | BM25 top-1 | BM25 top-3 |")
+    print("|---|---|---|---|---|---|")
+    for key in sorted(counts, key=lambda k: (k == "all", k)):
+        c = counts[key]
+        n = c[4]
+        print(
+            f"| {key} | {n} | {c[0] / n:.1%} | {c[1] / n:.1%} | {c[2] / n:.1%} | {c[3] / n:.1%} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=20251129)
@@ -148,6 +176,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--latency-only", action="store_true", help="only the latency table (quick re-measure)"
+    )
+    parser.add_argument(
+        "--e2e",
+        type=Path,
+        help="instead: search alone on the rows of a first-reply set (bench/data/e2e_*.tsv) "
+        "whose label names entries",
     )
     args = parser.parse_args()
     entries = load_entries(PROJECT_ROOT / "knowledge").entries
@@ -160,6 +194,9 @@ def main() -> None:
     build_s = time.perf_counter() - t
     if args.latency_only:
         latency_table(entries, encoder, read_dev(), args.seed)
+        return
+    if args.e2e:
+        e2e_table(args.e2e, index, Bm25Baseline(entries))
         return
     bm25 = Bm25Baseline(entries)
     ours = evaluate(rows, lambda q: [h.entry.id for h in index.search(q, k=3)], args.seed)
