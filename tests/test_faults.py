@@ -22,7 +22,7 @@ from bot.cli import ACTION_SERVER_MAX_BODY, _rasa_env, action_server_argv, rasa_
 from bot.menu import menu_text
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import SHARED_CACHE, free_port, wait_http
-from tests.test_stack import _get, _post
+from tests.test_stack import STACK_START, _get, _post
 
 pytestmark = pytest.mark.stack
 
@@ -61,7 +61,7 @@ class Service:
             self.argv[name], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
-        wait_http(self.ready[name], timeout=240, proc=self.procs[name])
+        wait_http(self.ready[name], timeout=STACK_START, proc=self.procs[name])
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name)
