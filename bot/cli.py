@@ -233,8 +233,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     model = train_if_needed(settings.model_dir, force=args.force)
     asyncio.run(warm_vectors(settings))
+    warm_fraud_classifier(settings)
     print(model)
     return 0
+
+
+def warm_fraud_classifier(settings: Settings) -> None:
+    """Fit the fraud classifier into the cache (only when its training data changed).
+
+    Part of building, like the vectors: on a fresh clone the action server would
+    otherwise fit it before it can answer, minutes on a loaded machine.
+    """
+    from bot.fraud.checker import FraudChecker
+
+    FraudChecker(cache_dir=settings.cache_dir)
 
 
 async def warm_vectors(settings: Settings) -> None:

@@ -251,3 +251,17 @@ def test_our_database_file_is_created_private(tmp_path: Path) -> None:
     assert files
     for path in files:
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_building_fits_the_fraud_classifier_into_the_cache(var_dir: Path) -> None:
+    """`kepu train` leaves nothing for the action server to fit on its first start;
+    a second build loads the classifier instead of fitting it again."""
+    from bot.cli import warm_fraud_classifier
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    warm_fraud_classifier(settings)
+    (cached,) = (var_dir / "cache").glob("fraud-classifier-*.joblib")
+    fitted = cached.stat().st_mtime_ns
+    warm_fraud_classifier(settings)
+    assert cached.stat().st_mtime_ns == fitted
