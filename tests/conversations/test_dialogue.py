@@ -308,8 +308,9 @@ async def test_sorry_is_not_feedback(chat: Chat, session_var: Path) -> None:
 
 
 async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
-    # Two entries fit about equally (the phone's volume, and voice messages in WeChat).
-    reply = await chat.say("手机声音太小了")
+    # Two entries fit about equally (how much salt a day, and living with high blood
+    # pressure, which also limits salt).
+    reply = await chat.say("高血压每天吃多少盐合适")
     assert "您是想问" in reply, reply
     (offer,) = (t for t in chat.tags if t["decision"] == "choices")
     first = offer["choices"].split("|")[0]
@@ -319,7 +320,7 @@ async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
 
 
 async def test_not_one_of_the_choices_offers_the_menu(chat: Chat) -> None:
-    assert "您是想问" in await chat.say("手机声音太小了")
+    assert "您是想问" in await chat.say("高血压每天吃多少盐合适")
     assert_menu(await chat.say("不是"))
 
 
