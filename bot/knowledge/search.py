@@ -237,10 +237,13 @@ class SearchIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """Score of every entry for ``query``, in [0, 1]."""
+        return self._scores(self._query_text(query))
+
+    def _scores(self, text: str) -> np.ndarray:
+        """``scores`` of the query's content text (``_query_text``)."""
         n = len(self.entries)
         if not n:
             return np.zeros(0)
-        text = self._query_text(query)
         entry_lex = np.zeros(n)
         phrase_lex = np.zeros(len(self._owners))
         if text:
@@ -278,9 +281,13 @@ class SearchIndex:
         (the word itself, or a word that sounds the same: 二化名 for 二化螟)."""
         return self._coverage(self._query_words(query), i)
 
+    def _heard(self, query: str) -> str:
+        """The normalised query as meant: misheard terms put right. 卡 is read before
+        the homophone corrector, which would hear 好卡 as 号卡."""
+        return self.corrector(_LAG.sub("卡顿", normalize(query)))
+
     def _query_text(self, query: str) -> str:
-        # 卡 is read before the homophone corrector, which would hear 好卡 as 号卡.
-        return content_text(self.corrector(_LAG.sub("卡顿", normalize(query))))
+        return content_text(self._heard(query))
 
     def _query_words(self, query: str) -> list[str]:
         return self._query_text(query).split()
@@ -329,8 +336,11 @@ class SearchIndex:
         """Best ``k`` entries for the query, highest score first."""
         if not normalize(query) or not self.entries:
             return []
-        score = self.scores(query)
-        named = self._things.named(self.corrector(normalize(query)))
+        # The corrector reads every sound of the query: once per search.
+        heard = self._heard(query)
+        text = content_text(heard)
+        score = self._scores(text)
+        named = self._things.named(heard)
         self._prefer_general(score, named)
         wanted = min(k + 2, len(score))  # room for twins that are dropped
         top = np.argpartition(-score, wanted - 1)[:wanted]
@@ -344,7 +354,7 @@ class SearchIndex:
             ):
                 continue
             kept.append(int(i))
-        words = self._query_words(query)
+        words = text.split()
         return [
             Hit(
                 self.entries[i],

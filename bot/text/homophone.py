@@ -180,24 +180,12 @@ class HomophoneCorrector:
                 term = self._by_key.get(_key(sounds, fuzzy=True))
             if (
                 term is not None
-                and self._keeps_enough(stretch, term, exact)
+                and _keeps_enough(stretch, term, exact)
                 and not (size > 2 and _changes_a_grammar_word(run, boundaries, i, term))
             ):
                 out.append(term)
                 return size
         return 0
-
-    @staticmethod
-    def _keeps_enough(stretch: str, term: str, exact: bool) -> bool:
-        """Whether ``stretch`` keeps enough of ``term`` to be read as it: half of its
-        characters, as a rule. A recogniser that hears a word right often writes most
-        of its characters wrong (胆故纯 for 胆固醇, 红知珠 for 红蜘蛛), so a stretch
-        that sounds exactly like a term of three or more characters may keep just
-        one. (Two characters that keep none are left alone: 冲点 is no 充电.)"""
-        if _keeps_half(stretch, term):
-            return True
-        differing = sum(a != b for a, b in zip(stretch, term, strict=True))
-        return exact and len(term) > 2 and differing < len(term)
 
 
 # Degree words that stand next to any adjective or verb: 手机好卡 is not 手机号卡.
@@ -213,6 +201,13 @@ def _changes_a_grammar_word(run: str, boundaries: set[int], i: int, term: str) -
     )
 
 
-def _keeps_half(stretch: str, term: str) -> bool:
+def _keeps_enough(stretch: str, term: str, exact: bool) -> bool:
+    """Whether ``stretch`` keeps enough of ``term`` to be read as it: half of its
+    characters, as a rule. A recogniser that hears a word right often writes most
+    of its characters wrong (胆故纯 for 胆固醇, 红知珠 for 红蜘蛛), so a stretch that
+    sounds ``exact``-ly like a term of three or more characters may keep just one.
+    (Two characters that keep none are left alone: 冲点 is no 充电.)"""
     differing = sum(a != b for a, b in zip(stretch, term, strict=True))
-    return 0 < differing <= len(term) // 2
+    if not differing:
+        return False
+    return differing <= len(term) // 2 or (exact and len(term) > 2 and differing < len(term))
