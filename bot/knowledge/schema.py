@@ -14,6 +14,7 @@ MAX_ANSWER_CHARS = 300
 MAX_STEP_CHARS = 60
 # An answer reads in one screen: at most this many numbered steps (issue 15).
 MAX_STEPS = 5
+MAX_ASKED_CHARS = 200
 # Markers of spoken, Chongqing/Sichuan-flavoured Chinese: at least one
 # phrasing per entry must use one, so search is tested against how people talk.
 _COLLOQUIAL = (
@@ -81,6 +82,11 @@ class Entry(BaseModel):
     topic: Literal["smartphone", "health", "fraud", "farming", "rumor"]
     title: str = Field(..., min_length=2, max_length=60)
     questions: list[str] = Field(..., min_items=3)
+    # Messages residents sent that curators filed under this entry, as typed or as
+    # the voice transcript heard them (misheard words and dialect kept): search
+    # matches new messages against them, nothing shows them, and nothing learns its
+    # vocabulary from them.
+    asked: list[str] = Field(default_factory=list)
     answer: str = Field(..., min_length=5, max_length=MAX_ANSWER_CHARS)
     steps: list[str] = Field(default_factory=list)
     audience: list[Literal["senior", "farmer", "all"]] = Field(..., min_items=1)
@@ -132,6 +138,15 @@ class Entry(BaseModel):
             raise ValueError("at least one question must be colloquial")
         return v
 
+    @validator("asked")
+    def _asked_shape(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("asked messages must differ")
+        for text in v:
+            if not 2 <= len(text) <= MAX_ASKED_CHARS:
+                raise ValueError(f"each asked message must be 2-{MAX_ASKED_CHARS} characters")
+        return v
+
     @root_validator(skip_on_failure=True)
     def _debunk_fields(cls, values: dict) -> dict:
         is_debunk = values.get("topic") == "rumor"
@@ -149,3 +164,8 @@ class Entry(BaseModel):
         if self.claim:
             texts.append(self.claim)
         return texts
+
+    def matched_texts(self) -> list[str]:
+        """Every text a query is compared with one by one: ``search_texts`` and the
+        messages residents asked (``asked``)."""
+        return [*self.search_texts(), *self.asked]

@@ -162,7 +162,7 @@ class Hit:
 
 
 def _entry_document(entry: Entry) -> str:
-    parts = [*entry.search_texts(), " ".join(entry.tags), entry.answer, *entry.steps]
+    parts = [*entry.matched_texts(), " ".join(entry.tags), entry.answer, *entry.steps]
     if entry.explanation:
         parts.append(entry.explanation)
     return " ".join(parts)
@@ -173,7 +173,8 @@ def _rescale(cosine: np.ndarray) -> np.ndarray:
 
 
 def _entry_sentences(entry: Entry) -> list[str]:
-    """Sentences of an entry that teach the query encoder E5's sentence space."""
+    """Sentences of an entry that teach the query encoder E5's sentence space (not
+    the messages residents asked: with them the held-out sets ranked no better)."""
     answer = [s for s in re.split(r"[。！？；\n]", entry.answer) if len(s) >= 4]
     return [*entry.search_texts(), *answer, *entry.steps]
 
@@ -187,7 +188,7 @@ class SearchIndex:
         phrasings: list[str] = []
         owners: list[int] = []
         for i, entry in enumerate(entries):
-            for text in entry.search_texts():
+            for text in entry.matched_texts():
                 phrasings.append(text)
                 owners.append(i)
         self._owners = np.asarray(owners, dtype=np.int64)
@@ -199,6 +200,8 @@ class SearchIndex:
         self._dense: np.ndarray | None = None
         self._queries: QueryEncoder | None = None
         self._centroids: np.ndarray | None = None
+        # Terms are learnt from the curated texts only: a word a resident's voice
+        # message misheard (``asked``) must not become a term.
         self.corrector = HomophoneCorrector.learn(
             [normalize(t) for e in entries for t in [*e.search_texts(), *e.tags]],
             user_dictionary_words(),

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.knowledge.dense import DenseEncoder
-from bot.knowledge.loader import load_entries, snapshot
+from bot.knowledge.loader import LoadResult, load_entries, snapshot
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit, SearchIndex
 from bot.knowledge.store import import_files, served_entries, version
@@ -103,8 +104,10 @@ class KnowledgeService:
         encoder: DenseEncoder | None = None,
         db: Database | None = None,
         check_interval: float = 5.0,
+        load: Callable[[Path], LoadResult] = load_entries,
     ) -> None:
         self.root = root
+        self.load = load
         self.encoder = encoder
         self.db = db
         self.check_interval = check_interval
@@ -129,7 +132,7 @@ class KnowledgeService:
             snap = await loop.run_in_executor(None, snapshot, self.root)
             entries: list[Entry] | None = None
             if force or snap != self._snapshot:
-                loaded = await loop.run_in_executor(None, load_entries, self.root)
+                loaded = await loop.run_in_executor(None, self.load, self.root)
                 self.errors = loaded.errors
                 if self.db is not None:
                     try:

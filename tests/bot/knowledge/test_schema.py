@@ -36,6 +36,9 @@ def test_valid_entry_parses() -> None:
         {"source": {"organisation": "工信部"}},  # no document title
         {"verdict": "谣言"},  # debunk fields on a non-rumour
         {"unknown_field": 1},
+        {"asked": ["字太小了", "字太小了"]},  # the same message twice
+        {"asked": ["字"]},  # too short to be a question
+        {"asked": ["字" * 201]},  # a pasted essay, not a question
     ],
 )
 def test_bad_entries_are_rejected(change: dict) -> None:
@@ -53,3 +56,10 @@ def test_rumor_needs_claim_verdict_explanation() -> None:
     assert ok.verdict == "谣言"
     with pytest.raises(ValidationError):
         Entry.parse_obj({**rumor, "claim": "x", "verdict": "假的", "explanation": "y"})
+
+
+def test_asked_messages_are_matched_but_not_shown_as_phrasings() -> None:
+    entry = Entry.parse_obj({**BASE, "asked": ["手机上的字看不清楚咋个整"]})
+    assert entry.search_texts() == ["怎么把字调大", "字太小", "怎么调大字体", "字咋个弄大点"]
+    assert entry.matched_texts()[-1] == "手机上的字看不清楚咋个整"
+    assert Entry.parse_obj(BASE).asked == []
