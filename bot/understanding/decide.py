@@ -27,7 +27,7 @@ from bot.fraud.checker import FraudChecker, Verdict
 from bot.handoff import HOTLINES, Hotline, is_emergency
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit
-from bot.knowledge.service import CHOICES_THRESHOLD, AskResult
+from bot.knowledge.service import AskResult
 from bot.rumors.matching import AUTO_MATCH
 from bot.text.normalize import canonical
 from bot.understanding import cues
@@ -50,8 +50,9 @@ PASTED_RISKY_MIN_CHARS = 18
 # may be questions about a kind of scam, which search answers.
 RISKY_UNANSWERED_MIN_CHARS = 30
 # A call or visit the user describes gets, beside the verdict, the entry on that
-# kind of scam when one scores at least as well as an entry worth offering.
-DESCRIBED_SCAM_MIN_SCORE = CHOICES_THRESHOLD
+# kind of scam when one scores at least this (the verdict comes either way; kept
+# when the choices threshold rose to 0.48 with the asked messages).
+DESCRIBED_SCAM_MIN_SCORE = 0.40
 
 
 class Knowledge(Protocol):  # what we need of KnowledgeService (tests pass fakes)
