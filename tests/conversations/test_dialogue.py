@@ -308,9 +308,9 @@ async def test_sorry_is_not_feedback(chat: Chat, session_var: Path) -> None:
 
 
 async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
-    # Two entries fit about equally (how much salt a day, and living with high blood
-    # pressure, which also limits salt).
-    reply = await chat.say("高血压每天吃多少盐合适")
+    # Two entries fit about equally (WeChat's voice messages, and the phone's own
+    # volume).
+    reply = await chat.say("微信声音太小了")
     assert "您是想问" in reply, reply
     (offer,) = (t for t in chat.tags if t["decision"] == "choices")
     first = offer["choices"].split("|")[0]
@@ -320,7 +320,7 @@ async def test_choices_then_a_number_answers_that_entry(chat: Chat) -> None:
 
 
 async def test_not_one_of_the_choices_offers_the_menu(chat: Chat) -> None:
-    assert "您是想问" in await chat.say("高血压每天吃多少盐合适")
+    assert "您是想问" in await chat.say("微信声音太小了")
     assert_menu(await chat.say("不是"))
 
 
@@ -330,14 +330,16 @@ async def test_a_homophone_error_still_gets_the_entry(chat: Chat) -> None:
 
 
 async def test_one_unsure_candidate_is_a_yes_no_question(chat: Chat) -> None:
-    reply = await chat.say("想挖点土去测一下，哪里测得到")  # one entry comes close, none is sure
+    # One entry comes close (free WiFi in public), but covers little more than half of
+    # what is asked.
+    reply = await chat.say("街上那些不要钱的wifi，连起用手机付钱要不要得")
     assert "您是想问『" in reply and "回复 1 是，2 不是" in reply, reply
     answer = await chat.say("是的")
-    assert "测土" in answer and "来源：" in answer, answer
+    assert "WiFi" in answer and "来源：" in answer, answer
 
 
 async def test_saying_no_to_the_candidate_offers_the_menu(chat: Chat) -> None:
-    assert "回复 1 是，2 不是" in await chat.say("想挖点土去测一下，哪里测得到")
+    assert "回复 1 是，2 不是" in await chat.say("街上那些不要钱的wifi，连起用手机付钱要不要得")
     assert_menu(await chat.say("2"))
 
 

@@ -213,11 +213,11 @@ async def test_a_slash_behind_fillers_is_never_an_intent(
 async def test_a_claim_only_a_guide_touches_offers_the_report_and_the_guide(
     chat: Chat, session_var: Path
 ) -> None:
-    # The uninstall guide is on the subject but does not say whether the claim is
+    # The volume guide is on the subject but does not say whether the claim is
     # true: the report comes first (1), the guide is one tap away (2).
-    offer = await chat.say("听说把微信卸载了再装回来，里面的零钱就没了，是真的吗")
+    offer = await chat.say("听说微信声音太小是手机坏了，是真的吗")
     assert "还没有核实过" in offer and "回复 1" in offer, offer
-    assert "『不用的App怎么删掉』，回复 2" in offer, offer
+    assert "『来电铃声太小听不到怎么办』，回复 2" in offer, offer
     guide = await chat.say("2")
     assert "来源：" in guide and WHERE_PROMPT not in guide, guide
     assert await stored_count(session_var, RumorReport, chat.sender) == 0
