@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # messages left out of the entries' ``asked``: ``bench.decide_eval --unasked``),
 # counting a right answer 1, the right entry among choices 1/2 and a wrong
 # answer -1: the messages filed as ``asked`` raise every score, the unanswerable
-# questions' too. Choices come only when two entries both score like answers.
+# questions' too. An entry is offered only when it scores as an answer must.
 ANSWER_THRESHOLD = 0.48
 ANSWER_COVERAGE = 0.65
 ANSWER_MARGIN = 0.04
