@@ -237,9 +237,9 @@ def load_mix(eval_dir: Path = EVAL_DIR, limit: int = 600) -> tuple[Mix, str]:
     )
     source = f"{len(questions)} knowledge-base questions (knowledge/**/questions)" + (
         f", {len(eval_q)} health/farming questions, {len(eval_m)} telecom-fraud texts and "
-        f"{len(eval_c)} Weibo rumours from ../shared/eval"
+        f"{len(eval_c)} Weibo rumours from public evaluation sets (not shipped)"
         if eval_q or eval_m or eval_c
-        else " (../shared/eval not found: built-in messages and claims only)"
+        else " (public evaluation sets not found: built-in messages and claims only)"
     )
     return mix, source
 
