@@ -296,8 +296,9 @@ def test_a_message_residents_asked_leads_to_its_entry() -> None:
     ]
     asked = [plain[0].copy(update={"asked": ["秧子芯芯黄了咋个整", "芯芯黄了是啥子虫"]}), plain[1]]
     query = "秧子芯芯都黄了咋个整哦"
-    assert SearchIndex(asked).search(query)[0].entry.id == "farm-a"
-    assert SearchIndex(asked).scores(query)[0] > SearchIndex(plain).scores(query)[0]
+    index = SearchIndex(asked)
+    assert index.search(query)[0].entry.id == "farm-a"
+    assert index.scores(query)[0] > SearchIndex(plain).scores(query)[0]
 
 
 def test_words_residents_sent_are_not_learnt_as_terms() -> None:
