@@ -203,9 +203,10 @@ class SearchIndex:
         # Terms are learnt from the curated texts only: a word a resident's voice
         # message misheard (``asked``) must not become a term.
         self.corrector = HomophoneCorrector.learn(
-            [normalize(t) for e in entries for t in [*e.search_texts(), *e.tags]],
+            [normalize(t) for e in entries for t in e.search_texts()],
             user_dictionary_words(),
             two_char_min=TWO_CHAR_TERM_MIN,
+            keywords=[normalize(t) for e in entries for t in e.tags],
         )
         self._docs: list[str] = []
         self._doc_sounds: list[str] = []

@@ -91,9 +91,18 @@ class HomophoneCorrector:
 
     @classmethod
     def learn(
-        cls, texts: Iterable[str], user_words: Iterable[str] = (), two_char_min: int = 0
+        cls,
+        texts: Iterable[str],
+        user_words: Iterable[str] = (),
+        two_char_min: int = 0,
+        keywords: Iterable[str] = (),
     ) -> HomophoneCorrector:
         """Terms of ``texts`` (normalised) and of the user dictionary's ``user_words``.
+
+        ``keywords`` are curated key words (an entry's ``tags``): one of three or
+        more Han characters is a term as it stands, although jieba's dictionary
+        may not know it (百草枯, 带状疱疹, 小龙虾 are split by it, so they would never
+        be learnt from ``texts``). Shorter keywords count as texts only.
 
         With ``two_char_min``, a two-character dictionary word that many of the
         texts use (红包, 设置, 便秘, 抑郁) is a term too: voice transcripts miswrite
@@ -108,6 +117,9 @@ class HomophoneCorrector:
             return word in user or dictionary_frequency(word) >= MIN_FREQUENCY
 
         counts: Counter[str] = Counter(user)
+        keywords = [k for k in keywords if _HAN_WORD.match(k)]
+        counts.update(k for k in keywords if len(k) > 2)
+        texts = [*texts, *(k for k in keywords if len(k) == 2)]
         pairs: Counter[str] = Counter()
         for text in texts:
             words = word_tokens(text)

@@ -18,10 +18,14 @@ from bot.text.segment import user_dictionary_words
 
 @pytest.fixture(scope="module")
 def corrector() -> HomophoneCorrector:
-    """Learned as search learns it: the entries' titles, phrasings and tags."""
+    """Learned as search learns it: the entries' titles and phrasings, their tags as key words."""
     entries = load_entries(PROJECT_ROOT / "knowledge").entries
-    texts = [normalize(t) for e in entries for t in [*e.search_texts(), *e.tags]]
-    return HomophoneCorrector.learn(texts, user_dictionary_words(), two_char_min=TWO_CHAR_TERM_MIN)
+    return HomophoneCorrector.learn(
+        [normalize(t) for e in entries for t in e.search_texts()],
+        user_dictionary_words(),
+        two_char_min=TWO_CHAR_TERM_MIN,
+        keywords=[normalize(t) for e in entries for t in e.tags],
+    )
 
 
 @pytest.mark.parametrize(
@@ -40,6 +44,9 @@ def corrector() -> HomophoneCorrector:
         # a longer term heard right but written with one character of it left
         ("体检查出来胆故纯高要吃药吗", "胆固醇"),
         ("柚子树叶子上长了好多红知珠", "红蜘蛛"),
+        # key words jieba's dictionary splits (百草/枯, 小龙/虾)
+        ("那个白草枯现在还能买到吗", "百草枯"),
+        ("小龙瞎死了好多是怎么回事", "小龙虾"),
     ],
 )
 def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str) -> None:
@@ -82,6 +89,15 @@ def test_terms_come_from_the_content_and_the_user_dictionary() -> None:
     assert {"二化螟", "挂号", "心肌梗塞"} <= learned.terms
     assert "老师" not in learned.terms  # two-character terms only from our dictionary
     assert learned("二化名") == "二化螟"
+
+
+def test_key_words_of_three_or_more_characters_are_terms_as_they_stand() -> None:
+    # jieba does not know 百草枯 as one word, so the texts alone never make it a term.
+    assert "百草枯" not in HomophoneCorrector.learn(["百草枯禁用了吗"]).terms
+    learned = HomophoneCorrector.learn(["百草枯禁用了吗"], keywords=["百草枯", "农药", "x光"])
+    assert "百草枯" in learned.terms
+    assert learned("白草枯还能买不") == "百草枯还能买不"
+    assert not {"农药", "x光"} & learned.terms  # two characters are texts, not terms; Han only
 
 
 def test_common_two_character_words_of_the_content_are_terms_when_asked() -> None:
