@@ -6,7 +6,7 @@ import pytest
 
 from bot.text.normalize import canonical
 from bot.understanding import cues
-from bot.understanding.cues import ASK_PERSON, RUMOR, asks, is_aftermath, looks_pasted
+from bot.understanding.cues import ASK_CALL, ASK_PERSON, RUMOR, asks, is_aftermath, looks_pasted
 
 
 @pytest.mark.parametrize(
@@ -108,10 +108,31 @@ def test_a_question_is_read_from_the_last_clause() -> None:
         ("你们有没得老师教老年人耍手机的", True),
         ("志愿者说下个月要来村里", False),
         ("老师说娃儿近视了", False),
+        ("能不能帮我转一下人工，社保的事说不清楚", True),
+        ("找个工作人员帮我办一下", True),
+        ("村头哪个能帮我办高龄补贴", True),
+        ("我想和你们的老师当面咨询", True),
+        ("我想找一个律师，地被别人占了", True),
+        ("哪个牌子的手机好用", False),
+        ("工作人员帮我办了认证", False),
     ],
 )
 def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
     assert bool(ASK_PERSON.search(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("你喊个人打电话给我嘛，医保的事情", True),
+        ("有没得人可以打电话给我讲", True),
+        ("补贴一直莫得，打个电话给我嘛", True),
+        ("有人打电话给我说我中奖了", False),
+        ("昨天一个陌生人打电话给我说是公安局的", False),
+    ],
+)
+def test_asking_to_be_called(text: str, expected: bool) -> None:
+    assert bool(ASK_CALL.search(text)) is expected
 
 
 @pytest.mark.parametrize(
