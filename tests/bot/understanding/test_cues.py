@@ -129,10 +129,28 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
         ("补贴一直莫得，打个电话给我嘛", True),
         ("有人打电话给我说我中奖了", False),
         ("昨天一个陌生人打电话给我说是公安局的", False),
+        ("喊你们负责的人给我回个电话嘛", True),
+        ("兽医站的电话有没得", True),
+        ("给我个电话嘛", True),
+        ("微信怎么加好友 我儿子给我一个号码", False),
+        ("怎么知道是不是诈骗电话 有没有什么办法查", False),
+        ("他昨天给我打了个电话", False),
     ],
 )
 def test_asking_to_be_called(text: str, expected: bool) -> None:
     assert bool(ASK_CALL.search(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("村里管医保的人电话多少", True),
+        ("镇上派出所的电话号码是好多", True),
+        ("微信怎么加别人好友 用电话号码加", False),
+    ],
+)
+def test_asking_for_a_number(text: str, expected: bool) -> None:
+    assert bool(ASK_PERSON.search(text) or ASK_CALL.search(text)) is expected
 
 
 @pytest.mark.parametrize(
