@@ -89,6 +89,13 @@ _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _LAG = re.compile(
     r"(?<=好|很|太|直|是|点|些|别|越|常|又|老)卡(?![号片包套里上内费顿])|卡(?=死|住|得很|得要命)"
 )
+# "微信头", "钱包头", "猪圈头": Chongqing/Sichuan says 头 for 里 after a thing that
+# holds something (屋头, 田头 and the like are in the dialect table). Left as it is,
+# 头 reads as a head, and 钱包头 as 钱 + 包头 (a city).
+_IN = re.compile(
+    r"(微信|手机|钱包|零钱|荷包|包包|相册|群|社保卡|医保卡|银行卡|存折|账户|支付宝|抖音|快手"
+    r"|猪圈|鸡圈|圈圈|鱼塘|堰塘|塘|秧田|柜子|冰箱|箱子|袋袋|兜兜|碗|盆|桶)头(?![痛疼晕昏发上])"
+)
 # An amount, a count or a measure ("500", "八千", "两碗", "好几只", "一百六"): what
 # the asker has, not what the question is about; no entry is expected to repeat it.
 _QUANTITY = re.compile(
@@ -108,7 +115,7 @@ def _terms(text: str) -> list[str]:
     again by the dictionaries alone, and a token without a letter (an emoji) is dropped."""
     words: list[str] = []
     text = _A_NOT_A.sub(r"\1", _SPOKEN_NUMBER.sub(_spoken_number, text))
-    text = _LAG.sub("卡顿", text)
+    text = _IN.sub(r"\1里", _LAG.sub("卡顿", text))
     for token in word_tokens(text):
         if not _HAS_MEANING.search(token):
             continue
@@ -288,7 +295,7 @@ class SearchIndex:
     def _heard(self, query: str) -> str:
         """The normalised query as meant: misheard terms put right. 卡 is read before
         the homophone corrector, which would hear 好卡 as 号卡."""
-        return self.corrector(_LAG.sub("卡顿", normalize(query)))
+        return self.corrector(_IN.sub(r"\1里", _LAG.sub("卡顿", normalize(query))))
 
     def _query_text(self, query: str) -> str:
         return content_text(self._heard(query))

@@ -147,6 +147,9 @@ def test_out_of_scope_questions_are_not_answered(index: SearchIndex, query) -> N
         ("那个九六一一零是哪里的电话", "96110 电话"),
         ("嗯我想买那个火车票就是幺二三零六怎么买", "买 火车票 12306 买"),
         ("一二三四步", "一二三四 步"),
+        # dialect 头 for 里 after a container: not 钱 + 包头 (a city), not a head
+        ("微信钱包头的零钱咋个找不到了", "微信 钱包 零钱 找 不到"),
+        ("头痛得很", "头痛"),
     ],
 )
 def test_query_words_are_what_the_question_is_about(query: str, words: str) -> None:
