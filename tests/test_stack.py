@@ -28,6 +28,13 @@ from tests.conftest import CHROMIUM, SHARED_CACHE, free_port, launch_chromium, s
 pytestmark = pytest.mark.stack
 
 
+# A bound for a hung request, not a speed test (turn latency is measured in bench/):
+# with three suites, a model training and two evaluation stacks sharing two cores,
+# a turn once took longer than 60 s.
+REQUEST_TIMEOUT = 300
+WAIT_MS = REQUEST_TIMEOUT * 1000  # the same bound for a reply awaited in the browser
+
+
 def _post(url: str, body: object, headers: dict | None = None) -> tuple[int, object]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     req = urllib.request.Request(
@@ -37,7 +44,7 @@ def _post(url: str, body: object, headers: dict | None = None) -> tuple[int, obj
         headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
+        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as err:
         return err.code, None
@@ -164,7 +171,7 @@ class WebChat:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        with self.opener.open(req, timeout=60) as resp:
+        with self.opener.open(req, timeout=REQUEST_TIMEOUT) as resp:
             assert resp.status == 200
             return "\n".join(json.loads(resp.read())["messages"])
 
@@ -381,18 +388,18 @@ def test_browser_sends_a_message_and_sees_the_reply(stack) -> None:
         page.fill("#text", "你好")
         page.click("#send")
         page.locator(".msg.me", has_text="你好").wait_for()
-        page.locator(".msg.bot", has_text="科普助手").nth(1).wait_for(timeout=30000)
+        page.locator(".msg.bot", has_text="科普助手").nth(1).wait_for(timeout=WAIT_MS)
         # The options are buttons under the message that offered them.
         page.locator(".msg.bot[data-turn='1'] button.opt", has_text="2 健康").click()
         topic = page.locator(".msg.bot[data-turn='2']", has_text="健康：")
-        topic.wait_for(timeout=30000)
+        topic.wait_for(timeout=WAIT_MS)
         assert topic.locator("button.opt").first.inner_text().startswith("1 ")
         assert page.locator(".msg.wait").count() == 0
         # A hotline in an answer is a phone link, named for screen readers.
         page.fill("#text", "我妈晕倒了")
         page.click("#send")
         link = page.locator(".msg.bot[data-turn='3'] a[href='tel:120']").first
-        link.wait_for(timeout=30000)
+        link.wait_for(timeout=WAIT_MS)
         assert link.get_attribute("aria-label") == "拨打 120 急救电话"
         page.screenshot(path=str(stack["var"] / "webchat.png"), full_page=True)
         shots = PROJECT_ROOT / "var" / "screenshots"
