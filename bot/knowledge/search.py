@@ -96,6 +96,13 @@ _IN = re.compile(
     r"(微信|手机|钱包|零钱|荷包|包包|相册|群|社保卡|医保卡|银行卡|存折|账户|支付宝|抖音|快手"
     r"|猪圈|鸡圈|圈圈|鱼塘|堰塘|塘|秧田|柜子|冰箱|箱子|袋袋|兜兜|碗|盆|桶)头(?![痛疼晕昏发上])"
 )
+
+
+def _as_meant(text: str) -> str:
+    """``text`` with 卡 for lag read as 卡顿 and dialect 头 after a container as 里."""
+    return _IN.sub(r"\1里", _LAG.sub("卡顿", text))
+
+
 # An amount, a count or a measure ("500", "八千", "两碗", "好几只", "一百六"): what
 # the asker has, not what the question is about; no entry is expected to repeat it.
 _QUANTITY = re.compile(
@@ -115,7 +122,7 @@ def _terms(text: str) -> list[str]:
     again by the dictionaries alone, and a token without a letter (an emoji) is dropped."""
     words: list[str] = []
     text = _A_NOT_A.sub(r"\1", _SPOKEN_NUMBER.sub(_spoken_number, text))
-    text = _IN.sub(r"\1里", _LAG.sub("卡顿", text))
+    text = _as_meant(text)
     for token in word_tokens(text):
         if not _HAS_MEANING.search(token):
             continue
@@ -295,7 +302,7 @@ class SearchIndex:
     def _heard(self, query: str) -> str:
         """The normalised query as meant: misheard terms put right. 卡 is read before
         the homophone corrector, which would hear 好卡 as 号卡."""
-        return self.corrector(_IN.sub(r"\1里", _LAG.sub("卡顿", normalize(query))))
+        return self.corrector(_as_meant(normalize(query)))
 
     def _query_text(self, query: str) -> str:
         return content_text(self._heard(query))
