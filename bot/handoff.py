@@ -318,6 +318,11 @@ _ACUTE = re.compile(
     r"|(噎|卡)(住|到)[^，。？！,?!]{0,6}(说不出|喘不|脸|憋)|卡(住|到)喉咙"
     r"|高烧[^，。？！,?!]{0,4}(抽|说胡话|叫不醒)|抽(风|起了|个不停)|口吐白沫|翻白眼"
     r"|心脏病(犯|发)了|(心梗|脑溢血|脑出血)了|瘫(倒|起)了"
+    # a swallowed button battery or magnet burns or tears the gut within hours
+    # ("孙子把一颗纽扣电池吞下去了"); a whole bottle of sleeping pills
+    r"|((吞|咽)(下去|进去|下|进)?|吃(下去|进去))(了)?[^，。？！,?!]{0,4}(纽扣电池|电池|磁铁|磁珠|吸铁石)"
+    r"|(纽扣电池|电池|磁铁|磁珠|吸铁石)[^，。？！,?!]{0,4}((吞|咽)(下去|进去|下|进|到)?|吃(下去|进去|进肚子))了"
+    r"|(吃|吞)了?[^，。？！,?!]{0,3}(一瓶|一整瓶|大半瓶|半瓶|一把)[^，。？！,?!]{0,2}(安眠药|安定|药)"
 )
 # Whether such an event is happening now or only asked about is decided in
 # bot.understanding.cues.is_emergency_now.

@@ -62,6 +62,9 @@ def test_aftermath(text: str, expected: bool) -> None:
         # hearsay that opens the message
         ("说是晚上吃姜赛砒霜 是不是哦", True),
         ("我说不清楚哪里痛", False),
+        # the words one cannot hear are no hearsay
+        ("打电话听不清楚人家说啥子 声音咋个开大点", False),
+        ("耳朵背了听不见别人说什么", False),
     ],
 )
 def test_rumour_cue(text: str, expected: bool) -> None:
@@ -115,6 +118,15 @@ def test_a_question_is_read_from_the_last_clause() -> None:
         ("我想找一个律师，地被别人占了", True),
         ("哪个牌子的手机好用", False),
         ("工作人员帮我办了认证", False),
+        # asking to talk to one of us, in words of one's own
+        ("我想跟工作人员说话", True),
+        ("给我转那个工作人员", True),
+        ("我要找个志愿者教我用手机", True),
+        # talk reported, money sent, someone else: no request
+        ("我跟客服说了要退款", False),
+        ("我想跟儿子说话 微信咋个打视频", False),
+        ("工作人员说了要带身份证", False),
+        ("我把钱转给那个工作人员了", False),
     ],
 )
 def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
@@ -135,6 +147,9 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
         ("微信怎么加好友 我儿子给我一个号码", False),
         ("怎么知道是不是诈骗电话 有没有什么办法查", False),
         ("他昨天给我打了个电话", False),
+        # a call to us
+        ("我不会打字，可以打电话给你们吗", True),
+        ("你们电话多少", True),
     ],
 )
 def test_asking_to_be_called(text: str, expected: bool) -> None:
@@ -188,6 +203,10 @@ def test_asking_for_a_number(text: str, expected: bool) -> None:
         "快点那个小孩掉到鱼塘里面捞起来了没有出气了",
         "就是我老公被电点到了倒在地上不动了",
         "厨房里好大一股煤气味",
+        # a button battery or magnet swallowed, a bottle of pills taken
+        "孙子把一颗纽扣电池吞下去了",
+        "娃儿吞了个磁铁下去",
+        "我爸吃了一瓶安眠药",
     ],
 )
 def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
@@ -223,6 +242,9 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         # which of two remedies; what comes long after
         "烫伤了应该抹牙膏还是酱油",
         "煤气中毒有没有后遗症",
+        # batteries that eat power are no swallowed battery
+        "遥控器的电池吃了好多电",
+        "这个玩具好吃电池",
     ],
 )
 def test_questions_about_such_events_are_not(text: str) -> None:
