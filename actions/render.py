@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import channel_of, say, say_entry
+from actions.common import channel_of, say, say_entry, tagged
 from actions.orders import begin_order
 from actions.services import Services
 from bot.fraud.checker import Verdict
@@ -31,9 +31,11 @@ from bot.understanding.replies import (
     DEBUNK_FOLLOW_UP,
     DEBUNK_INTRO,
     NOT_UNDERSTOOD,
+    RELATED_MENU_LINE,
     REPORT_OFFER_TEXT,
     UNANSWERED,
     UNANSWERED_RECORDED,
+    UNSURE,
     URGENT_FIRST,
     hotline_line,
 )
@@ -126,11 +128,13 @@ async def no_answer(
     text: str,
     decision: Decision,
 ) -> list[EventType]:
-    """An honest "not yet", the hotline that can help, and a note for the curators."""
+    """An honest "not yet", the hotline that can help, and a note for the curators;
+    entries on the subject that may help, when search found some (one tap away)."""
     if han_chars(text) < 2:
         say(dispatcher, f"{NOT_UNDERSTOOD}\n{menu_text()}", "not_understood")
         return [SlotSet("pending_options", None)]
-    lines = [UNANSWERED]
+    related = [h.entry for h in decision.related]
+    lines = [UNSURE if related else UNANSWERED]
     try:
         best = decision.hits[0] if decision.hits else None
         await record_unanswered(services.db, tracker.sender_id, channel_of(tracker), text, best)
@@ -139,9 +143,21 @@ async def no_answer(
         log.exception("could not record an unanswered question")
     if decision.hotline is not None:
         lines.append(hotline_line(decision.hotline))
-    lines.append(menu_text())
-    say(dispatcher, "\n".join(lines), "none")
-    return [SlotSet("pending_options", None)]
+    if not related:
+        lines.append(menu_text())
+        say(dispatcher, "\n".join(lines), "none")
+        return [SlotSet("pending_options", None)]
+    # The entries on the subject, numbered: the menu's numbers would clash.
+    if len(related) == 1:
+        lines.append(f"这一条也许有用：『{related[0].title}』，回复 1 查看。")
+    else:
+        lines.append("下面这些也许有用，回复数字查看：")
+        lines += [f"{i}. {entry.title}" for i, entry in enumerate(related, start=1)]
+    lines.append(RELATED_MENU_LINE)
+    tag = tagged("none")
+    tag["related"] = "|".join(entry.id for entry in related)
+    dispatcher.utter_message(text="\n".join(lines), json_message=tag)
+    return [SlotSet("pending_options", [f"kb:{entry.id}" for entry in related])]
 
 
 async def say_verdict(

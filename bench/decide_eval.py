@@ -41,6 +41,8 @@ def as_reply(decision: Any, seconds: float) -> Reply:
         tags.append({"decision": kind, "entry_id": decision.entry.id})
     elif kind == "choices":
         tags.append({"decision": "choices", "choices": "|".join(h.entry.id for h in decision.hits)})
+    elif kind == "none" and decision.related:
+        tags.append({"decision": "none", "related": "|".join(h.entry.id for h in decision.related)})
     elif kind == "emergency":
         tags.append({"decision": "handoff"})
     else:

@@ -171,6 +171,16 @@ class Reply:
                 ids += str(t["choices"]).split("|")
         return ids
 
+    @property
+    def related(self) -> list[str]:
+        """Entries shown as perhaps related after an honest "not yet" (not offered
+        as what the user meant: the reply does not count as choices)."""
+        ids: list[str] = []
+        for t in self.tags:
+            if t.get("decision") == "none" and t.get("related"):
+                ids += str(t["related"]).split("|")
+        return ids
+
 
 def reply_kinds(reply: Reply) -> set[str]:
     """What the reply does, as label kinds (plus "entry" and "choices")."""
@@ -284,7 +294,7 @@ def tag_from_text(reply: Reply, first_lines: dict[str, str]) -> Reply:
         for entry_id, line in first_lines.items()
         if line and line in text
     ]
-    if "这个我还答不上来" in text or "我没太明白" in text:
+    if "这个我还答不上来" in text or "我没太明白" in text or "没有把握答准" in text:
         tags.append({"decision": "none"})
     if "您是想问" in text:
         tags.append({"decision": "choices"})
@@ -351,6 +361,11 @@ def report(results: list[tuple[Row, Reply]], heading: str) -> list[str]:
     right_in = sum(bool(set(rep.offered) & r.entries) for r, rep in choices)
     lines.append(f"- in-scope questions answered with choices: {pct(len(choices), len(in_scope))}")
     lines.append(f"  - the right entry among the choices: {pct(right_in, len(choices))}")
+    related = [(r, rep) for r, rep in in_scope if rep.related]
+    right_related = sum(bool(set(rep.related) & r.entries) for r, rep in related)
+    told = pct(len(related), len(in_scope))
+    lines.append(f'- in-scope questions told "not yet" with related entries: {told}')
+    lines.append(f"  - the right entry among them: {pct(right_related, len(related))}")
     seconds = [rep.seconds for _, rep in results]
     lines.append(
         f"- turn latency: p50 {1000 * statistics.median(seconds):.0f} ms, "

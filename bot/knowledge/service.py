@@ -63,6 +63,22 @@ class AskResult:
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
+    @property
+    def close(self) -> bool:
+        """Choices between entries that each could answer: the best one scores and
+        covers the question as an answer must, only another comes too near. Without
+        that, the choices are merely plausible (the best one covers too little of
+        the question): on the read first-reply sets out of fold, fewer than half of
+        those were what the user meant, so they are shown as related entries after
+        an honest "not yet" (bot.understanding.decide)."""
+        top = self.best
+        return (
+            self.kind == "choices"
+            and top is not None
+            and top.score >= ANSWER_THRESHOLD
+            and top.coverage >= ANSWER_COVERAGE
+        )
+
 
 def decide(hits: list[Hit]) -> AskResult:
     if not hits:

@@ -78,6 +78,9 @@ class Decision:
     evidence: dict[str, object] = field(default_factory=dict)
     # A question about an emergency ("被蛇咬了以后要注意什么"): 120 comes first.
     urgent: bool = False
+    # With "none": entries on the subject that may help, though none answers the
+    # question well enough to be offered as what the user meant (one tap away).
+    related: list[Hit] = field(default_factory=list)
 
     def log_line(self) -> str:
         """The decision and its evidence, never the text itself."""
@@ -86,6 +89,8 @@ class Decision:
             parts.append("urgent")
         if self.entry is not None:
             parts.append(f"entry={self.entry.id}")
+        if self.related:
+            parts.append("related=" + "|".join(h.entry.id for h in self.related))
         parts += [f"{k}={v}" for k, v in self.evidence.items()]
         return " ".join(parts)
 
@@ -226,10 +231,15 @@ class Understanding:
                 return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
             related = result.hits[:1] if result.kind == "choices" else []
             return Decision("report_offer", hits=related, evidence=evidence, urgent=urgent)
-        if result.kind == "choices":
+        if result.close:
             return Decision("choices", hits=result.hits, evidence=evidence, urgent=urgent)
         return Decision(
-            "none", hits=result.hits, hotline=hotline_for(heard), evidence=evidence, urgent=urgent
+            "none",
+            hits=result.hits,
+            hotline=hotline_for(heard),
+            evidence=evidence,
+            urgent=urgent,
+            related=result.hits if result.kind == "choices" else [],
         )
 
     async def _judged(

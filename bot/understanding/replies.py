@@ -18,8 +18,11 @@ REPORT_OFFER_TEXT = (
     "这个说法我们还没有核实过，先别转发。\n" "回复 1，我帮您交给辟谣平台核实，有了结论会告诉您。"
 )
 UNANSWERED = "这个我还答不上来。"
+# No entry answers the question well enough, though some are on its subject.
+UNSURE = "这个问题我没有把握答准。"
 UNANSWERED_RECORDED = "已经记下来，请专家补充。"
 NOT_UNDERSTOOD = "不好意思，我没太明白您的意思。"
+RELATED_MENU_LINE = "都不是的话，可以换个说法再问，或者回复“菜单”。"
 
 
 def hotline_line(hotline: Hotline) -> str:

@@ -277,6 +277,12 @@ async def test_a_job_offer_by_phone_is_judged_not_handed_off(understanding) -> N
         "喊那个村上的兽医来看一下我的羊嘛",
         "我外公早上出去到现在没回来，人不见了",
         "民政办电话多少",
+        # talking to one of us
+        "我想跟工作人员说话",
+        "给我转那个工作人员",
+        "我想找个志愿者教我用手机",
+        "我不会打字，可以打电话给你们吗",
+        "能不能和你们的人通个话",
     ],
 )
 async def test_asking_for_a_person_is_a_hand_off_in_new_words(understanding, text: str) -> None:
@@ -310,3 +316,66 @@ async def test_cues_read_a_voice_transcript_as_heard(understanding) -> None:
     text = "嗯我刚才那个验证马报给他了然后就收到扣款短信了"
     decision = await understanding.decide(text)
     assert decision.kind == "fraud_aftermath", decision.log_line()
+
+
+async def test_a_swallowed_button_battery_is_an_emergency(understanding) -> None:
+    decision = await understanding.decide("孙子把一颗纽扣电池吞下去了")
+    assert decision.kind == "emergency", decision.log_line()
+    assert decision.hotline is not None and decision.hotline.number == "120"
+
+
+class _Knowing:
+    """Knowledge that finds what a test tells it to (the decision rules alone)."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    async def ask(self, text: str, k: int = 3):
+        return self.result
+
+    async def match_debunk(self, text: str):
+        return None
+
+    async def tagged(self, tag: str):
+        return []
+
+    async def heard(self, text: str) -> str:
+        return text
+
+
+def _hits(*scores: tuple[float, float]):
+    from bot.knowledge.loader import load_entries
+    from bot.knowledge.search import Hit
+
+    entries = load_entries(PROJECT_ROOT / "knowledge").entries
+    farming = [e for e in entries if e.topic == "farming"]
+    return [Hit(farming[i], s, c) for i, (s, c) in enumerate(scores)]
+
+
+async def test_entries_that_each_could_answer_are_offered_as_choices() -> None:
+    from bot.knowledge.service import decide as search_decision
+
+    hits = _hits((0.56, 0.9), (0.54, 0.8))  # both answer well; 0.02 apart
+    result = search_decision(hits)
+    assert result.kind == "choices" and result.close
+    decision = await Understanding(_Knowing(result), default_checker()).decide("稻子这个病咋个治")
+    assert decision.kind == "choices"
+    assert [h.entry.id for h in decision.hits] == [h.entry.id for h in hits]
+
+
+async def test_entries_that_cover_too_little_follow_an_honest_not_yet() -> None:
+    from bot.knowledge.service import decide as search_decision
+
+    # plausible (covers 0.62 of the question), yet no entry answers it as an answer must
+    hits = _hits((0.55, 0.62), (0.45, 0.4))
+    result = search_decision(hits)
+    assert result.kind == "choices" and not result.close
+    decision = await Understanding(_Knowing(result), default_checker()).decide("稻子这个病咋个治")
+    assert decision.kind == "none"
+    assert [h.entry.id for h in decision.related] == [hits[0].entry.id]
+    assert f"related={hits[0].entry.id}" in decision.log_line()
+    # nothing plausible: nothing related either
+    decision = await Understanding(
+        _Knowing(search_decision(_hits((0.30, 0.5)))), default_checker()
+    ).decide("稻子这个病咋个治")
+    assert decision.kind == "none" and decision.related == []
