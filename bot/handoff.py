@@ -44,6 +44,19 @@ GAS_WORDS = (
     "天然气泄漏",
     "漏煤气",
     "漏天然气",
+    # "屋头天然气漏了", "煤气罐漏气了"
+    "天然气漏了",
+    "煤气漏了",
+    "燃气漏了",
+    "液化气漏了",
+    "煤气罐漏气",
+    "气罐漏气",
+)
+# Smoke where a house burns: a room, a wire, a charging battery ("隔壁屋头冒烟了",
+# "插座冒火星"); a chimney's smoke is no fire.
+SMOKE = re.compile(
+    r"(屋|房子|房间|楼上|楼下|隔壁|厨房|灶房|电瓶车|电动车|插座|插板|电线|电视|电表|柴房)"
+    r"[^，。？！,?!]{0,4}冒(烟|黑烟|火|火星|起烟)"
 )
 
 HOTLINES: tuple[Hotline, ...] = (
@@ -81,6 +94,8 @@ HOTLINES: tuple[Hotline, ...] = (
             "失火",
             "火灾",
             "烧起来了",
+            "冒烟",
+            "冒火",
             *GAS_WORDS,
             "119",
         ),
@@ -323,6 +338,18 @@ _ACUTE = re.compile(
     r"|((吞|咽)(下去|进去|下|进)?|吃(下去|进去))(了)?[^，。？！,?!]{0,4}(纽扣电池|电池|磁铁|磁珠|吸铁石)"
     r"|(纽扣电池|电池|磁铁|磁珠|吸铁石)[^，。？！,?!]{0,4}((吞|咽)(下去|进去|下|进|到)?|吃(下去|进去|进肚子))了"
     r"|(吃|吞)了?[^，。？！,?!]{0,3}(一瓶|一整瓶|大半瓶|半瓶|一把)[^，。？！,?!]{0,2}(安眠药|安定|药)"
+    # rat poison as a voice transcript writes it ("吃了那个老鼠要")
+    r"|(吃|喝|吞|误食)[^，。？！,?!]{0,5}(老鼠|耗子)要"
+    # a stroke told in the user's words: speech gone, a side that will not move
+    r"|话(也|都)?(说|讲)不(出来|出|清楚|清)了?"
+    # (a sore shoulder's arm that will not lift is no stroke: one limb only when sudden)
+    r"|(手脚|半边|一边)(突然|一下子?)?[^，。？！,?!]{0,2}(动不了|不能动|抬不起来)"
+    r"|(突然|一下子)[^，。？！,?!]{0,4}(手|脚|胳膊|腿)[^，。？！,?!]{0,2}(动不了|不能动|抬不起来)"
+    # low blood sugar with sweating or a clouded mind; a mind clouded
+    r"|血糖[^，。？！,?!]{0,3}(低|掉)[^。？！?!]{0,8}(冒汗|出汗|迷糊|发抖|手抖|晕|昏|叫不醒|抽)"
+    r"|神志不清|意识不清|意识模糊"
+    # many stings, then dizziness or breathlessness (an allergic reaction)
+    r"|(蜂|蜂子)[^，。？！,?!]{0,3}(叮|蜇|螫|咬)[^。？！?!]{0,12}(头晕|头昏|晕|喘|呼吸|心慌|恶心|吐)"
 )
 # Whether such an event is happening now or only asked about is decided in
 # bot.understanding.cues.is_emergency_now.
@@ -356,7 +383,7 @@ _DEVICE_VIRUS = re.compile(r"(手机|电脑|平板|电视|系统|微信|软件|a
 
 
 def is_emergency(text: str) -> bool:
-    if _NOW.search(text) or _ACUTE.search(text):
+    if _NOW.search(text) or _ACUTE.search(text) or SMOKE.search(text):
         return True
     for phrase in EMERGENCY_PHRASES:
         at = text.find(phrase)

@@ -42,6 +42,12 @@ from bot.understanding.cues import ASK_CALL, ASK_PERSON, RUMOR, asks, is_afterma
         ("密码能不能告诉客服", False),
         ("存折里的钱少了，我又没去取过", True),
         ("卡里的钱怎么转到微信上", False),
+        # a code one received, given away; the dialect's 哄 and 莫得了; money put in
+        ("我刚把手机收到的验证码告诉了一个自称银行的人，现在怎么办？", True),
+        ("老汉儿遭人哄起开了屏幕共享，支付宝里头的钱莫得了", True),
+        ("刷单刷了三回，前头还返了钱，后头投了两万就不返了", True),
+        ("娃儿哄我说作业做完了", False),
+        ("我想把微信里头的钱转到银行卡", False),
     ],
 )
 def test_aftermath(text: str, expected: bool) -> None:
@@ -84,6 +90,8 @@ def test_rumour_cue(text: str, expected: bool) -> None:
         ("各位老人请于下周一到卫生院免费量血压，请带好医保卡 这个是真的不", True),
         ("您的话费套餐下个月即将扣费，退订请联系客服4001234567 我没办过啥子", True),
         ("您的医保卡冻结了是啥意思 我要咋办", False),
+        # what one received oneself is no message forwarded
+        ("我刚把手机收到的验证码告诉了一个自称银行的人，现在怎么办？", False),
     ],
 )
 def test_looks_pasted(text: str, expected: bool) -> None:
@@ -207,6 +215,13 @@ def test_asking_for_a_number(text: str, expected: bool) -> None:
         "孙子把一颗纽扣电池吞下去了",
         "娃儿吞了个磁铁下去",
         "我爸吃了一瓶安眠药",
+        # a stroke, low blood sugar, many stings, smoke, gas, rat poison as heard
+        "我老婆子突然手脚动不了了，话也说不出来",
+        "我妈血糖低了 一身冒汗 人迷迷糊糊的",
+        "我被马蜂叮了好几下 头晕 身上起包",
+        "隔壁屋头冒烟了，屋头只有个老婆婆",
+        "屋头天然气漏了 好大一股味道",
+        "我孙子吃了那个老鼠要 好像吃了几颗",
     ],
 )
 def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
@@ -245,6 +260,11 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         # batteries that eat power are no swallowed battery
         "遥控器的电池吃了好多电",
         "这个玩具好吃电池",
+        # the same signs asked about
+        "被蜜蜂叮了以后头晕要注意什么",
+        "中风的人话说不清楚能恢复吗",
+        "烟囱冒烟正常吗",
+        "肩膀痛得手都抬不起来，是不是肩周炎",
     ],
 )
 def test_questions_about_such_events_are_not(text: str) -> None:
