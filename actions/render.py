@@ -147,12 +147,12 @@ async def no_answer(
         lines.append(menu_text())
         say(dispatcher, "\n".join(lines), "none")
         return [SlotSet("pending_options", None)]
-    # The entries on the subject, numbered: the menu's numbers would clash.
-    if len(related) == 1:
-        lines.append(f"这一条也许有用：『{related[0].title}』，回复 1 查看。")
-    else:
-        lines.append("下面这些也许有用，回复数字查看：")
-        lines += [f"{i}. {entry.title}" for i, entry in enumerate(related, start=1)]
+    # The entries on the subject, numbered (the menu's numbers would clash); a list
+    # even for one, so the web chat's button reads the entry's title, not the menu
+    # item 1 that a bare "回复 1" names.
+    lead = "下面这些" if len(related) > 1 else "这一条"
+    lines.append(f"{lead}也许有用，回复数字查看：")
+    lines += [f"{i}. {entry.title}" for i, entry in enumerate(related, start=1)]
     lines.append(RELATED_MENU_LINE)
     tag = tagged("none")
     tag["related"] = "|".join(entry.id for entry in related)

@@ -130,7 +130,7 @@ async def test_a_question_an_entry_only_touches_is_honest_with_that_entry_one_ta
     # The entry on 微信零钱 covers too little of this question to be what it means.
     reply = await chat.say("微信钱包里的钱放着安全不")
     assert reply.startswith("这个问题我没有把握答准。已经记下来"), reply
-    assert "这一条也许有用：『" in reply and "回复 1 查看" in reply, reply
+    assert "这一条也许有用，回复数字查看：\n1. " in reply, reply
     assert "请回复数字选择" not in reply  # the menu's numbers would clash with 1
     assert await stored_count(session_var, UnansweredQuestion, chat.sender) == 1
     entry = await chat.say("1")  # the entry itself, not the menu's first item

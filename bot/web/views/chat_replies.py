@@ -25,6 +25,7 @@ from bot.knowledge.reply import answer_messages, short_source, split_answer
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
 from bot.menu import MAIN_MENU
+from bot.understanding.replies import UNSURE
 
 Reply = dict[str, Any]
 
@@ -96,7 +97,7 @@ def _later_of_listed(first_line: str, number: int, label: str) -> str | None:
     """What a listed option means once it is no longer the newest offer."""
     if label == MAIN_LABELS.get(number):
         return label  # "健康" picks the main-menu item from anywhere
-    if "常见问题" in first_line or first_line.startswith("您是想问"):
+    if "常见问题" in first_line or first_line.startswith(("您是想问", UNSURE)):
         return label  # a question, or an entry's title: asking it again is the same
     if first_line.startswith("没有这个选项") and label not in _BOUND_LABELS:
         return label  # the same offer listed again

@@ -142,6 +142,12 @@ def test_a_topic_page_offers_its_questions_and_keeps_the_hotline_text() -> None:
                 (None, "不是", "不是", None),
             ],
         ),
+        # an honest "not sure" with the related entries: their titles, not menu items
+        (
+            "这个问题我没有把握答准。已经记下来，请专家补充。\n这一条也许有用，回复数字查看：\n"
+            "1. 微信零钱在哪里看，怎么提现到银行卡\n都不是的话，可以换个说法再问，或者回复“菜单”。",
+            [(1, "微信零钱在哪里看，怎么提现到银行卡", "1", "微信零钱在哪里看，怎么提现到银行卡")],
+        ),
         (
             "想知道消息里的说法是真是假，回复 1，我帮您交给辟谣平台核实。",
             [(1, "交给辟谣平台核实", "1", None)],
