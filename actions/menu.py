@@ -103,7 +103,10 @@ class ActionChooseOption(Action):
     ) -> list[EventType]:
         options = pending or MAIN_OPTIONS
         services = await get_services()
-        lines = [f"没有这个选项，请回复 1 到 {len(options)} 之间的数字："]
+        if len(options) == 1:
+            lines = ["没有这个选项，请回复数字："]
+        else:
+            lines = [f"没有这个选项，请回复 1 到 {len(options)} 之间的数字："]
         for i, option in enumerate(options, start=1):
             lines.append(f"{i} {await _label(option, services)}")
         if pending:
