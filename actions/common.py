@@ -34,12 +34,16 @@ def slot_list(tracker: Tracker, name: str) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 
 
-def tagged(decision: str, entry_id: str | None = None) -> dict[str, str]:
+def tagged(
+    decision: str, entry_id: str | None = None, related: list[str] | None = None
+) -> dict[str, str]:
     """What a bot message carries for clients and graders (``custom``): the move
-    it makes and the knowledge entry it serves."""
+    it makes, the knowledge entry it serves, the entries it lists as related."""
     tag = {"decision": decision}
     if entry_id:
         tag["entry_id"] = entry_id
+    if related:
+        tag["related"] = "|".join(related)
     return tag
 
 

@@ -154,9 +154,8 @@ async def no_answer(
     lines.append(f"{lead}也许有用，回复数字查看：")
     lines += [f"{i}. {entry.title}" for i, entry in enumerate(related, start=1)]
     lines.append(RELATED_MENU_LINE)
-    tag = tagged("none")
-    tag["related"] = "|".join(entry.id for entry in related)
-    dispatcher.utter_message(text="\n".join(lines), json_message=tag)
+    json_message = tagged("none", related=[entry.id for entry in related])
+    dispatcher.utter_message(text="\n".join(lines), json_message=json_message)
     return [SlotSet("pending_options", [f"kb:{entry.id}" for entry in related])]
 
 

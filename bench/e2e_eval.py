@@ -65,6 +65,7 @@ from bench.load import (
     wait_ready,
 )
 from bot.settings import PROJECT_ROOT
+from bot.understanding.replies import UNANSWERED, UNSURE
 
 DATA = PROJECT_ROOT / "bench" / "data" / "e2e_dev.tsv"
 KINDS = (
@@ -294,7 +295,8 @@ def tag_from_text(reply: Reply, first_lines: dict[str, str]) -> Reply:
         for entry_id, line in first_lines.items()
         if line and line in text
     ]
-    if "这个我还答不上来" in text or "我没太明白" in text or "没有把握答准" in text:
+    # (the fallback action says "不好意思，我没太明白。", NOT_UNDERSTOOD a longer form)
+    if any(line in text for line in (UNANSWERED, UNSURE, "我没太明白")):
         tags.append({"decision": "none"})
     if "您是想问" in text:
         tags.append({"decision": "choices"})
