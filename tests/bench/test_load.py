@@ -6,6 +6,10 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -221,7 +225,36 @@ def test_processes_are_told_apart_by_their_command_line() -> None:
     assert load.role(f"{py} bot.cli web") == "web"
     assert load.role(f"{py} bot.cli run --model m.tar.gz") == "supervisor"
     assert load.role("/bin/sh -c true") == "other"
-    assert set(load.cpu_by_role([os.getpid()])) == {"other"}
+
+
+def test_cpu_is_counted_per_role_over_the_whole_tree() -> None:
+    # A process tree of our own (not the test runner's, which may have children left by
+    # other tests): a "supervisor" whose child is an "actions" server. The role words are
+    # arguments, so they show in /proc/<pid>/cmdline as they do for the real services.
+    sleeper = "import time; time.sleep(60)"
+    spawner = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {sleeper!r}, 'rasa' + '_sdk']); "
+        "time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", spawner, "bot.cli run"])
+    try:
+        deadline = time.monotonic() + 30
+        roles: dict[str, float] = {}
+        while time.monotonic() < deadline:
+            roles = load.cpu_by_role([parent.pid])
+            if len(roles) == 2:
+                break
+            time.sleep(0.05)
+        assert set(roles) == {"supervisor", "actions"}
+        assert all(seconds >= 0 for seconds in roles.values())
+        assert load.cpu_by_role([os.getpid()]).keys() >= {"other"}
+    finally:
+        for child in load.read_stats().values():
+            if child.ppid == parent.pid:
+                os.kill(child.pid, signal.SIGKILL)
+        parent.kill()
+        parent.wait()
 
 
 def test_actions_are_counted_per_user_message() -> None:
