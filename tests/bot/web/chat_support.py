@@ -24,6 +24,7 @@ from bot.knowledge.reply import answer_messages
 from bot.knowledge.service import KnowledgeService
 from bot.menu import menu_text, topic_page
 from bot.settings import Settings
+from bot.understanding.replies import RELATED_MENU_LINE, UNANSWERED_RECORDED, UNSURE
 from bot.web.app import create_app
 from tests.conftest import free_port
 
@@ -89,6 +90,11 @@ HANDOFF = (
     "请马上拨打 120（急救电话）：有人晕倒、胸口痛、中风、中毒、大出血、被蛇咬等急症。\n"
     "您的求助已经记下，工作人员会看到。"
 )
+# The honest "not sure" with one related entry, as actions/render.py words it.
+NOT_SURE = (
+    f"{UNSURE}{UNANSWERED_RECORDED}\n"
+    f"这一条也许有用，回复数字查看：\n1. AED怎么用？\n{RELATED_MENU_LINE}"
+)
 CHOICES = "您是想问：\n1. AED怎么用？\n2. 喝醋能软化血管吗\n请回复数字。都不是的话，回复“不是”。"
 TOPIC_KEYS = {1: "phone", 2: "health", 3: "fraud", 4: "farming"}
 TOPIC_WORDS = {"手机使用": "phone", "健康": "health", "防骗": "fraud", "种植养殖": "farming"}
@@ -153,6 +159,9 @@ class Assistant:
             return self._entry("health-aed")
         if "长" in text:
             return [{"text": LONG_ANSWER}]
+        if "红盒子" in text:
+            conv.pending = "choices"
+            return [{"text": NOT_SURE, "custom": {"decision": "none", "related": "health-aed"}}]
         if "短信" in text:
             conv.pending = "report"
             return [{"text": VERDICT}, {"text": REPORT_OFFER}]

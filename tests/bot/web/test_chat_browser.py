@@ -316,6 +316,28 @@ def test_options_belong_to_the_message_that_offered_them(phone: Phone) -> None:
     assert phone.newest.last.inner_text() == menu_text
 
 
+def test_a_not_sure_reply_offers_the_related_entry_by_its_title(phone: Phone) -> None:
+    phone.open()
+    phone.type("车站那个红盒子是干啥的")
+    reply = phone.newest.first
+    assert reply.inner_text().startswith("这个问题我没有把握答准。")
+    related = reply.locator("button.opt")
+    # The button names the entry (not "1", which the menu's item 1 also is).
+    assert related.all_inner_texts() == ["1 AED怎么用？"]
+    box = related.first.bounding_box()
+    assert box["height"] >= 48 and box["x"] + box["width"] <= PHONE["width"]
+    phone.shot("chat-360-not-sure")
+    phone.tap("AED怎么用")
+    assert phone.served.assistant.texts()[-1] == "1"
+    assert phone.newest.first.locator(".lead").inner_text().startswith("有人心跳骤停时")
+    # Once newer messages came, the old button sends the title: it still means the entry.
+    assert related.first.inner_text() == "AED怎么用？"
+    related.first.click()
+    phone.wait_turn(3)
+    assert phone.served.assistant.texts()[-1] == "AED怎么用？"
+    assert phone.newest.first.locator(".lead").inner_text().startswith("有人心跳骤停时")
+
+
 def test_the_text_size_is_kept_on_the_phone(phone: Phone) -> None:
     page = phone.open().page
     size = "() => getComputedStyle(document.documentElement).fontSize"
