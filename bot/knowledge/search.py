@@ -98,6 +98,14 @@ _IN = re.compile(
 )
 
 
+# "那个体检查出来胆固醇高": jieba reads 那 个体 检查; a voice transcript's filler
+# 那个/这个 ends a word wherever it stands (segmentation only, not the heard text).
+_DEMONSTRATIVE = re.compile(r"(那个|这个)(?=[\u4e00-\u9fff])")
+# Openings and particles of speech ("喂 你好 我想问一下…", "…在哪点下喃"): a word no
+# entry holds would count as the most specific part of the question.
+_SPOKEN = frozenset("你好 您好 就是说 喃 嗦 哟 噢".split())
+
+
 def _as_meant(text: str) -> str:
     """``text`` with 卡 for lag read as 卡顿 and dialect 头 after a container as 里."""
     return _IN.sub(r"\1里", _LAG.sub("卡顿", text))
@@ -122,7 +130,7 @@ def _terms(text: str) -> list[str]:
     again by the dictionaries alone, and a token without a letter (an emoji) is dropped."""
     words: list[str] = []
     text = _A_NOT_A.sub(r"\1", _SPOKEN_NUMBER.sub(_spoken_number, text))
-    text = _as_meant(text)
+    text = _DEMONSTRATIVE.sub(r"\1 ", _as_meant(text))
     for token in word_tokens(text):
         if not _HAS_MEANING.search(token):
             continue
@@ -311,7 +319,11 @@ class SearchIndex:
         return self._query_text(query).split()
 
     def _coverage(self, words: list[str], i: int) -> float:
-        topical = [w for w in words if w not in CONTEXT_WORDS and not _QUANTITY.fullmatch(w)]
+        topical = [
+            w
+            for w in words
+            if w not in CONTEXT_WORDS and w not in _SPOKEN and not _QUANTITY.fullmatch(w)
+        ]
         if not topical:
             return 0.0
         vec = self._views["word"][0]

@@ -150,6 +150,8 @@ def test_out_of_scope_questions_are_not_answered(index: SearchIndex, query) -> N
         # dialect 头 for 里 after a container: not 钱 + 包头 (a city), not a head
         ("微信钱包头的零钱咋个找不到了", "微信 钱包 零钱 找 不到"),
         ("头痛得很", "头痛"),
+        # a voice transcript's filler 那个 ends a word: not 那 + 个体 (an individual)
+        ("嗯我想问那个体检查出来胆固醇高", "体 检查 出来 胆固醇 高"),
     ],
 )
 def test_query_words_are_what_the_question_is_about(query: str, words: str) -> None:
@@ -162,6 +164,8 @@ def test_query_words_are_what_the_question_is_about(query: str, words: str) -> N
         ("纹枯病啷个防嘛", "farm-rice-sheath-blight"),
         ("怎么截图😅", "phone-screenshot"),
         ("那个九六一一零是哪里的电话", "fraud-96110-yujing-zhuanxian"),
+        # the greeting that opens a voice message is no part of what it asks
+        ("喂 你好 我想问一下 那个纹枯病啷个防", "farm-rice-sheath-blight"),
     ],
 )
 def test_particles_emoji_and_spoken_digits_do_not_hide_the_entry(
