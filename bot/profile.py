@@ -49,7 +49,9 @@ def lock_store_config(url: str) -> tuple[dict, dict[str, str]]:
     parts = urlsplit(url)
     db = parts.path.lstrip("/")
     config: dict = {
-        "type": "redis",
+        # Rasa's Redis lock store, with its ticket changes made atomic (two instances
+        # serving one sender could otherwise undo each other's changes).
+        "type": "bot.storage.locks.AtomicRedisLockStore",
         "url": parts.hostname or "127.0.0.1",
         "port": parts.port or 6379,
         "db": int(db) if db.isdigit() else 0,

@@ -131,7 +131,7 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_the_endpoints_keep_passwords_out_and_pools_small(production) -> None:
     written = (production["var"] / "endpoints.yml").read_text()
     assert "WindowedSQLTrackerStore" in written and "dialect: postgresql" in written
-    assert "type: redis" in written
+    assert "type: bot.storage.locks.AtomicRedisLockStore" in written
     assert TRACKER_PASSWORD in production["env"]["KEPU_TRACKER_URL"]
     assert TRACKER_PASSWORD not in written and "${KEPU_TRACKER_PASSWORD}" in written
     # After real turns, the connections the whole stack holds to its database

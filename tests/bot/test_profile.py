@@ -41,7 +41,7 @@ def test_production_endpoints_name_servers_but_keep_passwords_in_the_environment
         "password": "${KEPU_TRACKER_PASSWORD}",
     }
     assert config["lock_store"] == {
-        "type": "redis",
+        "type": "bot.storage.locks.AtomicRedisLockStore",
         "url": "cache.internal",
         "port": 6380,
         "db": 2,
