@@ -27,6 +27,7 @@ from bot.rumors.matching import AUTO_MATCH
 from bot.understanding.cues import han_chars
 from bot.understanding.decide import Decision
 from bot.understanding.replies import (
+    ABOUT_US_REPLY,
     AFTERMATH_FIRST,
     DEBUNK_FOLLOW_UP,
     DEBUNK_INTRO,
@@ -84,6 +85,9 @@ async def render(
         return offer_choices(dispatcher, decision)
     if kind == "report_offer":
         return offer_report(dispatcher, decision, text)
+    if kind == "about_us":
+        say(dispatcher, ABOUT_US_REPLY, "about_us")
+        return [SlotSet("pending_options", None)]
     return await no_answer(dispatcher, tracker, services, text, decision)
 
 

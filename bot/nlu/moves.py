@@ -41,6 +41,9 @@ from bot.orders.chat import (
 from bot.text.content import carries_content, meaningful_chars
 from bot.text.numerals import parse_option_number
 from bot.understanding.cues import (
+    ABOUT_US,
+    ASK_CALL,
+    ASK_PERSON,
     CHECK_REQUEST,
     COMMAND_FILLERS,
     COMMAND_WORDS,
@@ -101,7 +104,14 @@ def gate(text: str, intent: str | None) -> str | None:
         if intent == "handoff" and is_aftermath(text):
             return FREE_TEXT  # "被骗了打什么电话报警": 110 first, and what to do next
         if intent == "handoff" and any(w in text for w in PERSON_WORDS):
-            return None  # "找个人来帮我弄一下手机": a person, whatever the errand
+            # "找个人来帮我弄一下手机": a person, whatever the errand; but "有个人上门说是
+            # 燃气公司的…" tells of a visit, and "你是机器人还是真人" asks about us.
+            # The understanding step weighs a told visit as it would (a call asked
+            # of us still hands off there).
+            told = DESCRIBED_CONTACT.search(text) and not ASK_CALL.search(text)
+            if told or (ABOUT_US.search(text) and not ASK_PERSON.search(text)):
+                return FREE_TEXT
+            return None
         if intent == "check_message" and not any(w in text for w in CHECK_REQUEST):
             return FREE_TEXT  # "短信里的链接能点吗": a question about links
         if carries_content(text, words + COMMAND_FILLERS, COMMAND_CONTENT_CHARS + 1):

@@ -22,6 +22,12 @@ UNANSWERED = "这个我还答不上来。"
 UNSURE = "这个问题我没有把握答准。"
 UNANSWERED_RECORDED = "已经记下来，请专家补充。"
 NOT_UNDERSTOOD = "不好意思，我没太明白您的意思。"
+# "你是机器人还是真人": who answers, and how to reach a person.
+ABOUT_US_REPLY = (
+    "我是科普助手，是一个电脑程序，不是真人。"
+    "手机使用、健康、防骗、种植养殖的问题都可以问我，也可以把可疑短信发给我看看。\n"
+    "想找工作人员，请回复“找人帮忙”。"
+)
 RELATED_MENU_LINE = "都不是的话，可以换个说法再问，或者回复“菜单”。"
 
 

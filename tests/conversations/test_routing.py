@@ -162,6 +162,23 @@ async def test_asking_for_a_person_is_recorded(chat: Chat, session_var: Path, te
     assert await stored_count(session_var, HandoffRequest, chat.sender) == 1
 
 
+async def test_asking_whether_we_are_a_person_is_answered_not_filed(
+    chat: Chat, session_var: Path
+) -> None:
+    reply = await chat.say("你到底是机器人还是真人哦")
+    assert reply.startswith("我是科普助手，是一个电脑程序，不是真人。"), reply
+    assert "找人帮忙" in reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+
+
+async def test_a_visit_told_in_words_is_judged_not_handed_off(
+    chat: Chat, session_var: Path
+) -> None:
+    reply = await chat.say("昨天有两个人上门说是自来水公司的，要换水表，一家收三百")
+    assert "检查结果：" in reply or "来源：" in reply, reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+
+
 # --- the report form ------------------------------------------------------------------
 
 

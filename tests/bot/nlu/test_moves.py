@@ -19,6 +19,10 @@ from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noq
         ("找人帮忙", "handoff", None),
         ("我要找真人", "handoff", None),
         ("找个人来帮我弄一下手机", "handoff", None),
+        ("有没得真人跟我说一哈", "handoff", None),
+        # A visit told (the understanding step judges it) and a question about us.
+        ("昨天有两个人上门说是自来水公司的，要换水表收三百", "handoff", FREE_TEXT),
+        ("你到底是机器人还是真人哦", "handoff", FREE_TEXT),
         ("我要举报谣言", "report_rumor", None),
         ("帮我看看这条短信", "check_message", None),
         # Commands that carry a question or a claim are free text.

@@ -290,6 +290,20 @@ async def test_asking_for_a_person_is_a_hand_off_in_new_words(understanding, tex
     assert decision.kind in ("handoff", "emergency"), decision.log_line()
 
 
+@pytest.mark.parametrize("text", ["你到底是机器人还是真人哦", "你是不是真人", "你是谁？"])
+async def test_asking_whether_we_are_a_person_is_told_who_answers(understanding, text) -> None:
+    decision = await understanding.decide(text)
+    assert decision.kind == "about_us", decision.log_line()
+
+
+@pytest.mark.parametrize(
+    "text", ["我要找真人", "有没得真人跟我说一哈", "你是机器人吗？我要跟真人说"]
+)
+async def test_asking_for_a_real_person_still_hands_off(understanding, text) -> None:
+    decision = await understanding.decide(text)
+    assert decision.kind == "handoff", decision.log_line()
+
+
 async def test_money_sent_while_a_caller_is_still_on_the_line_is_aftermath(understanding) -> None:
     # hearsay ("他在视频里说") around one's own loss: 110 first
     text = "那个人在视频里说他是检察院的，叫我配合调查，我都转了两笔了他还在叫我转"
