@@ -204,11 +204,13 @@ DESCRIBED_CONTACT = re.compile(
 )
 
 # A question about the assistant itself, not a request for a person: "你是机器人还是
-# 真人", "你是不是真人哦", "你到底是不是人工". "我要找真人" asks for one (ASK_PERSON).
+# 真人", "你是不是真人哦", "你是谁". "我要找真人" asks for one (ASK_PERSON); "你说是不是
+# 电脑中毒了" and "视频里是真人吗" are about something else.
 ABOUT_US = re.compile(
-    r"(你|您)[^，。？！,?!]{0,3}(是不是|是)[^，。？！,?!]{0,4}(机器人|真人|人工|电脑|程序|ai|AI)"
-    r"|(你|您)[^，。？！,?!]{0,3}是(哪个|谁|啥子|什么)(啊|呀|哦|嘛)?[？?。!！]*$"
-    r"|还是(真人|人工|机器人)|(机器人|真人|真的人)(吗|哦|嘛|不)[？?。!！]*$"
+    r"(^|[，。？！,?!\s])(你|您)(到底|究竟|真的)?(是不是|是)(一个|个)?"
+    r"(机器人|真人|人工智能|人工|电脑|程序|ai|AI|人)(吗|哦|嘛|啊|呀|不|还是|[？?。!！\s]|$)"
+    r"|(^|[，。？！,?!\s])(你|您)(到底|究竟)?是(哪个|谁|啥子|什么人)(啊|呀|哦|嘛)?[？?。!！]*$"
+    r"|(^|[，。？！,?!\s])(你|您)[^，。？！,?!]{0,4}还是(真人|人工|机器人)"
 )
 
 # The people of the service a user may ask for by name (not 客服: a scam's caller

@@ -282,3 +282,20 @@ def test_questions_about_such_events_are_not(text: str) -> None:
 def test_an_illness_told_as_history_is_no_emergency_or_rumour(text: str) -> None:
     assert not cues.is_emergency_now(canonical(text))
     assert not RUMOR.search(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "about_us"),
+    [
+        ("你到底是机器人还是真人哦", True),
+        ("你是不是人工智能", True),
+        ("喂 你是谁", True),
+        ("您是人工还是机器人", True),
+        # something else that is or is not a person or a computer
+        ("你说是不是电脑中病毒了", False),
+        ("抖音上那个视频是真人吗", False),
+        ("你是不是把我拉黑了", False),
+    ],
+)
+def test_questions_about_who_answers(text: str, about_us: bool) -> None:
+    assert bool(cues.ABOUT_US.search(text)) is about_us
