@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from bot.channels.wechat import replies
-from tests.bot.channels.conftest import BUDGET, WECOM, WECOM_AGENT_ID, wecom_channel
+from tests.bot.channels.conftest import WECOM, WECOM_AGENT_ID, wecom_channel
 from tests.bot.channels.platform import (
     Account,
     FakeAssistant,
@@ -69,8 +69,8 @@ async def test_a_slow_answer_goes_out_as_an_app_message(wecom) -> None:
     client, assistant, sim, _ = wecom
     assistant.delay = 1.0
     reply = await client.post(app_message("text", 2, Content="高血压平时要注意什么"))
+    # An empty reply, not the answer: it did not wait (its speed is bench/load.py's to measure).
     assert (reply.status, reply.body) == (200, b"")
-    assert reply.seconds < BUDGET + 0.5
     (call,) = await sim.wait_for(1)
     assert call["path"] == "/cgi-bin/message/send"
     assert call["json"]["agentid"] == WECOM_AGENT_ID and call["json"]["touser"] == USER
