@@ -87,14 +87,6 @@ class AtomicRedisLockStore(RedisLockStore):
 
         self._change(conversation_id, drop_expired)
 
-    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        def finish(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is not None:
-                lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._change(conversation_id, finish)
-
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket, and the lock with it when nobody else holds a ticket:
         one transaction, so a ticket issued meanwhile is never deleted with the lock."""
