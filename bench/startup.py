@@ -6,6 +6,15 @@ Starts `kepu run --model <current model>` on free loopback ports with a
 throw-away var/ folder, records when each process answers its readiness URL,
 sends a few chat turns, reads each process tree's RSS from /proc, and stops
 it with SIGTERM. Prints a Markdown table for docs/benchmarks.md.
+
+The first users after a start are timed too: as soon as every process says it
+is ready, six new users ask a question at the same moment, three through the
+REST channel and three by WeChat (plain mode, signed as WeChat signs):
+``first_turns_max`` and ``first_wechat_max`` are the slowest of their replies,
+``first_wechat_passive`` how many WeChat users got the answer in the reply
+itself rather than "success" and a later customer-service message (WeChat
+waits 5 s; the channel's budget is shorter). After the six chat turns, three
+new REST users do the same again (``warm_turns_max``).
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bot.settings import PROJECT_ROOT
 from bot.training import model_path
@@ -58,6 +69,15 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
+def process_role(cmdline: str) -> str:
+    """Which of `kepu run`'s processes a command line is (``bot.cli``'s argv)."""
+    if "bot.rasa_entry" in cmdline or "rasa run" in cmdline:
+        return "rasa"
+    if "actions.security" in cmdline or "rasa_sdk" in cmdline:
+        return "actions"
+    return "web"
+
+
 def chat(web: str, text: str) -> None:
     req = urllib.request.Request(
         f"{web}/api/v1/chat",
@@ -68,7 +88,54 @@ def chat(web: str, text: str) -> None:
     urllib.request.urlopen(req, timeout=60).read()
 
 
+# Questions of three new users who write at the same moment.
+FIRST_QUESTIONS = ("微信怎么视频通话", "高血压平时吃什么好", "二化螟咋个防")
+
+
+def timed_turn(rasa: str, sender: str, text: str) -> float:
+    """Seconds until the REST channel answers ``text`` from ``sender``."""
+    req = urllib.request.Request(
+        f"{rasa}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    started = time.monotonic()
+    urllib.request.urlopen(req, timeout=120).read()
+    return time.monotonic() - started
+
+
+def timed_wechat(rasa: str, user: str, text: str) -> tuple[float, bool]:
+    """Seconds until the WeChat webhook answers, and whether the answer came in it."""
+    from bench.load import WeChatSigner  # bench.load imports this module
+
+    query, body = WeChatSigner().request(user, text)
+    req = urllib.request.Request(
+        f"{rasa}/webhooks/wechat/webhook?{urlencode(query)}", data=body, method="POST"
+    )
+    started = time.monotonic()
+    reply = urllib.request.urlopen(req, timeout=120).read()
+    return time.monotonic() - started, b"<Content>" in reply
+
+
+def new_users_at_once(rasa: str, tag: str, wechat: bool = False) -> dict[str, float]:
+    """The slowest reply to ``FIRST_QUESTIONS``, each from a new REST sender (and as
+    many new WeChat users, with ``wechat``), all sent together."""
+    questions = list(enumerate(FIRST_QUESTIONS))
+    with ThreadPoolExecutor(2 * len(questions)) as pool:
+        rest = [pool.submit(timed_turn, rasa, f"startup-{tag}-{n}", q) for n, q in questions]
+        chats = [pool.submit(timed_wechat, rasa, f"oStartup{tag}{n}", q) for n, q in questions]
+        result = {"turns_max": max(f.result() for f in rest)}
+        if wechat:
+            answers = [f.result() for f in chats]
+            result["wechat_max"] = max(seconds for seconds, _ in answers)
+            result["wechat_passive"] = sum(passive for _, passive in answers)
+        return result
+
+
 def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
+    from bench.load import WECHAT_TOKEN  # bench.load imports this module
+
     ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
     with tempfile.TemporaryDirectory() as var:
         env = {
@@ -78,6 +145,13 @@ def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
             "KEPU_RASA_PORT": str(ports["rasa"]),
             "KEPU_ACTIONS_PORT": str(ports["actions"]),
             "KEPU_WEB_PORT": str(ports["web"]),
+            # WeChat in plain mode; its message API (for answers past the reply
+            # budget) at a port nobody listens on: only the replies are timed.
+            "KEPU_WECHAT_TOKEN": WECHAT_TOKEN,
+            "KEPU_WECHAT_APPID": "wxkepubench",
+            "KEPU_WECHAT_APPSECRET": "kepubenchsecret",
+            "KEPU_WECHAT_MODE": "plain",
+            "KEPU_WECHAT_API_BASE": f"http://127.0.0.1:{free_port()}",
         }
         urls = {
             "actions": f"http://127.0.0.1:{ports['actions']}/health",
@@ -99,9 +173,12 @@ def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
                     if name not in ready and up(url):
                         ready[name] = time.monotonic() - start
                 time.sleep(0.2)
+            rasa = f"http://127.0.0.1:{ports['rasa']}"
+            first = new_users_at_once(rasa, "first", wechat=True)
             web = f"http://127.0.0.1:{ports['web']}"
             for text in ("你好", "2", "1", "再说一遍", "二化螟怎么防治", "7"):
                 chat(web, text)
+            warm = new_users_at_once(rasa, "warm")
             children = [
                 int(c)
                 for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
@@ -109,10 +186,10 @@ def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
             names = {}
             for c in children:
                 cmd = Path(f"/proc/{c}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-                names[
-                    "rasa" if "rasa run" in cmd else "actions" if "rasa_sdk" in cmd else "web"
-                ] = c
+                names[process_role(cmd)] = c
             result = {f"ready_{k}": v for k, v in ready.items()}
+            result |= {f"first_{k}": v for k, v in first.items()}
+            result["warm_turns_max"] = warm["turns_max"]
             result |= {f"rss_{k}": rss_mib(pid) for k, pid in names.items()}
             result["rss_supervisor"] = rss_mib(proc.pid) - sum(result[f"rss_{k}"] for k in names)
             result["rss_total"] = rss_mib(proc.pid)
@@ -144,7 +221,7 @@ def main() -> None:
     print("| measure | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " |")
     print("|---|" + "---|" * len(runs))
     for k in keys:
-        unit = "s" if k.startswith("ready") else "MiB"
+        unit = "MiB" if k.startswith("rss") else "of 3" if k.endswith("passive") else "s"
         print(f"| {k} ({unit}) | " + " | ".join(f"{r[k]:.1f}" for r in runs) + " |")
 
 
