@@ -20,10 +20,19 @@ anew by every `kepu run` and created by whichever side starts first otherwise.
 Rasa's server names its version on ``/``, ``/version`` and in its API errors;
 ``hide_version`` takes it out of every answer of the Rasa port (reached from
 outside through the proxy that carries the WeChat callbacks).
+
+Ready means warm (``warm_up``): a process's first turns cost seconds that later
+ones do not (TensorFlow builds DIET's and TED's graphs, the action server reads
+its index, a first conversation starts its session), so a user who wrote first
+after a restart waited for all of it, and a WeChat message outlived WeChat's
+5 s. The process runs full turns of its own first, and ``/`` answers 503 until
+they are done: the supervisor's start message, the router and the web
+service's ``/readyz`` say ready only when a user's first message is answered warm.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -51,6 +60,14 @@ ACTION_SERVER_MAX_BODY = 2 * 1024 * 1024
 _MIN_SECRET_CHARS = 32
 # What Rasa's API errors carry that names the software (see ``hide_version``).
 VERSION_FIELDS = frozenset({"version", "help"})
+# The warm-up conversation (``warm_up``): a new sender every start, as a first
+# user is, who asks a question (NLU, the understanding action, search, the
+# session start), opens the menu and answers it with a number (a move, a choice).
+WARMUP_SENDER_PREFIX = "kepu-warmup-"
+WARMUP_TURNS = ("微信红包怎么发", "菜单", "2")
+WARMUP_RETRY_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
 
 
 def action_secret_path(settings: Settings) -> Path:
@@ -210,8 +227,44 @@ def serve(args: list[str], token: str, secret: str) -> None:
         credentials=credentials,
         endpoints=endpoints,
         auth_token=token,
+        server_listeners=[(warm_up, "after_server_start")],
         **options,
     )
+
+
+async def warm_up(app: Any, _loop: Any = None) -> None:
+    """Run the warm-up conversation in the background; ``/`` says 503 until it is done."""
+    app.ctx.warm = False
+    app.ctx.warming = asyncio.create_task(_warm(app))
+
+
+async def _warm(app: Any) -> None:
+    """``WARMUP_TURNS`` as a new sender, until the question has been answered by the
+    action server (its reply carries a decision): an action server that is not up
+    yet is waited for, as the supervisor waits for every process."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        sender = WARMUP_SENDER_PREFIX + secrets.token_hex(6)
+        answered = False
+        try:
+            for text in WARMUP_TURNS:
+                out = CollectingOutputChannel()
+                message = UserMessage(text, out, sender, input_channel="warmup")
+                await app.ctx.agent.handle_message(message)
+                tags = [m.get("custom") or {} for m in out.messages]
+                answered = answered or any("decision" in tag for tag in tags)
+        except Exception:  # noqa: BLE001 (anything: the process stays not ready and retries)
+            log.exception("warm-up turn failed")
+        if answered:
+            break
+        log.warning("warm-up: no answer from the action server yet (attempt %d)", attempt)
+        await asyncio.sleep(WARMUP_RETRY_SECONDS)
+    app.ctx.warm = True
+    log.info("warm after a first conversation (%.1f s)", time.monotonic() - started)
 
 
 def hide_version(app: Any) -> None:
@@ -230,6 +283,8 @@ def hide_version(app: Any) -> None:
 
     async def no_version_route(request: Any) -> Any:
         if request.path == "/" and request.method in ("GET", "HEAD"):
+            if not getattr(request.app.ctx, "warm", True):
+                return response.text("warming up", status=503)
             return response.text("ok")
         if request.path.rstrip("/") == "/version":
             raise NotFound(f"Requested URL {request.path} not found")

@@ -17,10 +17,15 @@ same PostgreSQL tracker store and takes the conversation's lock in Redis, so
 two messages of one sender are handled one after the other, in order,
 whichever instance gets them. If an instance does not answer the connection,
 the sender's next-ranked instance takes the request.
+
+``/`` (what the supervisor and the web service's ``/readyz`` ask) is the
+router's own: ready when every instance says it is, that is when each has
+held its warm-up conversation (``bot.rasa_entry.warm_up``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
@@ -54,6 +59,7 @@ _FROM_USER = re.compile(rb"<FromUserName>\s*<!\[CDATA\[(.{1,128}?)\]\]>", re.S)
 _CONVERSATION = re.compile(r"^/conversations/([^/]+)/")
 INSTANCE_HEADER = "X-Kepu-Rasa-Instance"
 SESSION_KEY = web.AppKey("session", aiohttp.ClientSession)
+READY_TIMEOUT_SECONDS = 2.0
 
 
 def sender_of(path: str, query: dict[str, str], body: bytes) -> str | None:
@@ -120,6 +126,24 @@ class Router:
                 log.warning("Rasa instance %s is not answering; trying the next", backend)
         return self.unavailable(request)
 
+    async def ready(self, request: web.Request) -> web.Response:
+        """200 when every instance answers its ``/`` with 200, else 503 naming the others."""
+        session = request.app[SESSION_KEY]
+
+        async def status(backend: str) -> int | None:
+            try:
+                timeout = aiohttp.ClientTimeout(total=READY_TIMEOUT_SECONDS)
+                async with session.get(backend + "/", timeout=timeout) as resp:
+                    return resp.status
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return None
+
+        statuses = await asyncio.gather(*(status(b) for b in self.backends))
+        waiting = [str(i) for i, code in enumerate(statuses, start=1) if code != 200]
+        if waiting:
+            return web.Response(status=503, text="waiting for instance " + ", ".join(waiting))
+        return web.Response(text="ok")
+
     @staticmethod
     def unavailable(request: web.Request) -> web.Response:
         if request.path.startswith("/webhooks/rest/"):
@@ -139,6 +163,7 @@ def create_router(backends: list[str], max_body_bytes: int) -> web.Application:
             yield
 
     app.cleanup_ctx.append(client)
+    app.router.add_get("/", router.ready)
     app.router.add_route("*", "/{tail:.*}", router.handle)
     return app
 

@@ -150,6 +150,24 @@ def _ready(url: str) -> bool:
         return False
 
 
+def test_ready_means_a_first_conversation_was_answered(stack) -> None:
+    """The stack said ready (``/readyz``) only after Rasa had held its warm-up
+    conversation (``bot.rasa_entry.warm_up``), a question the action server answered."""
+    import sqlite3
+
+    db = sqlite3.connect(stack["var"] / "tracker.db")
+    try:
+        rows = db.execute(
+            "SELECT sender_id, type_name, action_name FROM events"
+            " WHERE sender_id LIKE 'kepu-warmup-%' ORDER BY id"
+        ).fetchall()
+    finally:
+        db.close()
+    understood = {sender for sender, _, name in rows if name == "action_understand"}
+    turns = {s: [kind for sender, kind, _ in rows if sender == s].count("user") for s in understood}
+    assert 3 in turns.values(), rows  # a whole warm-up conversation
+
+
 def test_web_chat_talks_to_the_assistant(stack) -> None:
     status, body = _post(f"{stack['web']}/api/v1/chat", {"message": "你好"})
     assert status == 200 and "1 手机使用" in "\n".join(body["messages"])

@@ -199,6 +199,7 @@ def test_rasa_entry_passes_the_token_and_the_action_secret_in_process(
     assert action.url == settings.action_endpoint_url
     assert action.headers == {rasa_entry.ACTION_SECRET_HEADER: secret}
     assert seen["enable_api"] is True and seen["port"] == settings.rasa_port
+    assert seen["server_listeners"] == [(rasa_entry.warm_up, "after_server_start")]
     with pytest.raises(SystemExit):
         rasa_entry.main(["--model", str(model), "--auth-token", "visible-to-everyone"])
     with pytest.raises(SystemExit):

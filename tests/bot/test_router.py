@@ -71,3 +71,35 @@ async def test_requests_go_to_the_senders_instance_and_fail_over(aiohttp_client)
     await one.close()
     resp = await client.post("/webhooks/rest/webhook", json={"sender": "a", "message": "hi"})
     assert resp.status == 200 and "系统正忙" in (await resp.json())[0]["text"]
+
+
+async def test_the_router_is_ready_when_every_instance_is(aiohttp_client) -> None:
+    warm = {"one": True, "two": False}
+
+    def backend(name: str) -> web.Application:
+        async def root(request: web.Request) -> web.Response:
+            return web.Response(text="ok") if warm[name] else web.Response(status=503)
+
+        async def webhook(request: web.Request) -> web.Response:
+            return web.json_response([{"text": name}])
+
+        app = web.Application()
+        app.router.add_get("/", root)
+        app.router.add_post("/webhooks/rest/webhook", webhook)
+        return app
+
+    one = await aiohttp_client(backend("one"))
+    two = await aiohttp_client(backend("two"))
+    urls = [str(c.make_url("")).rstrip("/") for c in (one, two)]
+    client = await aiohttp_client(create_router(urls, 65536))
+    resp = await client.get("/")
+    assert (resp.status, await resp.text()) == (503, "waiting for instance 2")
+    # Still a proxy for everything else, the webhooks on "/…" included.
+    resp = await client.post("/webhooks/rest/webhook", json={"sender": "a", "message": "hi"})
+    assert resp.status == 200
+    warm["two"] = True
+    resp = await client.get("/")
+    assert (resp.status, await resp.text()) == (200, "ok")
+    assert (await client.head("/")).status == 200
+    await two.close()
+    assert (await client.get("/")).status == 503
