@@ -19,10 +19,19 @@ from bot.settings import PROJECT_ROOT, Settings
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
-def _rasa_env(settings: Settings) -> dict[str, str]:
+# TensorFlow's thread pools for one message's DIET and TED inference: on two
+# cores its inter- and intra-op pools cost more in hand-offs than they gain (a
+# saturated knowledge turn 45.3 -> 40.7 CPU ms, p95 at 10 clients 779 -> 699 ms;
+# docs/benchmarks.md, "Turn cost: profile and cuts"). An operator's own values win.
+TF_THREAD_VARIABLES = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
+
+
+def _rasa_env(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Variables that ``bot/endpoints.yml`` and the Rasa/Sanic processes read."""
     assert settings.tracker_db is not None
+    environ = os.environ if environ is None else environ
     return {
+        **{name: environ.get(name, "1") for name in TF_THREAD_VARIABLES},
         "RASA_TELEMETRY_ENABLED": "false",
         "KEPU_TRACKER_DB": str(settings.tracker_db),
         "KEPU_ACTION_ENDPOINT_URL": settings.action_endpoint_url,

@@ -266,3 +266,34 @@ def test_building_fits_the_fraud_classifier_into_the_cache(var_dir: Path) -> Non
     fitted = cached.stat().st_mtime_ns
     warm_fraud_classifier(settings)
     assert cached.stat().st_mtime_ns == fitted
+
+
+def test_rasa_runs_tensorflow_with_one_thread_per_pool_unless_told_otherwise(
+    tmp_path: Path,
+) -> None:
+    """``kepu run`` gives the Rasa process TensorFlow's thread variables (1 and 1 on
+    our two cores; an operator's own values are kept), and Rasa's start-up reads them."""
+    from bot.cli import _rasa_env
+    from bot.settings import Settings
+
+    settings = Settings(var_dir=tmp_path)
+    assert {k: v for k, v in _rasa_env(settings, {}).items() if k.startswith("TF_")} == {
+        "TF_INTER_OP_PARALLELISM_THREADS": "1",
+        "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    }
+    given = {"TF_INTRA_OP_PARALLELISM_THREADS": "2"}
+    env = _rasa_env(settings, given)
+    assert env["TF_INTRA_OP_PARALLELISM_THREADS"] == "2"
+    probe = (
+        "import rasa.utils.tensorflow.environment as e; e.setup_tf_environment();"
+        "import tensorflow as tf; t = tf.config.threading;"
+        "print(t.get_inter_op_parallelism_threads(), t.get_intra_op_parallelism_threads())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, **env, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["1", "2"]
