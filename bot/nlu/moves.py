@@ -53,6 +53,7 @@ from bot.understanding.cues import (
     QUESTION,
     REPORT_STATUS,
     RUMOR,
+    asks_about_a_visit,
     is_aftermath,
     looks_pasted,
 )
@@ -94,6 +95,8 @@ def gate(text: str, intent: str | None) -> str | None:
     if intent in ORDER_INTENTS:  # DIET's guess without the words for it
         if intent == CANCEL_ORDER_INTENT and is_cancel(text):
             return "deny"
+        if asks_about_a_visit(text):  # "志愿者上门要收钱吗": search answers it
+            return FREE_TEXT
         return "handoff" if any(w in text for w in PERSON_WORDS) else FREE_TEXT
     if (intent or "") in RATING_FROM and sounds_like_rating(text):
         return "choose_option" if intent != "choose_option" else None
@@ -105,11 +108,13 @@ def gate(text: str, intent: str | None) -> str | None:
             return FREE_TEXT  # "被骗了打什么电话报警": 110 first, and what to do next
         if intent == "handoff" and any(w in text for w in PERSON_WORDS):
             # "找个人来帮我弄一下手机": a person, whatever the errand; but "有个人上门说是
-            # 燃气公司的…" tells of a visit, and "你是机器人还是真人" asks about us.
+            # 燃气公司的…" tells of a visit, "你是机器人还是真人" asks about us and
+            # "志愿者上门要收钱吗" about the service (its answer says how to book).
             # The understanding step weighs a told visit as it would (a call asked
             # of us still hands off there).
             told = DESCRIBED_CONTACT.search(text) and not ASK_CALL.search(text)
-            if told or (ABOUT_US.search(text) and not ASK_PERSON.search(text)):
+            about_us = ABOUT_US.search(text) and not ASK_PERSON.search(text)
+            if told or about_us or asks_about_a_visit(text):
                 return FREE_TEXT
             return None
         if intent == "check_message" and not any(w in text for w in CHECK_REQUEST):
@@ -135,7 +140,10 @@ def order_move(text: str) -> str | None:
     if asks_my_orders(text):
         return MY_ORDERS_INTENT
     if asks_to_order(text) and not (
-        is_aftermath(text) or RUMOR.search(text) or DESCRIBED_CONTACT.search(text)
+        is_aftermath(text)
+        or RUMOR.search(text)
+        or DESCRIBED_CONTACT.search(text)
+        or asks_about_a_visit(text)
     ):
         return ORDER_INTENT
     return None

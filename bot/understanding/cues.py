@@ -213,6 +213,21 @@ ABOUT_US = re.compile(
     r"|(^|[，。？！,?!\s])(你|您)[^，。？！,?!]{0,4}还是(真人|人工|机器人)"
 )
 
+# A question about a visit of ours, not a request for one: "志愿者上门要收钱吗",
+# "志愿者来屋头安不安全". Search answers it (the answer says how to book). A
+# request that asks the price too ("派个人上门帮我认证养老金，收费不") is still a
+# request, and paying a bill is an errand, not a fee ("请志愿者上门帮我交电费").
+_ABOUT_A_VISIT = re.compile(
+    r"(收(不收)?(钱|费)|要(不要)?收?钱|给不给钱|多少钱|免费|靠(不)?得住|安(不安)?全|正规)"
+    r"[^，。！!]{0,4}(吗|嘛|不|没有?|哦|呢|？|\?|$)"
+)
+_REQUEST_VERB = re.compile(r"找|喊|叫|派|请|预约|约")
+
+
+def asks_about_a_visit(text: str) -> bool:
+    return bool(_ABOUT_A_VISIT.search(text)) and not _REQUEST_VERB.search(text)
+
+
 # The people of the service a user may ask for by name (not 客服: a scam's caller
 # says he is one, and "要我转客服" is a call received).
 _STAFF = r"(工作人员|志愿者|人工|真人|专人|你们的人|网格员|社工|负责的人|负责人|管事的)"

@@ -174,9 +174,8 @@ class Understanding:
                 return await self._judged(verdict, evidence, await self.knowledge.ask(text))
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
-        if not pasted and (
-            cues.ASK_CALL.search(heard) or (not told and cues.ASK_PERSON.search(heard))
-        ):
+        asks_person = cues.ASK_PERSON.search(heard) and not cues.asks_about_a_visit(heard)
+        if not pasted and (cues.ASK_CALL.search(heard) or (not told and asks_person)):
             return Decision("handoff", evidence=evidence, urgent=urgent)
         if not pasted and cues.ABOUT_US.search(heard):
             return Decision("about_us", evidence=evidence)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import HandoffRequest, RumorReport, UnansweredQuestion
 from tests.conversations.test_dialogue import Chat, assert_menu, stored_where
+from tests.conversations.test_orders import SERVICE_PROMPT
 
 pytestmark = pytest.mark.conversation
 
@@ -81,6 +82,17 @@ async def test_a_question_about_water_is_answered_and_not_filed(
     assert "来源：" in reply, reply
     assert "求助已经记下" not in reply
     assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+
+
+@pytest.mark.parametrize("text", ["志愿者上门要收钱吗", "志愿者来屋头帮忙收不收钱哦"])
+async def test_a_question_about_volunteers_is_answered_not_booked(
+    chat: Chat, session_var: Path, text: str
+) -> None:
+    reply = await chat.say(text)
+    assert {"decision": "answer", "entry_id": "phone-volunteer-visit-free"} in chat.tags, reply
+    assert "免费" in reply and "核验码" in reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+    assert SERVICE_PROMPT in await chat.say("预约志愿者")  # booking is one message away
 
 
 async def test_a_question_about_wild_fruit_is_not_a_message_check(chat: Chat) -> None:

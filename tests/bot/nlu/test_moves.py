@@ -50,6 +50,13 @@ from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noq
         ("R-ABCD2345 怎么样了", "free_text", REPORT_STATUS_INTENT),
         ("我的举报有结果了吗", REPORT_STATUS_INTENT, None),
         ("我要举报", REPORT_STATUS_INTENT, FREE_TEXT),
+        # A question about a visit is no booking and no hand-off; a request that
+        # asks the price too still is one.
+        ("志愿者上门要收钱吗", "order_service", FREE_TEXT),
+        ("志愿者上门要收钱吗", "handoff", FREE_TEXT),
+        ("志愿者来屋头帮忙收不收钱哦", "free_text", None),
+        ("请志愿者上门帮我交电费", "free_text", "order_service"),
+        ("派个人上门帮我认证养老金，收费不", "handoff", "order_service"),
         # Free text stays free text.
         ("二化螟怎么防治", "free_text", None),
     ],
