@@ -225,6 +225,8 @@ _REQUEST_VERB = re.compile(r"找|喊|叫|派|请|预约|约")
 
 
 def asks_about_a_visit(text: str) -> bool:
+    """Whether a message its caller knows to be about a visit or a person asks what it
+    costs or whether it is safe, without asking for one."""
     return bool(_ABOUT_A_VISIT.search(text)) and not _REQUEST_VERB.search(text)
 
 
