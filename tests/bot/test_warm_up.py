@@ -54,10 +54,12 @@ async def test_the_rasa_port_is_ready_only_after_a_conversation_the_actions_answ
         await rasa_entry.warm_up(app)
         assert await status_of(base) == (503, "warming up")  # the first turn is running
         agent.gate.set()
-        for _ in range(200):  # attempts without the action server: still not ready
-            if len({sender for sender, _ in agent.turns}) >= 3:
-                break
-            await asyncio.sleep(0.01)
+
+        async def attempts(n: int) -> None:
+            while len({sender for sender, _ in agent.turns}) < n:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(attempts(3), 30)  # without the action server: not ready
         assert await status_of(base) == (503, "warming up")
         agent.action_server_up = True
         await asyncio.wait_for(app.ctx.warming, 10)
