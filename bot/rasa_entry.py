@@ -33,7 +33,6 @@ service's ``/readyz`` say ready only when a user's first message is answered war
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -45,7 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings
+from bot.settings import Settings, shared_secret
 
 ACTION_SECRET_HEADER = "X-Kepu-Action-Secret"
 ACTION_SECRET_FILE = "action_secret"
@@ -57,7 +56,6 @@ RELAY_SECRET_FILE = "relay_secret"
 # (~4 KB) as JSON with \uXXXX escapes. Measured: a 116-event window of
 # 990-character messages is 484 KB, so a full window of them about 1.3 MB.
 ACTION_SERVER_MAX_BODY = 2 * 1024 * 1024
-_MIN_SECRET_CHARS = 32
 # What Rasa's API errors carry that names the software (see ``hide_version``).
 VERSION_FIELDS = frozenset({"version", "help"})
 # The warm-up conversation (``warm_up``): a new sender every start, as a first
@@ -80,7 +78,7 @@ def action_secret(settings: Settings, rotate: bool = False) -> str:
     ``rotate``: write a new one (`kepu run`, before it starts the processes).
     Otherwise the existing one, or a new one if there is none yet.
     """
-    return _shared_secret(action_secret_path(settings), rotate)
+    return shared_secret(action_secret_path(settings), rotate)
 
 
 def relay_secret(settings: Settings) -> str:
@@ -90,55 +88,7 @@ def relay_secret(settings: Settings) -> str:
     With it the web service also names the client it resolved (behind the trusted
     proxies): the REST channel then leaves the rate limits to the web service,
     which has counted the message already, and knows the client's address."""
-    return _shared_secret(settings.var_dir / RELAY_SECRET_FILE, rotate=False)
-
-
-def _shared_secret(path: Path, rotate: bool) -> str:
-    if rotate:
-        return _write_secret(path, replace=True)
-    existing = _read_secret(path)
-    if existing is not None:
-        return existing
-    try:
-        return _write_secret(path, replace=False)
-    except FileExistsError:  # the other side made it at the same moment
-        existing = _read_secret(path)
-        if existing is None:
-            return _write_secret(path, replace=True)
-        return existing
-
-
-def _read_secret(path: Path) -> str | None:
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    if len(text) < _MIN_SECRET_CHARS:
-        return None
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
-    return text
-
-
-def _write_secret(path: Path, replace: bool) -> str:
-    """A new secret in ``path``, whole or not at all: written to a private
-    temporary file, then renamed over ``path`` (``replace``) or linked to it
-    (fails if it exists)."""
-    secret = secrets.token_urlsafe(32)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(secret)
-        if replace:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    return secret
+    return shared_secret(settings.var_dir / RELAY_SECRET_FILE)
 
 
 def _refuse_token_option(argv: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ machine (embedded SQLite under ``var/``, everything bound to 127.0.0.1).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import os
@@ -511,18 +512,13 @@ class Settings:
         return f"http://{self.host}:{self.actions_port}/webhook"
 
     def resolve_rasa_token(self) -> str:
-        """Return the Rasa API token, generating ``<var>/rasa_token`` (0600) on first use."""
+        """Return the Rasa API token, generating ``<var>/rasa_token`` (0600) on first use.
+
+        The Rasa processes of the production profile start together and each asks:
+        they must not both create the file, nor one read it half written."""
         if self.rasa_token:
             return self.rasa_token
-        path = self.var_dir / "rasa_token"
-        if path.exists():
-            return path.read_text(encoding="utf-8").strip()
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(token)
-        return token
+        return shared_secret(self.var_dir / "rasa_token")
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(variable, effective value, meaning) for every setting; secrets masked."""
@@ -577,3 +573,58 @@ def _convert(name: str, type_name: Any, raw: str) -> Any:
     except ValueError as exc:
         raise SettingsError(f"{name}: cannot read {raw!r} as {kind}") from exc
     return raw
+
+
+# Shortest secret accepted from a file; a shorter one is replaced.
+MIN_SECRET_CHARS = 32
+
+
+def shared_secret(path: Path, rotate: bool = False) -> str:
+    """A secret several processes share through ``path`` (0600): the one there, or a
+    new one made by whichever process asks first, whole or not at all (two that
+    start at the same moment get the same). ``rotate``: a new one in any case."""
+    if rotate:
+        return _write_secret(path, replace=True)
+    existing = _read_secret(path)
+    if existing is not None:
+        return existing
+    try:
+        return _write_secret(path, replace=False)
+    except FileExistsError:  # the other side made it at the same moment
+        existing = _read_secret(path)
+        if existing is None:
+            return _write_secret(path, replace=True)
+        return existing
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if len(text) < MIN_SECRET_CHARS:
+        return None
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+    return text
+
+
+def _write_secret(path: Path, replace: bool) -> str:
+    """A new secret in ``path``, whole or not at all: written to a private
+    temporary file, then renamed over ``path`` (``replace``) or linked to it
+    (fails if it exists)."""
+    secret = secrets.token_urlsafe(32)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secret)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    return secret

@@ -30,6 +30,46 @@ def test_bad_values_are_refused(env: dict) -> None:
         Settings.from_env(env)
 
 
+def test_rasa_processes_starting_together_share_one_whole_token(tmp_path: Path) -> None:
+    """Two Rasa processes of the production profile ask at the same moment: one makes
+    the token, the other gets the same one, never an error or a half-written file
+    (a fresh-clone test run once saw the second fail with FileExistsError)."""
+    import multiprocessing
+
+    for n in range(20):
+        var = tmp_path / f"var{n}"
+        with multiprocessing.get_context("fork").Pool(4) as pool:
+            tokens = pool.map(_token_of, [var] * 8)
+        assert len(set(tokens)) == 1 and len(tokens[0]) >= 32, tokens
+        assert sorted(p.name for p in var.iterdir()) == ["rasa_token"]
+
+
+def test_the_token_made_by_the_other_process_meanwhile_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race itself, made certain: the file appears after this process looked."""
+    import bot.settings as settings_module
+
+    other = "made-by-the-other-process-" + "x" * 20
+    real_read = settings_module._read_secret
+    calls = []
+
+    def read_after_the_other_wrote(path: Path) -> str | None:
+        calls.append(path)
+        if len(calls) == 1:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(other)
+            return None  # this process looked before the file was there
+        return real_read(path)
+
+    monkeypatch.setattr(settings_module, "_read_secret", read_after_the_other_wrote)
+    assert Settings(var_dir=tmp_path).resolve_rasa_token() == other
+
+
+def _token_of(var: Path) -> str:
+    return Settings(var_dir=var).resolve_rasa_token()
+
+
 def test_rasa_token_is_generated_once_and_private(tmp_path: Path) -> None:
     s = Settings(var_dir=tmp_path)
     token = s.resolve_rasa_token()
