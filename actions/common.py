@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge.reply import answer_messages
 from bot.knowledge.schema import Entry
+from bot.knowledge.service import ANSWER_THRESHOLD, LEADER_THRESHOLD
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -35,21 +36,39 @@ def slot_list(tracker: Tracker, name: str) -> list[Any]:
 
 
 def tagged(
-    decision: str, entry_id: str | None = None, related: list[str] | None = None
+    decision: str,
+    entry_id: str | None = None,
+    related: list[str] | None = None,
+    **facts: str | None,
 ) -> dict[str, str]:
-    """What a bot message carries for clients and graders (``custom``): the move
-    it makes, the knowledge entry it serves, the entries it lists as related."""
+    """What a bot message carries for clients, graders and the statistics
+    (``custom``, read by ``bot.insights.events``): the move it makes, the
+    knowledge entry it serves, the entries it lists as related, and ``facts``
+    such as the entry's topic, the score band, a fraud risk or a report's number.
+    Names and ids only, never what the person wrote."""
     tag = {"decision": decision}
     if entry_id:
         tag["entry_id"] = entry_id
     if related:
         tag["related"] = "|".join(related)
+    tag.update({key: value for key, value in facts.items() if value})
     return tag
 
 
-def say(dispatcher: CollectingDispatcher, text: str, decision: str) -> None:
-    """One message, tagged with the move it makes."""
-    dispatcher.utter_message(text=text, json_message=tagged(decision))
+def score_band(score: float | None) -> str | None:
+    """How sure search was of the entry it served, in three bands (statistics)."""
+    if score is None:
+        return None
+    if score >= LEADER_THRESHOLD:
+        return "high"
+    if score >= ANSWER_THRESHOLD:
+        return "medium"
+    return "low"
+
+
+def say(dispatcher: CollectingDispatcher, text: str, decision: str, **facts: str | None) -> None:
+    """One message, tagged with the move it makes (and ``facts``, see ``tagged``)."""
+    dispatcher.utter_message(text=text, json_message=tagged(decision, **facts))
 
 
 def say_entry(
@@ -58,9 +77,16 @@ def say_entry(
     decision: str = "answer",
     *,
     public_url: str = "",
+    score: float | None = None,
 ) -> list[EventType]:
-    """Send an entry's messages; remember it for "有用 / 没用", "再说一遍" and "多讲一点"."""
+    """Send an entry's messages; remember it for "有用 / 没用", "再说一遍" and "多讲一点".
+
+    ``score``: search's score for the entry, when search chose it (statistics)."""
     for i, message in enumerate(answer_messages(entry, public_url)):
-        custom = tagged(decision, entry.id) if i == 0 else None
+        custom = (
+            tagged(decision, entry.id, topic=entry.topic, band=score_band(score))
+            if i == 0
+            else None
+        )
         dispatcher.utter_message(text=message, json_message=custom)
     return [SlotSet("pending_options", None), SlotSet("last_entry_id", entry.id)]

@@ -261,6 +261,7 @@ class ActionPlaceOrder(Action):
                 fields["order_phone"],
             ),
             "order_placed",
+            order=receipt.public_id,
         )
         try:  # the help request that led here is answered by the order
             await link_help_requests(services.db, tracker.sender_id, receipt.public_id)

@@ -64,7 +64,11 @@ async def render(
         if kind == "debunk":
             say(dispatcher, DEBUNK_INTRO, "debunk")
         events += say_entry(
-            dispatcher, decision.entry, kind, public_url=services.settings.public_url
+            dispatcher,
+            decision.entry,
+            kind,
+            public_url=services.settings.public_url,
+            score=_score_of(decision),
         )
         if kind == "debunk":
             say(dispatcher, DEBUNK_FOLLOW_UP, "debunk")
@@ -77,6 +81,7 @@ async def render(
                 decision.entry,
                 "fraud_aftermath",
                 public_url=services.settings.public_url,
+                score=_score_of(decision),
             )
         return [SlotSet("pending_options", None)]
     if kind == "fraud_verdict" and decision.verdict is not None:
@@ -91,13 +96,21 @@ async def render(
     return await no_answer(dispatcher, tracker, services, text, decision)
 
 
+def _score_of(decision: Decision) -> float | None:
+    """Search's score for the entry the decision serves, if search found it."""
+    for hit in decision.hits:
+        if decision.entry is not None and hit.entry.id == decision.entry.id:
+            return hit.score
+    return None
+
+
 def offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> list[EventType]:
     hits = decision.hits
     if len(hits) == 1:  # one candidate: a yes/no question is easier than a list
         entry = hits[0].entry
         dispatcher.utter_message(
             text=f"您是想问『{entry.title}』吗？回复 1 是，2 不是。",
-            json_message={"decision": "choices", "choices": entry.id},
+            json_message={"decision": "choices", "choices": entry.id, "topic": entry.topic},
         )
         return [SlotSet("pending_options", [f"kb:{entry.id}", NOT_THIS])]
     lines = ["您是想问："]
@@ -105,7 +118,11 @@ def offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> list[
     lines.append("请回复数字。都不是的话，回复“不是”。")
     dispatcher.utter_message(
         text="\n".join(lines),
-        json_message={"decision": "choices", "choices": "|".join(h.entry.id for h in hits)},
+        json_message={
+            "decision": "choices",
+            "choices": "|".join(h.entry.id for h in hits),
+            "topic": hits[0].entry.topic,
+        },
     )
     return [SlotSet("pending_options", [f"kb:{h.entry.id}" for h in hits])]
 
@@ -177,7 +194,11 @@ async def say_verdict(
     软化血管"): a published debunk that answers it is shown at once, else the
     user may send it to the rumour queue (reply 1).
     """
-    say(dispatcher, verdict.as_text(), "fraud_verdict")
+    fraud_type = verdict.fraud_types[0] if verdict.fraud_types else None
+    dispatcher.utter_message(
+        text=verdict.as_text(),
+        json_message=tagged("fraud_verdict", risk=verdict.risk, fraud_type=fraud_type),
+    )
     try:
         await count_check(services.db, verdict)
     except SQLAlchemyError:  # the verdict matters more than the statistics

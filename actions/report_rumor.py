@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import say_entry
+from actions.common import say_entry, tagged
 from actions.render import render
 from actions.services import get_services
 from bot.menu import NOT_THIS
@@ -153,7 +153,8 @@ class ActionReportRumor(Action):
         with_pictures = f"（连同 {pictures} 张图片）" if pictures else ""
         dispatcher.utter_message(
             text=f"已收到{with_pictures}，编号 {receipt.public_id}，核实后会告诉您结论。\n"
-            f"{SELF_CHECK_ADVICE}"
+            f"{SELF_CHECK_ADVICE}",
+            json_message=tagged("report_filed", report=receipt.public_id),
         )
         aside = tracker.get_slot("rumor_aside")
         if aside:  # the question asked instead of "where": answered now

@@ -218,6 +218,14 @@ class Settings:
             "KEPU_CONVERSATION_RETENTION_DAYS",
         ),
     )
+    analytics_retention_days: int = field(
+        default=400,
+        metadata=_doc(
+            "Days the per-turn analytics events (no text; hashed senders) are kept; the "
+            "daily totals made from them are kept for good. Default: 400 (a year and a month).",
+            "KEPU_ANALYTICS_RETENTION_DAYS",
+        ),
+    )
     cache_dir: Path | None = field(
         default=None,
         metadata=_doc(
@@ -398,6 +406,8 @@ class Settings:
             raise SettingsError("report_retention_days must be at least 1")
         if self.conversation_retention_days < 1:
             raise SettingsError("conversation_retention_days must be at least 1")
+        if self.analytics_retention_days < 1:
+            raise SettingsError("analytics_retention_days must be at least 1")
         if self.api_rate_per_minute < 1:
             raise SettingsError("api_rate_per_minute must be at least 1")
         for name in ("chat_rate_per_sender", "chat_rate_per_client", "webhook_rate_per_client"):
@@ -428,15 +438,16 @@ class Settings:
     def connections_needed(self) -> int:
         """PostgreSQL connections all processes may hold at once (the pools' sum).
 
-        Each Rasa process: a tracker store pool, and our tables' pool (channels
-        read owed verdicts, WeChat receipts); the action server and the web
-        service: one pool each for our tables.
+        Each Rasa process: a tracker store pool, our tables' pool (channels
+        read owed verdicts, WeChat receipts) and one connection for the
+        analytics writer (``bot.channels.analytics``); the action server and the
+        web service: one pool each for our tables.
         """
         per_pool = self.db_pool_size + self.db_max_overflow
         ours = self.database_url.startswith("postgresql")
         tracker = bool(self.tracker_url)
         pools = self.rasa_instances * (tracker + ours) + 2 * ours
-        return pools * per_pool
+        return pools * per_pool + self.rasa_instances * ours
 
     def _check_channels(self) -> None:
         """A channel whose token is set must have everything it needs to answer."""

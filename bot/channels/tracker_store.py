@@ -279,9 +279,9 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         return window
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the events the tracker gained since it was loaded; move its window."""
+        """Store the events the tracker gained since it was loaded; move its window;
+        hand the new events to the event broker (``bot.channels.analytics``)."""
         close_tripped_turn(tracker)
-        await self.stream_events(tracker)
         events = list(tracker.events)
         loaded: _Loaded | None = getattr(tracker, _LOADED, None)
         if loaded is not None and len(events) < loaded.carried + len(loaded.ids):
@@ -299,6 +299,10 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                 if loaded.movable and len(loaded.ids) > self.max_events:
                     self._move_window(session, tracker, events, loaded)
             session.commit()
+        if self.event_broker is not None:
+            # Rasa's stream_events would load the tracker again to find what is
+            # new; the events just stored are exactly that.
+            await self._stream_new_events(self.event_broker, new, tracker.sender_id)
 
     def _row(self, sender_id: str, event: Event) -> Any:
         """The ``events`` row of an event, filled as ``SQLTrackerStore.save`` fills it,

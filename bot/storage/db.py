@@ -19,7 +19,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class Database:
     """Owns one engine; ``session()`` yields a transaction that commits on success."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+        """``pool_size``: connections for a single writer (e.g. 1), instead of the
+        settings' pool and overflow; ignored for SQLite."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -34,8 +36,8 @@ class Database:
             options = {
                 # Sized so that every process together stays under max_connections
                 # (bot/profile.py checks the sum before start).
-                "pool_size": settings.db_pool_size,
-                "max_overflow": settings.db_max_overflow,
+                "pool_size": pool_size or settings.db_pool_size,
+                "max_overflow": 0 if pool_size else settings.db_max_overflow,
                 # A database that is down must fail a turn in seconds, not minutes.
                 "pool_timeout": 10,
                 "connect_args": {"timeout": 5, "command_timeout": 30},

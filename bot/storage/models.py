@@ -446,3 +446,70 @@ class HandledMark(Base):
     by = Column(String(64), nullable=False)
     note = Column(String(200), nullable=False, default="")  # redacted
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AnalyticsEvent(Base):
+    """One turn of a conversation, as the district's statistics need it
+    (``bot.insights``): when, which channel, a hashed sender, the kind of move and
+    what we answered. Never the text. Deleted after ``analytics_retention_days``;
+    the daily totals made from them (``AnalyticsRollup``) stay."""
+
+    __tablename__ = "analytics_events"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False)
+    day = Column(Date, nullable=False, index=True)  # China time
+    hour = Column(Integer, nullable=False)  # 0-23, China time
+    channel = Column(String(32), nullable=False)
+    user_hash = Column(String(64), nullable=False)
+    new_session = Column(Boolean, nullable=False, default=False)
+    move = Column(String(40), nullable=False)  # the intent, "free_text" for a question
+    decision = Column(String(32), nullable=True)  # answer | debunk | choices | none | ...
+    topic = Column(String(16), nullable=True)
+    entry_id = Column(String(80), nullable=True)
+    score_band = Column(String(8), nullable=True)  # high | medium | low
+    fraud_risk = Column(String(8), nullable=True)
+    fraud_type = Column(String(32), nullable=True)
+    report_id = Column(String(16), nullable=True)  # a rumour report's public id
+    order_id = Column(String(16), nullable=True)  # a service order's public id
+
+
+class AnalyticsUserDay(Base):
+    """A sender's turns and conversations on one day in one channel: unique users
+    of any period without reading every event."""
+
+    __tablename__ = "analytics_user_days"
+
+    day = Column(Date, primary_key=True)
+    channel = Column(String(32), primary_key=True)
+    user_hash = Column(String(64), primary_key=True)
+    turns = Column(Integer, nullable=False, default=0)
+    conversations = Column(Integer, nullable=False, default=0)
+
+
+class AnalyticsUser(Base):
+    """When a hashed sender first and last wrote: new against returning users."""
+
+    __tablename__ = "analytics_users"
+
+    user_hash = Column(String(64), primary_key=True)
+    first_day = Column(Date, nullable=False, index=True)
+    first_channel = Column(String(32), nullable=False)
+    last_day = Column(Date, nullable=False, index=True)
+
+
+class AnalyticsRollup(Base):
+    """A finished day's totals by one dimension (topic, entry, decision, …) and
+    channel: turns, distinct users, and a bottom-k sketch of the users (small
+    keyed hashes, ``bot.insights.rollup``) that tells, for any period, whether a
+    cell counts fewer than 5 people. Kept for good."""
+
+    __tablename__ = "analytics_rollups"
+
+    day = Column(Date, primary_key=True)
+    channel = Column(String(32), primary_key=True)
+    dimension = Column(String(16), primary_key=True)
+    key = Column(String(80), primary_key=True)
+    turns = Column(Integer, nullable=False)
+    users = Column(Integer, nullable=False)
+    sketch = Column(String(64), nullable=False)

@@ -67,9 +67,17 @@ async def test_pools_are_counted_per_process(monkeypatch: pytest.MonkeyPatch) ->
     rasa = rasa_pool_env(settings)
     tracker = int(rasa["SQL_POOL_SIZE"]) + int(rasa["SQL_MAX_OVERFLOW"])
     assert (ours, tracker) == (7, 7)
-    # KEPU_RASA_INSTANCES=3 Rasa processes (tracker store + our tables), the
-    # action server and the web service (our tables): 8 pools of 4 + 3.
-    assert settings.connections_needed() == 3 * (tracker + ours) + 2 * ours == 56
+    # …and the analytics writer's single connection (bot.channels.analytics).
+    writer = Database(env["KEPU_DATABASE_URL"], pool_size=1)
+    try:
+        single = writer.engine.pool.size() + writer.engine.pool._max_overflow
+    finally:
+        await writer.close()
+    assert single == 1
+    # KEPU_RASA_INSTANCES=3 Rasa processes (tracker store + our tables + the
+    # analytics writer), the action server and the web service (our tables):
+    # 8 pools of 4 + 3 and 3 single connections.
+    assert settings.connections_needed() == 3 * (tracker + ours + single) + 2 * ours == 59
     assert Settings().connections_needed() == 0  # SQLite only: no server to connect to
 
 

@@ -47,16 +47,23 @@ async def stored_rows(var: Path, model: type, sender: str) -> list:
         await db.close()
 
 
+# The tags that say where a message went (the rest are facts for the statistics).
+ROUTING_TAGS = frozenset({"decision", "entry_id", "choices", "related"})
+
+
 class Chat:
     def __init__(self, agent) -> None:
         self.agent = agent
         self.sender = f"test-{uuid.uuid4().hex}"
 
         self.tags: list[dict] = []  # the last turn's {"decision", "entry_id"|"choices"}
+        # The same tags whole: with the facts the statistics read (topic, band, risk …).
+        self.facts: list[dict] = []
 
     async def say(self, text: str) -> str:
         replies = await self.agent.handle_text(text, sender_id=self.sender)
-        self.tags = [r["custom"] for r in replies or [] if isinstance(r.get("custom"), dict)]
+        self.facts = [r["custom"] for r in replies or [] if isinstance(r.get("custom"), dict)]
+        self.tags = [{k: v for k, v in t.items() if k in ROUTING_TAGS} for t in self.facts]
         return "\n".join(r.get("text") or "" for r in replies or [])
 
 
@@ -283,6 +290,22 @@ async def test_knowledge_question_is_answered_with_a_source(chat: Chat) -> None:
     reply = await chat.say("手机上的字太小了看不清")
     assert chat.tags == [{"decision": "answer", "entry_id": "phone-font-size"}]
     assert "字体大小" in reply and "来源：" in reply, reply
+
+
+async def test_replies_carry_what_the_statistics_count(chat: Chat) -> None:
+    """The analytics events (bot.insights) are read off these tags: never the text."""
+    await chat.say("手机上的字太小了看不清")
+    (answer,) = chat.facts
+    assert answer["topic"] == "smartphone" and answer["band"] in ("high", "medium")
+    await chat.say("【某某银行】您的账户存在风险，请立即将资金转入安全账户，联系专员办理")
+    verdict = next(t for t in chat.facts if t["decision"] == "fraud_verdict")
+    assert verdict["risk"] == "high" and verdict.get("fraud_type")
+    other = Chat(chat.agent)
+    await other.say("举报谣言")
+    await other.say("听说七星村下个月要拆迁 每家赔十万")
+    await other.say("4")
+    filed = next(t for t in other.facts if t["decision"] == "report_filed")
+    assert re.fullmatch(r"R-[A-Z2-7]{8}", filed["report"]), filed
 
 
 async def test_feedback_on_the_last_answer_is_stored(chat: Chat, session_var: Path) -> None:

@@ -1,0 +1,1 @@
+"""What people ask and what we could not answer: analytics events, statistics, reports."""
