@@ -351,6 +351,32 @@ def _console_command(work: Callable[[Any], Awaitable[Any]]) -> Any:
         return None
 
 
+def cmd_report_monthly(args: argparse.Namespace) -> int:
+    """The district's monthly report, one printable HTML file (bot/insights/report.py)."""
+    from bot.insights.report import month_period, monthly_html
+    from bot.knowledge.dense import DenseEncoder
+    from bot.knowledge.service import KnowledgeService
+
+    try:
+        month_period(args.month)
+    except ValueError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    out = Path(args.out or f"kepu-report-{args.month}.html")
+
+    async def work(db: Any) -> str:
+        encoder = DenseEncoder(settings.vector_cache)
+        knowledge = KnowledgeService(settings.knowledge_dir, encoder, db)
+        await knowledge.refresh(force=True)
+        return await monthly_html(db, args.month, knowledge)
+
+    html = asyncio.run(_with_database(settings, work))
+    out.write_text(html, encoding="utf-8")
+    print(f"月度报告已写入 {out}")
+    return 0
+
+
 def cmd_users_add(args: argparse.Namespace) -> int:
     from bot.rumors.access import ROLES
     from bot.rumors.users import add_user
@@ -570,6 +596,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = tokens.add_parser("revoke", help="revoke a token at once, by its id from `tokens list`")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_tokens_revoke)
+    report = sub.add_parser("report", help="reports for the district")
+    report = report.add_subparsers(dest="report", required=True)
+    p = report.add_parser("monthly", help="one month's report as a printable HTML file")
+    p.add_argument("--month", required=True, help="the month, e.g. 2026-11")
+    p.add_argument("--out", help="file to write (default kepu-report-<month>.html)")
+    p.set_defaults(func=cmd_report_monthly)
     sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
     asr = sub.add_parser("asr", help="speech recognition of voice messages")
     asr = asr.add_subparsers(dest="asr", required=True)

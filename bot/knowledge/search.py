@@ -30,7 +30,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.knowledge.dense import DenseEncoder, QueryEncoder
+from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
 from bot.knowledge.entities import FARMING_KINDS, Things
 from bot.knowledge.schema import Entry
 from bot.text.homophone import HomophoneCorrector
@@ -260,6 +260,15 @@ class SearchIndex:
             self._centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
             sentences = [content_text(s) for e in entries for s in _entry_sentences(e)]
             self._queries = QueryEncoder(encoder, docs, sentences)
+
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
+        """Unit sentence vectors of ``texts`` (rows) in E5's space, made the cheap
+        way queries are (``QueryEncoder``); None without an encoder."""
+        if self._queries is None:
+            return None
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        return np.stack([self._queries.vector(self._query_text(t)) for t in texts])
 
     def scores(self, query: str) -> np.ndarray:
         """Score of every entry for ``query``, in [0, 1]."""

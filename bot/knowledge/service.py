@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.knowledge.dense import DenseEncoder
@@ -218,6 +219,11 @@ class KnowledgeService:
         """Served entries carrying ``tag`` (curators mark the entry for a situation)."""
         await self.refresh()
         return [e for e in self._by_id.values() if tag in e.tags]
+
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
+        """Unit sentence vectors of ``texts`` from the index's query encoder (about
+        0.1 ms each), or None before the index has one (``bot.insights.gaps``)."""
+        return self._index.sentence_vectors(texts)
 
     @property
     def size(self) -> int:

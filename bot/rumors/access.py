@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "conclude": frozenset({"expert", "admin"}),
     "manage_users": frozenset({"admin"}),
     "read_audit": frozenset({"admin"}),
+    # The 统计 page and /api/v1/stats: every figure (a moderator sees their own claims').
+    "read_stats": frozenset({"expert", "admin"}),
 }
 
 

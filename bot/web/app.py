@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
 from bot.web.auth import console_auth
+from bot.web.background import background
 from bot.web.login_throttle import LoginThrottle
 from bot.web.middlewares import SERVER, domain_errors, error_middleware, security_headers
 from bot.web.order_routes import setup_order_routes
@@ -27,6 +28,7 @@ from bot.web.pushing import OrderAlerts, VerdictPushes, platform_pushers
 from bot.web.ratelimit import ChatLimits, RateLimiter
 from bot.web.retention import sweep
 from bot.web.routes import setup_routes
+from bot.web.stats_routes import setup_stats_routes
 from bot.web.views.console_common import local_time
 
 HERE = Path(__file__).parent
@@ -40,13 +42,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await db.close()
 
 
-async def _retention(app: web.Application) -> AsyncIterator[None]:
-    days = app[keys.SETTINGS].report_retention_days
-    task = asyncio.create_task(sweep(app[keys.DATABASE], days))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+async def _retention(app: web.Application) -> None:
+    await sweep(app[keys.DATABASE], app[keys.SETTINGS].report_retention_days)
 
 
 async def _knowledge(app: web.Application) -> AsyncIterator[None]:
@@ -129,10 +126,11 @@ def create_app(
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_verdict_pushes)
-    app.cleanup_ctx.append(_retention)
+    app.cleanup_ctx.append(background(_retention))
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_fraud)
     app.cleanup_ctx.append(_rasa_http)
     setup_routes(app, HERE / "static")
     setup_order_routes(app)  # service orders and help queues (bot/web/order_routes.py)
+    setup_stats_routes(app)  # the 统计 page and /api/v1/stats (bot/web/stats_routes.py)
     return app

@@ -4,15 +4,14 @@ not accepted in time back to the dispatcher (``bot.orders``)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.orders.service import expire_overdue
 from bot.web import keys
+from bot.web.background import background
 from bot.web.views import console_orders, orders_api
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def setup_order_routes(app: web.Application) -> None:
     add_get(f"/api/v1/orders/{ORDER_ID}", orders_api.get_order, name="api_order")
     add_post(f"/api/v1/orders/{ORDER_ID}/{{action:[a-z]+}}", orders_api.act)
     add_get("/api/v1/help-requests", orders_api.list_help_requests, name="api_help_requests")
-    app.cleanup_ctx.append(_expiry)
+    app.cleanup_ctx.append(background(sweep_overdue))
 
 
 async def sweep_overdue(app: web.Application) -> None:
@@ -47,11 +46,3 @@ async def sweep_overdue(app: web.Application) -> None:
         except SQLAlchemyError:
             log.exception("could not sweep overdue orders; trying again later")
         await asyncio.sleep(SWEEP_SECONDS)
-
-
-async def _expiry(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(sweep_overdue(app))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

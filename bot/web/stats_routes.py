@@ -1,0 +1,37 @@
+"""Routes of the statistics (``bot.insights``), and the hourly task that sums
+finished days and deletes analytics events past their retention."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.insights.rollup import maintain
+from bot.web import keys
+from bot.web.background import background
+from bot.web.views import console_stats
+
+log = logging.getLogger(__name__)
+MAINTAIN_SECONDS = 3600.0
+
+
+def setup_stats_routes(app: web.Application) -> None:
+    app.router.add_get("/console/stats", console_stats.stats_page, name="console_stats")
+    app.router.add_get("/console/stats.csv", console_stats.stats_csv, name="console_stats_csv")
+    app.router.add_get("/console/stats/monthly", console_stats.monthly_report, name="monthly")
+    app.router.add_get("/api/v1/stats/summary", console_stats.summary_api, name="api_stats")
+    app.cleanup_ctx.append(background(keep_summed))
+
+
+async def keep_summed(app: web.Application, every: float = MAINTAIN_SECONDS) -> None:
+    """At start and then every hour: finished days summed, old events deleted."""
+    retention = app[keys.SETTINGS].analytics_retention_days
+    while True:
+        try:
+            await maintain(app[keys.DATABASE], retention)
+        except SQLAlchemyError:
+            log.exception("analytics: could not sum the finished days; trying again later")
+        await asyncio.sleep(every)

@@ -1,0 +1,189 @@
+"""The 统计 page: what people asked, what we could not answer, who we reach.
+
+Experts and admins see every table; a moderator sees the figures of the claims
+assigned to them. Each table comes with its chart (SVG made on the server,
+``bot.insights.charts``) and a CSV of exactly what the table shows: cells of
+fewer than 5 people are "<5" in both (``bot.insights.suppress``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.insights import stats
+from bot.insights.figures import draw_all
+from bot.insights.report import month_period, monthly_html
+from bot.insights.rollup import ALL_CHANNELS, local_now
+from bot.insights.stats import CHANNELS, Period, Table
+from bot.rumors.access import Actor
+from bot.rumors.errors import Forbidden, InvalidInput
+from bot.web import keys
+from bot.web.auth import api_actor, bearer_required
+from bot.web.views.console_common import actor_of, render, to_int
+
+DEFAULT_DAYS = 30
+
+
+def period_of(request: web.Request) -> Period:
+    """The period and channel asked for (default: the last 30 days, all channels)."""
+    query = request.query
+    today = local_now().date()
+    end = _date(query.get("to"), "结束日期") or today
+    start = _date(query.get("from"), "开始日期") or end - timedelta(days=DEFAULT_DAYS - 1)
+    channel = query.get("channel") or ALL_CHANNELS
+    if channel not in CHANNELS:
+        raise InvalidInput("没有这个渠道")
+    try:
+        return Period(start, end, channel)
+    except ValueError:
+        raise InvalidInput(f"日期不对：开始不能晚于结束，最长 {stats.MAX_DAYS} 天") from None
+
+
+def _date(value: str | None, what: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise InvalidInput(f"{what}要写成 2026-01-31 这样") from None
+
+
+def scope_of(actor: Actor) -> str | None:
+    """``None``: every table; a name: only that moderator's claims. Others: refused."""
+    if actor.can("read_stats"):
+        return None
+    if actor.role == "moderator":
+        return actor.name
+    raise Forbidden(f"{actor.role_label}没有这项权限")
+
+
+async def tables_for(request: web.Request, period: Period) -> list[Table]:
+    assignee = scope_of(actor_of(request))
+    return await stats.report(request.app[keys.DATABASE], period, assignee=assignee)
+
+
+async def stats_page(request: web.Request) -> web.Response:
+    period = period_of(request)
+    actor = actor_of(request)
+    assignee = scope_of(actor)
+    db = request.app[keys.DATABASE]
+    tables = await stats.report(db, period, assignee=assignee)
+    figures = await stats.overview(db, period) if assignee is None else {}
+    # Charts are drawn in a thread: matplotlib is CPU work the event loop must not wait on.
+    drawn = await asyncio.to_thread(draw_all, tables)
+    query = {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "channel": period.channel,
+    }
+    return render(
+        request,
+        "console/stats.html",
+        {
+            "period": period,
+            "query": query,
+            "channels": CHANNELS,
+            "figures": figures,
+            "sections": [(t, drawn.get(t.key, [])) for t in tables],
+            "own_only": assignee is not None,
+            "last_month": (period.end.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
+            "shown": stats_cell,
+        },
+    )
+
+
+def stats_cell(value: Any) -> str:
+    if value is None:
+        return "<5"
+    return str(value)
+
+
+async def stats_csv(request: web.Request) -> web.Response:
+    """One table as CSV (UTF-8 with BOM, so that Excel reads the Chinese right)."""
+    period = period_of(request)
+    name = request.query.get("table", "")
+    tables = {t.key: t for t in await tables_for(request, period)}
+    table = tables.get(name)
+    if table is None:
+        raise web.HTTPNotFound(text="没有这张表")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerows(table.csv_rows())
+    filename = f"kepu-{table.key}-{period.start}-{period.end}.csv"
+    return web.Response(
+        body=("\ufeff" + out.getvalue()).encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def monthly_report(request: web.Request) -> web.Response:
+    """``/console/stats/monthly?month=YYYY-MM``: the month's report as a file
+    (experts and admins; ``bot.insights.report``)."""
+    actor = actor_of(request)
+    if not actor.can("read_stats"):
+        raise Forbidden(f"{actor.role_label}没有这项权限")
+    month = request.query.get("month", "")
+    try:
+        month_period(month)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    html = await monthly_html(request.app[keys.DATABASE], month, request.app.get(keys.KNOWLEDGE))
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kepu-report-{month}.html"'},
+    )
+
+
+@bearer_required
+async def summary_api(request: web.Request) -> web.Response:
+    """``GET /api/v1/stats/summary?days=N`` (expert or admin token): the headline
+    figures of the last N days (1-366), hidden cells as null."""
+    actor = api_actor(request)
+    if not actor.can("read_stats"):
+        raise Forbidden(f"{actor.role_label}没有这项权限")
+    days = to_int(request.query.get("days", str(DEFAULT_DAYS)), "days", minimum=1, maximum=366)
+    channel = request.query.get("channel") or ALL_CHANNELS
+    if channel not in CHANNELS:
+        raise InvalidInput("没有这个渠道")
+    period = Period.last_days(days, channel)
+    db = request.app[keys.DATABASE]
+    figures = await stats.overview(db, period)
+    topics = await stats.topics(db, period)
+    fraud = await stats.fraud(db, period)
+    return web.json_response(
+        {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "channel": channel,
+            "conversations": figures["conversations"],
+            "users": figures["users"],
+            "new_users": figures["new_users"],
+            "returning_users": figures["returning_users"],
+            "messages": figures["turns"],
+            "questions": {
+                "total": figures["questions"],
+                "answered_directly": figures["questions_direct"],
+                "choices": figures["questions_choices"],
+                "not_answered": figures["questions_none"],
+            },
+            "questions_by_topic": [
+                {"topic": label, "count": count} for label, count in topics.rows
+            ],
+            "fraud_checks": [
+                {"risk": risk, "type": kind, "count": count} for risk, kind, count in fraud.rows
+            ],
+            "reports": figures["reports"],
+            "orders": figures["orders"],
+            "suppressed_below": 5,
+        }
+    )

@@ -1,0 +1,104 @@
+"""The 统计 page in headless Chromium, on a desktop and on a 360 px phone:
+charts drawn in colour under the page's strict CSP, nothing wider than the
+screen, tables one tap away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.insights import rollup
+from bot.insights.events import Turn
+from bot.insights.writer import write_turns
+from tests.bot.web.test_console_browser import Served, served  # noqa: F401  (fixture)
+from tests.conftest import CHROMIUM, launch_chromium, service_absent
+
+pytestmark = pytest.mark.browser
+
+
+def turns() -> list[Turn]:
+    now = rollup.local_now()
+    out = []
+    for day in range(10):
+        for i in range(8):
+            out.append(
+                Turn(
+                    at=now - timedelta(days=day, hours=i),
+                    channel="wechat" if i % 2 else "webchat",
+                    user_hash=f"u{day}-{i}",
+                    move="free_text",
+                    decision=("answer", "choices", "none")[i % 3],
+                    topic=("health", "farming", "fraud", "smartphone")[i % 4],
+                    entry_id=f"entry-{i % 4}",
+                    new_session=True,
+                )
+            )
+    return out
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (360, 740)])
+def test_the_statistics_page_reads_on_a_desktop_and_a_phone(
+    served: Served,  # noqa: F811
+    width: int,
+    height: int,
+) -> None:
+    if CHROMIUM is None:
+        service_absent("Debian's chromium is missing (scripts/install-browser.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    served.run(write_turns(served.db, turns()))
+    served.run(rollup.roll_finished(served.db))  # the web service's hourly task
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        blocked: list[str] = []
+        page.on(
+            "console",
+            lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.goto(served.url + "/console/stats")
+        page.fill("#name", "admin")
+        page.fill("#password", served.password)
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.wait_for_url("**/console/**")
+        page.goto(served.url + "/console/stats")
+        page.locator("h1", has_text="统计").wait_for()
+        assert page.locator("figure.chart svg").count() >= 6
+        # Bars are coloured: the SVG's presentation attributes are not blocked by
+        # the CSP (style-src 'self'), which would leave them black.
+        fill = page.evaluate(
+            """(() => {
+                const bars = [...document.querySelectorAll("#t-topic svg path")]
+                    .filter(p => (p.getAttribute("fill") || "").toLowerCase() === "#0072b2");
+                return bars.length ? getComputedStyle(bars[0]).fill : "none";
+            })()"""
+        )
+        assert fill not in ("rgb(0, 0, 0)", "none"), fill
+        assert blocked == []
+        # Nothing is wider than the screen; charts fit it.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        box = page.locator("#t-topic figure").first.bounding_box()
+        assert box is not None and box["width"] <= width
+        # The table behind a chart opens with one tap, its small cells as "<5".
+        page.locator("#t-topic summary").click()
+        page.locator("#t-topic table.stats").wait_for()
+        assert page.locator("#t-topic table.stats tbody tr").count() == 4
+        # The period form works: one day, the web chat only.
+        today = rollup.local_now().date().isoformat()
+        page.fill("#s-from", today)
+        page.fill("#s-to", today)
+        page.select_option("#s-channel", "webchat")
+        page.get_by_role("button", name="查看").click()
+        page.wait_for_url("**channel=webchat**")
+        assert "网页" in page.locator("p.hint").first.inner_text()
+        page.screenshot(path=str(served_shot(width)), full_page=True)
+        browser.close()
+
+
+def served_shot(width: int):
+    from pathlib import Path
+
+    out = Path("var") / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    return out / f"stats-{width}.png"
