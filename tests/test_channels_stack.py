@@ -154,6 +154,23 @@ def _stored_reports(var: Path) -> list[tuple[str, str]]:
         ]
 
 
+def _analytics_events(var: Path, user: str, expected: int) -> list[tuple]:
+    """The user's analytics events once ``expected`` have been written (2 s batches)."""
+    from bot.storage.db import sender_hash
+
+    deadline = time.monotonic() + 20
+    while True:
+        with sqlite3.connect(var / "kepu.db") as db:
+            rows = db.execute(
+                "SELECT channel, move, decision, entry_id, fraud_risk, report_id"
+                " FROM analytics_events WHERE user_hash = ? ORDER BY at, id",
+                (sender_hash(user),),
+            ).fetchall()
+        if len(rows) >= expected or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.5)
+
+
 @pytest.mark.parametrize("channel", ["rest", "wechat", "wecom"])
 def test_a_whole_conversation_through_the_channel(channels, channel: str) -> None:
     user = f"{channel}-{uuid.uuid4().hex[:10]}"
@@ -185,3 +202,13 @@ def test_a_whole_conversation_through_the_channel(channels, channel: str) -> Non
     assert len(mine) == 1, reports
     text, _ = mine[0]
     assert "13812345678" not in text and "[手机号]" in text
+
+    # Every turn became one analytics event (written in batches, in the
+    # background): no text, the sender hashed, what each turn was.
+    events = _analytics_events(channels["var"], user, expected=6)
+    assert [e[0] for e in events] == [channel] * 6, events
+    moves = [(e[1], e[2]) for e in events]
+    assert moves[0][1] == "answer" and moves[2] == ("free_text", "fraud_verdict"), moves
+    assert tuple({e[4] for e in events if e[4]}) == ("high",), events
+    assert any(e[5] and e[5].startswith("R-") for e in events), events
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -71,9 +72,18 @@ class Database:
 def make_private(path: Path) -> None:
     """Create the SQLite file ``path`` readable by its owner only (0600, a new folder
     0700) before SQLite creates it with the umask's mode; tighten an existing one
-    and its journals (SQLite gives new journals the database file's mode)."""
+    and its journals (SQLite gives new journals the database file's mode).
+
+    An existing file is never opened here: closing any descriptor of a SQLite
+    file releases every POSIX lock the process holds on it, including those of
+    the process's open connections (SQLite's documented "close() breaks locks"
+    pitfall). A second ``Database`` made later in a process (the WeChat channel's,
+    at its first message) then left the analytics writer's commits invisible to
+    other processes until it closed.
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
         candidate = path.with_name(name)
         try:
