@@ -211,4 +211,3 @@ def test_a_whole_conversation_through_the_channel(channels, channel: str) -> Non
     assert moves[0][1] == "answer" and moves[2] == ("free_text", "fraud_verdict"), moves
     assert tuple({e[4] for e in events if e[4]}) == ("high",), events
     assert any(e[5] and e[5].startswith("R-") for e in events), events
-

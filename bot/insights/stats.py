@@ -133,24 +133,43 @@ class Table:
 class _Sum:
     turns: int = 0
     users: int = 0  # sum over days: an upper bound of distinct people
+    most: int = 0  # the most on one day: a lower bound
     sketches: list[str] = field(default_factory=list)
 
     @property
     def people(self) -> int:
         """Distinct people, exact below SKETCH_K (the privacy rule needs no more)."""
-        return len(merge_sketches(self.sketches)) if self.users < 64 else SKETCH_K
+        if self.most >= SKETCH_K:
+            return SKETCH_K
+        return len(merge_sketches(self.sketches))
 
-    def add(self, turns: int, users: int, sketch: str) -> None:
+    def add(self, turns: int, users: int, sketch: str, most: int | None = None) -> None:
+        """Count a day's cell (``most`` when adding sums of several days)."""
         self.turns += turns
         self.users += users
+        self.most = max(self.most, users if most is None else most)
         self.sketches.append(sketch)
+
+    def merge(self, other: _Sum) -> None:
+        self.add(other.turns, other.users, "".join(other.sketches), other.most)
 
 
 async def _cells(
     db: Database, period: Period, dimensions: Sequence[str]
 ) -> dict[str, dict[date, dict[str, _Sum]]]:
     """dimension → day → key → sums, for the period (today summed from its events)."""
-    out: dict[str, dict[date, dict[str, _Sum]]] = {d: defaultdict(dict) for d in dimensions}
+    every = await _period_cells(db, period)
+    return {d: every.get(d, defaultdict(dict)) for d in dimensions}
+
+
+async def _period_cells(db: Database, period: Period) -> dict[str, dict[date, dict[str, _Sum]]]:
+    """Every dimension's cells of the period, read once a minute at most (one query)."""
+    key = (db.url, period)
+    cached = _pages.get(key)
+    now = monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    out: dict[str, dict[date, dict[str, _Sum]]] = defaultdict(lambda: defaultdict(dict))
     today = local_now().date()
     async with db.session() as session:
         result = await session.execute(
@@ -164,7 +183,6 @@ async def _cells(
             ).where(
                 AnalyticsRollup.day.between(period.start, period.end),
                 AnalyticsRollup.channel == period.channel,
-                AnalyticsRollup.dimension.in_(list(dimensions)),
             )
         )
         rows: list[Any] = list(result.all())
@@ -172,18 +190,21 @@ async def _cells(
     for day in (today, today - timedelta(days=1)):
         if period.start <= day <= period.end and day not in summed_days:
             live = await _live_rows(db, day)
-            rows += [
-                _Row(r) for r in live if r["channel"] == period.channel and r["dimension"] in out
-            ]
+            rows += [_Row(r) for r in live if r["channel"] == period.channel]
     for row in rows:
         cell = out[row.dimension][row.day].setdefault(row.key, _Sum())
         cell.add(row.turns, row.users, row.sketch)
+    for stale in [k for k, (until, _) in _pages.items() if until <= now]:
+        del _pages[stale]
+    _pages[key] = (now + LIVE_SECONDS, out)
     return out
 
 
 # A day not yet summed is summed from its events, at most once a minute per process.
 LIVE_SECONDS = 60.0
 _live: dict[tuple[str, date], tuple[float, list[dict[str, Any]]]] = {}
+# A period's cells, kept as long (the figures a page shows are at most a minute old).
+_pages: dict[tuple[str, Period], tuple[float, Any]] = {}  # also distinct users (_users)
 
 
 async def _live_rows(db: Database, day: date) -> list[dict[str, Any]]:
@@ -210,7 +231,7 @@ def _over_period(by_day: dict[date, dict[str, _Sum]]) -> dict[str, _Sum]:
     total: dict[str, _Sum] = {}
     for cells in by_day.values():
         for key, cell in cells.items():
-            total.setdefault(key, _Sum()).add(cell.turns, cell.users, "".join(cell.sketches))
+            total.setdefault(key, _Sum()).merge(cell)
     return total
 
 
@@ -246,9 +267,7 @@ async def overview(db: Database, period: Period) -> dict[str, int | None]:
     asked = _over_period(cells["asked"])
     outcome: dict[str, _Sum] = {k: _Sum() for k in OUTCOMES}
     for decision, cell in asked.items():
-        outcome[OUTCOME_OF.get(decision, "direct")].add(
-            cell.turns, cell.users, "".join(cell.sketches)
-        )
+        outcome[OUTCOME_OF.get(decision, "direct")].merge(cell)
     questions = sum(c.turns for c in asked.values())
     people = merge_sketches("".join(c.sketches) for c in asked.values())
     figures["questions"] = (
@@ -277,7 +296,12 @@ def _channel_filter(column: Any, channel: str) -> Any:
 
 
 async def _users(db: Database, period: Period) -> tuple[int, int]:
-    """Distinct users of the period, and how many of them wrote for the first time."""
+    """Distinct users of the period, and how many of them wrote for the first time
+    (read once a minute at most, like the cells)."""
+    key = (f"users:{db.url}", period)
+    cached = _pages.get(key)
+    if cached is not None and cached[0] > monotonic():
+        return cached[1]
     async with db.session() as session:
         users = await session.scalar(
             sa.select(sa.func.count(sa.distinct(AnalyticsUserDay.user_hash))).where(
@@ -291,22 +315,17 @@ async def _users(db: Database, period: Period) -> tuple[int, int]:
                 _channel_filter(AnalyticsUser.first_channel, period.channel),
             )
         )
-    return int(users or 0), int(new or 0)
+    counted = int(users or 0), int(new or 0)
+    _pages[key] = (monotonic() + LIVE_SECONDS, counted)
+    return counted
 
 
 async def daily(db: Database, period: Period) -> Table:
     """Per day: users, new users, conversations, questions, and how questions went."""
-    cells = await _cells(db, period, ["session", "asked"])
+    cells = await _cells(db, period, ["all", "session", "asked"])
+    # A day's distinct users are in its sums (dimension "all").
+    users = {day: by_key[""].users for day, by_key in cells["all"].items() if "" in by_key}
     async with db.session() as session:
-        result = await session.execute(
-            sa.select(AnalyticsUserDay.day, sa.func.count(sa.distinct(AnalyticsUserDay.user_hash)))
-            .where(
-                AnalyticsUserDay.day.between(period.start, period.end),
-                _channel_filter(AnalyticsUserDay.channel, period.channel),
-            )
-            .group_by(AnalyticsUserDay.day)
-        )
-        users = dict(result.all())
         new_query = (
             sa.select(AnalyticsUser.first_day, sa.func.count())
             .where(
@@ -327,9 +346,7 @@ async def daily(db: Database, period: Period) -> Table:
         asked = cells["asked"].get(day, {})
         outcome = {k: _Sum() for k in OUTCOMES}
         for decision, cell in asked.items():
-            outcome[OUTCOME_OF.get(decision, "direct")].add(
-                cell.turns, cell.users, "".join(cell.sketches)
-            )
+            outcome[OUTCOME_OF.get(decision, "direct")].merge(cell)
         people = len(merge_sketches("".join(c.sketches) for c in asked.values()))
         questions = sum(c.turns for c in asked.values())
         small_day = 0 < n_users < suppress.MIN_PEOPLE
