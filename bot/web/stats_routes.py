@@ -23,6 +23,7 @@ def setup_stats_routes(app: web.Application) -> None:
     app.router.add_get("/console/stats.csv", console_stats.stats_csv, name="console_stats_csv")
     app.router.add_get("/console/stats/monthly", console_stats.monthly_report, name="monthly")
     app.router.add_get("/api/v1/stats/summary", console_stats.summary_api, name="api_stats")
+    app.router.add_get("/api/v1/gaps", console_stats.gaps_api, name="api_gaps")
     app.cleanup_ctx.append(background(keep_summed))
 
 

@@ -17,15 +17,18 @@ from typing import Any
 from aiohttp import web
 
 from bot.insights import stats
+from bot.insights.events import CHINA_TIME
 from bot.insights.figures import draw_all
+from bot.insights.gaps import knowledge_gaps
 from bot.insights.report import month_period, monthly_html
 from bot.insights.rollup import ALL_CHANNELS, local_now
 from bot.insights.stats import CHANNELS, Period, Table
+from bot.insights.suppress import MIN_PEOPLE
 from bot.rumors.access import Actor
 from bot.rumors.errors import Forbidden, InvalidInput
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
-from bot.web.views.console_common import actor_of, render, to_int
+from bot.web.views.console_common import actor_of, page_limit, render, to_int
 
 DEFAULT_DAYS = 30
 
@@ -185,5 +188,41 @@ async def summary_api(request: web.Request) -> web.Response:
             "reports": figures["reports"],
             "orders": figures["orders"],
             "suppressed_below": 5,
+        }
+    )
+
+
+@bearer_required
+async def gaps_api(request: web.Request) -> web.Response:
+    """``GET /api/v1/gaps?limit=N&days=D`` (expert or admin token): the questions we
+    could not answer in the last D days (default 30), grouped, most people first.
+    Examples are redacted; people under 5 are null."""
+    actor = api_actor(request)
+    if not actor.can("read_stats"):
+        raise Forbidden(f"{actor.role_label}没有这项权限")
+    limit = page_limit(request, maximum=200, default=20)
+    days = to_int(request.query.get("days", str(DEFAULT_DAYS)), "days", minimum=1, maximum=366)
+    since, until = Period.last_days(days).bounds
+    knowledge = request.app.get(keys.KNOWLEDGE)
+    vectors = knowledge.sentence_vectors if knowledge is not None else None
+    found = await knowledge_gaps(request.app[keys.DATABASE], since, until, vectors=vectors)
+    return web.json_response(
+        {
+            "from": since.astimezone(CHINA_TIME).date().isoformat(),
+            "to": (until - timedelta(seconds=1)).astimezone(CHINA_TIME).date().isoformat(),
+            "groups": len(found),
+            "gaps": [
+                {
+                    "example": gap.example,
+                    "examples": gap.texts[:5],
+                    "asked": len(gap.texts),
+                    "people": gap.people if gap.people >= MIN_PEOPLE else None,
+                    "channels": sorted(gap.channels),
+                    "nearest_entry": gap.nearest_entry,
+                    "last_asked": gap.last_asked.isoformat() if gap.last_asked else None,
+                }
+                for gap in found[:limit]
+            ],
+            "suppressed_below": MIN_PEOPLE,
         }
     )

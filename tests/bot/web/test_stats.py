@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -192,3 +193,29 @@ async def test_a_moderator_gets_no_monthly_report(console_client, staff):
     await login(console_client, staff["moderator"])
     resp = await console_client.get("/console/stats/monthly?month=2026-11")
     assert resp.status == 403
+
+
+async def test_the_gaps_api_groups_unanswered_questions(console_client, staff):
+    from bot.knowledge.service import record_unanswered
+
+    db = database(console_client)
+    for i in range(6):
+        text = "梁平高龄津贴一个月好多钱" if i % 2 else "梁平的高龄津贴每个月有好多钱"
+        await record_unanswered(db, f"old-{i}", "wechat", text, None)
+    await record_unanswered(db, "one", "webchat", "我的手机号13812345678欠费了咋办", None)
+    headers = {"Authorization": f"Bearer {staff['expert'].token}"}
+    resp = await console_client.get("/api/v1/gaps?limit=5", headers=headers)
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["groups"] == 2 and body["suppressed_below"] == 5
+    first, second = body["gaps"]
+    assert (first["asked"], first["people"]) == (6, 6) and "高龄津贴" in first["example"]
+    assert second["people"] is None  # one person
+    assert "13812345678" not in json.dumps(body, ensure_ascii=False)  # stored redacted
+    headers = {"Authorization": f"Bearer {staff['moderator'].token}"}
+    assert (await console_client.get("/api/v1/gaps", headers=headers)).status == 403
+    for bad in ("limit=0", "limit=999", "days=0"):
+        resp = await console_client.get(
+            f"/api/v1/gaps?{bad}", headers={"Authorization": f"Bearer {staff['admin'].token}"}
+        )
+        assert resp.status == 400, bad
