@@ -13,6 +13,19 @@ def _numbers(rows: list[list[Any]], column: int) -> list[float | None]:
     return [row[column] if row[column] is None else float(row[column]) for row in rows]
 
 
+def chart_count(table: Table) -> int:
+    """How many charts ``draw`` makes of the table (without drawing them)."""
+    if table.key == "feedback" or not _drawable(table):
+        return 0
+    return 3 if table.key == "daily" else 1
+
+
+def _drawable(table: Table) -> bool:
+    """Something to draw: a number that is neither zero nor hidden (all hidden or
+    all zero: the table says so better than an empty chart)."""
+    return any(isinstance(v, int | float) and v for row in table.rows for v in row[1:])
+
+
 def draw_all(tables: list[Table]) -> dict[str, list[str]]:
     """The charts of each table (by key), as SVG."""
     return {table.key: draw(table) for table in tables}
@@ -31,8 +44,7 @@ def _draw(key: str, title: str, frozen: tuple[tuple[Any, ...], ...]) -> tuple[st
 
 def _charts(table: Table) -> list[str]:
     rows = table.rows
-    values = [v for row in rows for v in row[1:] if not isinstance(v, str)]
-    if not values or all(v == 0 for v in values):
+    if not _drawable(table):
         return []  # nothing to draw: the page says so in words
     if table.key == "daily":
         days = [row[0][5:] for row in rows]

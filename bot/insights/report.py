@@ -21,10 +21,11 @@ from typing import Any
 import jinja2
 import sqlalchemy as sa
 
-from bot.insights import stats, suppress
+from bot.insights import segments, stats, suppress
 from bot.insights.figures import draw as draw_table
 from bot.insights.gaps import Gap, Vectors, knowledge_gaps
 from bot.insights.rollup import roll_finished
+from bot.insights.segments import keep_finished_months
 from bot.insights.stats import Period, Table
 from bot.storage.db import Database
 from bot.storage.models import RumorClaim, RumorReport, ServiceHours
@@ -80,6 +81,7 @@ class Monthly:
     gaps_total: int = 0
     gaps_filled: int = 0
     service_hours: float | None = None
+    segments: list[tuple[str, int | None]] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
 
 
@@ -151,6 +153,7 @@ async def build(
     period = month_period(month)
     before = previous(period)
     await roll_finished(db)  # the web service does it hourly; a report may come first
+    await keep_finished_months(db)
     tables = {t.key: t for t in await stats.report(db, period)}
     last = {t.key: t for t in [await stats.fraud(db, before)]}
     report = Monthly(
@@ -168,6 +171,15 @@ async def build(
         report.gaps.append(await _gap_line(gap, knowledge))
     report.gaps_filled = sum(1 for g in report.gaps if g.filled_by)
     report.service_hours = await hours_served(db, period)
+    found = await segments.months(db, period.start, period.start)
+    if found:
+        people = found[0].people
+        counts = suppress.apply(
+            [people.get(k, 0) for k in segments.SEGMENTS],
+            [people.get(k, 0) for k in segments.SEGMENTS],
+            total_shown=False,
+        )
+        report.segments = list(zip(segments.SEGMENTS.values(), counts, strict=True))
     return report
 
 

@@ -403,7 +403,7 @@ async def hours(db: Database, period: Period) -> Table:
     return _table("hours", "一天里各时段的消息", ["时段", "消息数"], rows)
 
 
-async def _titles(db: Database, ids: Iterable[str]) -> dict[str, str]:
+async def entry_titles(db: Database, ids: Iterable[str]) -> dict[str, str]:
     ids = list(ids)
     if not ids:
         return {}
@@ -418,7 +418,7 @@ async def top_entries(db: Database, period: Period, dimension: str = "entry") ->
     """The entries served most (``debunk``: published debunks served again)."""
     cells = _over_period((await _cells(db, period, [dimension]))[dimension])
     items = sorted(cells.items(), key=lambda kv: (-kv[1].turns, kv[0]))[:TOP_ENTRIES]
-    titles = await _titles(db, [key for key, _ in items])
+    titles = await entry_titles(db, [key for key, _ in items])
     title = "最常用的回答" if dimension == "entry" else "又有人问的已辟谣说法"
     # No total is shown (only the top ones): a hidden cell cannot be derived.
     counts = suppress.apply(
@@ -474,7 +474,7 @@ async def feedback(db: Database, period: Period) -> Table:
         )
         rows = [(e, int(u or 0), int(n or 0), int(p or 0)) for e, u, n, p in result.all()]
     rows.sort(key=lambda r: (-(r[2] / max(1, r[1] + r[2])), -r[2], r[0]))
-    titles = await _titles(db, [r[0] for r in rows])
+    titles = await entry_titles(db, [r[0] for r in rows])
     table = Table("feedback", "回答有没有用（没用的多的在前）", ["条目", "标题", "有用", "没用"])
     for entry, useful, useless, people in rows[:50]:
         small = people < suppress.MIN_PEOPLE

@@ -9,7 +9,8 @@ import logging
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.insights.rollup import maintain
+from bot.insights.rollup import purge, roll_finished
+from bot.insights.segments import keep_finished_months
 from bot.web import keys
 from bot.web.background import background
 from bot.web.views import console_stats
@@ -20,7 +21,9 @@ MAINTAIN_SECONDS = 3600.0
 
 def setup_stats_routes(app: web.Application) -> None:
     app.router.add_get("/console/stats", console_stats.stats_page, name="console_stats")
+    app.router.add_get("/console/stats/chart.svg", console_stats.stats_chart, name="chart")
     app.router.add_get("/console/stats.csv", console_stats.stats_csv, name="console_stats_csv")
+    app.router.add_get("/console/stats/segments", console_stats.segments_page, name="segments")
     app.router.add_get("/console/stats/monthly", console_stats.monthly_report, name="monthly")
     app.router.add_get("/api/v1/stats/summary", console_stats.summary_api, name="api_stats")
     app.router.add_get("/api/v1/gaps", console_stats.gaps_api, name="api_gaps")
@@ -28,11 +31,15 @@ def setup_stats_routes(app: web.Application) -> None:
 
 
 async def keep_summed(app: web.Application, every: float = MAINTAIN_SECONDS) -> None:
-    """At start and then every hour: finished days summed, old events deleted."""
+    """At start and then every hour: finished days summed, finished months'
+    segments kept, events past the retention deleted."""
     retention = app[keys.SETTINGS].analytics_retention_days
+    db = app[keys.DATABASE]
     while True:
         try:
-            await maintain(app[keys.DATABASE], retention)
+            await roll_finished(db)
+            await keep_finished_months(db)  # before their events can go
+            await purge(db, retention)
         except SQLAlchemyError:
             log.exception("analytics: could not sum the finished days; trying again later")
         await asyncio.sleep(every)

@@ -11,19 +11,20 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from bot.insights import stats
+from bot.insights import charts, segments, stats
 from bot.insights.events import CHINA_TIME
-from bot.insights.figures import draw_all
+from bot.insights.figures import chart_count, draw
 from bot.insights.gaps import knowledge_gaps
 from bot.insights.report import month_period, monthly_html
 from bot.insights.rollup import ALL_CHANNELS, local_now
 from bot.insights.stats import CHANNELS, Period, Table
-from bot.insights.suppress import MIN_PEOPLE
+from bot.insights.suppress import MIN_PEOPLE, apply
 from bot.rumors.access import Actor
 from bot.rumors.errors import Forbidden, InvalidInput
 from bot.web import keys
@@ -78,8 +79,6 @@ async def stats_page(request: web.Request) -> web.Response:
     db = request.app[keys.DATABASE]
     tables = await stats.report(db, period, assignee=assignee)
     figures = await stats.overview(db, period) if assignee is None else {}
-    # Charts are drawn in a thread: matplotlib is CPU work the event loop must not wait on.
-    drawn = await asyncio.to_thread(draw_all, tables)
     query = {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
@@ -93,7 +92,9 @@ async def stats_page(request: web.Request) -> web.Response:
             "query": query,
             "channels": CHANNELS,
             "figures": figures,
-            "sections": [(t, drawn.get(t.key, [])) for t in tables],
+            # Charts come as images of their own (``stats_chart``): the page and its
+            # tables do not wait for them to be drawn.
+            "sections": [(t, range(chart_count(t))) for t in tables],
             "own_only": assignee is not None,
             "last_month": (period.end.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
             "shown": stats_cell,
@@ -105,6 +106,20 @@ def stats_cell(value: Any) -> str:
     if value is None:
         return "<5"
     return str(value)
+
+
+async def stats_chart(request: web.Request) -> web.Response:
+    """``/console/stats/chart.svg?table=…&n=…`` (and the period): one chart of a
+    table, SVG, drawn in a thread (matplotlib is CPU work) and kept by content."""
+    period = period_of(request)
+    name = request.query.get("table", "")
+    number = to_int(request.query.get("n", "0"), "n", minimum=0, maximum=9)
+    tables = {t.key: t for t in await tables_for(request, period)}
+    table = tables.get(name)
+    if table is None or number >= chart_count(table):
+        raise web.HTTPNotFound(text="没有这张图")
+    svgs = await asyncio.to_thread(draw, table)
+    return web.Response(text=svgs[number], content_type="image/svg+xml", charset="utf-8")
 
 
 async def stats_csv(request: web.Request) -> web.Response:
@@ -125,6 +140,76 @@ async def stats_csv(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+async def segments_page(request: web.Request) -> web.Response:
+    """``/console/stats/segments``: 用户分层 by month (experts and admins)."""
+    actor = actor_of(request)
+    if not actor.can("read_stats"):
+        raise Forbidden(f"{actor.role_label}没有这项权限")
+    count = to_int(request.query.get("months", "6"), "月数", minimum=1, maximum=24)
+    this_month = local_now().date().replace(day=1)
+    first = this_month
+    for _ in range(count - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    db = request.app[keys.DATABASE]
+    found = await segments.months(db, first, this_month)
+    table = segment_table(found)
+    latest = found[-1] if found else None
+    asked = await segment_asked(db, latest) if latest is not None else []
+    chart = await asyncio.to_thread(draw_segments, table) if found else ""
+    return render(
+        request,
+        "console/segments.html",
+        {
+            "table": table,
+            "chart": chart,
+            "latest": latest,
+            "asked": asked,
+            "rules": [(segments.SEGMENTS[k], rule) for k, rule in segments.RULES.items()],
+            "months": count,
+            "shown": stats_cell,
+        },
+    )
+
+
+def segment_table(found: list[segments.MonthSegments]) -> Table:
+    """People per segment (rows) and month (columns), under 5 hidden."""
+    columns = ["分层", *(f"{m.month.year}-{m.month.month:02d}" for m in found)]
+    table = Table("segments", "用户分层（每月人数）", columns)
+    for key, label in segments.SEGMENTS.items():
+        counts = [m.people.get(key, 0) for m in found]
+        # Segments overlap and no total is shown: each small cell hides alone.
+        table.rows.append([label, *apply(counts, counts, total_shown=False)])
+    return table
+
+
+async def segment_asked(
+    db: Any, month: segments.MonthSegments
+) -> list[tuple[str, int | None, list[str], list[str]]]:
+    """Per segment of the month: people, top topics, top entries (titled)."""
+    ids = {e for c in month.entries.values() for e, _ in c.most_common(segments.TOP_ASKED)}
+    titles = await stats.entry_titles(db, ids)
+    out = []
+    for key, label in segments.SEGMENTS.items():
+        people = month.people.get(key, 0)
+        if people < MIN_PEOPLE:
+            out.append((label, None if people else 0, [], []))
+            continue
+        topics = [
+            stats.TOPICS.get(t, t) for t, _ in month.topics.get(key, Counter()).most_common(3)
+        ]
+        entries = [
+            titles.get(e, e)
+            for e, _ in month.entries.get(key, Counter()).most_common(segments.TOP_ASKED)
+        ]
+        out.append((label, people, topics, entries))
+    return out
+
+
+def draw_segments(table: Table) -> str:
+    series = {row[0]: [None if v is None else float(v) for v in row[1:]] for row in table.rows}
+    return charts.line_chart(table.columns[1:], series, title="用户分层：每月人数", unit="人")
 
 
 async def monthly_report(request: web.Request) -> web.Response:

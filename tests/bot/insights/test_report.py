@@ -142,6 +142,8 @@ async def test_the_monthly_report_is_one_printable_file(migrated_db: Database) -
     assert built.gaps[1].people is None  # one person: "<5"
     assert built.figures["users"] == 14
     assert built.rumours[0].reports == 6
+    # 用户分层: 8 health askers on one day each (none), 6 fraud-exposed people.
+    assert dict(built.segments)["防骗重点"] == 6 and dict(built.segments)["健康关注者"] == 0
 
 
 async def test_an_empty_month_says_so(migrated_db: Database) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -86,7 +87,9 @@ async def test_experts_see_every_table_with_charts_and_hidden_cells(console_clie
         "一天里各时段的消息",
     ):
         assert title in html
-    assert html.count("<svg") >= 6  # inline SVG drawn on the server (none for empty tables)
+    # Charts are SVG images drawn on the server (none for empty tables).
+    charts = re.findall(r'<img src="(/console/stats/chart\.svg\?[^"]+)"', html)
+    assert len(charts) >= 6
     assert "<script" not in html.split("</header>", 1)[1]
     # 2 farmers are fewer than 5 people: "<5", in the table, never their count.
     assert "&lt;5" in html and "健康" in html
@@ -96,8 +99,12 @@ async def test_experts_see_every_table_with_charts_and_hidden_cells(console_clie
     assert rows[0] == ["话题", "次数"]
     # 农业 alone hidden would be given away by the total: the next smallest goes too.
     assert rows[1:] == [["健康", "7"], ["防诈骗", "<5"], ["农业", "<5"]]
-    svg = html[html.index("<svg") : html.index("</svg>") + 6]
-    ET.fromstring(svg)  # each chart is well-formed SVG
+    chart = await console_client.get(charts[0].replace("&amp;", "&"))
+    assert chart.status == 200 and chart.content_type == "image/svg+xml"
+    root = ET.fromstring(await chart.text())  # well-formed SVG
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    missing = await console_client.get("/console/stats/chart.svg?table=feedback&n=0")
+    assert missing.status == 404  # a table without a chart
 
 
 async def test_the_channel_and_period_filter(console_client, staff):
@@ -219,3 +226,22 @@ async def test_the_gaps_api_groups_unanswered_questions(console_client, staff):
             f"/api/v1/gaps?{bad}", headers={"Authorization": f"Bearer {staff['admin'].token}"}
         )
         assert resp.status == 400, bad
+
+
+async def test_the_segments_page(console_client, staff):
+    await seed(database(console_client))
+    await login(console_client, staff["expert"])
+    resp = await console_client.get("/console/stats/segments?months=3")
+    assert resp.status == 200
+    html = await resp.text()
+    for label in ("手机学习者", "健康关注者", "农户", "防骗重点", "辟谣关注者"):
+        assert label in html
+    assert "不问本人" in html and "<svg" in html
+    # 6 people checked a high-risk message this month or last: one segment shown.
+    assert "防骗重点</td><td>6" in html or "防骗重点</td><td>&lt;5" in html
+    assert (await console_client.get("/console/stats/segments?months=99")).status == 400
+
+
+async def test_a_moderator_gets_no_segments(console_client, staff):
+    await login(console_client, staff["moderator"])
+    assert (await console_client.get("/console/stats/segments")).status == 403
