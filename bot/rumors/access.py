@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read_audit": frozenset({"admin"}),
     # The 统计 page and /api/v1/stats: every figure (a moderator sees their own claims').
     "read_stats": frozenset({"expert", "admin"}),
+    # Knowledge gaps: curators draft entries (an expert or admin publishes them).
+    "draft_entry": frozenset({"moderator", "expert", "admin"}),
 }
 
 

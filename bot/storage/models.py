@@ -513,3 +513,27 @@ class AnalyticsRollup(Base):
     turns = Column(Integer, nullable=False)
     users = Column(Integer, nullable=False)
     sketch = Column(String(64), nullable=False)
+
+
+class KnowledgeDraft(Base):
+    """A knowledge entry written from a knowledge gap in the console: drafted by a
+    curator, published by an expert (``bot.insights.drafts``)."""
+
+    __tablename__ = "knowledge_drafts"
+
+    id = Column(Integer, primary_key=True)
+    status = Column(String(16), nullable=False, default="draft", index=True)
+    topic = Column(String(16), nullable=False)
+    title = Column(String(60), nullable=False)
+    questions = Column(JSON, nullable=False)  # phrasings, the gap's questions redacted
+    answer = Column(Text, nullable=False)
+    steps = Column(JSON, nullable=False, default=list)
+    source = Column(JSON, nullable=False)  # {"organisation", "title", "url"}
+    reviewed_on = Column(Date, nullable=True)
+    gap_example = Column(Text, nullable=False, default="")  # redacted
+    author = Column(String(64), nullable=False)
+    approver = Column(String(64), nullable=True)
+    entry_id = Column(String(80), nullable=True)
+    note = Column(String(200), nullable=False, default="")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -13,13 +13,19 @@ from bot.insights.rollup import purge, roll_finished
 from bot.insights.segments import keep_finished_months
 from bot.web import keys
 from bot.web.background import background
-from bot.web.views import console_stats
+from bot.web.views import console_gaps, console_stats
 
 log = logging.getLogger(__name__)
 MAINTAIN_SECONDS = 3600.0
 
 
 def setup_stats_routes(app: web.Application) -> None:
+    add_post = app.router.add_post
+    app.router.add_get("/console/gaps", console_gaps.gaps_page, name="console_gaps")
+    app.router.add_get("/console/drafts/new", console_gaps.new_draft, name="console_draft_new")
+    add_post("/console/drafts", console_gaps.create_draft)
+    app.router.add_get(r"/console/drafts/{id:\d+}", console_gaps.draft_page, name="console_draft")
+    add_post(r"/console/drafts/{id:\d+}/{action:[a-z]+}", console_gaps.draft_act)
     app.router.add_get("/console/stats", console_stats.stats_page, name="console_stats")
     app.router.add_get("/console/stats/chart.svg", console_stats.stats_chart, name="chart")
     app.router.add_get("/console/stats.csv", console_stats.stats_csv, name="console_stats_csv")
