@@ -1,5 +1,6 @@
 """What we keep is deleted on time: rumour reports past the retention period
-(with their deliveries and pictures) and pictures whose report never came.
+(with their deliveries and pictures), pictures whose report never came, and
+the unanswered questions kept for curators (the same retention).
 
 ``kepu run`` purges once before the processes start; the web service then
 sweeps every hour, so a service that runs for months keeps its promise too.
@@ -12,6 +13,7 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.knowledge.service import purge_unanswered
 from bot.rumors.evidence import purge_unattached
 from bot.rumors.reports import purge_expired
 from bot.storage.db import Database
@@ -21,9 +23,13 @@ SWEEP_SECONDS = 3600.0
 
 
 async def purge(db: Database, retention_days: int) -> tuple[int, int]:
-    """Delete expired reports and abandoned pictures; how many of each."""
+    """Delete expired reports and abandoned pictures (how many of each), and
+    unanswered questions as old as an expired report."""
     reports = await purge_expired(db, retention_days)
     pictures = await purge_unattached(db)
+    questions = await purge_unanswered(db, retention_days)
+    if questions:
+        log.info("deleted %d unanswered questions past the retention", questions)
     return reports, pictures
 
 

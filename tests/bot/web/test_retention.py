@@ -43,3 +43,31 @@ async def test_the_sweep_deletes_what_is_past_its_time(tmp_path) -> None:
         media = (await session.execute(select(ReportEvidence.media_id))).scalars().all()
     assert reports == 1 and media == ["n"]
     await db.close()
+
+
+async def test_unanswered_questions_go_with_the_report_retention(tmp_path) -> None:
+    from bot.knowledge.service import record_unanswered
+    from bot.storage.models import HandledMark, UnansweredQuestion
+    from bot.web.retention import purge
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kepu.db'}")
+    await db.migrate()
+    await record_unanswered(db, "u1", "wechat", "去年问的高龄津贴", None)
+    await record_unanswered(db, "u2", "wechat", "今天问的高龄津贴", None)
+    long_ago = datetime.now(timezone.utc) - timedelta(days=400)
+    async with db.session() as session:
+        await session.execute(
+            update(UnansweredQuestion)
+            .where(UnansweredQuestion.text == "去年问的高龄津贴")
+            .values(created_at=long_ago)
+        )
+        old_id = await session.scalar(
+            select(UnansweredQuestion.id).where(UnansweredQuestion.text == "去年问的高龄津贴")
+        )
+        session.add(HandledMark(kind="question", item_id=old_id, by="mod"))
+    await purge(db, 365)
+    async with db.session() as session:
+        left = (await session.execute(select(UnansweredQuestion.text))).scalars().all()
+        marks = await session.scalar(select(func.count()).select_from(HandledMark))
+    assert left == ["今天问的高龄津贴"] and marks == 0
+    await db.close()
