@@ -36,12 +36,14 @@ def test_rasa_processes_starting_together_share_one_whole_token(tmp_path: Path) 
     (a fresh-clone test run once saw the second fail with FileExistsError)."""
     import multiprocessing
 
-    for n in range(20):
-        var = tmp_path / f"var{n}"
-        with multiprocessing.get_context("fork").Pool(4) as pool:
+    # Spawned, not forked: a fork of the test process copies whatever lock one of
+    # its threads held at that moment (a fresh-clone run once hung here forever).
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        for n in range(20):
+            var = tmp_path / f"var{n}"
             tokens = pool.map(_token_of, [var] * 8)
-        assert len(set(tokens)) == 1 and len(tokens[0]) >= 32, tokens
-        assert sorted(p.name for p in var.iterdir()) == ["rasa_token"]
+            assert len(set(tokens)) == 1 and len(tokens[0]) >= 32, tokens
+            assert sorted(p.name for p in var.iterdir()) == ["rasa_token"]
 
 
 def test_the_token_made_by_the_other_process_meanwhile_is_taken(
