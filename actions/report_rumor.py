@@ -127,7 +127,7 @@ class ActionReportRumor(Action):
             dispatcher.utter_message(text="这个说法我们核实过：")
             return [
                 *reset,
-                *say_entry(dispatcher, matched, public_url=services.settings.public_url),
+                *say_entry(dispatcher, matched, "debunk", public_url=services.settings.public_url),
             ]
 
         claim = tracker.get_slot("rumor_claim") or ""

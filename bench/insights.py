@@ -31,16 +31,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import random
 import statistics
 import time
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
+from pathlib import Path
 from typing import Any
 
-from bench.growth import machine, throwaway_database
+from bench.growth import PG_DSN, machine, throwaway_database
 from bot.insights.events import CHINA_TIME, Turn, TurnAssembler
 from bot.settings import PROJECT_ROOT
 
@@ -221,7 +224,29 @@ async def fill(db: Any, url: str, events: int, days: int) -> dict[str, float]:
     return took
 
 
-async def measure(events: int, days: int, backend: str) -> list[tuple[str, str]]:
+@contextlib.asynccontextmanager
+async def _database(backend: str, keep: str | None) -> AsyncIterator[str]:
+    """A throw-away database, or the kept one named ``keep`` (PostgreSQL), made if
+    missing: filled once, measured again later (e.g. on a quiet machine)."""
+    if not keep:
+        async with throwaway_database(backend, "kepu_insights") as spare:
+            yield spare.url
+        return
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_DSN)
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", keep):
+            await admin.execute(f'CREATE DATABASE "{keep}"')
+    finally:
+        await admin.close()
+    base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{keep}"
+
+
+async def measure(
+    events: int, days: int, backend: str, keep: str | None = None, fill_only: bool = False
+) -> list[tuple[str, str]]:
     from bot.insights import figures, report, stats
     from bot.knowledge.dense import DenseEncoder
     from bot.knowledge.service import KnowledgeService
@@ -229,12 +254,22 @@ async def measure(events: int, days: int, backend: str) -> list[tuple[str, str]]
     from bot.storage.db import Database
 
     rows: list[tuple[str, str]] = []
-    async with throwaway_database(backend, "kepu_insights") as spare:
-        db = Database(spare.url)
+    async with _database(backend, keep) as url:
+        db = Database(url)
         await db.migrate()
-        took = await fill(db, spare.url, events, days)
-        rows.append(("events written by COPY (setup)", f"{took['events']:.0f} s"))
-        rows.append(("summing one day (the hourly task)", f"{took['sums per day'] * 1000:.0f} ms"))
+        async with db.session() as session:
+            import sqlalchemy as sa
+
+            present = await session.scalar(sa.text("SELECT count(*) FROM analytics_events"))
+        if not present:
+            took = await fill(db, url, events, days)
+            rows.append(("events written by COPY (setup)", f"{took['events']:.0f} s"))
+            rows.append(
+                ("summing one day (the hourly task)", f"{took['sums per day'] * 1000:.0f} ms")
+            )
+        if fill_only:
+            await db.close()
+            return rows
         period = stats.Period.last_days(30)
 
         async def page_data() -> list[Any]:
@@ -267,6 +302,13 @@ async def measure(events: int, days: int, backend: str) -> list[tuple[str, str]]
             settings.knowledge_dir, DenseEncoder(settings.vector_cache), db
         )
         await knowledge.refresh(force=True)
+        from bot.insights.segments import keep_finished_months
+
+        started = time.perf_counter()
+        kept = await keep_finished_months(db)  # the hourly task's; done at fill time
+        if kept:
+            per_month = f"{(time.perf_counter() - started) / kept:.1f} s"
+            rows.append(("a month's segments (the hourly task, once a month)", per_month))
         month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         started = time.perf_counter()
         html = await report.monthly_html(db, month, knowledge)
@@ -276,6 +318,66 @@ async def measure(events: int, days: int, backend: str) -> list[tuple[str, str]]
         rows.append(("monthly report size", f"{len(html) // 1024} KiB"))
         rows += await writing(db)
         await db.close()
+        rows += await page(url)
+    return rows
+
+
+async def page(url: str) -> list[tuple[str, str]]:
+    """The 统计 page and its charts through the web app, signed in as an expert."""
+    import re
+    import tempfile
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.fraud.checker import default_checker
+    from bot.insights import figures, stats
+    from bot.knowledge.service import KnowledgeService
+    from bot.rumors.users import add_user
+    from bot.settings import Settings
+    from bot.web import keys
+    from bot.web.app import create_app
+    from bot.web.views import console_stats
+
+    stats._pages.clear()
+    console_stats._tables.clear()
+    stats._live.clear()
+    figures._draw.cache_clear()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "kb").mkdir()
+        settings = Settings(var_dir=Path(tmp), database_url=url)
+        app = create_app(
+            settings, knowledge=KnowledgeService(Path(tmp) / "kb"), fraud=default_checker()
+        )
+        async with TestClient(TestServer(app)) as client:
+            user = f"bench{random.getrandbits(30)}"
+            password = await add_user(app[keys.DATABASE], user, "expert")
+            login = await (await client.get("/console/login")).text()
+            csrf = re.search(r'name="csrf" value="([^"]+)"', login).group(1)
+            signed_in = await client.post(
+                "/console/login",
+                data={"csrf": csrf, "name": user, "password": password},
+                allow_redirects=False,
+            )
+            assert signed_in.status == 303, await signed_in.text()
+            timings = []
+            for _ in range(6):
+                started = time.perf_counter()
+                resp = await client.get("/console/stats")
+                html = await resp.text()
+                timings.append((time.perf_counter() - started) * 1000)
+                assert resp.status == 200
+            rows.append(
+                ("statistics page, cold (first view of the period)", f"{timings[0]:.0f} ms")
+            )
+            rows.append(("statistics page (median of 5 more)", ms(timings[1:])))
+            charts = [c.replace("&amp;", "&") for c in re.findall(r'<img src="([^"]+)"', html)]
+            for label in ("cold", "again"):
+                started = time.perf_counter()
+                for chart in charts:
+                    assert (await client.get(chart)).status == 200
+                took = (time.perf_counter() - started) * 1000
+                rows.append((f"its {len(charts)} charts, {label}", f"{took:.0f} ms"))
     return rows
 
 
@@ -355,8 +457,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--days", type=int, default=400)
     parser.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
+    parser.add_argument("--keep", help="a PostgreSQL database to fill once and keep")
+    parser.add_argument("--fill-only", action="store_true", help="fill --keep, measure nothing")
     args = parser.parse_args()
-    rows = asyncio.run(measure(args.events, args.days, args.backend))
+    rows = asyncio.run(measure(args.events, args.days, args.backend, args.keep, args.fill_only))
     print(f"\n{args.events:,} events over {args.days} days, {args.backend}; {machine()}\n")
     print("| measured | result |\n|---|---|")
     for name, value in rows:

@@ -13,6 +13,7 @@ import csv
 import io
 from collections import Counter
 from datetime import date, timedelta
+from time import monotonic
 from typing import Any
 
 from aiohttp import web
@@ -67,9 +68,25 @@ def scope_of(actor: Actor) -> str | None:
     raise Forbidden(f"{actor.role_label}没有这项权限")
 
 
+# Every table of a period, kept a minute (the page, its CSVs and its charts ask
+# for the same figures one after another).
+TABLES_SECONDS = 60.0
+_tables: dict[tuple[str, Period, str | None], tuple[float, list[Table]]] = {}
+
+
 async def tables_for(request: web.Request, period: Period) -> list[Table]:
     assignee = scope_of(actor_of(request))
-    return await stats.report(request.app[keys.DATABASE], period, assignee=assignee)
+    db = request.app[keys.DATABASE]
+    key = (db.url, period, assignee)
+    now = monotonic()
+    cached = _tables.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    tables = await stats.report(db, period, assignee=assignee)
+    for stale in [k for k, (until, _) in _tables.items() if until <= now]:
+        del _tables[stale]
+    _tables[key] = (now + TABLES_SECONDS, tables)
+    return tables
 
 
 async def stats_page(request: web.Request) -> web.Response:
@@ -77,7 +94,7 @@ async def stats_page(request: web.Request) -> web.Response:
     actor = actor_of(request)
     assignee = scope_of(actor)
     db = request.app[keys.DATABASE]
-    tables = await stats.report(db, period, assignee=assignee)
+    tables = await tables_for(request, period)
     figures = await stats.overview(db, period) if assignee is None else {}
     query = {
         "from": period.start.isoformat(),
