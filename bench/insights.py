@@ -360,6 +360,11 @@ async def page(url: str) -> list[tuple[str, str]]:
                 allow_redirects=False,
             )
             assert signed_in.status == 303, await signed_in.text()
+            started = time.perf_counter()
+            first = await client.get("/console/stats?from=2026-01-01&to=2026-01-07")
+            assert first.status == 200
+            process = f"{(time.perf_counter() - started) * 1000:.0f} ms"
+            rows.append(("first page a new web process serves (another period)", process))
             timings = []
             for _ in range(6):
                 started = time.perf_counter()
@@ -368,7 +373,7 @@ async def page(url: str) -> list[tuple[str, str]]:
                 timings.append((time.perf_counter() - started) * 1000)
                 assert resp.status == 200
             rows.append(
-                ("statistics page, cold (first view of the period)", f"{timings[0]:.0f} ms")
+                ("statistics page, first view of the last 30 days", f"{timings[0]:.0f} ms")
             )
             rows.append(("statistics page (median of 5 more)", ms(timings[1:])))
             charts = [c.replace("&amp;", "&") for c in re.findall(r'<img src="([^"]+)"', html)]

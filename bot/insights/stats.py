@@ -129,12 +129,19 @@ class Table:
         ]
 
 
-@dataclass
 class _Sum:
-    turns: int = 0
-    users: int = 0  # sum over days: an upper bound of distinct people
-    most: int = 0  # the most on one day: a lower bound
-    sketches: list[str] = field(default_factory=list)
+    """Turns and people of a cell, over one day or several (a plain class with
+    slots: a month of sums makes tens of thousands of them per page)."""
+
+    __slots__ = ("turns", "users", "most", "sketches")
+
+    def __init__(
+        self, turns: int = 0, users: int = 0, most: int = 0, sketches: list[str] | None = None
+    ) -> None:
+        self.turns = turns
+        self.users = users  # sum over days: an upper bound of distinct people
+        self.most = most  # the most on one day: a lower bound
+        self.sketches = sketches if sketches is not None else []
 
     @property
     def people(self) -> int:
@@ -190,10 +197,18 @@ async def _period_cells(db: Database, period: Period) -> dict[str, dict[date, di
     for day in (today, today - timedelta(days=1)):
         if period.start <= day <= period.end and day not in summed_days:
             live = await _live_rows(db, day)
-            rows += [_Row(r) for r in live if r["channel"] == period.channel]
-    for row in rows:
-        cell = out[row.dimension][row.day].setdefault(row.key, _Sum())
-        cell.add(row.turns, row.users, row.sketch)
+            rows += [
+                (r["day"], r["dimension"], r["key"], r["turns"], r["users"], r["sketch"])
+                for r in live
+                if r["channel"] == period.channel
+            ]
+    for day, dimension, name, turns, users, sketch in rows:
+        by_key = out[dimension][day]
+        cell = by_key.get(name)
+        if cell is None:
+            by_key[name] = _Sum(turns, users, users, [sketch])
+        else:
+            cell.add(turns, users, sketch)
     for stale in [k for k, (until, _) in _pages.items() if until <= now]:
         del _pages[stale]
     _pages[key] = (now + LIVE_SECONDS, out)
@@ -218,13 +233,6 @@ async def _live_rows(db: Database, day: date) -> list[dict[str, Any]]:
         del _live[stale]
     _live[key] = (now + LIVE_SECONDS, rows)
     return rows
-
-
-class _Row:
-    """A live rollup row with attribute access, like a database row."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.__dict__.update(data)
 
 
 def _over_period(by_day: dict[date, dict[str, _Sum]]) -> dict[str, _Sum]:
@@ -303,12 +311,21 @@ async def _users(db: Database, period: Period) -> tuple[int, int]:
     if cached is not None and cached[0] > monotonic():
         return cached[1]
     async with db.session() as session:
-        users = await session.scalar(
-            sa.select(sa.func.count(sa.distinct(AnalyticsUserDay.user_hash))).where(
-                AnalyticsUserDay.day.between(period.start, period.end),
-                _channel_filter(AnalyticsUserDay.channel, period.channel),
+        if period.channel == ALL_CHANNELS and period.end >= local_now().date():
+            # A period that runs to today: a user wrote in it exactly when their
+            # last day is in it (none is later than today). One indexed count
+            # instead of a distinct count over every per-user day (323 ms at
+            # 10 million events, docs/benchmarks.md).
+            users = await session.scalar(
+                sa.select(sa.func.count()).where(AnalyticsUser.last_day >= period.start)
             )
-        )
+        else:
+            users = await session.scalar(
+                sa.select(sa.func.count(sa.distinct(AnalyticsUserDay.user_hash))).where(
+                    AnalyticsUserDay.day.between(period.start, period.end),
+                    _channel_filter(AnalyticsUserDay.channel, period.channel),
+                )
+            )
         new = await session.scalar(
             sa.select(sa.func.count()).where(
                 AnalyticsUser.first_day.between(period.start, period.end),

@@ -226,3 +226,40 @@ def test_periods_are_checked() -> None:
         stats.Period(DAY, DAY + timedelta(days=400))
     since, until = stats.Period(DAY, DAY).bounds
     assert until - since == timedelta(days=1) and since.hour == 16  # 00:00 China time
+
+
+async def test_users_of_a_period_to_today_count_as_the_per_user_days_do(
+    migrated_db: Database,
+) -> None:
+    """Up to today the last days tell who wrote (one indexed count); they agree
+    with the distinct count over per-user days, which other periods use."""
+    db = migrated_db
+    today = rollup.local_now().date()
+    turns = [turn("old", today - timedelta(days=40)), turn("both", today - timedelta(days=40))]
+    turns += [turn("both", today - timedelta(days=3)), turn("recent", today - timedelta(days=1))]
+    turns += [turn("web", today, channel="webchat")]
+    await write_turns(db, turns)
+    fast, _ = await stats._users(db, stats.Period.last_days(30))
+    slow, _ = await stats._users(
+        db, stats.Period(today - timedelta(days=29), today - timedelta(days=0), "wechat")
+    )
+    web, _ = await stats._users(db, stats.Period(today, today, "webchat"))
+    assert (fast, slow, web) == (3, 2, 1)  # both, recent, web; the wechat ones; web
+    long_ago, _ = await stats._users(
+        db, stats.Period(today - timedelta(days=45), today - timedelta(days=35))
+    )
+    assert long_ago == 2  # a period before today: the per-user days
+
+
+async def test_a_periods_figures_are_read_once_a_minute(
+    migrated_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = migrated_db
+    await write_turns(
+        db, [turn(f"u{i}", rollup.local_now().date(), topic="health") for i in range(5)]
+    )
+    period = stats.Period.last_days(7)
+    first = await stats._period_cells(db, period)
+    assert await stats._period_cells(db, period) is first  # the same minute: not read again
+    monkeypatch.setattr(stats, "monotonic", lambda: 10**9)  # a minute later
+    assert await stats._period_cells(db, period) is not first
