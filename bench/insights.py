@@ -372,9 +372,7 @@ async def page(url: str) -> list[tuple[str, str]]:
                 html = await resp.text()
                 timings.append((time.perf_counter() - started) * 1000)
                 assert resp.status == 200
-            rows.append(
-                ("statistics page, first view of the last 30 days", f"{timings[0]:.0f} ms")
-            )
+            rows.append(("statistics page, first view of the last 30 days", f"{timings[0]:.0f} ms"))
             rows.append(("statistics page (median of 5 more)", ms(timings[1:])))
             charts = [c.replace("&amp;", "&") for c in re.findall(r'<img src="([^"]+)"', html)]
             for label in ("cold", "again"):
