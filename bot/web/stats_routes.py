@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.insights.rollup import purge, roll_finished
 from bot.insights.segments import keep_finished_months
+from bot.insights.stats import LIVE_SECONDS, keep_today_summed
 from bot.web import keys
 from bot.web.background import background
 from bot.web.views import console_gaps, console_stats
@@ -34,6 +35,7 @@ def setup_stats_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/stats/summary", console_stats.summary_api, name="api_stats")
     app.router.add_get("/api/v1/gaps", console_stats.gaps_api, name="api_gaps")
     app.cleanup_ctx.append(background(keep_summed))
+    app.cleanup_ctx.append(background(keep_today))
 
 
 async def keep_summed(app: web.Application, every: float = MAINTAIN_SECONDS) -> None:
@@ -48,4 +50,14 @@ async def keep_summed(app: web.Application, every: float = MAINTAIN_SECONDS) -> 
             await purge(db, retention)
         except SQLAlchemyError:
             log.exception("analytics: could not sum the finished days; trying again later")
+        await asyncio.sleep(every)
+
+
+async def keep_today(app: web.Application, every: float = LIVE_SECONDS) -> None:
+    """Every minute: today's figures summed from its events, off any request."""
+    while True:
+        try:
+            await keep_today_summed(app[keys.DATABASE])
+        except SQLAlchemyError:
+            log.exception("analytics: could not sum today so far; trying again in a minute")
         await asyncio.sleep(every)

@@ -74,6 +74,12 @@ TABLES_SECONDS = 60.0
 _tables: dict[tuple[str, Period, str | None], tuple[float, list[Table]]] = {}
 
 
+def forget() -> None:
+    """Drop the tables and figures kept for a minute."""
+    _tables.clear()
+    stats.forget()
+
+
 async def tables_for(request: web.Request, period: Period) -> list[Table]:
     assignee = scope_of(actor_of(request))
     db = request.app[keys.DATABASE]

@@ -263,3 +263,19 @@ async def test_a_periods_figures_are_read_once_a_minute(
     assert await stats._period_cells(db, period) is first  # the same minute: not read again
     monkeypatch.setattr(stats, "monotonic", lambda: 10**9)  # a minute later
     assert await stats._period_cells(db, period) is not first
+
+
+async def test_today_is_summed_in_the_background_not_by_a_page_view(
+    migrated_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = migrated_db
+    stats.forget()
+    today = rollup.local_now().date()
+    await write_turns(db, [turn(f"u{i}", today, topic="farming") for i in range(5)])
+    await stats.keep_today_summed(db)  # the web service's minute task
+
+    async def no_reading(*_args):
+        raise AssertionError("a page view read today's events")
+
+    monkeypatch.setattr(stats, "events_of_day", no_reading)
+    assert (await stats.topics(db, stats.Period.last_days(3))).rows == [["农业", 5]]

@@ -11,6 +11,7 @@ import pytest
 from bot.insights import rollup
 from bot.insights.events import Turn
 from bot.insights.writer import write_turns
+from bot.web.views import console_stats
 from tests.bot.web.test_console_browser import Served, served  # noqa: F401  (fixture)
 from tests.conftest import CHROMIUM, launch_chromium, service_absent
 
@@ -49,6 +50,7 @@ def test_the_statistics_page_reads_on_a_desktop_and_a_phone(
 
     served.run(write_turns(served.db, turns()))
     served.run(rollup.roll_finished(served.db))  # the web service's hourly task
+    console_stats.forget()  # the app summed today at its start, before these turns
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": width, "height": height})
