@@ -360,6 +360,10 @@ async def page(url: str) -> list[tuple[str, str]]:
                 allow_redirects=False,
             )
             assert signed_in.status == 303, await signed_in.text()
+            # A service that has been up: its minute task has summed today.
+            deadline = time.monotonic() + 60
+            while not stats._live and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
             started = time.perf_counter()
             first = await client.get("/console/stats?from=2026-01-01&to=2026-01-07")
             assert first.status == 200
