@@ -17,6 +17,7 @@ the sums stay.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import defaultdict
@@ -147,7 +148,9 @@ async def events_of_day(db: Database, day: date) -> list[Any]:
 
 async def rollup_day(db: Database, day: date) -> int:
     """(Re)compute the sums of ``day``; how many rows were written."""
-    rows = rollup_rows(summarise(await events_of_day(db, day)))
+    events = await events_of_day(db, day)
+    # CPU work (a second or two for a busy day): off the web service's event loop.
+    rows = await asyncio.to_thread(lambda: rollup_rows(summarise(events)))
     async with db.session() as session:
         await session.execute(sa.delete(AnalyticsRollup).where(AnalyticsRollup.day == day))
         if rows:

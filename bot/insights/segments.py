@@ -20,6 +20,7 @@ from its events when asked, at most once a minute.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -154,7 +155,8 @@ async def compute(db: Database, month: date) -> MonthSegments:
             sa.select(*_COLUMNS).where(AnalyticsEvent.day.between(start, end))
         )
         events = list(result.all())
-    return summarise(start, events)
+    # CPU work (seconds for a busy month): off the web service's event loop.
+    return await asyncio.to_thread(summarise, start, events)
 
 
 async def keep_finished_months(db: Database, today: date | None = None) -> int:
