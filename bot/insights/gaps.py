@@ -130,6 +130,17 @@ def group(rows: Sequence[Any], vectors: Vectors | None = None) -> list[Gap]:
     return gaps
 
 
+async def filled_by(gap: Gap, knowledge: Any) -> str | None:
+    """The title of the entry that answers the gap's question now (its group
+    closes), or None; ``knowledge`` is a ``KnowledgeService`` (None: unknown)."""
+    if knowledge is None:
+        return None
+    result = await knowledge.ask(gap.example)
+    if result.kind == "answer" and result.best is not None:
+        return str(result.best.entry.title)
+    return None
+
+
 async def knowledge_gaps(
     db: Database,
     since: datetime,

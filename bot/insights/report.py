@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from bot.insights import segments, stats, suppress
 from bot.insights.figures import draw as draw_table
-from bot.insights.gaps import Gap, Vectors, knowledge_gaps
+from bot.insights.gaps import Gap, Vectors, filled_by, knowledge_gaps
 from bot.insights.rollup import roll_finished
 from bot.insights.segments import keep_finished_months
 from bot.insights.stats import Period, Table
@@ -184,11 +184,7 @@ async def build(
 
 
 async def _gap_line(gap: Gap, knowledge: Any) -> GapLine:
-    filled = None
-    if knowledge is not None:
-        result = await knowledge.ask(gap.example)
-        if result.kind == "answer" and result.best is not None:
-            filled = result.best.entry.title
+    filled = await filled_by(gap, knowledge)
     people = gap.people if gap.people >= suppress.MIN_PEOPLE else None
     return GapLine(gap.example, people, len(gap.texts), filled)
 

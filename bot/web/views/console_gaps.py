@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.insights import drafts
-from bot.insights.gaps import Gap, knowledge_gaps
+from bot.insights.gaps import Gap, filled_by, knowledge_gaps
 from bot.insights.stats import Period
 from bot.insights.suppress import MIN_PEOPLE
 from bot.rumors.access import require
@@ -40,11 +40,7 @@ async def gaps_page(request: web.Request) -> web.Response:
     knowledge = request.app.get(keys.KNOWLEDGE)
     lines = []
     for number, gap in enumerate(found):
-        filled = None
-        if knowledge is not None:
-            result = await knowledge.ask(gap.example)
-            if result.kind == "answer" and result.best is not None:
-                filled = result.best.entry.title
+        filled = await filled_by(gap, knowledge)
         people = gap.people if gap.people >= MIN_PEOPLE else None
         lines.append((number, gap, people, filled))
     review = await drafts.needs_review(request.app[keys.DATABASE])

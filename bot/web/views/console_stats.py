@@ -25,7 +25,7 @@ from bot.insights.gaps import knowledge_gaps
 from bot.insights.report import month_period, monthly_html
 from bot.insights.rollup import ALL_CHANNELS, local_now
 from bot.insights.stats import CHANNELS, Period, Table
-from bot.insights.suppress import MIN_PEOPLE, apply
+from bot.insights.suppress import MIN_PEOPLE, apply, shown
 from bot.rumors.access import Actor
 from bot.rumors.errors import Forbidden, InvalidInput
 from bot.web import keys
@@ -120,15 +120,9 @@ async def stats_page(request: web.Request) -> web.Response:
             "sections": [(t, range(chart_count(t))) for t in tables],
             "own_only": assignee is not None,
             "last_month": (period.end.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
-            "shown": stats_cell,
+            "shown": shown,
         },
     )
-
-
-def stats_cell(value: Any) -> str:
-    if value is None:
-        return "<5"
-    return str(value)
 
 
 async def stats_chart(request: web.Request) -> web.Response:
@@ -191,7 +185,7 @@ async def segments_page(request: web.Request) -> web.Response:
             "asked": asked,
             "rules": [(segments.SEGMENTS[k], rule) for k, rule in segments.RULES.items()],
             "months": count,
-            "shown": stats_cell,
+            "shown": shown,
         },
     )
 
