@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import re
@@ -10,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import ValidationError
@@ -196,6 +198,32 @@ def near_duplicate_questions(
         if key not in found or pair.similarity > found[key].similarity:
             found[key] = pair
     return list(found.values())
+
+
+# A review older than this is a warning (and a console reminder): guidelines,
+# rules and apps change. Twelve months.
+REVIEW_AFTER = dt.timedelta(days=365)
+# Paths that are only a site's front page, not the document the entry cites.
+_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.shtml", "/index.php"})
+
+
+def is_home_page(url: str) -> bool:
+    """True when ``url`` names only a site (``https://www.nhc.gov.cn/``)."""
+    parts = urlsplit(url)
+    return parts.path.lower() in _HOME_PATHS and not parts.query and not parts.fragment
+
+
+def review_warnings(entries: Iterable[Entry], today: dt.date) -> list[str]:
+    """What a curator should look at, without failing validation: entries last
+    reviewed more than twelve months (``REVIEW_AFTER``) before ``today``, and
+    sources whose link is only a site's home page."""
+    warnings = []
+    for e in entries:
+        if today - e.reviewed_on > REVIEW_AFTER:
+            warnings.append(f"{e.id}: reviewed_on {e.reviewed_on} is more than 12 months old")
+        if e.source.url and is_home_page(e.source.url):
+            warnings.append(f"{e.id}: source url {e.source.url} is only a home page")
+    return warnings
 
 
 def snapshot(root: Path) -> tuple[tuple[str, int, int], ...]:
