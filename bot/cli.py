@@ -297,9 +297,10 @@ def cmd_test_stories(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:
+    import datetime as dt
     from collections import Counter
 
-    from bot.knowledge.loader import load_entries, near_duplicate_questions
+    from bot.knowledge.loader import load_entries, near_duplicate_questions, review_warnings
 
     settings = Settings.from_env()
     result = load_entries(settings.knowledge_dir)
@@ -309,10 +310,15 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     duplicates = near_duplicate_questions(result.entries)
     for duplicate in duplicates:
         print(f"ERROR {duplicate}", file=sys.stderr)
+    # Old reviews and home-page links are for curators to fix; they do not fail.
+    warnings = review_warnings(result.entries, dt.date.today())
+    for warning in warnings:
+        print(f"WARNING {warning}", file=sys.stderr)
     counts = Counter(e.topic for e in result.entries)
     print(
         f"{len(result.entries)} valid entries: "
         + ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
+        + f"; {len(warnings)} warnings"
     )
     return 1 if result.errors or duplicates else 0
 

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from bot.knowledge.loader import REVIEW_AFTER
 from bot.knowledge.schema import MAX_STEPS, Entry
 from bot.knowledge.store import served_entries, upsert_console_entry
 from bot.rumors.access import Actor, require
@@ -42,7 +43,6 @@ TOPICS: dict[str, str] = {
 ID_PREFIX = {"smartphone": "phone", "health": "health", "fraud": "fraud", "farming": "farm"}
 STATUSES = {"draft": "草稿", "published": "已发布", "rejected": "不采用"}
 MAX_QUESTIONS = 12
-REVIEW_AFTER = dt.timedelta(days=365)
 UNHELPFUL_DAYS = 90
 UNHELPFUL_PEOPLE = 3  # 没用 from this many people, and more 没用 than 有用
 

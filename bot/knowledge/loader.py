@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import re
@@ -10,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import ValidationError
@@ -86,9 +88,24 @@ def alias_map(entries: Iterable[Entry]) -> dict[str, str]:
 
 
 # Two entries answering the same question make the bot choose between them
-# (or answer one of them at random): phrasings of different entries must not
-# be near-identical.
+# (or answer one of them at random): phrasings (title, questions, and the
+# messages filed under ``asked``) of different entries must not be
+# near-identical. Two measures, each with the threshold below which the
+# knowledge base holds only pairs that really are different questions:
+# - character bigrams of the normalised text (punctuation, spaces and width
+#   gone): catches the same sentence with a particle or a character added;
+# - the content words search sees (dialect read as Mandarin, question words,
+#   particles and fillers dropped: ``bot.knowledge.search.content_text``):
+#   "菜上有农药咋个洗得干净" and "菜的农药怎么洗干净" share few bigrams but the
+#   same words. 0.85 means the same content words, or one word more on at least
+#   six. At 0.8 (one word more on four) the knowledge base had three real
+#   collisions, since resolved, and one pair that is not: "屏幕共享会不会把钱转走"
+#   (before) and "我把屏幕共享开了他把我的钱转走了怎么办" (after a scam), both
+#   residents' messages that cannot be reworded; at 0.75 "加别人微信" and
+#   "让别个加我微信咋个弄" (one adds a friend, one shows one's own code) collide
+#   too. Word order and pronouns are lost: 我加他 and 他加我 read the same.
 NEAR_DUPLICATE_JACCARD = 0.9
+NEAR_DUPLICATE_WORDS = 0.85
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -108,52 +125,105 @@ class NearDuplicate:
     second_id: str
     second: str
     similarity: float
+    measure: str = "bigram"
 
     def __str__(self) -> str:
+        how = "bigram" if self.measure == "bigram" else "content-word"
         return (
             f"{self.first_id} «{self.first}» and {self.second_id} «{self.second}» "
-            f"are near-identical (bigram Jaccard {self.similarity:.2f})"
+            f"are near-identical ({how} Jaccard {self.similarity:.2f})"
         )
 
 
-def near_duplicate_questions(
-    entries: Iterable[Entry], threshold: float = NEAR_DUPLICATE_JACCARD
-) -> list[NearDuplicate]:
-    """Pairs of phrasings (title or question) of different entries whose normalised
-    texts are equal or share at least ``threshold`` of their character bigrams.
+# (entry id, phrasing as written, its set of bigrams or content words)
+_Item = tuple[str, str, frozenset[str]]
+
+
+def _similar_pairs(items: list[_Item], threshold: float, measure: str) -> list[NearDuplicate]:
+    """Pairs of items of different entries whose sets have Jaccard >= ``threshold``.
 
     Prefix filtering keeps this fast at 10,000 entries: two sets with Jaccard >= t
-    share at least one of their rarest ``len - ceil(t * len) + 1`` bigrams.
+    share at least one of their rarest ``len - ceil(t * len) + 1`` elements.
     """
-    texts: list[tuple[str, str, str, frozenset[str]]] = []
-    for e in entries:
-        for original in dict.fromkeys([e.title, *e.questions]):
-            norm = normalise_question(original)
-            if norm:
-                texts.append((e.id, original, norm, _bigrams(norm)))
-    frequency = Counter(g for *_, grams in texts for g in grams)
+    frequency = Counter(g for *_, grams in items for g in grams)
     index: dict[str, list[int]] = defaultdict(list)
-    found: dict[tuple[str, str, str, str], NearDuplicate] = {}
-    for i, (entry_id, original, norm, grams) in enumerate(texts):
+    found = []
+    for i, (entry_id, original, grams) in enumerate(items):
         ordered = sorted(grams, key=lambda g: (frequency[g], g))
         prefix = ordered[: len(ordered) - math.ceil(threshold * len(ordered)) + 1]
-        candidates = {j for g in prefix for j in index[g]}
-        for j in sorted(candidates):
-            other_id, other, other_norm, other_grams = texts[j]
+        for j in sorted({j for g in prefix for j in index[g]}):
+            other_id, other, other_grams = items[j]
             if other_id == entry_id:
                 continue
-            if norm == other_norm:
-                similarity = 1.0
-            else:
-                similarity = len(grams & other_grams) / len(grams | other_grams)
+            similarity = len(grams & other_grams) / len(grams | other_grams)
             if similarity >= threshold:
-                key = (other_id, other, entry_id, original)
-                found.setdefault(
-                    key, NearDuplicate(other_id, other, entry_id, original, similarity)
+                found.append(
+                    NearDuplicate(other_id, other, entry_id, original, similarity, measure)
                 )
         for g in prefix:
             index[g].append(i)
+    return found
+
+
+def near_duplicate_questions(
+    entries: Iterable[Entry],
+    threshold: float = NEAR_DUPLICATE_JACCARD,
+    word_threshold: float = NEAR_DUPLICATE_WORDS,
+) -> list[NearDuplicate]:
+    """Pairs of phrasings (title, question or asked message) of different entries
+    that are equal once normalised, share at least ``threshold`` of their character
+    bigrams, or at least ``word_threshold`` of their content words. One row per
+    pair of phrasings, with the higher of the two measures."""
+    from bot.knowledge.search import content_text  # jieba and the search tables
+
+    by_bigram: list[_Item] = []
+    by_word: list[_Item] = []
+    for e in entries:
+        seen: set[str] = set()
+        for original in [e.title, *e.questions, *e.asked]:
+            norm = normalise_question(original)
+            if not norm or norm in seen:
+                continue
+            seen.add(norm)
+            by_bigram.append((e.id, original, _bigrams(norm)))
+            words = frozenset(content_text(original).split())
+            if words:
+                by_word.append((e.id, original, words))
+    found: dict[tuple[str, str, str, str], NearDuplicate] = {}
+    for pair in [
+        *_similar_pairs(by_bigram, threshold, "bigram"),
+        *_similar_pairs(by_word, word_threshold, "word"),
+    ]:
+        key = (pair.first_id, pair.first, pair.second_id, pair.second)
+        if key not in found or pair.similarity > found[key].similarity:
+            found[key] = pair
     return list(found.values())
+
+
+# A review older than this is a warning (and a console reminder): guidelines,
+# rules and apps change. Twelve months.
+REVIEW_AFTER = dt.timedelta(days=365)
+# Paths that are only a site's front page, not the document the entry cites.
+_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.shtml", "/index.php"})
+
+
+def is_home_page(url: str) -> bool:
+    """True when ``url`` names only a site (``https://www.nhc.gov.cn/``)."""
+    parts = urlsplit(url)
+    return parts.path.lower() in _HOME_PATHS and not parts.query and not parts.fragment
+
+
+def review_warnings(entries: Iterable[Entry], today: dt.date) -> list[str]:
+    """What a curator should look at, without failing validation: entries last
+    reviewed more than twelve months (``REVIEW_AFTER``) before ``today``, and
+    sources whose link is only a site's home page."""
+    warnings = []
+    for e in entries:
+        if today - e.reviewed_on > REVIEW_AFTER:
+            warnings.append(f"{e.id}: reviewed_on {e.reviewed_on} is more than 12 months old")
+        if e.source.url and is_home_page(e.source.url):
+            warnings.append(f"{e.id}: source url {e.source.url} is only a home page")
+    return warnings
 
 
 def snapshot(root: Path) -> tuple[tuple[str, int, int], ...]:

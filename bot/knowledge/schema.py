@@ -92,6 +92,9 @@ class Entry(BaseModel):
     audience: list[Literal["senior", "farmer", "all"]] = Field(..., min_items=1)
     source: Source
     reviewed_on: dt.date
+    # Who checked the entry against its source on ``reviewed_on`` (a person or a
+    # review team); absent where nobody recorded it.
+    reviewed_by: str | None = Field(None, min_length=2, max_length=60)
     tags: list[str] = Field(default_factory=list)
     claim: str | None = None
     verdict: Literal["谣言", "部分属实", "属实", "尚无定论"] | None = None

@@ -190,3 +190,21 @@ def test_sprouted_potatoes_have_one_answer_that_says_not_to_eat_them() -> None:
     first = entry.answer.split("。")[1]
     assert "发芽多" in first and "变绿" in first and "不要吃" in first
     assert not re.search(r"\d+\s*(厘米|毫米|个芽|cm)", entry.answer + (entry.explanation or ""))
+
+
+# Editions replaced by a current one (issue 17): no entry cites them again.
+SUPERSEDED = (
+    "中国高血压防治指南（2018年修订版）",
+    "流行性感冒诊疗方案（2020年版）",
+    "到2020年化肥使用量零增长行动方案",
+)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_no_entry_cites_a_superseded_edition(entry) -> None:
+    assert not any(title in entry.source.title for title in SUPERSEDED), entry.source.title
+
+
+def test_someone_who_fell_alone_and_cannot_move_calls_120_first() -> None:
+    entry = _entry("health-fall-get-up-alone")
+    assert "120" in entry.steps[0] and "动不了" in entry.steps[0]

@@ -6,6 +6,7 @@ import pytest
 
 from bot.knowledge.loader import (
     NEAR_DUPLICATE_JACCARD,
+    NEAR_DUPLICATE_WORDS,
     load_entries,
     near_duplicate_questions,
     normalise_question,
@@ -48,6 +49,30 @@ def test_near_identical_questions_of_two_entries_are_found(first: str, second: s
     assert "health-a" in str(found[0]) and second in str(found[0])
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # dialect, particles and fillers: the same content words
+        ("菜上有农药咋个洗得干净", "菜的农药怎么洗干净"),
+        ("发芽的洋芋还能吃不", "发芽的土豆能吃吗"),
+        ("嗯那个狗咬了要打疫苗吗", "狗咬了要不要打疫苗哦"),
+    ],
+)
+def test_questions_with_the_same_content_words_are_found(first: str, second: str) -> None:
+    found = near_duplicate_questions([entry("health-a", first), entry("health-b", second)])
+    assert [(d.first_id, d.second_id) for d in found] == [("health-a", "health-b")]
+    assert found[0].similarity >= NEAR_DUPLICATE_WORDS
+    assert "content-word" in str(found[0])
+
+
+def test_asked_messages_count_as_phrasings() -> None:
+    a = entry("health-a", "一个问题")
+    b = entry("health-b", "另一个问题")
+    a = a.copy(update={"asked": ["被狗咬了要打狂犬疫苗吗"]})
+    b = b.copy(update={"asked": ["被狗咬了要打狂犬疫苗吗？"]})
+    assert len(near_duplicate_questions([a, b])) == 1
+
+
 def test_titles_count_as_phrasings() -> None:
     a = entry("health-a", "一个问题", title="发芽的土豆能吃吗")
     b = entry("health-b", "发芽的土豆能吃吗")
@@ -55,7 +80,13 @@ def test_titles_count_as_phrasings() -> None:
 
 
 def test_similar_but_different_questions_pass() -> None:
-    pairs = [("微信红包怎么领", "微信红包怎么发"), ("降压药可以自己停吗", "药可以自己停吗")]
+    pairs = [
+        ("微信红包怎么领", "微信红包怎么发"),
+        ("降压药可以自己停吗", "药可以自己停吗"),
+        # before a scam and after it: one content word more on four
+        ("屏幕共享会不会把我的钱转走", "我把屏幕共享开了他把我的钱转走了怎么办"),
+        ("加别人微信", "让别个加我微信咋个弄"),
+    ]
     for first, second in pairs:
         assert near_duplicate_questions([entry("health-a", first), entry("health-b", second)]) == []
 
