@@ -303,6 +303,22 @@ ASK_CALL = re.compile(
     r"|你们(的)?(电话|号码|联系方式)(号码)?(是)?(多少|好多|有没有|有吗|呢)"
 )
 
+# A call the user wants made to family or a shop ("帮我打个电话给我儿子", "帮我给医院
+# 打个电话预约专家号"): an errand we cannot run, not a call asked of us. 给我 followed
+# by the call or the talk ("给我打个电话", "打电话给我讲") is a call to the user, and a
+# call to the people a hand-off reaches (村书记, 网格员, 兽医 …) stays a hand-off.
+_TO_USER = r"我(?=[打回讲说教嘛吧哈噻撒呢哦啊]|$|[\s，。？！,?!])"
+_REACHED_BY_US = (
+    r"[^，。？！,?!\s]{0,6}"
+    r"(书记|村委|村干部|村长|主任|网格员|兽医|农技|技术员|志愿者|工作人员|民警|警察|派出所)"
+)
+CALL_FOR_OTHERS = re.compile(
+    rf"(帮我|帮忙|替我|你)[^，。？！,?!]{{0,2}}(给|跟)(?!{_TO_USER}|你们|{_REACHED_BY_US})"
+    rf"[^，。？！,?!\s]{{1,8}}打[^，。？！,?!]{{0,2}}电话"
+    rf"|(帮我|帮忙|替我|你)[^，。？！,?!]{{0,2}}打[^，。？！,?!]{{0,2}}电话(给|到)"
+    rf"(?!{_TO_USER}|你们|{_REACHED_BY_US})"
+)
+
 # What a rumour says, when it comes without "听说": something eaten, used or done
 # that cures, poisons, causes cancer or radiates ("喝醋能软化血管", "手机放枕头边
 # 有辐射"), a product myth (转基因, 人造鸡蛋, 打了针的水果), a policy about to

@@ -175,7 +175,9 @@ class Understanding:
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
         asks_person = cues.ASK_PERSON.search(heard) and not cues.asks_about_a_visit(heard)
-        if not pasted and (cues.ASK_CALL.search(heard) or (not told and asks_person)):
+        # "帮我打个电话给我儿子" asks for a call we cannot make, not for one of us.
+        asks_call = cues.ASK_CALL.search(heard) and not cues.CALL_FOR_OTHERS.search(heard)
+        if not pasted and (asks_call or (not told and asks_person)):
             return Decision("handoff", evidence=evidence, urgent=urgent)
         if not pasted and cues.ABOUT_US.search(heard):
             return Decision("about_us", evidence=evidence)

@@ -6,7 +6,15 @@ import pytest
 
 from bot.text.normalize import canonical
 from bot.understanding import cues
-from bot.understanding.cues import ASK_CALL, ASK_PERSON, RUMOR, asks, is_aftermath, looks_pasted
+from bot.understanding.cues import (
+    ASK_CALL,
+    ASK_PERSON,
+    CALL_FOR_OTHERS,
+    RUMOR,
+    asks,
+    is_aftermath,
+    looks_pasted,
+)
 
 
 @pytest.mark.parametrize(
@@ -162,6 +170,27 @@ def test_asking_for_someone_to_come(text: str, expected: bool) -> None:
 )
 def test_asking_to_be_called(text: str, expected: bool) -> None:
     assert bool(ASK_CALL.search(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("帮我打个电话给我儿子", True),
+        ("嗯帮我打个电话给我腰儿就是我小儿子", True),
+        ("帮我给医院打个电话预约明天的专家号", True),
+        ("帮我给我妈打个电话", True),
+        # a call to the user, or to someone a hand-off reaches
+        ("能不能给我打个电话", False),
+        ("帮我打个电话给我嘛", False),
+        ("你喊个人打电话给我讲", False),
+        ("能不能叫村上的网格员给我打个电话", False),
+        ("我不会打字，可以打电话给你们吗", False),
+        ("你帮我打电话给我们村书记", False),
+        ("帮我给兽医打个电话", False),
+    ],
+)
+def test_a_call_to_someone_else_is_an_errand(text: str, expected: bool) -> None:
+    assert bool(CALL_FOR_OTHERS.search(text)) is expected
 
 
 @pytest.mark.parametrize(

@@ -290,6 +290,13 @@ async def test_asking_for_a_person_is_a_hand_off_in_new_words(understanding, tex
     assert decision.kind in ("handoff", "emergency"), decision.log_line()
 
 
+@pytest.mark.parametrize("text", ["帮我打个电话给我儿子", "帮我给医院打个电话预约明天的专家号"])
+async def test_a_call_to_make_for_the_user_is_no_hand_off(understanding, text: str) -> None:
+    # an errand we cannot run: nobody of ours is asked for, no request is recorded
+    decision = await understanding.decide(text)
+    assert decision.kind not in ("handoff", "emergency"), decision.log_line()
+
+
 @pytest.mark.parametrize("text", ["你到底是机器人还是真人哦", "你是不是真人", "你是谁？"])
 async def test_asking_whether_we_are_a_person_is_told_who_answers(understanding, text) -> None:
     decision = await understanding.decide(text)
