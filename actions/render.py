@@ -27,6 +27,7 @@ from bot.rumors.matching import AUTO_MATCH
 from bot.understanding.cues import han_chars
 from bot.understanding.decide import Decision
 from bot.understanding.replies import (
+    ABOUT_SERVICE_INTRO,
     ABOUT_US_REPLY,
     AFTERMATH_FIRST,
     DEBUNK_FOLLOW_UP,
@@ -92,6 +93,9 @@ async def render(
         return offer_report(dispatcher, decision, text)
     if kind == "about_us":
         say(dispatcher, ABOUT_US_REPLY, "about_us")
+        return [SlotSet("pending_options", None)]
+    if kind == "about_service":  # the menu's numbers are read against the main menu
+        say(dispatcher, f"{ABOUT_SERVICE_INTRO}\n{menu_text()}", "menu")
         return [SlotSet("pending_options", None)]
     return await no_answer(dispatcher, tracker, services, text, decision)
 

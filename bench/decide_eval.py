@@ -47,6 +47,10 @@ def as_reply(decision: Any, seconds: float) -> Reply:
         tags.append({"decision": "handoff"})
     else:
         tags.append({"decision": kind})
+    if kind == "about_service":  # rendered with the main menu
+        from bot.menu import menu_text
+
+        return Reply([menu_text()], tags, seconds)
     return Reply([], tags, seconds)
 
 

@@ -44,6 +44,7 @@ from bot.understanding.cues import (
     ABOUT_US,
     ASK_CALL,
     ASK_PERSON,
+    CALL_FOR_OTHERS,
     CHECK_REQUEST,
     COMMAND_FILLERS,
     COMMAND_WORDS,
@@ -106,6 +107,8 @@ def gate(text: str, intent: str | None) -> str | None:
             return FREE_TEXT
         if intent == "handoff" and is_aftermath(text):
             return FREE_TEXT  # "被骗了打什么电话报警": 110 first, and what to do next
+        if intent == "handoff" and CALL_FOR_OTHERS.search(text):
+            return FREE_TEXT  # "帮我打个电话给我儿子": an errand, not one of us asked for
         if intent == "handoff" and any(w in text for w in PERSON_WORDS):
             # "找个人来帮我弄一下手机": a person, whatever the errand; but "有个人上门说是
             # 燃气公司的…" tells of a visit, "你是机器人还是真人" asks about us and

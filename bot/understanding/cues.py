@@ -213,6 +213,19 @@ ABOUT_US = re.compile(
     r"|(^|[，。？！,?!\s])(你|您)[^，。？！,?!]{0,4}还是(真人|人工|机器人)"
 )
 
+# What the assistant is for: "你们这个公众号都能问些什么", "这个是干什么的", "你能帮我
+# 做啥子". The menu answers it. The subject must be us: "这个药是干什么的" and "这个
+# 按钮有什么用" are questions for search.
+_SERVICE = r"(公众号|号|平台|小程序|助手|机器人)"
+_US = rf"(你们|你|您)(这个)?{_SERVICE}?|这个{_SERVICE}|科普助手"
+_WHAT = r"(什么|啥|啥子|哪些)"
+ASKS_WHAT_WE_DO = re.compile(
+    rf"({_US})[^，。？！,?!]{{0,4}}"
+    rf"(是?(干|搞|做){_WHAT}的|(能|可以|会)(帮我)?(干|做|搞|帮|问|查)(我)?(些|点)?{_WHAT}"
+    rf"|有{_WHAT}(用|功能|用处|本事))"
+    r"|^(喂|你好|您好|嗯|那个|请问|[\s，。,])*(这个[\s，,]*)+是?(干|搞|做)(什么|啥|啥子)的[？?。呢哦嘛的]*$"
+)
+
 # A question about a visit of ours, not a request for one: "志愿者上门要收钱吗",
 # "志愿者来屋头安不安全". Search answers it (the answer says how to book). A
 # request that asks the price too ("派个人上门帮我认证养老金，收费不") is still a

@@ -70,7 +70,7 @@ class Decision:
     """What to say to a free-text message, and why (for the log and evaluation)."""
 
     kind: str  # answer | debunk | choices | fraud_verdict | fraud_aftermath | emergency
-    #            | handoff | report_offer | about_us | none
+    #            | handoff | report_offer | about_us | about_service | none
     entry: Entry | None = None
     hits: list[Hit] = field(default_factory=list)
     verdict: Verdict | None = None
@@ -181,6 +181,8 @@ class Understanding:
             return Decision("handoff", evidence=evidence, urgent=urgent)
         if not pasted and cues.ABOUT_US.search(heard):
             return Decision("about_us", evidence=evidence)
+        if not pasted and cues.ASKS_WHAT_WE_DO.search(heard):
+            return Decision("about_service", evidence=evidence)
 
         result = await self.knowledge.ask(text)
         evidence = _scores(evidence, result)

@@ -183,6 +183,21 @@ async def test_asking_whether_we_are_a_person_is_answered_not_filed(
     assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
 
 
+async def test_asking_what_we_do_gets_the_menu_not_a_shrug(chat: Chat, session_var: Path) -> None:
+    reply = await chat.say("你们这个公众号都能问些什么？")
+    assert reply.startswith("我是科普助手"), reply
+    assert_menu(reply)
+    assert await stored_count(session_var, UnansweredQuestion, chat.sender) == 0
+
+
+async def test_a_call_to_make_for_the_user_is_not_filed_as_help(
+    chat: Chat, session_var: Path
+) -> None:
+    reply = await chat.say("帮我打个电话给我儿子")
+    assert "求助已经记下" not in reply, reply
+    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
+
+
 async def test_a_visit_told_in_words_is_judged_not_handed_off(
     chat: Chat, session_var: Path
 ) -> None:

@@ -23,6 +23,9 @@ from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noq
         # A visit told (the understanding step judges it) and a question about us.
         ("昨天有两个人上门说是自来水公司的，要换水表收三百", "handoff", FREE_TEXT),
         ("你到底是机器人还是真人哦", "handoff", FREE_TEXT),
+        # a call to make for the user is an errand, not a person asked for
+        ("帮我打个电话给我儿子", "handoff", FREE_TEXT),
+        ("能不能给我打个电话", "handoff", None),
         ("我要举报谣言", "report_rumor", None),
         ("帮我看看这条短信", "check_message", None),
         # Commands that carry a question or a claim are free text.

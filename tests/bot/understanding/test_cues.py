@@ -328,3 +328,21 @@ def test_an_illness_told_as_history_is_no_emergency_or_rumour(text: str) -> None
 )
 def test_questions_about_who_answers(text: str, about_us: bool) -> None:
     assert bool(cues.ABOUT_US.search(text)) is about_us
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("你们这个公众号都能问些什么？", True),
+        ("喂 你好 这个 这个是干什么的", True),
+        ("你能帮我做啥子", True),
+        ("科普助手有什么用", True),
+        # questions about something else
+        ("这个药是干什么的", False),
+        ("这个按钮有什么用", False),
+        ("手机上这个是干什么的", False),
+        ("你能不能帮我查一下话费", False),
+    ],
+)
+def test_asking_what_we_do(text: str, expected: bool) -> None:
+    assert bool(cues.ASKS_WHAT_WE_DO.search(text)) is expected

@@ -290,6 +290,12 @@ async def test_asking_for_a_person_is_a_hand_off_in_new_words(understanding, tex
     assert decision.kind in ("handoff", "emergency"), decision.log_line()
 
 
+@pytest.mark.parametrize("text", ["你们这个公众号都能问些什么？", "喂 你好 这个是干什么的"])
+async def test_asking_what_we_do_gets_the_menu(understanding, text: str) -> None:
+    decision = await understanding.decide(text)
+    assert decision.kind == "about_service", decision.log_line()
+
+
 @pytest.mark.parametrize("text", ["帮我打个电话给我儿子", "帮我给医院打个电话预约明天的专家号"])
 async def test_a_call_to_make_for_the_user_is_no_hand_off(understanding, text: str) -> None:
     # an errand we cannot run: nobody of ours is asked for, no request is recorded
