@@ -218,9 +218,9 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     if not rasa:
         print("[kepu] --rasa needs at least one HOST:PORT", file=sys.stderr)
         return 2
-    sites = [nginx.rasa_site(f"{settings.host}:{settings.rasa_port}", rasa)]
+    sites = [nginx.rasa_site(nginx.address(settings.host, settings.rasa_port), rasa)]
     if web:
-        sites.append(nginx.web_site(f"{settings.host}:{settings.web_port}", web))
+        sites.append(nginx.web_site(nginx.address(settings.host, settings.web_port), web))
     if args.print_config:
         prefix = settings.var_dir / "nginx"
         print(nginx.render(sites, prefix, settings.max_body_bytes, nginx.worker_user()), end="")

@@ -251,7 +251,12 @@ def nginx_argv(binary: str, prefix: Path, conf: Path) -> list[str]:
     return [binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"]
 
 
+def address(host: str, port: int) -> str:
+    """``host:port`` as nginx reads it (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def local_sites(settings: Settings) -> list[Site]:
     """`kepu run`: nginx on the Rasa port in front of this host's Rasa processes."""
-    servers = [f"{settings.host}:{port}" for port in instance_ports(settings)]
-    return [rasa_site(f"{settings.host}:{settings.rasa_port}", servers)]
+    servers = [address(settings.host, port) for port in instance_ports(settings)]
+    return [rasa_site(address(settings.host, settings.rasa_port), servers)]

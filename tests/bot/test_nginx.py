@@ -70,6 +70,13 @@ def test_behind_another_hosts_nginx_the_processes_start_at_the_rasa_port(tmp_pat
     assert [s.ready_url for s in specs] == ["http://127.0.0.2:5005/", "http://127.0.0.2:5006/"]
 
 
+def test_an_ipv6_host_is_written_in_brackets(tmp_path: Path) -> None:
+    six = settings(KEPU_HOST="::1", KEPU_RASA_INSTANCES="2", **PRODUCTION)
+    conf = nginx.render(nginx.local_sites(six), tmp_path, 65536, None)
+    assert "listen [::1]:5005;" in conf and "server [::1]:5006;" in conf
+    assert "\\[::1\\]:5006$" in conf  # the instance number of an IPv6 server too
+
+
 def test_an_unknown_proxy_is_refused() -> None:
     from bot.settings import SettingsError
 
