@@ -209,3 +209,21 @@ async def test_a_stopped_process_is_skipped_and_none_answering_gets_the_busy_rep
 
 async def _in_thread(func, *args):
     return await asyncio.to_thread(func, *args)
+
+
+def test_kepu_proxy_prints_the_front_configuration_for_other_hosts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("KEPU_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KEPU_RASA_PORT", "6005")
+    monkeypatch.setenv("KEPU_WEB_PORT", "6000")
+    rasa = "127.0.0.2:6005,127.0.0.3:6005"
+    assert main(["proxy", "--rasa", rasa, "--web", "127.0.0.2:6000", "--print-config"]) == 0
+    conf = capsys.readouterr().out
+    assert "listen 127.0.0.1:6005;" in conf and "listen 127.0.0.1:6000;" in conf
+    assert conf.count("server 127.0.0.3:6005;") == 2  # the sticky and the round-robin pool
+    assert "hash $cookie_kepu_sid consistent;" in conf
+    with pytest.raises(SystemExit, match="HOST:PORT"):
+        main(["proxy", "--rasa", "127.0.0.2", "--print-config"])
