@@ -67,7 +67,7 @@ def say(url: str, sender: str, text: str, timeout: float = 60) -> tuple[str, str
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         assert resp.status == 200
         messages = json.loads(resp.read())
-        instance = resp.headers.get("X-Kepu-Rasa-Instance", "")
+        instance = resp.headers.get(nginx.INSTANCE_HEADER, "")
     return "\n".join(m.get("text") or "" for m in messages), instance
 
 
