@@ -68,7 +68,7 @@ from bench.load import (
     stop,
     wait_ready,
 )
-from bot.nginx import HEALTH_PATH, INSTANCE_HEADER
+from bot.nginx import FAIL_TIMEOUT_SECONDS, HEALTH_PATH, INSTANCE_HEADER
 from bot.settings import PROJECT_ROOT
 
 SECTION = "## Multi-machine layout on one machine (issue 19)"
@@ -129,13 +129,21 @@ class Layout:
 
 
 def host_env(
-    layout: Layout, host: str, var: Path, shared: dict[str, str], api_base: str
+    args: argparse.Namespace,
+    layout: Layout,
+    host: str,
+    var: Path,
+    shared: dict[str, str],
+    api_base: str,
 ) -> dict[str, str]:
     return {
         **os.environ,
         **shared,
         "KEPU_HOST": host,
         "KEPU_VAR_DIR": str(var),
+        # Derived data built by `kepu train` (vectors, the fraud classifier): shared,
+        # as a real host would have it built, not rebuilt per host in every run.
+        "KEPU_CACHE_DIR": str(args.cache_dir),
         "KEPU_RASA_PORT": str(layout.rasa_port),
         "KEPU_ACTIONS_PORT": str(layout.actions_port),
         "KEPU_WEB_PORT": str(layout.web_port),
@@ -187,7 +195,7 @@ async def started(
                 var = root / host
                 if var != first:
                     copy_secrets(first, var)
-                env = host_env(layout, host, var, shared, standin.base)
+                env = host_env(args, layout, host, var, shared, standin.base)
                 procs[host] = _spawn(argv, env, PROJECT_ROOT, var / "stack.log")
                 if var == first:
                     # The first host migrates the shared database before it starts its
@@ -210,8 +218,12 @@ async def started(
             began = time.monotonic()
             urls = [f"http://{h}:{layout.web_port}/readyz" for h in layout.hosts]
             urls += [f"{layout.front}{HEALTH_PATH}", f"{layout.front}/"]
+            urls += [f"http://{backend}/" for backend in layout.rasa_backends]
             await wait_ready(session, urls, list(procs.values()), args.start_timeout)
             print(f"[multihost] ready in {time.monotonic() - began:.0f} s", flush=True)
+            # A Rasa process asked through the front before it listened is left out for
+            # FAIL_TIMEOUT_SECONDS (nginx's passive check); the checks need every one.
+            await asyncio.sleep(FAIL_TIMEOUT_SECONDS + 1)
             yield procs
         except (RuntimeError, TimeoutError):
             for name in procs:
@@ -385,6 +397,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mix", type=parse_mixes, default=["knowledge"])
     p.add_argument("--model", help="our model (default: the one for the current inputs)")
     p.add_argument("--start-timeout", type=float, default=600.0)
+    p.add_argument("--cache-dir", type=Path, default=PROJECT_ROOT / "var" / "cache")
     p.add_argument(
         "--postgres",
         default=os.environ.get("KEPU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"),

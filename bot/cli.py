@@ -221,9 +221,9 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     sites = [nginx.rasa_site(nginx.address(settings.host, settings.rasa_port), rasa)]
     if web:
         sites.append(nginx.web_site(nginx.address(settings.host, settings.web_port), web))
-    if args.print_config:
-        prefix = settings.var_dir / "nginx"
-        print(nginx.render(sites, prefix, settings.max_body_bytes, nginx.worker_user()), end="")
+    if args.print_config:  # written as well, with its folders, so that it runs as printed
+        _, conf = nginx.write_config(settings, sites)
+        print(conf.read_text(encoding="utf-8"), end="")
         return 0
     try:
         spec = nginx_spec(settings, sites)

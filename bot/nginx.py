@@ -54,6 +54,8 @@ UPSTREAM_KEEPALIVE_SECONDS = 4
 CONNECT_TIMEOUT_SECONDS = 2
 # Rasa may take a minute on a cold model; the channels keep their own deadlines.
 READ_TIMEOUT_SECONDS = 120
+# A server that refused a connection is left alone this long (nginx's passive check).
+FAIL_TIMEOUT_SECONDS = 10
 NGINX_PATHS = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -124,7 +126,10 @@ def web_site(listen: str, servers: list[str]) -> Site:
 
 
 def _upstreams(site: Site) -> list[str]:
-    servers = [f"        server {s};" for s in site.servers]
+    servers = [
+        f"        server {s} max_fails=1 fail_timeout={FAIL_TIMEOUT_SECONDS}s;"
+        for s in site.servers
+    ]
     keep = [
         "        keepalive 16;",
         f"        keepalive_timeout {UPSTREAM_KEEPALIVE_SECONDS}s;",

@@ -54,7 +54,7 @@ def test_several_processes_get_nginx_on_the_rasa_port(tmp_path: Path) -> None:
     assert "listen 127.0.0.1:5005;" in conf
     assert "hash $arg_openid consistent;" in conf
     for port in ports:
-        assert f"server 127.0.0.1:{port};" in conf
+        assert f"server 127.0.0.1:{port} " in conf
 
 
 def test_behind_another_hosts_nginx_the_processes_start_at_the_rasa_port(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_behind_another_hosts_nginx_the_processes_start_at_the_rasa_port(tmp_pat
 def test_an_ipv6_host_is_written_in_brackets(tmp_path: Path) -> None:
     six = settings(KEPU_HOST="::1", KEPU_RASA_INSTANCES="2", **PRODUCTION)
     conf = nginx.render(nginx.local_sites(six), tmp_path, 65536, None)
-    assert "listen [::1]:5005;" in conf and "server [::1]:5006;" in conf
+    assert "listen [::1]:5005;" in conf and "server [::1]:5006 " in conf
     assert "\\[::1\\]:5006$" in conf  # the instance number of an IPv6 server too
 
 
@@ -223,7 +223,7 @@ def test_kepu_proxy_prints_the_front_configuration_for_other_hosts(
     assert main(["proxy", "--rasa", rasa, "--web", "127.0.0.2:6000", "--print-config"]) == 0
     conf = capsys.readouterr().out
     assert "listen 127.0.0.1:6005;" in conf and "listen 127.0.0.1:6000;" in conf
-    assert conf.count("server 127.0.0.3:6005;") == 2  # the sticky and the round-robin pool
+    assert conf.count("server 127.0.0.3:6005 ") == 2  # the sticky and the round-robin pool
     assert "hash $cookie_kepu_sid consistent;" in conf
     with pytest.raises(SystemExit, match="HOST:PORT"):
         main(["proxy", "--rasa", "127.0.0.2", "--print-config"])
