@@ -16,8 +16,8 @@ Usage: .venv/bin/python -m bench.multihost [--hosts 127.0.0.2,127.0.0.3] [--proc
 3. Starts the front: ``kepu proxy --rasa <every host's Rasa processes> --web
    <every web service>`` on 127.0.0.1, the same ports.
 4. Checks through the front, and fails loudly if one does not hold: three REST
-   turns of one rumour report answered alternately by both hosts keep the form's
-   state; each WeChat user (plain mode, signed) stays on one host and both hosts
+   turns of one rumour report, answered by both hosts (round robin), keep the
+   form's state; each WeChat user (plain mode, signed) stays on one host and both hosts
    get users; the web service answers ``/readyz`` through the front from both hosts.
 5. Load: ``--users`` REST users through the front nginx, no think time, for
    ``--seconds``; turns/s, p50/p95, errors, the turns each host answered and
