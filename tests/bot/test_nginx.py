@@ -227,3 +227,19 @@ def test_kepu_proxy_prints_the_front_configuration_for_other_hosts(
     assert "hash $cookie_kepu_sid consistent;" in conf
     with pytest.raises(SystemExit, match="HOST:PORT"):
         main(["proxy", "--rasa", "127.0.0.2", "--print-config"])
+
+
+def test_kepu_run_refuses_several_processes_without_nginx_and_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setattr(nginx.shutil, "which", lambda name: None)
+    monkeypatch.setattr(nginx, "NGINX_PATHS", ())
+    monkeypatch.setenv("KEPU_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("KEPU_RASA_INSTANCES", "2")
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run"]) == 2
+    assert "scripts/install-nginx.sh" in capsys.readouterr().err
+    assert not (tmp_path / "var").exists()  # refused before anything was prepared
