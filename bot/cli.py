@@ -605,7 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rasa", required=True, help="Rasa processes, HOST:PORT,HOST:PORT,...")
     p.add_argument("--web", help="web services, HOST:PORT,... (on KEPU_WEB_PORT)")
-    p.add_argument("--print-config", action="store_true", help="print the configuration only")
+    p.add_argument(
+        "--print-config", action="store_true", help="write and print the configuration; no nginx"
+    )
     p.set_defaults(func=cmd_proxy)
     p = sub.add_parser("train", help="train the model if its inputs changed")
     p.add_argument("--force", action="store_true", help="train even if a model exists")
