@@ -8,18 +8,22 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup lint train validate pytest e2e browser lock clean
+.PHONY: run test setup lint train validate pytest e2e browser nginx lock clean
 
 run: setup
 	$(BIN)/kepu run
 
-test: setup browser lint train validate pytest e2e
+test: setup browser nginx lint train validate pytest e2e
 
 setup:
 	@scripts/bootstrap.sh
 
 browser:
 	@scripts/install-browser.sh
+
+# The production-profile tests drive the real nginx in front of two Rasa processes.
+nginx:
+	@scripts/install-nginx.sh
 
 train: setup
 	$(BIN)/kepu train

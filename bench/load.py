@@ -60,7 +60,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,7 @@ RUMOUR_WHERE = ("1", "2", "3", "4", "微信群里看到的")
 MIXES = ("realistic", "knowledge")
 KNOWLEDGE_TURNS = 10
 SECTION_KNOWLEDGE = "## Turn cost, knowledge mix (issue 19)"
+SECTION_SCALE = "## Scale-out: Rasa processes behind nginx (issue 19)"
 
 # Targets of issue 19 on the knowledge mix (2 cores).
 TARGET_KNOWLEDGE_COST_RATIO = 1.0
@@ -318,6 +319,8 @@ def role(cmdline: str) -> str:
         return "web"
     if "bot.cli run" in cmdline:
         return "supervisor"
+    if cmdline.startswith("nginx"):
+        return "nginx"
     return "other"
 
 
@@ -449,6 +452,7 @@ class Level:
     log_errors: dict[str, int] = field(default_factory=dict)
     log_offset: int = 0
     mix: str = "realistic"  # MIXES
+    processes: int = 1  # Rasa processes of our stack (more than 1: behind nginx)
 
     @property
     def turns(self) -> int:
@@ -475,6 +479,7 @@ class Level:
             "channel": self.channel,
             "mix": self.mix,
             "users": self.users,
+            "processes": self.processes,
             "turns": self.turns,
             "errors": self.errors,
             "wall_s": round(self.wall, 3),
@@ -922,10 +927,56 @@ async def rest_levels(
             )
 
 
-async def measure_ours(args: argparse.Namespace, mix: Mix, run: Run, session: Any) -> None:
+@contextlib.contextmanager
+def production_profile(args: argparse.Namespace, processes: int) -> Iterator[dict[str, str]]:
+    """The environment of the production profile with ``processes`` Rasa processes:
+    a new PostgreSQL database on ``--postgres``'s server (dropped afterwards) for
+    conversations and our tables, locks in ``--redis``."""
+    import psycopg2
+
+    admin = psycopg2.connect(args.postgres, connect_timeout=5)
+    admin.autocommit = True
+    name = f"kepu_load_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    server = args.postgres.rsplit("/", 1)[0]
+    try:
+        yield {
+            "KEPU_RASA_INSTANCES": str(processes),
+            "KEPU_TRACKER_URL": f"{server}/{name}",
+            "KEPU_DATABASE_URL": f"{server}/{name}".replace(
+                "postgresql://", "postgresql+asyncpg://", 1
+            ),
+            "KEPU_REDIS_URL": args.redis,
+        }
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+async def measure_ours(
+    args: argparse.Namespace, mix: Mix, run: Run, session: Any, processes: int = 0
+) -> None:
+    """Our stack's levels: the embedded profile, or (``processes`` > 0) the production
+    profile with that many Rasa processes (behind nginx when more than one)."""
     model = Path(args.model) if args.model else current_model()
-    run.notes.append(f"our model: {model.name}")
-    async with our_stack(args, session, model, dict(args.env)) as stack:
+    if f"our model: {model.name}" not in run.notes:
+        run.notes.append(f"our model: {model.name}")
+    with contextlib.ExitStack() as profile:
+        env = dict(args.env)
+        if processes:
+            env.update(profile.enter_context(production_profile(args, processes)))
+        first = len(run.levels)
+        await _measure_ours(args, mix, run, session, model, env)
+        for level in run.levels[first:]:
+            level.processes = max(processes, 1)
+
+
+async def _measure_ours(
+    args: argparse.Namespace, mix: Mix, run: Run, session: Any, model: Path, env: dict[str, str]
+) -> None:
+    async with our_stack(args, session, model, env) as stack:
         roots, log, rasa, standin = stack.roots, stack.log, stack.rasa, stack.standin
         rest = rest_sender(session, f"{rasa}/webhooks/rest/webhook")
         await warm_up(rest, mix, "kepu")
@@ -1144,7 +1195,7 @@ def ratio_table(levels: list[Level], baseline: str = "stock") -> list[str]:
     return out
 
 
-ROLES = ("rasa", "actions", "web", "supervisor", "other")
+ROLES = ("rasa", "actions", "web", "nginx", "supervisor", "other")
 BASELINES = ("stock", "stock-sqlite")
 
 
@@ -1278,6 +1329,7 @@ def command_line(args: argparse.Namespace) -> str:
         + (f" --mix {','.join(args.mix)}" if args.mix != ["realistic"] else "")
         + (f" --wechat-users {args.wechat_users}" if args.wechat_users != 50 else "")
         + "".join(f" --env {k}={v}" for k, v in args.env)
+        + (f" --processes {','.join(map(str, args.processes))}" if args.processes else "")
     )
 
 
@@ -1320,14 +1372,10 @@ def mix_tables(levels: list[Level], suffix: str) -> list[str]:
     return lines
 
 
-def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, Any]) -> str:
+def machine_line(meta: dict[str, Any]) -> str:
+    """The machine, the day and the load around the run, said once for every report."""
     m = meta["machine"]
-    mixes = list(dict.fromkeys(args.mix))
-    lines = [
-        args.heading,
-        "",
-        f"Command: `{command_line(args)}`",
-        "",
+    return (
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, "
         f"Python {m['python']}, rasa {RASA_VERSION}. Measured {meta['date']}; "
         f"load average {meta['load_before']} before, {meta['load_after']} after."
@@ -1336,8 +1384,18 @@ def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, 
             "run): other jobs competed for the cores; re-run on a quiet machine.**"
             if meta.get("busy")
             else ""
-        ),
-        "",
+        )
+    )
+
+
+def report_head(args: argparse.Namespace, meta: dict[str, Any]) -> list[str]:
+    return [args.heading, "", f"Command: `{command_line(args)}`", "", machine_line(meta), ""]
+
+
+def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, Any]) -> str:
+    mixes = list(dict.fromkeys(args.mix))
+    lines = [
+        *report_head(args, meta),
         "Everything on loopback. Our stack is `kepu run --model <model>` (supervisor, Rasa with "
         "the SQLite tracker store, action server, web service; WeChat channel in plain mode). "
         "The stock assistant (`bench/stock/`) is `rasa run` with Rasa's default in-memory "
@@ -1398,6 +1456,62 @@ def report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, 
                 *verdicts(levels),
             ]
         lines.append("")
+    if run.notes:
+        lines += ["Notes: " + "; ".join(run.notes) + ".", ""]
+    return "\n".join(lines)
+
+
+def scale_table(levels: list[Level]) -> list[str]:
+    """Throughput per number of Rasa processes, and how much of a process each one adds:
+    efficiency = turns/s with n processes / (n × turns/s with 1), same mix, channel, users."""
+    one = {(lv.mix, lv.channel, lv.users): lv for lv in levels if lv.processes == 1}
+    out = [
+        "| mix | channel | Rasa processes | users | turns | turns/s | p50 ms | p95 ms | errors "
+        "| CPU ms/turn | " + " | ".join(f"{r} CPU ms/turn" for r in ROLES) + " "
+        "| turns/s per process | per-process efficiency |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * (len(ROLES) + 2),
+    ]
+    for lv in levels:
+        base = one.get((lv.mix, lv.channel, lv.users))
+        per = [lv.cpu_by_role.get(r, 0.0) / max(lv.turns, 1) * 1000 for r in ROLES]
+        efficiency = (
+            f"{lv.throughput / (lv.processes * base.throughput):.0%}"
+            if base is not None and base.throughput
+            else "–"
+        )
+        out.append(
+            f"| {lv.mix} | {lv.channel} | {lv.processes} | {lv.users} | {lv.turns} | "
+            f"{lv.throughput:.1f} | {_ms(lv.latency(50))} | {_ms(lv.latency(95))} | "
+            f"{lv.errors} | {lv.cpu_per_turn * 1000:.1f} | "
+            + " | ".join(f"{x:.1f}" for x in per)
+            + f" | {lv.throughput / lv.processes:.1f} | {efficiency} |"
+        )
+    return out
+
+
+def scale_report(run: Run, args: argparse.Namespace, mix_source: str, meta: dict[str, Any]) -> str:
+    mixes = list(dict.fromkeys(args.mix))
+    think = (
+        f"each user waits {args.think[0]:g}–{args.think[1]:g} s (uniform) after an answer"
+        if args.think[1] > 0
+        else "no think time (each user sends the next message as soon as the answer arrives: "
+        "saturation)"
+    )
+    lines = [
+        *report_head(args, meta),
+        "Our stack only, in the production profile: `kepu run --model <model>` with "
+        "conversations and our tables in a fresh PostgreSQL database, locks in Redis, and "
+        "`KEPU_RASA_INSTANCES` Rasa processes (more than one: behind nginx, which `kepu run` "
+        "configures and starts on the Rasa port; REST turns go round robin), one action "
+        "server, one web service. Mix: "
+        + "; ".join(f"{mx}: " + MIX_TEXT[mx] for mx in mixes)
+        + f"; {think}. Texts: {mix_source}. Each level runs {args.seconds:g} s or "
+        f"{args.max_turns} turns after a 20-turn warm-up; CPU ms/turn counts every process "
+        "of the stack's tree, nginx included (the load generator shares the same cores).",
+        "",
+        *scale_table(run.levels),
+        "",
+    ]
     if run.notes:
         lines += ["Notes: " + "; ".join(run.notes) + ".", ""]
     return "\n".join(lines)
@@ -1496,7 +1610,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="extra environment of our stack (repeatable), e.g. to switch one speed-up off",
     )
     p.add_argument("--heading", help="section of docs/benchmarks.md to write")
+    p.add_argument(
+        "--processes",
+        type=parse_users,
+        help="scale-out: our stack only, in the production profile with each of these "
+        "numbers of Rasa processes (e.g. 1,2; more than 1 behind nginx)",
+    )
+    p.add_argument(
+        "--postgres",
+        default=os.environ.get("KEPU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="--processes: a PostgreSQL database to connect to and create a fresh one beside",
+    )
+    p.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="--processes: Redis")
     args = p.parse_args(argv)
+    if args.heading is None and args.processes:
+        args.heading = SECTION_SCALE
     if args.heading is None:
         args.heading = SECTION if args.mix == ["realistic"] else SECTION_KNOWLEDGE
     if args.seconds <= 0 or args.seconds > 600 or args.max_turns < 1:
@@ -1511,6 +1639,10 @@ async def amain(args: argparse.Namespace, mix: Mix) -> Run:
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        if args.processes:
+            for processes in args.processes:
+                await measure_ours(args, mix, run, session, processes)
+            return run
         if args.only in (None, "kepu"):
             await measure_ours(args, mix, run, session)
         if args.only in (None, "stock"):
@@ -1532,7 +1664,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "busy": load[0] > BUSY_LOAD,
         "load_after": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
-    text = report(run, args, mix_source, meta)
+    text = (scale_report if args.processes else report)(run, args, mix_source, meta)
     print()
     print(text)
     out = PROJECT_ROOT / "var" / "bench"

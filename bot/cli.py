@@ -108,11 +108,18 @@ def action_server_argv(settings: Settings) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.nginx import NginxMissing, find_nginx, proxied
     from bot.profile import check_connection_budget, rasa_pool_env, write_endpoints
     from bot.supervisor import ProcessSpec, Supervisor
     from bot.training import train_if_needed
 
     settings = Settings.from_env()
+    if proxied(settings):
+        try:
+            find_nginx()
+        except NginxMissing as exc:
+            print(f"[kepu] not starting: {exc}", file=sys.stderr)
+            return 2
     private_var_dir(settings)
     # A new secret between Rasa and the action server for every run.
     action_secret(settings, rotate=True)
@@ -165,26 +172,80 @@ def private_var_dir(settings: Settings) -> None:
 def rasa_specs(
     settings: Settings, model: str, credentials: Path, endpoints: Path, env: dict[str, str]
 ) -> list[Any]:
-    """One Rasa process on the Rasa port, or several behind the sender-sticky router."""
-    from bot.router import instance_ports
+    """This host's Rasa processes, and nginx on the Rasa port in front of several
+    (``bot/nginx.py``); one process, or processes behind another host's nginx,
+    take the ports from the Rasa port on."""
+    from bot import nginx
     from bot.supervisor import ProcessSpec
 
     base = f"http://{settings.host}"
-    if settings.rasa_instances == 1:
-        argv = rasa_server_argv(settings, model, credentials, endpoints)
-        return [ProcessSpec("rasa", argv, f"{base}:{settings.rasa_port}/", env)]
+    ports = nginx.instance_ports(settings)
+    names = ["rasa"] if len(ports) == 1 else [f"rasa-{i}" for i in range(1, len(ports) + 1)]
     specs = [
         ProcessSpec(
-            f"rasa-{i}",
+            name,
             rasa_server_argv(settings, model, credentials, endpoints, port),
             f"{base}:{port}/",
             env,
         )
-        for i, port in enumerate(instance_ports(settings), start=1)
+        for name, port in zip(names, ports, strict=True)
     ]
-    router = [sys.executable, "-m", "bot.router"]
-    specs.append(ProcessSpec("router", router, f"{base}:{settings.rasa_port}/", env))
+    if nginx.proxied(settings):
+        specs.append(nginx_spec(settings, nginx.local_sites(settings)))
     return specs
+
+
+def nginx_spec(settings: Settings, sites: list[Any]) -> Any:
+    """nginx in the foreground with its configuration for ``sites`` (raises NginxMissing)."""
+    from bot import nginx
+    from bot.supervisor import ProcessSpec
+
+    binary = nginx.find_nginx()
+    prefix, conf = nginx.write_config(settings, sites)
+    ready = f"http://{sites[0].listen}{nginx.HEALTH_PATH}"
+    return ProcessSpec("nginx", nginx.nginx_argv(binary, prefix, conf), ready)
+
+
+def cmd_proxy(args: argparse.Namespace) -> int:
+    """nginx alone, in front of Rasa processes (and web services) on other hosts."""
+    from bot import nginx
+    from bot.supervisor import Supervisor
+
+    settings = Settings.from_env()
+    private_var_dir(settings)
+    rasa = _addresses(args.rasa)
+    web = _addresses(args.web or "")
+    if not rasa:
+        print("[kepu] --rasa needs at least one HOST:PORT", file=sys.stderr)
+        return 2
+    sites = [nginx.rasa_site(nginx.address(settings.host, settings.rasa_port), rasa)]
+    if web:
+        sites.append(nginx.web_site(nginx.address(settings.host, settings.web_port), web))
+    if args.print_config:  # written as well, with its folders, so that it runs as printed
+        _, conf = nginx.write_config(settings, sites)
+        print(conf.read_text(encoding="utf-8"), end="")
+        return 0
+    try:
+        spec = nginx_spec(settings, sites)
+    except nginx.NginxMissing as exc:
+        print(f"[kepu] not starting: {exc}", file=sys.stderr)
+        return 2
+    listening = "、".join(site.listen for site in sites)
+    message = f"nginx 已在 {listening} 转发到 {len(rasa)} 个 Rasa 进程。 (Ctrl-C 停止)"
+    return asyncio.run(Supervisor([spec]).run(on_ready=message))
+
+
+def _addresses(text: str) -> list[str]:
+    """``HOST:PORT,HOST:PORT`` as a list, each checked to have a port."""
+    out = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SystemExit(f"[kepu] not an address HOST:PORT: {item!r}")
+        out.append(item)
+    return out
 
 
 async def prepare(settings: Settings) -> int:
@@ -545,6 +606,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="use this model archive instead of training")
     p.set_defaults(func=cmd_run)
     sub.add_parser("web", help="run only the web service").set_defaults(func=cmd_web)
+    p = sub.add_parser(
+        "proxy", help="run nginx alone in front of Rasa processes (and web services) elsewhere"
+    )
+    p.add_argument("--rasa", required=True, help="Rasa processes, HOST:PORT,HOST:PORT,...")
+    p.add_argument("--web", help="web services, HOST:PORT,... (on KEPU_WEB_PORT)")
+    p.add_argument(
+        "--print-config", action="store_true", help="write and print the configuration; no nginx"
+    )
+    p.set_defaults(func=cmd_proxy)
     p = sub.add_parser("train", help="train the model if its inputs changed")
     p.add_argument("--force", action="store_true", help="train even if a model exists")
     p.set_defaults(func=cmd_train)

@@ -26,8 +26,9 @@ ones do not (TensorFlow builds DIET's and TED's graphs, the action server reads
 its index, a first conversation starts its session), so a user who wrote first
 after a restart waited for all of it, and a WeChat message outlived WeChat's
 5 s. The process runs full turns of its own first, and ``/`` answers 503 until
-they are done: the supervisor's start message, the router and the web
-service's ``/readyz`` say ready only when a user's first message is answered warm.
+they are done: the supervisor's start message (which waits for every Rasa
+process) and the web service's ``/readyz`` say ready only when a user's first
+message is answered warm.
 """
 
 from __future__ import annotations

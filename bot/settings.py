@@ -27,6 +27,7 @@ class SettingsError(ValueError):
 
 
 WECHAT_MODES = ("plain", "compatible", "safe")
+RASA_PROXIES = ("nginx", "none")
 # Fields whose value `describe()` never prints.
 SECRET_WORDS = ("token", "secret", "aes_key")
 _AES_KEY = re.compile(r"^[A-Za-z0-9]{43}$")
@@ -97,9 +98,18 @@ class Settings:
     rasa_instances: int = field(
         default=1,
         metadata=_doc(
-            "Rasa processes behind the sender-sticky router on the Rasa port "
-            "(more than 1 needs KEPU_TRACKER_URL and KEPU_REDIS_URL).",
+            "Rasa processes of this host; with more than 1, nginx on the Rasa port in front "
+            "of them on the ports after it (needs KEPU_TRACKER_URL and KEPU_REDIS_URL).",
             "KEPU_RASA_INSTANCES",
+        ),
+    )
+    rasa_proxy: str = field(
+        default="nginx",
+        metadata=_doc(
+            "nginx: `kepu run` puts nginx in front of several Rasa processes; none: the "
+            "Rasa processes take the ports from the Rasa port on, behind an nginx on "
+            "another host (`kepu proxy`, the multi-machine layout).",
+            "KEPU_RASA_PROXY",
         ),
     )
     db_pool_size: int = field(
@@ -427,6 +437,8 @@ class Settings:
             raise SettingsError("KEPU_REDIS_URL must be a redis:// URL")
         if not 1 <= self.rasa_instances <= 16:
             raise SettingsError("rasa_instances must be between 1 and 16")
+        if self.rasa_proxy not in RASA_PROXIES:
+            raise SettingsError(f"rasa_proxy must be one of {', '.join(RASA_PROXIES)}")
         if self.rasa_instances > 1 and not (self.tracker_url and self.redis_url):
             raise SettingsError(
                 "more than one Rasa process needs a shared tracker store and lock store: "

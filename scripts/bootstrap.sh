@@ -9,17 +9,13 @@ cd "$(dirname "$0")/.."
 # missing, like scripts/install-browser.sh does for chromium; fail loudly when
 # that is impossible rather than start without it.
 if ! command -v ffmpeg >/dev/null 2>&1; then
-    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        echo "[setup] ERROR: ffmpeg is missing and cannot be installed (needs root and apt-get)." >&2
-        echo "[setup] Install it with: sudo apt-get install ffmpeg" >&2
-        exit 1
-    fi
-    echo "[setup] installing ffmpeg from apt (it decodes voice messages)"
-    if ! { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null &&
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq ffmpeg >/dev/null; }; then
-        echo "[setup] ERROR: apt-get install ffmpeg failed; install it by hand: apt-get install ffmpeg" >&2
-        exit 1
-    fi
+    scripts/apt-install.sh "it decodes voice messages" ffmpeg || exit 1
+fi
+
+# Several Rasa processes (the production profile) run behind Debian's nginx.
+instances=${KEPU_RASA_INSTANCES:-1}
+if [[ "$instances" =~ ^[0-9]+$ ]] && [ "$instances" -gt 1 ] && [ "${KEPU_RASA_PROXY:-nginx}" = nginx ]; then
+    scripts/install-nginx.sh || exit 1
 fi
 
 venv=.venv

@@ -6,6 +6,7 @@
 # KEPU_NO_BROWSER=1 to run the rest of the suite on a machine without them
 # (the browser tests then skip and say why; under CI=true they fail).
 set -u
+cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need+=(fonts-wqy-microhei)
@@ -14,16 +15,7 @@ if [ "${KEPU_NO_BROWSER:-}" = 1 ]; then
     echo "[setup] KEPU_NO_BROWSER=1: not installing ${need[*]}; browser tests will skip" >&2
     exit 0
 fi
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "[setup] ERROR: ${need[*]} missing and cannot install (need root and apt-get)." >&2
-    echo "[setup] Install them with: sudo apt-get install ${need[*]}" >&2
+if ! scripts/apt-install.sh "for the browser tests" "${need[@]}"; then
     echo "[setup] or run without the browser tests: KEPU_NO_BROWSER=1 make test" >&2
-    exit 1
-fi
-echo "[setup] installing ${need[*]} from apt for the browser tests"
-if ! { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null &&
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${need[@]}" >/dev/null; }; then
-    echo "[setup] ERROR: apt-get install ${need[*]} failed." >&2
-    echo "[setup] Fix apt, or run without the browser tests: KEPU_NO_BROWSER=1 make test" >&2
     exit 1
 fi

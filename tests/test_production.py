@@ -1,8 +1,10 @@
-"""The production profile for real: two Rasa processes behind the sender-sticky
-router, conversations in PostgreSQL, locks in Redis (127.0.0.1 on CI).
+"""The production profile for real: two Rasa processes behind the real nginx
+(Debian's package; `kepu run` writes its configuration), conversations in
+PostgreSQL, locks in Redis (127.0.0.1 on CI).
 
 Started once for this module with ``kepu run`` (``KEPU_RASA_INSTANCES=2``),
-with Redis reached through a proxy the tests can take down.
+with Redis reached through a proxy the tests can take down, and the WeChat
+channel in plain mode so that WeChat's ``openid`` reaches nginx.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import signal
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from bot.router import ranked
+from bench.load import WeChatSigner
+from bot import nginx
 from bot.settings import Settings
 from bot.text.inbound import BUSY_REPLY
 from tests.bot.outage import ThreadedTcpProxy
@@ -51,6 +55,9 @@ def _redis_answers() -> bool:
         return False
 
 
+WECHAT_TOKEN = "kepuprodtoken"
+
+
 def say(url: str, sender: str, text: str, timeout: float = 60) -> tuple[str, str]:
     """One REST turn: the reply text and the Rasa instance that answered."""
     body = json.dumps({"sender": sender, "message": text}).encode()
@@ -60,8 +67,21 @@ def say(url: str, sender: str, text: str, timeout: float = 60) -> tuple[str, str
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         assert resp.status == 200
         messages = json.loads(resp.read())
-        instance = resp.headers.get("X-Kepu-Rasa-Instance", "")
+        instance = resp.headers.get(nginx.INSTANCE_HEADER, "")
     return "\n".join(m.get("text") or "" for m in messages), instance
+
+
+def wechat_say(url: str, signer: WeChatSigner, openid: str, text: str) -> tuple[bytes, str]:
+    """One signed plain-mode WeChat message: the passive reply and the instance."""
+    query, body = signer.request(openid, text)
+    req = urllib.request.Request(
+        f"{url}/webhooks/wechat/webhook?{urllib.parse.urlencode(query)}",
+        body,
+        {"Content-Type": "text/xml"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.status == 200
+        return resp.read(), resp.headers.get(nginx.INSTANCE_HEADER, "")
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +92,10 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
         service_absent(f"PostgreSQL is not running at {PG_ADMIN}")
     if not _redis_answers():
         service_absent(f"Redis is not running at {REDIS[0]}:{REDIS[1]}")
+    try:
+        nginx.find_nginx()
+    except nginx.NginxMissing as exc:
+        service_absent(str(exc))
     admin = _pg_admin()
     name = f"kepu_prod_{uuid.uuid4().hex[:10]}"
     with admin.cursor() as cur:
@@ -95,9 +119,16 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
         "KEPU_TRACKER_URL": f"{tracker_server}/{name}",
         "KEPU_DATABASE_URL": f"{server}/{name}".replace("postgresql://", "postgresql+asyncpg://"),
         "KEPU_REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/0",
+        # Plain mode answers within the reply budget in the HTTP reply itself; the
+        # message API (for late answers only) points at a closed port.
+        "KEPU_WECHAT_TOKEN": WECHAT_TOKEN,
+        "KEPU_WECHAT_APPID": "wxkepuprod",
+        "KEPU_WECHAT_APPSECRET": "kepuprodsecret",
+        "KEPU_WECHAT_MODE": "plain",
+        "KEPU_WECHAT_API_BASE": f"http://127.0.0.1:{free_port()}",
     }
     proc, log = start_stack(model_path, env, var)
-    router = f"http://127.0.0.1:{rasa_port}"
+    proxy = f"http://127.0.0.1:{rasa_port}"
     try:
         wait_for_stack(proc, var, lambda: "科普助手已启动" in (var / "stack.log").read_text())
         # Each instance's first turns build its model's graphs: on a loaded machine
@@ -109,7 +140,7 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
             for text in ("二化螟咋个防", "举报谣言", "菜单"):
                 say(url, warm, text, timeout=300)
         yield {
-            "router": router,
+            "proxy": proxy,
             "env": env,
             "admin": admin,
             "instances": [f"http://127.0.0.1:{rasa_port + i}" for i in (1, 2)],
@@ -137,7 +168,7 @@ def test_the_endpoints_keep_passwords_out_and_pools_small(production) -> None:
     # After real turns, the connections the whole stack holds to its database
     # stay within the budget the profile checks against max_connections.
     for n in range(5):
-        say(production["router"], f"pool-{n}-{uuid.uuid4().hex[:6]}", "二化螟咋个防")
+        say(production["proxy"], f"pool-{n}-{uuid.uuid4().hex[:6]}", "二化螟咋个防")
     with production["admin"].cursor() as cur:
         cur.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (production["database"],)
@@ -164,23 +195,26 @@ def test_a_form_spread_over_both_instances_keeps_its_state(production) -> None:
         assert cur.fetchone()[0] > 6  # the conversation lives in PostgreSQL
 
 
-def test_the_router_keeps_each_sender_on_one_instance(production) -> None:
-    # Placement is computed from the same rendezvous hash the router uses, so the
-    # test does not rely on 8 random senders happening to land on both instances;
-    # a reply from the other instance is a failover, and is reported as one.
-    backends = production["instances"]
-    placed: dict[str, str] = {}
-    while sorted(placed.values()).count("1") < 3 or sorted(placed.values()).count("2") < 3:
-        sender = f"sticky-{uuid.uuid4().hex[:8]}"
-        placed[sender] = str(backends.index(ranked(sender, backends)[0]) + 1)
-    for sender, expected in placed.items():
+def test_nginx_spreads_rest_turns_and_keeps_a_wechat_user_on_one_instance(production) -> None:
+    conf = (production["var"] / "nginx" / "nginx.conf").read_text()
+    assert "hash $arg_openid consistent;" in conf  # the file `kepu run` wrote is the one in use
+    # REST requests carry no openid: round robin, so four in a row reach both instances.
+    answered = [say(production["proxy"], f"rr-{uuid.uuid4().hex[:8]}", "你好") for _ in range(4)]
+    assert sorted(instance for _, instance in answered) == ["1", "1", "2", "2"], answered
+    assert all("1 手机使用" in reply for reply, _ in answered), answered
+    # A WeChat user (nginx hashes the openid WeChat puts in the URL) stays on one
+    # instance; 8 users all on one of two instances would be a 1 in 128 chance.
+    signer = WeChatSigner(WECHAT_TOKEN)
+    placed: dict[str, set[str]] = {}
+    for n in range(8):
+        openid = f"oProd{n}{uuid.uuid4().hex[:10]}"
         for text in ("你好", "2"):
-            instance = say(production["router"], sender, text)[1]
-            log = (production["var"] / "stack.log").read_text(errors="replace")[-2000:]
-            assert instance == expected, (
-                f"failover: instance {instance} answered a sender placed on {expected}",
-                log,
-            )
+            reply, instance = wechat_say(production["proxy"], signer, openid, text)
+            assert b"<Content>" in reply, reply
+            placed.setdefault(openid, set()).add(instance)
+    log = (production["var"] / "stack.log").read_text(errors="replace")[-2000:]
+    assert all(len(where) == 1 for where in placed.values()), (placed, log)
+    assert {next(iter(w)) for w in placed.values()} == {"1", "2"}, (placed, log)
 
 
 def test_two_concurrent_messages_of_one_sender_are_handled_in_order(production) -> None:
@@ -208,9 +242,9 @@ def test_with_redis_down_users_get_a_polite_reply_and_it_recovers(production) ->
     sender = f"redis-{uuid.uuid4().hex}"
     production["redis"].down()
     try:
-        reply, _ = say(production["router"], sender, "你好")
+        reply, _ = say(production["proxy"], sender, "你好")
         assert reply.startswith(BUSY_REPLY.split("\n")[0]), reply
     finally:
         production["redis"].up()
-    reply, _ = say(production["router"], sender, "你好")
+    reply, _ = say(production["proxy"], sender, "你好")
     assert "1 手机使用" in reply and "系统正忙" not in reply, reply

@@ -9,9 +9,10 @@ with a full bucket, which a flood of that size could have had anyway).
 
 State is per process, on purpose: a limiter shared through Redis would put a
 round trip in front of every message and stop the chat whenever Redis does. In
-the production profile the router sends each sender to one Rasa process, so a
-sender's limit holds as set; an address's limit holds per process (a client
-spread over N processes gets up to N times it). The proxy in front should apply
+the production profile nginx keeps each WeChat user (its openid) on one Rasa
+process, so their limit holds as set; REST senders and addresses go round
+robin, so their limits hold per process (spread over N processes, up to N
+times them). The proxy in front should apply
 its own per-address limit as well (README, "Behind a reverse proxy").
 """
 

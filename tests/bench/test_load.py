@@ -224,6 +224,8 @@ def test_processes_are_told_apart_by_their_command_line() -> None:
     assert load.role(f"{py} rasa_sdk --actions actions --port 5055") == "actions"
     assert load.role(f"{py} bot.cli web") == "web"
     assert load.role(f"{py} bot.cli run --model m.tar.gz") == "supervisor"
+    assert load.role("nginx: master process /usr/sbin/nginx -p var/nginx") == "nginx"
+    assert load.role("nginx: worker process") == "nginx"
     assert load.role("/bin/sh -c true") == "other"
 
 
@@ -365,3 +367,23 @@ def test_our_rasa_and_action_server_entry_points_are_recognised() -> None:
     py = "/work/main/.venv/bin/python -m"
     assert load.role(f"{py} bot.rasa_entry --model m.tar.gz --port 5005") == "rasa"
     assert load.role(f"{py} actions.security --actions actions --port 5055") == "actions"
+
+
+def test_the_scale_out_table_gives_each_process_its_share_of_the_throughput() -> None:
+    one = _level("kepu", 10, [0.1] * 200, cpu=8.0)  # 200 turns in 10 s: 20 turns/s
+    two = _level("kepu", 10, [0.1] * 300, cpu=12.0)  # 30 turns/s with two processes
+    two.processes = 2
+    two.cpu_by_role = {"rasa": 9.0, "nginx": 0.6}
+    one.mix = two.mix = "knowledge"
+    rows = [r.split(" | ") for r in load.scale_table([one, two])[2:]]
+    assert rows[0][2:4] == ["1", "10"] and rows[0][5] == "20.0" and rows[0][-1] == "100% |"
+    assert rows[1][2:4] == ["2", "10"] and rows[1][5] == "30.0"
+    assert rows[1][-2:] == ["15.0", "75% |"]  # 30 / (2 × 20)
+    nginx_column = 10 + load.ROLES.index("nginx")
+    assert rows[1][nginx_column] == "2.0"  # 0.6 s of CPU over 300 turns
+
+
+def test_processes_mean_the_production_profile_and_their_own_section() -> None:
+    args = load.parse_args(["--processes", "1,2", "--mix", "knowledge"])
+    assert args.processes == [1, 2] and args.heading == load.SECTION_SCALE
+    assert "--processes 1,2" in load.command_line(args)
