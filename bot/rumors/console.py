@@ -276,8 +276,8 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _conditions(db: Database, filters: ClaimFilter) -> list[Any]:
-    """The filters as SQL conditions, the status aside (see ``list_claims``)."""
+def _conditions(db: Database, filters: ClaimFilter, walk: bool = False) -> list[Any]:
+    """The filters as SQL conditions, the status aside (``_claims_query``)."""
     where: list[Any] = [RumorClaim.merged_into.is_(None)]
     if filters.harm:
         where.append(RumorClaim.harm == filters.harm)
@@ -296,7 +296,10 @@ def _conditions(db: Database, filters: ClaimFilter) -> list[Any]:
         where.append(RumorClaim.last_seen < filters.seen_before)
     if filters.text and filters.text.strip():
         found = search.matching_claims(filters.text.strip(), db.engine.dialect.name)
-        where.append(false() if found is None else RumorClaim.id.in_(found))
+        claim_id = RumorClaim.id
+        if walk and db.is_sqlite:  # see _claims_query
+            claim_id = literal_column("+rumor_claims.id", RumorClaim.id.type)
+        where.append(false() if found is None else claim_id.in_(found))
     return where
 
 
@@ -312,19 +315,28 @@ def _order(db: Database, sort: str) -> list[Any]:
     return [standing.desc(), RumorClaim.id.desc()]
 
 
-def _claims_query(db: Database, filters: ClaimFilter, sort: str) -> tuple[list[Any], Select]:
-    """The count's conditions, and the claims in ``sort``'s order (no limit yet)."""
+def _claims_query(
+    db: Database, filters: ClaimFilter, sort: str, walk: bool = True
+) -> tuple[list[Any], Select]:
+    """The count's conditions, and the claims in ``sort``'s order (no limit yet).
+
+    Without statistics SQLite takes a status or a search for a selective condition
+    and sorts every claim that meets it (every match of a common word: 120 ms at
+    100,000 claims). With ``walk``, "+status" and "+id" (no index) make it walk
+    the order's index and stop at the page instead, which is quick unless few
+    claims match; then ``list_claims`` asks for the other plan. The count always
+    uses the indexes.
+    """
     filters.check()
     known(sort, SORTS, "排序")
     where = _conditions(db, filters)
-    on_page = list(where)
+    on_page = _conditions(db, filters, walk)
     if filters.statuses:
         where.append(RumorClaim.status.in_(filters.statuses))
-        # Without statistics SQLite takes a status for a selective condition and
-        # sorts every claim that has it; "+status" (no index) makes it walk the
-        # queue's order and stop at the page. The count uses the index.
         status = RumorClaim.status
-        if db.is_sqlite:
+        # A date range narrows more than a status does: let it choose the index.
+        dated = filters.seen_after is not None or filters.seen_before is not None
+        if (walk or dated) and db.is_sqlite:
             status = literal_column("+rumor_claims.status", RumorClaim.status.type)
         on_page.append(status.in_(filters.statuses))
     return where, select(RumorClaim).where(*on_page).order_by(*_order(db, sort))
@@ -345,12 +357,19 @@ async def list_claims(
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise InvalidInput(f"每页 1 到 {MAX_PAGE} 条")
     now = now or utcnow()
-    where, claims = _claims_query(db, filters, sort)
+    where, _ = _claims_query(db, filters, sort)
     async with db.session() as session:
         total = (
             await session.execute(select(func.count()).select_from(RumorClaim).where(*where))
         ).scalar_one()
-        rows = (await session.execute(claims.limit(limit).offset(offset))).scalars().all()
+        walk = True
+        if db.is_sqlite:
+            # Walking the order reads about (offset + limit) * claims / total rows;
+            # sorting the matches reads total rows. The highest id stands for claims.
+            claims = (await session.execute(select(func.max(RumorClaim.id)))).scalar() or 0
+            walk = total * total >= (offset + limit) * claims
+        _, page = _claims_query(db, filters, sort, walk)
+        rows = (await session.execute(page.limit(limit).offset(offset))).scalars().all()
     return ClaimPage([ClaimView.of(row, now) for row in rows], total, limit, offset)
 
 

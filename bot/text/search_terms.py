@@ -101,11 +101,10 @@ def _alternatives(piece: str) -> tuple[tuple[str, ...], ...]:
     if _LATIN.fullmatch(piece):
         split = split_pinyin(piece)
         if split:
-            folded = tuple(fuzzy_syllable(s) for s in split)
-            options = [(piece,), ("".join(folded),)]
-            if len(folded) > 1:
-                options.append(tuple(dict.fromkeys(folded)))
-            return tuple(dict.fromkeys(options))
+            # Typed together, the syllables are one word's (jingshui: 井水, 经水);
+            # typed apart (jing shui), each is a query word of its own.
+            folded = "".join(fuzzy_syllable(s) for s in split)
+            return tuple(dict.fromkeys([(piece,), (folded,)]))
     return ((piece,),)
 
 

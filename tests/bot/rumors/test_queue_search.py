@@ -178,3 +178,31 @@ async def test_claims_stored_before_search_are_found_after_the_migration(
         assert await _found(db, "shebaoka") == [SMS]
     finally:
         await db.close()
+
+
+async def test_search_pages_keep_the_queue_order_with_many_or_few_matches(db) -> None:
+    queue = ReportQueue(db)
+    texts = (
+        "隔夜菜有毒，剩菜一口都不能吃",
+        "手机充电时打电话，电池有毒还会爆炸",
+        "自来水加了消毒粉有毒，要烧开晾三天",
+        "腊肉熏得越黑越香，其实有毒会致癌",
+        "香蕉和牛奶一起吃有毒，小孩千万注意",
+        "微波炉加热的饭菜有毒，有辐射",
+        "西瓜打了针才这么甜，有毒吃了肚子疼",
+        "海带泡水变色说明有毒，加了染色剂",
+    )
+    for i, text in enumerate(texts):
+        for sender in range(i % 4 + 1):  # 1 to 4 reporters: different priorities
+            await queue.submit(text, sender_id=f"{i}-{sender}", channel="wechat")
+    every = await console.list_claims(db, ClaimFilter(), limit=50)
+    assert every.total == 8
+    # "有毒" is in every claim: the page walks the queue's order; "腊肉" is in one.
+    for typed, expected in (("有毒", 8), ("腊肉", 1)):
+        for offset in (0, 3):
+            page = await console.list_claims(db, ClaimFilter(text=typed), limit=3, offset=offset)
+            assert page.total == expected
+            in_order = [c.id for c in every.items if c.id in {p.id for p in page.items}]
+            assert [c.id for c in page.items] == in_order
+    first = await console.list_claims(db, ClaimFilter(text="有毒"), limit=3)
+    assert [c.id for c in first.items] == [c.id for c in every.items[:3]]
