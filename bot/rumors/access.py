@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "conclude": frozenset({"expert", "admin"}),
     "manage_users": frozenset({"admin"}),
     "read_audit": frozenset({"admin"}),
+    # The claim queue and its CSV export: every staff role (not volunteers).
+    "read_queue": frozenset({"moderator", "expert", "admin"}),
     # The 统计 page and /api/v1/stats: every figure (a moderator sees their own claims').
     "read_stats": frozenset({"expert", "admin"}),
     # Knowledge gaps: curators draft entries (an expert or admin publishes them).

@@ -23,6 +23,7 @@ ACTION_LABELS: dict[str, str] = {
     "verdict": "定结论",
     "debunk": "写辟谣",
     "publish": "发布",
+    "queue_export": "导出线索队列",
     "draft_add": "起草条目",
     "draft_edit": "修改草稿",
     "draft_publish": "发布条目",

@@ -31,12 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.rumors import reporters
+from bot.rumors import reporters, search
 from bot.rumors.matching import ClaimIndex, Match, masked
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, utcnow
 from bot.text.normalize import normalize
 from bot.text.redact import redact
+from bot.text.search_terms import text_terms
 
 # Where people saw it: the options the form offers, in order.
 SEEN_WHERE: dict[str, str] = {
@@ -123,11 +124,32 @@ def harm_of(text: str) -> str:
     return "other"
 
 
-def priority(reporters: int, channels: int, harm: str, last_seen: datetime, now: datetime) -> float:
-    """Reach × harm × recency."""
+@dataclass(frozen=True)
+class PriorityParts:
+    """The three factors of a claim's priority (the console explains each)."""
+
+    reach: float  # log2(1 + reporters) + 0.5 * log2(1 + channels)
+    harm: float  # HARM_WEIGHT of the claim's harm
+    recency: float  # 1 at the last report, e^-1 after RECENCY_HOURS without one
+    age_hours: float  # since the last report
+
+    @property
+    def value(self) -> float:
+        return round(self.reach * self.harm * self.recency, 4)
+
+
+def priority_parts(
+    reporters: int, channels: int, harm: str, last_seen: datetime, now: datetime
+) -> PriorityParts:
     reach = math.log2(1 + reporters) + 0.5 * math.log2(1 + channels)
     age_hours = max(0.0, (now - last_seen).total_seconds() / 3600)
-    return round(reach * HARM_WEIGHT[harm] * math.exp(-age_hours / RECENCY_HOURS), 4)
+    recency = math.exp(-age_hours / RECENCY_HOURS)
+    return PriorityParts(reach, HARM_WEIGHT[harm], recency, age_hours)
+
+
+def priority(reporters: int, channels: int, harm: str, last_seen: datetime, now: datetime) -> float:
+    """Reach × harm × recency."""
+    return priority_parts(reporters, channels, harm, last_seen, now).value
 
 
 def idempotency_key(channel: str, sender_id: str, message_id: str | None, text: str) -> str:
@@ -174,20 +196,29 @@ async def purge_expired(db: Database, days: int, now: datetime | None = None) ->
         await session.execute(
             delete(ReportDelivery).where(ReportDelivery.report_id.in_(old)), execution_options=bulk
         )
+        # Claims that lose reports: their search documents forget those reports' words.
+        touched = (
+            (
+                await session.execute(
+                    select(RumorReport.claim_id).where(RumorReport.created_at < cutoff).distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
         deleted = await session.execute(
             delete(RumorReport).where(RumorReport.created_at < cutoff), execution_options=bulk
         )
         merged = aliased(RumorClaim)
-        await session.execute(
-            delete(RumorClaim).where(
-                RumorClaim.status.in_(OPEN_STATUSES),
-                ~RumorClaim.id.in_(select(RumorReport.claim_id).distinct()),
-                ~RumorClaim.id.in_(
-                    select(merged.merged_into).where(merged.merged_into.is_not(None))
-                ),
-            ),
-            execution_options=bulk,
+        unreported = (
+            RumorClaim.status.in_(OPEN_STATUSES),
+            ~RumorClaim.id.in_(select(RumorReport.claim_id).distinct()),
+            ~RumorClaim.id.in_(select(merged.merged_into).where(merged.merged_into.is_not(None))),
         )
+        empty = (await session.execute(select(RumorClaim.id).where(*unreported))).scalars().all()
+        await session.execute(delete(RumorClaim).where(*unreported), execution_options=bulk)
+        await search.forget(session, empty)
+        await search.rebuild(session, sorted(set(touched) - set(empty)))
     return deleted.rowcount
 
 
@@ -322,12 +353,14 @@ class ReportQueue:
         if found is not None:
             return found
         match_text, matches = await self.claims.match(clean)
+        terms = await asyncio.to_thread(text_terms, clean)
         gone: list[str] = []
         try:
             async with self.db.session() as session:
                 receipt, opened = await self._insert(
                     session, key, clean, match_text, matches, gone, sender_id, channel, seen_where
                 )
+                await search.add_terms(session, receipt.claim_id, terms)
         except IntegrityError:  # the same message, stored by a concurrent request
             await self.claims.settle(None, gone)
             found = await self._find(key)

@@ -11,13 +11,14 @@ its target's family and is counted, shown and told the verdict with it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.rumors import reporters
+from bot.rumors import reporters, search
 from bot.rumors.access import Actor, require
 from bot.rumors.audit import record
 from bot.rumors.console import (
@@ -112,6 +113,7 @@ async def merge(db: Database, actor: Actor, source_id: int, target_id: int) -> C
         source.merged_into = target_id
         await recount(session, source, now)
         await recount(session, target, now)
+        await search.add_terms(session, target_id, await search.terms_of(session, source_id) or [])
         due = 0
         if target.status == "concluded":
             due = await mark_due(session, await family_ids(session, target_id))
@@ -162,6 +164,8 @@ async def split(db: Database, actor: Actor, claim_id: int, report_ids: Sequence[
         )
         await recount(session, claim, now)
         await recount(session, new, now)
+        terms = await asyncio.to_thread(search.document_terms, [r.text for r in moving])
+        await search.add_terms(session, new.id, terms)
         record(
             session, actor.name, "split", claim_target(claim_id), new_claim=new.id, reports=chosen
         )

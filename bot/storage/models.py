@@ -135,6 +135,8 @@ class RumorClaim(Base):
             sqlite_where=text("merged_into IS NOT NULL"),
             postgresql_where=text("merged_into IS NOT NULL"),
         ),
+        # The queue sorted by how many people reported a claim (migration 0015).
+        Index("ix_rumor_claims_reporters", "reporters", "id"),
     )
 
     id = Column(Integer, primary_key=True)

@@ -14,6 +14,7 @@ from bot.web.views import (
     console_admin,
     console_claims,
     console_login,
+    console_queue,
     entry_page,
     fraud,
     health,
@@ -45,7 +46,9 @@ def setup_console_routes(app: web.Application) -> None:
     add_post("/console/logout", console_login.logout, name="console_logout")
     add_get("/console/password", console_login.password_page, name="console_password")
     add_post("/console/password", console_login.password_change)
-    add_get("/console/", console_claims.queue, name="console_queue")
+    add_get("/console/", console_queue.queue, name="console_queue")
+    add_post("/console/queue", console_queue.queue_act)
+    add_get("/console/queue.csv", console_queue.queue_csv, name="console_queue_csv")
     add_get(r"/console/claims/{id:\d+}", console_claims.claim_page, name="console_claim")
     add_post(r"/console/claims/{id:\d+}/{action:[a-z]+}", console_claims.act)
     add_get(r"/console/evidence/{id:\d+}", console_claims.evidence_image, name="console_evidence")

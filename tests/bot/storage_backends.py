@@ -66,3 +66,17 @@ async def migrated_db(database_url: str) -> AsyncIterator:
     await database.migrate()
     yield database
     await database.close()
+
+
+def upgrade_to(connection: object, revision: str) -> None:
+    """Migrate a database to ``revision`` (``run_sync`` on an async connection): data
+    stored before a migration, for the tests of what that migration does with it."""
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.storage.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -6,10 +6,8 @@ shows the claim page again with the reason, keeping what was typed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -17,7 +15,7 @@ from multidict import MultiDictProxy
 from bot.rumors import console, debunk, evidence, triage
 from bot.rumors.access import Actor
 from bot.rumors.audit import audit_log
-from bot.rumors.console import TRANSITIONS, ClaimFilter, claim_target
+from bot.rumors.console import TRANSITIONS, claim_target
 from bot.rumors.errors import ConsoleError
 from bot.rumors.reports import OPEN_STATUSES
 from bot.rumors.users import active_names
@@ -26,9 +24,7 @@ from bot.web import keys
 from bot.web.middlewares import status_of
 from bot.web.views.console_common import actor_of, render, see_other, to_int
 
-PER_PAGE = 20
 SOURCE_ROWS = 3
-QUEUE_STATUSES = {"open": "未结（待处理和核实中）", "all": "全部"}
 NOTICES = {
     "assign": "负责人已更新。",
     "status": "状态已更新。",
@@ -44,39 +40,6 @@ Action = Callable[[Database, Actor, int, Form], Awaitable[str]]
 
 async def to_queue(request: web.Request) -> web.Response:
     return see_other("/console/")
-
-
-async def queue(request: web.Request) -> web.Response:
-    query = request.query
-    view = query.get("status", "open")
-    statuses = {"open": OPEN_STATUSES, "all": ()}.get(view, (view,))
-    filters = ClaimFilter(
-        statuses=tuple(statuses),
-        harm=query.get("harm") or None,
-        verdict=query.get("verdict") or None,
-        assignee=query.get("assignee") or None,
-        text=(query.get("q") or "").strip()[:100] or None,
-    )
-    page = to_int(query.get("page", "1"), "页码", minimum=1)
-    db = request.app[keys.DATABASE]
-    result = await console.list_claims(db, filters, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-    pages = max(1, math.ceil(result.total / PER_PAGE))
-    kept = {k: v for k, v in query.items() if k in ("status", "harm", "verdict", "assignee", "q")}
-    return render(
-        request,
-        "console/queue.html",
-        {
-            "claims": result.items,
-            "total": result.total,
-            "page": page,
-            "pages": pages,
-            "prev_url": f"?{urlencode({**kept, 'page': page - 1})}" if page > 1 else None,
-            "next_url": f"?{urlencode({**kept, 'page': page + 1})}" if page < pages else None,
-            "query": {"status": view, **{k: v for k, v in kept.items() if k != "status"}},
-            "queue_statuses": QUEUE_STATUSES,
-            "assignees": await active_names(db),
-        },
-    )
 
 
 async def claim_page(request: web.Request) -> web.Response:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from bot.rumors.access import ROLES, Actor
-from bot.rumors.console import HARMS, STATUSES, VERDICTS, aware
+from bot.rumors.console import CHINA_TIME, HARMS, STATUSES, VERDICTS, aware
 from bot.rumors.errors import InvalidInput
 from bot.web.auth import SESSION, URGENT_WAITING, session_of
 
-CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
 MAX_NUMBER = 2**31 - 1  # PostgreSQL's integer: ids, pages and offsets all stay below it
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 

@@ -14,8 +14,9 @@ from bot.rumors import console
 from bot.rumors.console import ClaimFilter
 from bot.rumors.errors import InvalidInput
 from bot.rumors.reports import ReportQueue, priority
-from bot.storage.db import MIGRATIONS, Database
+from bot.storage.db import Database
 from bot.storage.models import RumorClaim, utcnow
+from tests.bot.storage_backends import upgrade_to
 
 RUMOURS = (
     "重庆市梁平区明天停水三天，大家赶快储水",
@@ -72,23 +73,13 @@ async def test_a_claim_page_holds_a_page_of_its_reports(db) -> None:
         await console.claim_detail(db, claim_id, limit=console.MAX_PAGE + 1)
 
 
-def _upgrade_to(connection: sa.engine.Connection, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
-
-
 async def test_claims_stored_before_the_order_was_indexed_keep_their_place(
     database_url: str,  # noqa: F811
 ) -> None:
     db = Database(database_url)
     try:
         async with db.engine.begin() as conn:
-            await conn.run_sync(_upgrade_to, "0007")
+            await conn.run_sync(upgrade_to, "0007")
         now = utcnow()
         rows = [  # reporters, last seen, as the queue stored them
             (1, now - dt.timedelta(hours=1)),

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.fraud.checker import default_checker
+from bot.knowledge.service import KnowledgeService
 from bot.rumors.reports import ReportQueue
+from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
+from bot.web.app import create_app
+from tests.conftest import free_port
 
 XSS_SCRIPT = "<script>alert('xss')</script>听说喝醋能软化血管"
 XSS_IMG = '<img src=x onerror="alert(1)">群里说喝醋能软化血管 是真的吗'
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,3 +72,66 @@ async def post_form(
             data.append((name, v))
     resp = await client.post(path, data=data, allow_redirects=False)
     return resp.status, resp.headers.get("Location", ""), await resp.text()
+
+
+@dataclass
+class Served:
+    """The web service on a free loopback port, run by a thread of its own."""
+
+    url: str
+    db: Database
+    loop: asyncio.AbstractEventLoop
+    seeded: dict[str, Any] = field(default_factory=dict)  # what the seed returned
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the server's loop (where its database engine lives)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+
+@contextlib.contextmanager
+def serve_console(
+    tmp_path: Path, seed: Callable[[Database], Awaitable[dict[str, Any]]]
+) -> Iterator[Served]:
+    """The app from the factory, seeded by ``seed``, served from its own event loop
+    (so that Playwright's sync API can drive a browser from the test's thread)."""
+    (tmp_path / "empty-kb").mkdir()
+    port = free_port()
+    settings = Settings(var_dir=tmp_path, web_port=port, rasa_url=f"http://127.0.0.1:{free_port()}")
+    app = create_app(
+        settings, knowledge=KnowledgeService(tmp_path / "empty-kb"), fraud=default_checker()
+    )
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    started = threading.Event()
+    found: dict[str, Any] = {}
+
+    async def start() -> None:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        found["seeded"] = await seed(app[keys.DATABASE])
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(start())
+        except Exception as exc:  # handed to the test's thread below
+            found["error"] = exc
+            started.set()
+            return
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+
+    thread = threading.Thread(target=serve, name="console-app", daemon=True)
+    thread.start()
+    started.wait(timeout=60)
+    try:
+        if "error" in found:
+            raise found["error"]
+        assert "seeded" in found, "the app did not start within 60 s"
+        yield Served(f"http://127.0.0.1:{port}", app[keys.DATABASE], loop, found["seeded"])
+    finally:
+        if loop.is_running():
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()

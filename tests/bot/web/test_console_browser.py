@@ -7,104 +7,39 @@ from the test's thread.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
-from bot.fraud.checker import default_checker
-from bot.knowledge.service import KnowledgeService
 from bot.rumors.reports import ReportQueue
 from bot.rumors.users import add_user
-from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery
-from bot.web import keys
-from bot.web.app import create_app
-from tests.bot.web.console_support import XSS_IMG, XSS_SCRIPT
-from tests.conftest import CHROMIUM, free_port, launch_chromium, service_absent
+from tests.bot.web.console_support import XSS_IMG, XSS_SCRIPT, Served, serve_console
+from tests.conftest import CHROMIUM, launch_chromium, service_absent
 
 pytestmark = pytest.mark.browser
-T = TypeVar("T")
 
 
-@dataclass
-class Served:
-    url: str
-    password: str
-    claim_id: int
-    db: Database
-    loop: asyncio.AbstractEventLoop
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` on the server's loop (where its database engine lives)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+async def _seed(db: Database) -> dict[str, Any]:
+    password = await add_user(db, "admin", "admin")
+    queue = ReportQueue(db)
+    receipt = await queue.submit(
+        "群里说喝醋能软化血管，大家每天喝一碗", sender_id="u1", channel="wechat"
+    )
+    for sender, text in (("u2", XSS_SCRIPT), ("u3", XSS_IMG)):
+        again = await queue.submit(text, sender_id=sender, channel="web")
+        assert again.claim_id == receipt.claim_id, "markup reports should join the claim"
+    return {"password": password, "claim_id": receipt.claim_id}
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    (tmp_path / "empty-kb").mkdir()
-    port = free_port()
-    settings = Settings(var_dir=tmp_path, web_port=port, rasa_url=f"http://127.0.0.1:{free_port()}")
-    app = create_app(
-        settings, knowledge=KnowledgeService(tmp_path / "empty-kb"), fraud=default_checker()
-    )
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    started = threading.Event()
-    found: dict[str, Any] = {}
-
-    async def start() -> None:
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        db = app[keys.DATABASE]
-        found["password"] = await add_user(db, "admin", "admin")
-        queue = ReportQueue(db)
-        receipt = await queue.submit(
-            "群里说喝醋能软化血管，大家每天喝一碗", sender_id="u1", channel="wechat"
-        )
-        for sender, text in (("u2", XSS_SCRIPT), ("u3", XSS_IMG)):
-            again = await queue.submit(text, sender_id=sender, channel="web")
-            assert again.claim_id == receipt.claim_id, "markup reports should join the claim"
-        found["claim_id"] = receipt.claim_id
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except Exception as exc:  # handed to the test's thread below
-            found["error"] = exc
-            started.set()
-            return
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, name="console-app", daemon=True)
-    thread.start()
-    started.wait(timeout=60)
-    try:
-        if "error" in found:
-            raise found["error"]
-        assert "claim_id" in found, "the app did not start within 60 s"
-        yield Served(
-            f"http://127.0.0.1:{port}",
-            found["password"],
-            found["claim_id"],
-            app[keys.DATABASE],
-            loop,
-        )
-    finally:
-        if loop.is_running():
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        loop.close()
+    with serve_console(tmp_path, _seed) as running:
+        yield running
 
 
 async def _delivery_statuses(db: Database) -> list[str]:
@@ -117,6 +52,7 @@ def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Pat
         service_absent("Debian's chromium is missing (scripts/install-browser.sh installs it)")
     from playwright.sync_api import sync_playwright
 
+    claim_id = served.seeded["claim_id"]
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -126,14 +62,14 @@ def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Pat
         page.goto(served.url + "/console/")
         assert page.url.startswith(served.url + "/console/login")
         page.fill("#name", "admin")
-        page.fill("#password", served.password)
+        page.fill("#password", served.seeded["password"])
         page.get_by_role("button", name="登录", exact=True).click()
 
         page.locator("table.queue").wait_for()
         size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         assert size >= 20
-        page.click(f"a[href='/console/claims/{served.claim_id}']")
-        page.locator("h1", has_text=f"线索 #{served.claim_id}").wait_for()
+        page.click(f"a[href='/console/claims/{claim_id}']")
+        page.locator("h1", has_text=f"线索 #{claim_id}").wait_for()
         # The reports that carry markup show it as text, and nothing runs.
         page.locator(".report .user-text", has_text="<script>").first.wait_for()
         assert page.locator(".report img").count() == 0
@@ -158,7 +94,7 @@ def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Pat
         page.get_by_role("button", name="发布结论").click()
 
         page.locator("#claim-status", has_text="已结论").wait_for()
-        page.locator("#claim-entry", has_text=f"rumor-claim-{served.claim_id}").wait_for()
+        page.locator("#claim-entry", has_text=f"rumor-claim-{claim_id}").wait_for()
         page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
         browser.close()
     assert dialogs == []

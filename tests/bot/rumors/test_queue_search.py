@@ -1,0 +1,208 @@
+"""The queue's search, filters, sorts and priority levels (SQLite FTS5 and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select, update
+
+from bot.rumors import console, search, triage
+from bot.rumors.access import Actor
+from bot.rumors.console import ClaimFilter, priority_level
+from bot.rumors.errors import InvalidInput
+from bot.rumors.reports import ReportQueue, purge_expired
+from bot.storage.db import Database
+from bot.storage.models import RumorClaim, RumorReport, utcnow
+from bot.text.search_terms import compile_query, split_pinyin, text_terms
+from tests.bot.storage_backends import upgrade_to
+
+WELL = "老井的水不能喝了，喝了会得癌症"
+SMS = "收到短信说社保卡要升级，点链接填银行卡"
+PHONE = "手机充电的时候打电话会爆炸"
+MOD = Actor(1, "mod", "moderator")
+
+
+@pytest.fixture
+def db(migrated_db: Database) -> Database:
+    return migrated_db
+
+
+async def _found(db: Database, typed: str, **filters) -> list[str]:
+    page = await console.list_claims(db, ClaimFilter(statuses=(), text=typed, **filters))
+    return [c.title for c in page.items]
+
+
+def test_a_text_is_found_by_its_words_characters_and_pinyin() -> None:
+    terms = text_terms(WELL)
+    assert {"老井", "井", "水", "癌症"} <= terms
+    assert {"jin", "sui", "laojin"} <= terms  # folded: jing/jin, shui/sui are one sound
+    query = compile_query("井水")
+    assert query.groups == ((("井水",), ("jinsui",), ("井", "水")),)
+    assert compile_query("的 了 吗").groups  # function words only: still searched
+    assert not compile_query("？！。")
+    assert split_pinyin("jingshui") == ["jing", "shui"] and split_pinyin("app") is None
+
+
+async def test_search_finds_words_pinyin_and_sound_alikes_not_substrings(db) -> None:
+    queue = ReportQueue(db)
+    for i, text in enumerate((WELL, SMS, PHONE)):
+        await queue.submit(text, sender_id=f"s{i}", channel="wechat")
+    assert await _found(db, "井水") == [WELL]  # not a substring of it
+    assert await _found(db, "jing shui") == [WELL]
+    assert await _found(db, "shebaoka") == [SMS]  # 社保卡 typed in pinyin
+    assert await _found(db, "社保 短信") == [SMS]
+    assert await _found(db, "蛇包") == [SMS]  # a sound-alike, as a voice transcript writes it
+    assert await _found(db, "爆炸 井水") == []  # every word must match
+    assert await _found(db, "？！") == []
+    # Quotes and FTS or tsquery syntax are searched as text, never parsed.
+    assert await _found(db, '" OR * NEAR(') == []
+    assert await _found(db, "a' | b & !c") == []
+
+
+async def test_reports_merges_and_splits_keep_the_search_true(db) -> None:
+    queue = ReportQueue(db)
+    well = (await queue.submit(WELL, sender_id="a", channel="wechat")).claim_id
+    joined = await queue.submit(WELL + "，还会掉头发", sender_id="b", channel="wechat")
+    assert joined.claim_id == well
+    assert await _found(db, "掉头发") == [WELL]  # words of a later report
+    sms = (await queue.submit(SMS, sender_id="c", channel="wechat")).claim_id
+    await triage.merge(db, MOD, sms, well)
+    assert await _found(db, "银行卡") == [WELL]  # the merged claim's words, on its target
+    async with db.session() as session:
+        report = (
+            (await session.execute(select(RumorReport.id).where(RumorReport.claim_id == well)))
+            .scalars()
+            .all()
+        )
+    new = await triage.split(db, MOD, well, [report[-1]])
+    assert new.title == SMS
+    assert set(await _found(db, "银行卡")) == {WELL, SMS}
+
+
+async def test_purged_reports_leave_the_search(db) -> None:
+    queue = ReportQueue(db)
+    well = (await queue.submit(WELL, sender_id="a", channel="wechat")).claim_id
+    await queue.submit(WELL + "，还会掉头发", sender_id="b", channel="wechat")
+    gone = (await queue.submit(PHONE, sender_id="c", channel="wechat")).claim_id
+    old = utcnow() - dt.timedelta(days=40)
+    async with db.session() as session:
+        await session.execute(
+            update(RumorReport)
+            .where(RumorReport.text.like("%掉头发%") | (RumorReport.claim_id == gone))
+            .values(created_at=old)
+            .execution_options(synchronize_session=False)
+        )
+    assert await purge_expired(db, days=30) == 2
+    assert await _found(db, "掉头发") == []
+    assert await _found(db, "井水") == [WELL]  # the title stays
+    async with db.session() as session:
+        assert await search.terms_of(session, gone) is None
+        assert await search.terms_of(session, well)
+
+
+async def test_filters_by_channel_and_dates_and_three_orders(db) -> None:
+    queue = ReportQueue(db)
+    ids = {}
+    for text, senders, channel in ((WELL, 3, "wecom"), (SMS, 1, "webchat"), (PHONE, 2, "wechat")):
+        for n in range(senders):
+            receipt = await queue.submit(text, sender_id=f"{text[:2]}{n}", channel=channel)
+        ids[text] = receipt.claim_id
+    now = utcnow()
+    seen = {WELL: now - dt.timedelta(days=10), SMS: now - dt.timedelta(days=1), PHONE: now}
+    async with db.session() as session:
+        for text, when in seen.items():
+            await session.execute(
+                update(RumorClaim).where(RumorClaim.id == ids[text]).values(last_seen=when)
+            )
+    every = ClaimFilter(statuses=())
+    web = await console.list_claims(db, ClaimFilter(statuses=(), channel="webchat"))
+    assert [c.title for c in web.items] == [SMS] and web.total == 1
+    # "webchat" must not match inside another name, nor "chat" at all.
+    with pytest.raises(InvalidInput):
+        await console.list_claims(db, ClaimFilter(statuses=(), channel="chat"))
+    week = ClaimFilter(statuses=(), seen_after=now - dt.timedelta(days=7), seen_before=now)
+    assert {c.title for c in (await console.list_claims(db, week)).items} == {SMS}
+    newest = await console.list_claims(db, every, sort="newest")
+    assert [c.title for c in newest.items] == [PHONE, SMS, WELL]
+    most = await console.list_claims(db, every, sort="reporters")
+    assert [c.title for c in most.items] == [WELL, PHONE, SMS]
+    with pytest.raises(InvalidInput):
+        await console.list_claims(db, every, sort="random")
+    with pytest.raises(InvalidInput):
+        await console.list_claims(db, ClaimFilter(seen_after=now, seen_before=now))
+
+
+def test_priority_levels_and_their_reasons() -> None:
+    now = utcnow()
+    row = RumorClaim(
+        id=1, title="t", harm="health", status="pending", reporters=4, reports=4,
+        channels=["wechat", "webchat"], last_seen=now - dt.timedelta(hours=2),
+        first_seen=now, merged_into=None, entry_id=None, verdict=None, assignee=None,
+        debunk_title=None, explanation=None, sources=None,
+    )  # fmt: skip
+    view = console.ClaimView.of(row, now)
+    assert view.priority_label == "高"  # 4 people, 2 channels, health, today
+    reach, harm, recency = view.priority_reasons
+    assert reach.startswith("传播：4 人举报，来自 2 个渠道")
+    assert harm.startswith("危害：健康类，按 3 倍算")
+    assert recency.startswith("新近：最近一次举报在 2 小时前，热度还剩 97%")
+    row.harm, row.reporters, row.channels = "other", 1, ["wechat"]
+    assert console.ClaimView.of(row, now).priority_label == "低"
+    row.harm = "fraud"
+    row.last_seen = now
+    assert console.ClaimView.of(row, now).priority_label == "中"  # 1 fresh fraud report
+    assert priority_level(9.0) == ("high", "高") and priority_level(0.0) == ("low", "低")
+
+
+async def test_claims_stored_before_search_are_found_after_the_migration(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(upgrade_to, "0014")
+        now = utcnow()
+        async with db.engine.begin() as conn:
+            insert = sa.text(
+                "INSERT INTO rumor_claims (title, match_text, harm, status, reporters, reports,"
+                " channels, priority, priority_log, first_seen, last_seen, updated_at)"
+                " VALUES (:t, :t, 'health', 'pending', 1, 1, '[\"wechat\"]', 1, 0,"
+                " :now, :now, :now)"
+            ).bindparams(sa.bindparam("now", type_=sa.DateTime(timezone=True)))
+            for title in (WELL, SMS):
+                await conn.execute(insert, {"t": title, "now": now})
+        await db.migrate()
+        assert await _found(db, "井水") == [WELL]
+        assert await _found(db, "shebaoka") == [SMS]
+    finally:
+        await db.close()
+
+
+async def test_search_pages_keep_the_queue_order_with_many_or_few_matches(db) -> None:
+    queue = ReportQueue(db)
+    texts = (
+        "隔夜菜有毒，剩菜一口都不能吃",
+        "手机充电时打电话，电池有毒还会爆炸",
+        "自来水加了消毒粉有毒，要烧开晾三天",
+        "腊肉熏得越黑越香，其实有毒会致癌",
+        "香蕉和牛奶一起吃有毒，小孩千万注意",
+        "微波炉加热的饭菜有毒，有辐射",
+        "西瓜打了针才这么甜，有毒吃了肚子疼",
+        "海带泡水变色说明有毒，加了染色剂",
+    )
+    for i, text in enumerate(texts):
+        for sender in range(i % 4 + 1):  # 1 to 4 reporters: different priorities
+            await queue.submit(text, sender_id=f"{i}-{sender}", channel="wechat")
+    every = await console.list_claims(db, ClaimFilter(), limit=50)
+    assert every.total == 8
+    # "有毒" is in every claim: the page walks the queue's order; "腊肉" is in one.
+    for typed, expected in (("有毒", 8), ("腊肉", 1)):
+        for offset in (0, 3):
+            page = await console.list_claims(db, ClaimFilter(text=typed), limit=3, offset=offset)
+            assert page.total == expected
+            in_order = [c.id for c in every.items if c.id in {p.id for p in page.items}]
+            assert [c.id for c in page.items] == in_order
+    first = await console.list_claims(db, ClaimFilter(text="有毒"), limit=3)
+    assert [c.id for c in first.items] == [c.id for c in every.items[:3]]
