@@ -52,6 +52,21 @@ VERDICTS: dict[str, str] = {
 }
 HARMS: dict[str, str] = {"health": "健康", "safety": "安全", "fraud": "诈骗", "other": "其他"}
 DELIVERY_STATUSES: dict[str, str] = {"waiting": "等结论", "due": "待发送", "sent": "已发送"}
+# Where a report came in, as moderators call it (the statistics pages use it too).
+CHANNEL_LABELS: dict[str, str] = {
+    "wechat": "微信公众号",
+    "wecom": "企业微信",
+    "webchat": "网页",
+    "rest": "其他接口",
+}
+# "Where did you see it", said as a phrase: "在微信群看到", not "在村里听说看到".
+SEEN_WHERE_PHRASES: dict[str, str] = {
+    "wechat_group": "在微信群看到",
+    "moments": "在朋友圈看到",
+    "short_video": "在短视频看到",
+    "village": "在村里听说",
+    "other": "在别处看到",
+}
 MAX_PAGE = 500
 
 
@@ -62,6 +77,11 @@ def aware(value: datetime) -> datetime:
 
 def claim_target(claim_id: int) -> str:
     return f"claim:{claim_id}"
+
+
+def channel_label(channel: str) -> str:
+    """A channel's Chinese name; one we do not know is named as it is."""
+    return CHANNEL_LABELS.get(channel, channel)
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,10 @@ class ClaimView:
     def harm_label(self) -> str:
         return HARMS.get(self.harm, self.harm)
 
+    @property
+    def channel_labels(self) -> list[str]:
+        return [channel_label(c) for c in self.channels]
+
 
 @dataclass(frozen=True)
 class ReportView:
@@ -154,6 +178,15 @@ class ReportView:
     @property
     def seen_where_label(self) -> str:
         return SEEN_WHERE.get(self.seen_where or "", "")
+
+    @property
+    def seen_where_phrase(self) -> str:
+        """ "在微信群看到", or "" when the reporter did not say."""
+        return SEEN_WHERE_PHRASES.get(self.seen_where or "", "")
+
+    @property
+    def channel_label(self) -> str:
+        return channel_label(self.channel)
 
     @property
     def delivery_label(self) -> str:
