@@ -197,6 +197,11 @@ async def test_history_and_labels_in_plain_chinese_for_a_moderator(console_clien
     assert "before=" not in page and "after=" not in page
     assert "微信公众号、网页" in page and "· 网页 · 在村里听说 ·" in page
     assert "在村里听说看到" not in page and "webchat" not in page
+    await console_client.post("/console/logout", data={"csrf": csrf})
+    await login(console_client, staff["admin"])  # the whole log reads the same way
+    audit = await (await console_client.get("/console/audit")).text()
+    assert "把状态从“待处理”改为“不予处理”" in audit and f"线索 #{claim_id}" in audit
+    assert "before=" not in audit and "登录审核台" in audit
 
 
 async def test_a_re_report_shows_and_the_claim_can_be_reopened(console_client, staff) -> None:
