@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from bot.rumors.access import Actor, require
 from bot.rumors.audit import record
@@ -53,29 +53,30 @@ async def asked_again(
     its verdict was published: in all, and in each of the last ``TREND_WEEKS`` weeks."""
     now = aware(now or utcnow()).astimezone(tz)
     this_monday = now.date() - timedelta(days=now.weekday())
-    first_monday = this_monday - timedelta(weeks=TREND_WEEKS - 1)
-    since = datetime.combine(first_monday, datetime.min.time(), tzinfo=tz)
+    mondays = [this_monday - timedelta(weeks=TREND_WEEKS - 1 - i) for i in range(TREND_WEEKS)]
+    # In UTC, as the times are stored (SQLite keeps them without their offset).
+    bounds = [
+        datetime.combine(d, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
+        for d in mondays
+    ]
+    bounds.append(bounds[-1] + timedelta(weeks=1))
+    at = RumorReReport.created_at
+    # One pass over the claim's re-reports, counted into the weeks by the database.
+    weekly = [
+        func.coalesce(func.sum(case((and_(at >= lo, at < hi), 1), else_=0)), 0)
+        for lo, hi in zip(bounds, bounds[1:], strict=False)
+    ]
     async with db.session() as session:
         ids = await family_ids(session, claim_id)
-        joined = (
-            select(RumorReReport.created_at)
-            .join(RumorReport, RumorReport.id == RumorReReport.report_id)
-            .where(RumorReport.claim_id.in_(ids))
-        )
-        every = joined.subquery()
-        total, last = (
-            await session.execute(select(func.count(), func.max(every.c.created_at)))
+        total, last, *counts = (
+            await session.execute(
+                select(func.count(), func.max(at), *weekly)
+                .select_from(RumorReReport)
+                .join(RumorReport, RumorReport.id == RumorReReport.report_id)
+                .where(RumorReport.claim_id.in_(ids))
+            )
         ).one()
-        recent = (
-            (await session.execute(joined.where(RumorReReport.created_at >= since))).scalars().all()
-        )
-    counts = [0] * TREND_WEEKS
-    for at in recent:
-        day = aware(at).astimezone(tz).date()
-        week = (day - first_monday).days // 7
-        if 0 <= week < TREND_WEEKS:
-            counts[week] += 1
-    weeks = [WeekCount(first_monday + timedelta(weeks=i), n) for i, n in enumerate(counts)]
+    weeks = [WeekCount(monday, int(n)) for monday, n in zip(mondays, counts, strict=True)]
     return AskedAgain(total, weeks, aware(last) if last is not None else None)
 
 

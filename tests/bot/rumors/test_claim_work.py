@@ -179,12 +179,15 @@ async def test_the_trend_counts_re_reports_by_local_week(db, people) -> None:
     queue = ReportQueue(db)
     for i in range(4):
         await queue.submit_again(claim_id, f"{AGAIN}{i}", sender_id=f"s{i}", channel="wechat")
-    # Wednesday 2026-12-09 12:00 in China; put re-reports 1, 8 and 60 days before it.
+    # Wednesday 2026-12-09 12:00 in China; re-reports then, on Monday at 02:00 China
+    # time (still Sunday in UTC), 8 days before and 60 days before.
     now = datetime(2026, 12, 9, 12, 0, tzinfo=CHINA)
+    monday_early = datetime(2026, 12, 7, 2, 0, tzinfo=CHINA)
+    times = (now, monday_early, now - timedelta(days=8), now - timedelta(days=60))
     async with db.session() as session:
         rows = (await session.execute(select(RumorReReport).order_by("report_id"))).scalars()
-        for row, days in zip(rows.all(), (0, 1, 8, 60), strict=True):
-            row.created_at = now - timedelta(days=days)
+        for row, at in zip(rows.all(), times, strict=True):
+            row.created_at = at.astimezone(timezone.utc)
     trend = await again.asked_again(db, claim_id, CHINA, now=now)
     assert trend.total == 4  # the one 60 days ago is older than the 8 weeks shown
     assert trend.weeks[-1].start.isoformat() == "2026-12-07"  # this week's Monday
