@@ -80,7 +80,7 @@
   }
 
   function save() {
-    if (!dirty || saving) return;
+    if (!dirty || saving || submitting) return;
     saving = true;
     dirty = false;
     fetch(form.dataset.draft, { method: "POST", body: fields(), credentials: "same-origin" })
@@ -117,7 +117,11 @@
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", function () {
+    // The form itself now saves the draft (and may publish it): no late autosave
+    // may bring back a draft that publishing has just cleared.
     submitting = true;
+    clearTimeout(saveTimer);
+    clearTimeout(previewTimer);
   });
   window.addEventListener("beforeunload", function (event) {
     if (dirty && !submitting) {
