@@ -18,9 +18,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import say_entry, tagged
 from actions.render import render
-from actions.services import get_services
+from actions.services import Services, get_services
 from bot.menu import NOT_THIS
 from bot.rumors.advice import REQUEST_PHRASES, SELF_CHECK_ADVICE
+from bot.rumors.debunk import claim_id_of
 from bot.rumors.evidence import attach_recent
 from bot.rumors.matching import ASK_MATCH, AUTO_MATCH
 from bot.rumors.reports import SEEN_WHERE
@@ -51,6 +52,26 @@ def claim_message_id(tracker: Tracker) -> str | None:
         elif event.get("event") == "slot" and event.get("name") == "rumor_claim":
             found = user_message if event.get("value") else None
     return found or tracker.latest_message.get("message_id")
+
+
+async def count_again(services: Services, tracker: Tracker, entry_id: str) -> None:
+    """A debunk published in the console answered the report: the rumour is going
+    round again, and its claim counts it (the verdict is given here all the same)."""
+    claim_id = claim_id_of(entry_id)
+    claim = tracker.get_slot("rumor_claim") or ""
+    if claim_id is None or not claim:
+        return
+    try:
+        await services.reports.submit_again(
+            claim_id,
+            claim,
+            sender_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            message_id=claim_message_id(tracker),
+            seen_where=tracker.get_slot("rumor_where"),
+        )
+    except Exception:  # the reporter still gets the verdict; only the count is lost
+        log.exception("a report of claim %s again could not be counted", claim_id)
 
 
 class ValidateReportRumorForm(FormValidationAction):
@@ -124,6 +145,7 @@ class ActionReportRumor(Action):
         reset = [SlotSet(name, None) for name in RESET]
         matched = await services.knowledge.get(tracker.get_slot("rumor_match") or "")
         if matched is not None:
+            await count_again(services, tracker, matched.id)
             dispatcher.utter_message(text="这个说法我们核实过：")
             return [
                 *reset,

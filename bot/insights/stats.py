@@ -32,7 +32,7 @@ from bot.insights.rollup import (
     rollup_rows,
     summarise,
 )
-from bot.rumors.console import HARMS
+from bot.rumors.console import CHANNEL_LABELS, HARMS
 from bot.rumors.console import VERDICTS as CLAIM_VERDICTS
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -45,13 +45,7 @@ from bot.storage.models import (
     ServiceOrder,
 )
 
-CHANNELS: dict[str, str] = {
-    ALL_CHANNELS: "全部渠道",
-    "wechat": "微信公众号",
-    "wecom": "企业微信",
-    "webchat": "网页",
-    "rest": "其他接口",
-}
+CHANNELS: dict[str, str] = {ALL_CHANNELS: "全部渠道", **CHANNEL_LABELS}
 TOPICS: dict[str, str] = {
     "smartphone": "智能手机",
     "health": "健康",

@@ -18,6 +18,9 @@ ROLES: dict[str, str] = {
 PERMISSIONS: dict[str, frozenset[str]] = {
     "triage": frozenset({"moderator", "admin"}),
     "conclude": frozenset({"expert", "admin"}),
+    # The claim page: internal notes, and reopening a published claim for review.
+    "note": frozenset({"moderator", "expert", "admin"}),
+    "reopen": frozenset({"moderator", "expert", "admin"}),
     "manage_users": frozenset({"admin"}),
     "read_audit": frozenset({"admin"}),
     # The claim queue and its CSV export: every staff role (not volunteers).

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.rumors.access import Actor, require
+from bot.rumors.access import ROLES, Actor, require
+from bot.rumors.console import STATUSES, VERDICTS
 from bot.storage.db import Database
 from bot.storage.models import AuditEntry, utcnow
 
@@ -24,6 +25,8 @@ ACTION_LABELS: dict[str, str] = {
     "debunk": "写辟谣",
     "publish": "发布",
     "queue_export": "导出线索队列",
+    "note": "内部备注",
+    "reopen": "重新复核",
     "draft_add": "起草条目",
     "draft_edit": "修改草稿",
     "draft_publish": "发布条目",
@@ -51,6 +54,89 @@ class AuditView:
     @property
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def summary(self) -> str:
+        """What was done, in a plain Chinese sentence."""
+        return describe(self.action, self.details)
+
+
+def _quoted(value: Any, labels: dict[str, str] | None = None, empty: str = "未定") -> str:
+    if value is None or value == "":
+        return f"“{empty}”"
+    return f"“{(labels or {}).get(str(value), str(value))}”"
+
+
+def _claim_ref(value: Any) -> str:
+    return f"#{value}"
+
+
+def _change(what: str, details: dict[str, Any], labels: dict[str, str], empty: str) -> str:
+    before = _quoted(details.get("before"), labels, empty)
+    return f"把{what}从{before}改为{_quoted(details.get('after'), labels, empty)}"
+
+
+def _debunk(d: dict[str, Any]) -> str:
+    sources = "、".join(str(s) for s in d.get("sources") or []) or "未填"
+    return f"保存辟谣：标题“{d.get('title', '')}”，说明 {d.get('chars', 0)} 字，来源：{sources}"
+
+
+def _publish(d: dict[str, Any]) -> str:
+    text = f"发布结论{_quoted(d.get('verdict'), VERDICTS)}"
+    if d.get("entry_id"):
+        text += f"，机器人按条目 {d['entry_id']} 回答"
+    return text + f"；{d.get('due', 0)} 位举报人待通知"
+
+
+def _merge(d: dict[str, Any]) -> str:
+    due = d.get("due") or 0
+    return f"把线索 {_claim_ref(d.get('merged'))} 并入本条" + (
+        f"；{due} 位举报人待通知" if due else ""
+    )
+
+
+def _reopen(d: dict[str, Any]) -> str:
+    reason = f"，理由：{d['reason']}" if d.get("reason") else ""
+    return f"把已发布的线索重新打开复核（发布后又有 {d.get('again', 0)} 次举报）{reason}"
+
+
+_DESCRIBE: dict[str, Any] = {
+    "assign": lambda d: _change("负责人", d, {}, "未指定"),
+    "status": lambda d: _change("状态", d, STATUSES, "未定"),
+    "verdict": lambda d: _change("结论", d, VERDICTS, "未定"),
+    "debunk": _debunk,
+    "publish": _publish,
+    "merge": _merge,
+    "merged_into": lambda d: f"并入线索 {_claim_ref(d.get('into'))}",
+    "split": lambda d: (
+        f"把 {len(d.get('reports') or [])} 条举报拆成新线索 {_claim_ref(d.get('new_claim'))}"
+    ),
+    "split_from": lambda d: f"从线索 {_claim_ref(d.get('source'))} 拆出",
+    "note": lambda d: f"写了一条内部备注（{d.get('chars', 0)} 字）",
+    "reopen": _reopen,
+    "login": lambda d: "登录审核台",
+    "user_add": lambda d: f"新建用户，角色{_quoted(d.get('role'), ROLES)}",
+    "user_role": lambda d: _change("角色", d, ROLES, "无"),
+    "user_active": lambda d: "启用账号" if d.get("active") else "停用账号",
+    "user_password_reset": lambda d: f"重置密码，收回 {d.get('tokens', 0)} 个令牌",
+    "password_change": lambda d: "修改了自己的密码",
+    "token_create": lambda d: f"创建令牌“{d.get('token', '')}”，{d.get('days', '')} 天有效",
+    "token_revoke": lambda d: f"吊销令牌“{d.get('token', '')}”",
+    "draft_add": lambda d: f"起草知识条目“{d.get('title', '')}”",
+    "draft_edit": lambda d: "修改知识条目草稿",
+    "draft_publish": lambda d: f"发布为知识条目 {d.get('entry_id', '')}",
+    "draft_reject": lambda d: "不采用这份草稿",
+}
+
+
+def describe(action: str, details: dict[str, Any]) -> str:
+    """One plain Chinese sentence for an audit entry (no ``before=pending``)."""
+    say = _DESCRIBE.get(action)
+    if say is not None:
+        return str(say(details))
+    label = ACTION_LABELS.get(action, action)
+    said = "；".join(f"{v}" for v in details.values() if v not in (None, "", [], {}))
+    return f"{label}：{said}" if said else label
 
 
 def record(session: AsyncSession, actor: str, action: str, target: str, **details: Any) -> None:
@@ -84,3 +170,23 @@ async def audit_log(
     return [
         AuditView(r.id, r.actor, r.action, r.target, dict(r.details or {}), r.at) for r in rows
     ], total
+
+
+async def claim_history(db: Database, target_ids: list[int], limit: int = 50) -> list[AuditView]:
+    """What was done to a claim (and the claims merged into it), newest first. For
+    every console role that may see the claim: the web layer lets only staff here."""
+    targets = [f"claim:{i}" for i in target_ids]
+    async with db.session() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(AuditEntry)
+                    .where(AuditEntry.target.in_(targets))
+                    .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return [AuditView(r.id, r.actor, r.action, r.target, dict(r.details or {}), r.at) for r in rows]

@@ -63,12 +63,20 @@ VERDICTS: dict[str, str] = {
 }
 HARMS: dict[str, str] = {"health": "健康", "safety": "安全", "fraud": "诈骗", "other": "其他"}
 DELIVERY_STATUSES: dict[str, str] = {"waiting": "等结论", "due": "待发送", "sent": "已发送"}
-# Where reports come from (the channels' names in Rasa and our REST edge).
-CHANNELS: dict[str, str] = {
+# Where a report came in, as moderators call it (the statistics pages use it too).
+CHANNEL_LABELS: dict[str, str] = {
     "wechat": "微信公众号",
     "wecom": "企业微信",
     "webchat": "网页",
-    "rest": "接口",
+    "rest": "其他接口",
+}
+# "Where did you see it", said as a phrase: "在微信群看到", not "在村里听说看到".
+SEEN_WHERE_PHRASES: dict[str, str] = {
+    "wechat_group": "在微信群看到",
+    "moments": "在朋友圈看到",
+    "short_video": "在短视频看到",
+    "village": "在村里听说",
+    "other": "在别处看到",
 }
 # The queue's orders: by priority now, by the latest report, by reporters.
 SORTS: dict[str, str] = {"priority": "优先级", "newest": "最近举报", "reporters": "举报人数"}
@@ -94,6 +102,11 @@ def claim_target(claim_id: int) -> str:
     return f"claim:{claim_id}"
 
 
+def channel_label(channel: str) -> str:
+    """A channel's Chinese name; one we do not know is named as it is."""
+    return CHANNEL_LABELS.get(channel, channel)
+
+
 @dataclass(frozen=True)
 class ClaimFilter:
     """Which claims the queue shows; empty ``statuses`` means every status."""
@@ -115,7 +128,7 @@ class ClaimFilter:
         if self.verdict:
             known(self.verdict, VERDICTS, "结论")
         if self.channel:
-            known(self.channel, CHANNELS, "渠道")
+            known(self.channel, CHANNEL_LABELS, "渠道")
         if self.seen_after and self.seen_before and self.seen_after >= self.seen_before:
             raise InvalidInput("开始日期要早于结束日期")
 
@@ -208,10 +221,6 @@ class ClaimView:
         return priority_level(self.priority)[1]
 
     @property
-    def channel_labels(self) -> list[str]:
-        return [CHANNELS.get(c, c) for c in self.channels]
-
-    @property
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
 
@@ -222,6 +231,10 @@ class ClaimView:
     @property
     def harm_label(self) -> str:
         return HARMS.get(self.harm, self.harm)
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return [channel_label(c) for c in self.channels]
 
 
 @dataclass(frozen=True)
@@ -238,6 +251,15 @@ class ReportView:
     @property
     def seen_where_label(self) -> str:
         return SEEN_WHERE.get(self.seen_where or "", "")
+
+    @property
+    def seen_where_phrase(self) -> str:
+        """ "在微信群看到", or "" when the reporter did not say."""
+        return SEEN_WHERE_PHRASES.get(self.seen_where or "", "")
+
+    @property
+    def channel_label(self) -> str:
+        return channel_label(self.channel)
 
     @property
     def delivery_label(self) -> str:

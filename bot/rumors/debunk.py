@@ -56,6 +56,13 @@ def entry_id_for(claim_id: int) -> str:
     return f"rumor-claim-{claim_id}"
 
 
+def claim_id_of(entry_id: str) -> int | None:
+    """The claim a console-published debunk was published from; None for other entries."""
+    prefix = entry_id_for(0)[:-1]
+    number = entry_id[len(prefix) :] if entry_id.startswith(prefix) else ""
+    return int(number) if number.isascii() and number.isdigit() else None
+
+
 async def set_verdict(db: Database, actor: Actor, claim_id: int, verdict: str) -> ClaimView:
     """Record the experts' verdict on an open claim (published separately)."""
     require(actor, "conclude")

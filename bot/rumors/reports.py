@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from bot.rumors import reporters, search
 from bot.rumors.matching import ClaimIndex, Match, masked
 from bot.storage.db import Database, sender_hash
-from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, utcnow
+from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, RumorReReport, utcnow
 from bot.text.normalize import normalize
 from bot.text.redact import redact
 from bot.text.search_terms import text_terms
@@ -333,6 +333,32 @@ class OpenClaims:
         await asyncio.to_thread(self.index.update, add, drop, premasked=True)
 
 
+async def _add_report(
+    session: AsyncSession,
+    key: str,
+    claim_id: int,
+    sender_id: str,
+    channel: str,
+    seen_where: str | None,
+    text: str,
+    now: datetime,
+) -> RumorReport:
+    """The report row, flushed: a duplicate key fails here, before anything is committed."""
+    report = RumorReport(
+        public_id=public_id(key),
+        idempotency_key=key,
+        claim_id=claim_id,
+        sender_hash=sender_hash(sender_id),
+        channel=channel[:32],
+        seen_where=seen_where if seen_where in SEEN_WHERE else None,
+        text=text,
+        created_at=now,
+    )
+    session.add(report)
+    await session.flush()
+    return report
+
+
 class ReportQueue:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -370,6 +396,76 @@ class ReportQueue:
         await self.claims.settle((receipt.claim_id, match_text) if opened else None, gone)
         return receipt
 
+    async def submit_again(
+        self,
+        claim_id: int,
+        text: str,
+        *,
+        sender_id: str,
+        channel: str,
+        message_id: str | None = None,
+        seen_where: str | None = None,
+    ) -> Receipt | None:
+        """A report of claim ``claim_id`` that the report form matched to its published
+        debunk: stored (redacted, exactly once) and counted on that claim, or on the
+        claim it was merged into; None if the claim is gone.
+
+        While the verdict is published the reporter was given it in the same turn:
+        the report is a re-report (``bot.rumors.again``) and its delivery is done.
+        If the claim was reopened, the report waits for the corrected verdict.
+        """
+        clean = await asyncio.to_thread(redact, text)
+        key = idempotency_key(channel, sender_id, message_id, clean)
+        found = await self._find(key)
+        if found is not None:
+            return found
+        try:
+            async with self.db.session() as session:
+                return await self._insert_again(
+                    session, claim_id, key, clean, sender_id, channel, seen_where
+                )
+        except IntegrityError:  # the same message, stored by a concurrent request
+            found = await self._find(key)
+            if found is None:
+                raise
+            return found
+
+    async def _insert_again(
+        self,
+        session: AsyncSession,
+        claim_id: int,
+        key: str,
+        text: str,
+        sender_id: str,
+        channel: str,
+        seen_where: str | None,
+    ) -> Receipt | None:
+        claim = await session.get(RumorClaim, claim_id)
+        if claim is not None and claim.merged_into is not None:
+            claim = await session.get(RumorClaim, claim.merged_into)
+        if claim is None:
+            return None
+        await session.refresh(claim, with_for_update=True)
+        now = datetime.now(timezone.utc)
+        report = await _add_report(
+            session, key, claim.id, sender_id, channel, seen_where, text, now
+        )
+        published = claim.status == "concluded"
+        session.add(
+            ReportDelivery(
+                report_id=report.id,
+                channel=channel[:32],
+                recipient=None if published else sender_id[:128],
+                status="sent" if published else "waiting",
+                attempts=1 if published else 0,
+                delivered_at=now if published else None,
+            )
+        )
+        if published:
+            session.add(RumorReReport(report_id=report.id, created_at=now))
+        await self._count(session, claim, report, now)
+        return Receipt(report.public_id, claim.id, duplicate=False)
+
     async def _find(self, key: str) -> Receipt | None:
         async with self.db.session() as session:
             row = (
@@ -401,18 +497,9 @@ class ReportQueue:
             claim = new_claim(text, now, match_text)
             session.add(claim)
             await session.flush()
-        report = RumorReport(
-            public_id=public_id(key),
-            idempotency_key=key,
-            claim_id=claim.id,
-            sender_hash=sender_hash(sender_id),
-            channel=channel[:32],
-            seen_where=seen_where if seen_where in SEEN_WHERE else None,
-            text=text,
-            created_at=now,
+        report = await _add_report(
+            session, key, claim.id, sender_id, channel, seen_where, text, now
         )
-        session.add(report)
-        await session.flush()  # a duplicate key fails here, before anything is committed
         session.add(
             ReportDelivery(
                 report_id=report.id, channel=channel[:32], recipient=sender_id[:128], attempts=0

@@ -254,6 +254,54 @@ class AuditEntry(Base):
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
+# A claim's history on its page (migration 0016).
+Index("ix_audit_log_target_at", AuditEntry.target, AuditEntry.at)
+
+
+class ClaimNote(Base):
+    """An internal note on a claim, between moderators and experts (migration 0016).
+    Redacted like a report; never shown to reporters."""
+
+    __tablename__ = "claim_notes"
+    __table_args__ = (Index("ix_claim_notes_claim_created", "claim_id", "created_at"),)
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(Integer, ForeignKey("rumor_claims.id", ondelete="CASCADE"), nullable=False)
+    author = Column(String(64), nullable=False)
+    author_role = Column(String(16), nullable=False)
+    text = Column(Text, nullable=False)  # redacted
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ClaimDraft(Base):
+    """What one console user has typed into a claim's verdict form and not yet
+    published, saved as they type (migration 0016). Redacted."""
+
+    __tablename__ = "claim_drafts"
+    __table_args__ = (UniqueConstraint("claim_id", "user_id", name="uq_claim_drafts_claim_user"),)
+
+    id = Column(Integer, primary_key=True)
+    claim_id = Column(Integer, ForeignKey("rumor_claims.id", ondelete="CASCADE"), nullable=False)
+    user_id = Column(Integer, ForeignKey("console_users.id", ondelete="CASCADE"), nullable=False)
+    verdict = Column(String(16), nullable=True)
+    title = Column(Text, nullable=False)
+    explanation = Column(Text, nullable=False)
+    sources = Column(JSON, nullable=False)  # [{"organisation", "title", "url"}], as typed
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class RumorReReport(Base):
+    """A report that reached a claim whose verdict was already published: the
+    rumour is going round again (migration 0016). Deleted with its report."""
+
+    __tablename__ = "rumor_re_reports"
+
+    report_id = Column(
+        Integer, ForeignKey("rumor_reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
 class ChannelReceipt(Base):
     """A message id or request nonce a channel has already accepted.
 

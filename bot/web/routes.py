@@ -12,9 +12,11 @@ from bot.web.views import (
     chat,
     claims_api,
     console_admin,
+    console_claim_csv,
     console_claims,
     console_login,
     console_queue,
+    console_verdict,
     entry_page,
     fraud,
     health,
@@ -50,6 +52,10 @@ def setup_console_routes(app: web.Application) -> None:
     add_post("/console/queue", console_queue.queue_act)
     add_get("/console/queue.csv", console_queue.queue_csv, name="console_queue_csv")
     add_get(r"/console/claims/{id:\d+}", console_claims.claim_page, name="console_claim")
+    # The verdict form's live preview and autosave (JSON), before the forms' catch-all.
+    add_post(r"/console/claims/{id:\d+}/preview", console_verdict.preview)
+    add_post(r"/console/claims/{id:\d+}/draft", console_verdict.autosave)
+    add_get(r"/console/claims/{id:\d+}/reports.csv", console_claim_csv.claim_reports_csv)
     add_post(r"/console/claims/{id:\d+}/{action:[a-z]+}", console_claims.act)
     add_get(r"/console/evidence/{id:\d+}", console_claims.evidence_image, name="console_evidence")
     add_get("/console/audit", console_admin.audit_page, name="console_audit")

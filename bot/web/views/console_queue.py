@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.rumors import console, export, triage
 from bot.rumors.access import require
-from bot.rumors.console import CHANNELS, CHINA_TIME, SORTS, ClaimFilter
+from bot.rumors.console import CHANNEL_LABELS, CHINA_TIME, SORTS, ClaimFilter
 from bot.rumors.errors import ConsoleError, InvalidInput
 from bot.rumors.reports import OPEN_STATUSES
 from bot.rumors.users import active_names
@@ -108,7 +108,7 @@ async def _queue_page(
             "here": here,
             "query": {"status": "open", "sort": "priority", **kept},
             "queue_statuses": QUEUE_STATUSES,
-            "channels": CHANNELS,
+            "channels": CHANNEL_LABELS,
             "sorts": SORTS,
             "assignees": await active_names(db),
             "next_statuses": [s for s in console.STATUSES if s != "concluded"],

@@ -25,6 +25,7 @@ from tests.bot.web.console_support import (
 
 VINEGAR = "群里说喝醋能软化血管，大家每天喝一碗"
 OUR_SCRIPT = '<script src="/static/console-queue.js" defer>'
+CLAIM_SCRIPT = '<script src="/static/claim.js" defer>'
 EXPLANATION = "醋进入胃里就被消化了，不会进入血管，更不能把血管里的斑块溶掉。血管硬化要遵医嘱治疗。"
 
 
@@ -164,8 +165,8 @@ async def test_report_texts_render_inert(console_client, staff) -> None:
         resp = await console_client.get(path)
         body = await resp.text()
         assert resp.status == 200
-        # The only script is the queue's own file (same origin, no inline code).
-        assert set(re.findall(r"<script[^>]*>", body)) <= {OUR_SCRIPT}
+        # The only scripts are our own files (same origin, no inline code).
+        assert set(re.findall(r"<script[^>]*>", body)) <= {OUR_SCRIPT, CLAIM_SCRIPT}
         assert "<img" not in body and 'onerror="' not in body
         assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
     bodies = [await (await console_client.get(p)).text() for p in pages[1:3]]
@@ -310,12 +311,15 @@ async def test_console_css_is_large_print() -> None:
     for rem in re.findall(r"font-size: ([\d.]+)rem", css):
         assert float(rem) * root >= 20
     assert css.count("min-height: 48px") >= 3
+    # Server-rendered pages that work without scripts.
     templates = (HERE / "templates" / "console").glob("*.html")
     # Scripts only as files of our own (CSP: script-src 'self'), never inline: the
-    # queue's keyboard shortcuts; every page works without them.
-    for template in templates:
-        scripts = re.findall(r"<script[^>]*>", template.read_text(encoding="utf-8"))
-        assert set(scripts) <= {OUR_SCRIPT}, template.name
+    # queue's keyboard shortcuts and the claim page's preview and autosave.
+    scripts = {t.name: re.findall(r"<script[^>]*>", t.read_text("utf-8")) for t in templates}
+    assert {name: found for name, found in scripts.items() if found} == {
+        "queue.html": [OUR_SCRIPT],
+        "claim.html": [CLAIM_SCRIPT],
+    }
 
 
 async def test_pictures_sent_with_a_report_are_shown_to_signed_in_users_only(

@@ -78,8 +78,6 @@ def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Pat
         page.get_by_role("button", name="更改状态").click()
         page.locator("#claim-status", has_text="核实中").wait_for()
         page.select_option("#verdict", "rumor")
-        page.get_by_role("button", name="保存结论").click()
-        page.locator("#claim-verdict", has_text="谣言").wait_for()
         page.fill("#title", "喝醋能软化血管吗")
         page.fill(
             "#explanation",
@@ -87,11 +85,11 @@ def test_an_admin_concludes_a_claim_in_the_browser(served: Served, tmp_path: Pat
         )
         page.fill("#source_organisation_1", "国家卫生健康委员会")
         page.fill("#source_title_1", "健康科普：醋不能软化血管")
-        page.get_by_role("button", name="保存辟谣内容").click()
-        page.locator(".notice", has_text="辟谣内容已保存").wait_for()
-        box = page.get_by_role("button", name="发布结论").bounding_box()
+        page.get_by_role("button", name="保存草稿").click()
+        page.locator(".notice", has_text="草稿已保存").wait_for()
+        box = page.get_by_role("button", name="发布", exact=True).bounding_box()
         assert box is not None and box["height"] >= 48
-        page.get_by_role("button", name="发布结论").click()
+        page.get_by_role("button", name="发布", exact=True).click()
 
         page.locator("#claim-status", has_text="已结论").wait_for()
         page.locator("#claim-entry", has_text=f"rumor-claim-{claim_id}").wait_for()
