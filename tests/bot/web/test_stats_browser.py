@@ -12,7 +12,8 @@ from bot.insights import rollup
 from bot.insights.events import Turn
 from bot.insights.writer import write_turns
 from bot.web.views import console_stats
-from tests.bot.web.test_console_browser import Served, served  # noqa: F401  (fixture)
+from tests.bot.web.console_support import Served
+from tests.bot.web.test_console_browser import served  # noqa: F401  (fixture)
 from tests.conftest import CHROMIUM, launch_chromium, service_absent
 
 pytestmark = pytest.mark.browser
@@ -61,7 +62,7 @@ def test_the_statistics_page_reads_on_a_desktop_and_a_phone(
         )
         page.goto(served.url + "/console/stats")
         page.fill("#name", "admin")
-        page.fill("#password", served.password)
+        page.fill("#password", served.seeded["password"])
         page.get_by_role("button", name="登录", exact=True).click()
         page.wait_for_url("**/console/**")
         page.goto(served.url + "/console/stats")
