@@ -17,7 +17,8 @@ from bot.orders.service import place_order, rate
 from bot.storage.db import Database
 from bot.storage.models import ServiceOrder
 from tests.bot.orders.support import register_wang
-from tests.bot.web.test_console_browser import Served, served  # noqa: F401  (fixture)
+from tests.bot.web.console_support import Served
+from tests.bot.web.test_console_browser import served  # noqa: F401  (fixture)
 from tests.conftest import CHROMIUM, launch_chromium, service_absent
 
 pytestmark = pytest.mark.browser
@@ -63,7 +64,7 @@ def test_an_order_from_dispatch_to_rating(served: Served, tmp_path: Path) -> Non
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         desk = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-        _sign_in(desk, served.url, "admin", served.password)
+        _sign_in(desk, served.url, "admin", served.seeded["password"])
         desk.click(f"a[href='/console/orders/{pid}']")
         desk.get_by_role("button", name="审核通过，进入待派单").click()
         desk.get_by_role("button", name="派给 王小红").click()  # the suggested volunteer
