@@ -31,44 +31,33 @@ HEADER = (
     "首次举报",
     "最近举报",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: object) -> str:
-    """A value as a CSV cell that a spreadsheet shows as text, never runs."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _when(value: datetime) -> str:
     return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
 
 
-def row(claim: ClaimView) -> list[str]:
+def row(claim: ClaimView) -> list[object]:
     return [
-        cell(v)
-        for v in (
-            claim.id,
-            claim.title,
-            claim.priority_label,
-            f"{claim.priority:.2f}",
-            claim.harm_label,
-            claim.status_label,
-            claim.verdict_label,
-            claim.reports,
-            claim.reporters,
-            "、".join(claim.channel_labels),
-            claim.assignee or "",
-            _when(claim.first_seen),
-            _when(claim.last_seen),
-        )
+        claim.id,
+        claim.title,
+        claim.priority_label,
+        f"{claim.priority:.2f}",
+        claim.harm_label,
+        claim.status_label,
+        claim.verdict_label,
+        claim.reports,
+        claim.reporters,
+        "、".join(claim.channel_labels),
+        claim.assignee or "",
+        _when(claim.first_seen),
+        _when(claim.last_seen),
     ]
 
 
 def queue_rows(
     db: Database, actor: Actor, filters: ClaimFilter, sort: str
-) -> AsyncIterator[list[str]]:
+) -> AsyncIterator[list[object]]:
     """The header, then a row per claim of the filtered queue in its order; the
     export is audited once the last row is out. Refused before any row is made."""
     require(actor, "read_queue")
@@ -78,7 +67,7 @@ def queue_rows(
 
 async def _rows(
     db: Database, actor: Actor, filters: ClaimFilter, sort: str
-) -> AsyncIterator[list[str]]:
+) -> AsyncIterator[list[object]]:
     yield list(HEADER)
     count = 0
     async for claim in iter_claims(db, filters, sort=sort):

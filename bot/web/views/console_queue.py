@@ -8,12 +8,10 @@ the same filtered page; ``GET /console/queue.csv`` is the filtered queue as CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -24,7 +22,7 @@ from bot.rumors.errors import ConsoleError, InvalidInput
 from bot.rumors.reports import OPEN_STATUSES
 from bot.rumors.users import active_names
 from bot.web import keys
-from bot.web.views.console_common import actor_of, render, see_other, to_int
+from bot.web.views.console_common import actor_of, render, see_other, stream_csv, to_int
 
 PER_PAGE = 25
 MAX_SELECTED = 100  # claims acted on at once: four pages
@@ -182,30 +180,9 @@ def _back(kept: Mapping[str, str], **done: str) -> str:
 
 
 async def queue_csv(request: web.Request) -> web.StreamResponse:
-    """The filtered queue as CSV (UTF-8 with a BOM, so that Excel reads the Chinese)."""
+    """The filtered queue as CSV."""
     filters, sort = queue_filter(request.query)
     console.known(sort, SORTS, "排序")
     rows = export.queue_rows(request.app[keys.DATABASE], actor_of(request), filters, sort)
     name = f"线索队列-{datetime.now(CHINA_TIME):%Y%m%d-%H%M}.csv"
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": (
-                f"attachment; filename=\"queue.csv\"; filename*=UTF-8''{quote(name)}"
-            ),
-            "Cache-Control": "no-store",
-        }
-    )
-    await response.prepare(request)
-    await response.write("\ufeff".encode())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    async for line in rows:
-        writer.writerow(line)
-        if buffer.tell() > 64 * 1024:
-            await response.write(buffer.getvalue().encode("utf-8"))
-            buffer.seek(0)
-            buffer.truncate()
-    await response.write(buffer.getvalue().encode("utf-8"))
-    await response.write_eof()
-    return response
+    return await stream_csv(request, rows, "queue.csv", display_name=name)
