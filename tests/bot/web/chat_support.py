@@ -10,8 +10,9 @@ given, so that a test can count how often a message was handled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,15 +219,29 @@ def serve(
     app = create_app(settings, knowledge=KnowledgeService(kb), fraud=default_checker())
     rasa_app = web.Application()
     rasa_app.router.add_post("/webhooks/rest/webhook", assistant.webhook)
+    with serve_in_thread([(app, web_port), (rasa_app, rasa_port)], "chat-app"):
+        yield Served(f"http://127.0.0.1:{web_port}", assistant)
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    sites: list[tuple[web.Application, int]],
+    name: str,
+    then: Callable[[], Awaitable[Any]] | None = None,
+) -> Iterator[tuple[asyncio.AbstractEventLoop, Any]]:
+    """Serve each app on its loopback port from a thread's own event loop (so that
+    Playwright's sync API can drive a browser from the test's thread); ``then`` runs
+    on that loop once they listen. Yields the loop and what ``then`` returned."""
     loop = asyncio.new_event_loop()
-    runners = [web.AppRunner(app), web.AppRunner(rasa_app)]
+    runners = [web.AppRunner(app) for app, _ in sites]
     started = threading.Event()
     found: dict[str, Any] = {}
 
     async def start() -> None:
-        for runner, port in zip(runners, (web_port, rasa_port), strict=True):
+        for runner, (_, port) in zip(runners, sites, strict=True):
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", port).start()
+        found["then"] = await then() if then is not None else None
 
     def run() -> None:
         asyncio.set_event_loop(loop)
@@ -241,13 +256,14 @@ def serve(
         for runner in runners:
             loop.run_until_complete(runner.cleanup())
 
-    thread = threading.Thread(target=run, name="chat-app", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     started.wait(timeout=60)
     try:
         if "error" in found:
             raise found["error"]
-        yield Served(f"http://127.0.0.1:{web_port}", assistant)
+        assert "then" in found, f"{name} did not start within 60 s"
+        yield loop, found["then"]
     finally:
         if loop.is_running():
             loop.call_soon_threadsafe(loop.stop)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.fraud.checker import default_checker
@@ -21,6 +19,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
 from bot.web.app import create_app
+from tests.bot.web.chat_support import serve_in_thread
 from tests.conftest import free_port
 
 XSS_SCRIPT = "<script>alert('xss')</script>听说喝醋能软化血管"
@@ -100,38 +99,9 @@ def serve_console(
     app = create_app(
         settings, knowledge=KnowledgeService(tmp_path / "empty-kb"), fraud=default_checker()
     )
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    started = threading.Event()
-    found: dict[str, Any] = {}
-
-    async def start() -> None:
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        found["seeded"] = await seed(app[keys.DATABASE])
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except Exception as exc:  # handed to the test's thread below
-            found["error"] = exc
-            started.set()
-            return
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, name="console-app", daemon=True)
-    thread.start()
-    started.wait(timeout=60)
-    try:
-        if "error" in found:
-            raise found["error"]
-        assert "seeded" in found, "the app did not start within 60 s"
-        yield Served(f"http://127.0.0.1:{port}", app[keys.DATABASE], loop, found["seeded"])
-    finally:
-        if loop.is_running():
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        loop.close()
+    # The database exists once the app has started (its cleanup context).
+    with serve_in_thread([(app, port)], "console-app", lambda: seed(app[keys.DATABASE])) as (
+        loop,
+        seeded,
+    ):
+        yield Served(f"http://127.0.0.1:{port}", app[keys.DATABASE], loop, seeded)
