@@ -182,6 +182,11 @@ class Kit:
         async with self.db.session() as session:
             return [tuple(row) for row in (await session.execute(sql(query), params)).all()]
 
+    async def execute(self, statement: str, **params: Any) -> None:
+        """Change the test's database behind the actions' back (SQL)."""
+        async with self.db.session() as session:
+            await session.execute(sql(statement), params)
+
     async def count(self, table: str) -> int:
         return (await self.rows(f"SELECT COUNT(*) FROM {table}"))[0][0]
 
