@@ -85,6 +85,9 @@ VINEGAR = make_entry(
     verdict="谣言",
     explanation="醋的酸性在胃里就被中和，进不了血液，更到不了血管壁。",
 )
+# How the debunk is said (its verdict mark, the answer without "这是谣言。") and tagged.
+VINEGAR_LEAD = "【谣言】醋进了胃就被中和了，软化不了血管。"
+VINEGAR_TAG = {"decision": "debunk", "entry_id": "rumor-vinegar-vessels", "topic": "rumor"}
 WECHAT_PAY = make_entry(
     "smartphone-wechat-pay",
     "smartphone",

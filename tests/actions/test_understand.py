@@ -7,7 +7,16 @@ from __future__ import annotations
 from actions.understand import ActionUnderstand
 from bot.handoff import HOTLINES
 from bot.understanding.decide import Decision
-from tests.actions.support import HEATSTROKE, REFUND_SCAM, VINEGAR, WECHAT_PAY, hit, make_tracker
+from tests.actions.support import (
+    HEATSTROKE,
+    REFUND_SCAM,
+    VINEGAR,
+    VINEGAR_LEAD,
+    VINEGAR_TAG,
+    WECHAT_PAY,
+    hit,
+    make_tracker,
+)
 
 FEEDBACK_LINE = "觉得有帮助请回复“有用”，没帮助请回复“没用”。"
 MENU_FIRST_LINE = "请回复数字选择："
@@ -65,14 +74,9 @@ async def test_a_debunk_is_introduced_marked_and_followed_up(act, kit) -> None:
     decision = Decision("debunk", entry=VINEGAR, hits=[hit(VINEGAR, 0.55)])
     said = await understand(act, kit, "喝醋真的能软化血管不", decision)
     assert said.texts[0] == "这个说法我们核实过："
-    assert said.texts[1] == "【谣言】醋进了胃就被中和了，软化不了血管。"
+    assert said.texts[1] == VINEGAR_LEAD
     assert said.texts[-1] == "还想让我们核实别的说法，回复 6。"
-    assert said.customs[1] == {
-        "decision": "debunk",
-        "entry_id": "rumor-vinegar-vessels",
-        "topic": "rumor",
-        "band": "medium",
-    }
+    assert said.customs[1] == {**VINEGAR_TAG, "band": "medium"}
     assert said.slots["last_entry_id"] == "rumor-vinegar-vessels"
 
 
