@@ -194,6 +194,11 @@ class Kit:
         return (await self.rows(f"SELECT COUNT(*) FROM {table}"))[0][0]
 
 
+def stamp(when: dt.datetime | None = None) -> str:
+    """A time as SQLAlchemy stores it in SQLite (for rows written with SQL)."""
+    return (when or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 # ---------------------------------------------------------------------------
 # Trackers and running an action
 

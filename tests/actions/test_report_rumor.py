@@ -6,7 +6,6 @@ given; never a number without a stored report)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 from actions.report_rumor import NOT_SAVED, ActionReportRumor, ValidateReportRumorForm
@@ -23,6 +22,7 @@ from tests.actions.support import (
     hit,
     make_entry,
     make_tracker,
+    stamp,
     user_event,
 )
 
@@ -138,7 +138,7 @@ async def test_the_same_report_sent_again_is_stored_once(act, kit) -> None:
 
 
 async def test_pictures_sent_during_the_report_go_with_it(act, kit) -> None:
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = stamp()
     for media in ("pic-1", "pic-2"):
         await kit.execute(
             "INSERT INTO report_evidence (sender_hash, channel, media_id, created_at)"
