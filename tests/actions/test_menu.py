@@ -123,3 +123,9 @@ async def test_empty_and_oversized_replies_pick_nothing(act) -> None:
     for text in ("", "哦" * 5000):
         said = await choose(act, text)
         assert said.texts[0].startswith("没有这个选项") and said.slots == {"chosen": "other"}
+
+
+async def test_the_menu_works_with_the_database_down(act, kit) -> None:
+    kit.database_down()  # a number is first looked up as a rating the sender owes
+    said = await choose(act, "4")
+    assert said.texts[0].startswith("种植养殖：") and said.slots["chosen"] == "topic"
