@@ -5,8 +5,7 @@ their entry, choices, offers, an honest "not yet" recorded for the curators."""
 from __future__ import annotations
 
 from actions.understand import ActionUnderstand
-from bot.handoff import HOTLINES
-from bot.understanding.decide import Decision
+from bot.understanding.decide import Decision, hotline_for
 from tests.actions.support import (
     HEATSTROKE,
     REFUND_SCAM,
@@ -170,9 +169,8 @@ async def test_an_emergency_is_handed_to_120(act, kit) -> None:
 
 
 async def test_no_answer_is_honest_recorded_and_gives_the_hotline(act, kit) -> None:
-    farming = next(h for h in HOTLINES if h.number == "12316")
     text = "我家包谷叶子发黄卷起来了"
-    decision = Decision("none", hits=[hit(WECHAT_PAY, 0.2)], hotline=farming)
+    decision = Decision("none", hits=[hit(WECHAT_PAY, 0.2)], hotline=hotline_for(text))
     said = await understand(act, kit, text, decision)
     lines = said.texts[0].split("\n")
     assert lines[0] == "这个我还答不上来。已经记下来，请专家补充。"
