@@ -54,6 +54,7 @@ from bot.orders.chat import (
     resident_orders,
     service_named,
     service_question,
+    sounds_like_rating,
     start_text,
     town_named,
     town_question,
@@ -374,7 +375,13 @@ async def order_reply(
     """Events if the value answers the rating question or a cancel offer, else None
     (the menu reads it)."""
     text = latest_text(tracker)
-    rating = read_rating(text) if intent not in ("affirm", "deny") else None
+    offered = any(o.startswith(CANCEL_OFFER) or o == KEEP_ORDER for o in pending)
+    # A bare "1" under "回复 1 取消" picks from the offer on screen, even when the
+    # rating question is still owed; "1分" or "1 太慢了" still rates.
+    bare_choice = (
+        offered and parse_option_number(text) is not None and not sounds_like_rating(text)
+    )
+    rating = read_rating(text) if intent not in ("affirm", "deny") and not bare_choice else None
     if rating is not None:
         services = await get_services()
         try:
@@ -384,7 +391,7 @@ async def order_reply(
             due = None
         if due is not None:
             return await _rate(dispatcher, tracker, due, *rating)
-    if not any(o.startswith(CANCEL_OFFER) or o == KEEP_ORDER for o in pending):
+    if not offered:
         return None
     if intent == "deny":
         return _keep(dispatcher)

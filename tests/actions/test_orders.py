@@ -406,3 +406,26 @@ async def test_a_number_long_after_the_question_is_a_menu_choice(act, kit) -> No
     said = await act(ActionChooseOption(), rating_reply("2", now))
     assert said.texts[0].startswith("健康：")  # menu 2, not a rating
     assert await kit.count("order_ratings") == 0
+
+
+async def test_a_bare_number_under_a_cancel_offer_cancels_though_a_rating_is_owed(
+    act, kit
+) -> None:
+    now = datetime.now(timezone.utc)
+    await done_and_asked(act, kit, now)
+    [open_id] = await booked(act, "m2")
+    offer = [f"cancel:{open_id}", "keep:"]
+    events = [user_event("取消预约", "m-prev", timestamp=now.timestamp())]
+    said = await act(
+        ActionChooseOption(),
+        make_tracker("1", intent="choose_option", events=events, slots={"pending_options": offer}),
+    )
+    assert said.customs == [{"decision": "order_cancelled"}]
+    assert (await state_of(kit, open_id))[0] == "cancelled"
+    assert await kit.count("order_ratings") == 0
+    # a marked score is still a rating
+    said = await act(
+        ActionChooseOption(),
+        make_tracker("1分", intent="choose_option", events=events, slots={"pending_options": offer}),
+    )
+    assert said.customs == [{"decision": "order_rated"}]
