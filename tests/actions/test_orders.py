@@ -408,9 +408,7 @@ async def test_a_number_long_after_the_question_is_a_menu_choice(act, kit) -> No
     assert await kit.count("order_ratings") == 0
 
 
-async def test_a_bare_number_under_a_cancel_offer_cancels_though_a_rating_is_owed(
-    act, kit
-) -> None:
+async def test_a_bare_number_under_a_cancel_offer_cancels_though_a_rating_is_owed(act, kit) -> None:
     now = datetime.now(timezone.utc)
     await done_and_asked(act, kit, now)
     [open_id] = await booked(act, "m2")
@@ -426,6 +424,8 @@ async def test_a_bare_number_under_a_cancel_offer_cancels_though_a_rating_is_owe
     # a marked score is still a rating
     said = await act(
         ActionChooseOption(),
-        make_tracker("1分", intent="choose_option", events=events, slots={"pending_options": offer}),
+        make_tracker(
+            "1分", intent="choose_option", events=events, slots={"pending_options": offer}
+        ),
     )
     assert said.customs == [{"decision": "order_rated"}]
