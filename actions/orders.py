@@ -378,9 +378,7 @@ async def order_reply(
     offered = any(o.startswith(CANCEL_OFFER) or o == KEEP_ORDER for o in pending)
     # A bare "1" under "回复 1 取消" picks from the offer on screen, even when the
     # rating question is still owed; "1分" or "1 太慢了" still rates.
-    bare_choice = (
-        offered and parse_option_number(text) is not None and not sounds_like_rating(text)
-    )
+    bare_choice = offered and parse_option_number(text) is not None and not sounds_like_rating(text)
     rating = read_rating(text) if intent not in ("affirm", "deny") and not bare_choice else None
     if rating is not None:
         services = await get_services()

@@ -247,7 +247,12 @@ async def hand_off(
         return [SlotSet("pending_options", [f"{ORDER_OFFER}{offer.service or ''}"])]
     if is_emergency(text) and hotlines[0].number == AMBULANCE:
         # 120 first; then, while waiting, the first-aid entry if one clearly fits.
-        result = await services.knowledge.ask(text)
+        # Search failing must not take the 120 message down with the action.
+        try:
+            result = await services.knowledge.ask(text)
+        except Exception:
+            log.exception("no first-aid entry: search failed")
+            return [SlotSet("pending_options", None)]
         if result.kind == "answer" and result.best and result.best.entry.topic == "health":
             dispatcher.utter_message(text="等救护车的时候可以这样做：")
             return say_entry(

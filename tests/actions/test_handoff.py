@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from actions.handoff import ActionHandoff
 from bot.knowledge.service import AskResult
-from tests.actions.support import HEATSTROKE, REFUND_SCAM, hit, make_tracker
+from tests.actions.support import HEATSTROKE, REFUND_SCAM, Broken, hit, make_tracker
 
 RECORDED = "您的求助已经记下，工作人员会看到。"
 OFFER = "想请志愿者上门帮忙，回复 1。"
@@ -90,3 +90,10 @@ async def test_an_oversized_request_is_stored_clipped(act, kit) -> None:
     await handoff(act, "找人帮忙" + "啊" * 5000)
     [(length,)] = await kit.rows("SELECT length(text) FROM handoff_requests")
     assert length == 2000
+
+
+async def test_search_failing_does_not_lose_the_120_message(act, kit) -> None:
+    kit.services.knowledge = Broken(RuntimeError("index away"))
+    said = await handoff(act, "我老汉晕倒了")
+    assert said.texts[0].startswith("请马上拨打 120（急救电话）")
+    assert len(said.messages) == 1 and said.slots == {"pending_options": None}
