@@ -14,11 +14,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_confidence, latest_intent, latest_text, say_entry
+from actions.common import latest_confidence, latest_intent, latest_text, say, say_entry
 from actions.render import render
 from actions.services import get_services
 
 log = logging.getLogger(__name__)
+
+ENTRY_GONE = "这条内容刚更新过，暂时找不到了。请把您想问的再说一遍，我重新帮您找。"
 
 
 class ActionUnderstand(Action):
@@ -39,6 +41,9 @@ class ActionUnderstand(Action):
                     return events + say_entry(
                         dispatcher, entry, "choice", public_url=services.settings.public_url
                     )
+                # Taken out or merged since the list was shown: the id is no question.
+                say(dispatcher, ENTRY_GONE, "none")
+                return events
             text = value
         else:
             text = latest_text(tracker)

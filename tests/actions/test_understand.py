@@ -4,7 +4,7 @@ their entry, choices, offers, an honest "not yet" recorded for the curators."""
 
 from __future__ import annotations
 
-from actions.understand import ActionUnderstand
+from actions.understand import ENTRY_GONE, ActionUnderstand
 from bot.understanding.decide import Decision, hotline_for
 from tests.actions.support import (
     HEATSTROKE,
@@ -104,10 +104,13 @@ async def test_a_chosen_question_is_understood_as_if_typed(act, kit) -> None:
     assert kit.understanding.calls[0][0] == "中暑了怎么办"
 
 
-async def test_a_chosen_entry_gone_since_is_searched_by_its_id(act, kit) -> None:
+async def test_a_chosen_entry_gone_since_asks_again_and_searches_nothing(act, kit) -> None:
     slots = {"chosen_question": "kb:health-removed"}
-    await understand(act, kit, "是", intent="affirm", slots=slots)
-    assert kit.understanding.calls[0][0] == "health-removed"
+    said = await understand(act, kit, "是", intent="affirm", slots=slots)
+    assert said.texts == [ENTRY_GONE]
+    assert said.customs == [{"decision": "none"}]
+    assert said.slots["chosen_question"] is None
+    assert kit.understanding.calls == []
 
 
 async def test_a_stale_choice_does_not_hijack_a_new_question(act, kit) -> None:
