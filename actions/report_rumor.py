@@ -143,7 +143,11 @@ class ActionReportRumor(Action):
     ) -> list[EventType]:
         services = await get_services()
         reset = [SlotSet(name, None) for name in RESET]
-        matched = await services.knowledge.get(tracker.get_slot("rumor_match") or "")
+        try:
+            matched = await services.knowledge.get(tracker.get_slot("rumor_match") or "")
+        except Exception:  # the index away: the report is filed rather than lost
+            log.exception("could not look up the matched debunk")
+            matched = None
         if matched is not None:
             await count_again(services, tracker, matched.id)
             dispatcher.utter_message(text="这个说法我们核实过：")
@@ -178,13 +182,19 @@ class ActionReportRumor(Action):
             f"{SELF_CHECK_ADVICE}",
             json_message=tagged("report_filed", report=receipt.public_id),
         )
+        # The report is stored and its number said: what follows is extra, and its
+        # failing must not fail the action and take the receipt with it.
         aside = tracker.get_slot("rumor_aside")
-        if aside:  # the question asked instead of "where": answered now
-            decision = await services.understanding.decide(aside)
-            log.info("understanding (aside in a report): %s", decision.log_line())
-            return [*reset, *await render(decision, aside, dispatcher, tracker, services)]
-        # A similar debunk we already have: offer it as a yes/no question.
-        match = await services.knowledge.match_debunk(claim)
+        try:
+            if aside:  # the question asked instead of "where": answered now
+                decision = await services.understanding.decide(aside)
+                log.info("understanding (aside in a report): %s", decision.log_line())
+                return [*reset, *await render(decision, aside, dispatcher, tracker, services)]
+            # A similar debunk we already have: offer it as a yes/no question.
+            match = await services.knowledge.match_debunk(claim)
+        except Exception:
+            log.exception("after report %s: no answer or similar debunk", receipt.public_id)
+            return reset
         if match and match[1] >= ASK_MATCH:
             entry = match[0]
             dispatcher.utter_message(

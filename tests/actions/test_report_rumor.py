@@ -251,3 +251,17 @@ async def test_the_question_asked_instead_of_where_is_answered_after_the_receipt
     }
     assert said.slots == {**RESET, "pending_options": None, "last_entry_id": "health-heatstroke"}
     assert await kit.rows("SELECT seen_where FROM rumor_reports") == [("other",)]
+
+
+async def test_the_receipt_stands_when_the_similar_debunk_lookup_fails(act, kit) -> None:
+    kit.services.knowledge = Broken(RuntimeError("index away"))
+    said = await act(ActionReportRumor(), finished())
+    assert len(said.messages) == 1 and RECEIPT.search(said.texts[0])
+    assert said.slots == RESET
+    assert await kit.count("rumor_reports") == 1
+
+
+async def test_the_receipt_stands_when_the_aside_cannot_be_answered(act, kit) -> None:
+    kit.services.understanding = Broken(RuntimeError("understanding away"))
+    said = await act(ActionReportRumor(), finished(where="other", aside="中暑了咋个办"))
+    assert len(said.messages) == 1 and said.customs[0]["decision"] == "report_filed"
