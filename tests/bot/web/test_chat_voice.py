@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot import nginx
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
 from bot.menu import menu_text
@@ -255,3 +256,12 @@ async def test_the_clip_is_written_nowhere(voice, tmp_path: Path, webm) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert marker not in path.read_bytes(), path
+
+
+def test_the_local_nginx_lets_clips_through_and_nothing_else_that_large() -> None:
+    assert nginx.VOICE_MAX_BYTES == MAX_BYTES and nginx.VOICE_PATH == VOICE
+    site = nginx.web_site("127.0.0.1:1", ["127.0.0.1:2"])
+    conf = nginx.render([site], Path("/tmp/x"), 65536, None)
+    block = conf.split(f"location = {VOICE} {{", 1)[1].split("}", 1)[0]
+    assert f"client_max_body_size {MAX_BYTES};" in block and "proxy_pass" in block
+    assert "client_max_body_size 65536;" in conf  # every other path keeps the small cap
