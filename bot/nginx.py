@@ -160,6 +160,12 @@ def _upstreams(site: Site) -> list[str]:
     ]
 
 
+# The web chat's voice clips (bot/web/listening.py MAX_BYTES) are larger than any
+# other request: only their path may send that much.
+VOICE_PATH = "/api/v1/chat/voice"
+VOICE_MAX_BYTES = 1024 * 1024
+
+
 def _server(site: Site) -> list[str]:
     proxy = [
         f"            proxy_pass http://$kepu_{site.name}_pool;",
@@ -177,6 +183,15 @@ def _server(site: Site) -> list[str]:
         "            error_page 502 504 = @kepu_unavailable;",
         "        }",
     ]
+    if site.name == "web":
+        lines += [
+            f"        location = {VOICE_PATH} {{",
+            f"            client_max_body_size {VOICE_MAX_BYTES};",
+            f"            client_body_buffer_size {VOICE_MAX_BYTES};",
+            *proxy,
+            "            error_page 502 504 = @kepu_unavailable;",
+            "        }",
+        ]
     if site.busy_json is not None:
         lines += [
             "        location /webhooks/rest/ {",

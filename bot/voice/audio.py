@@ -33,11 +33,13 @@ SILENCE_FLOOR = 160.0
 RELATIVE_THRESHOLD = 0.03
 MARGIN_SECONDS = 0.2
 
-# First bytes -> ffmpeg demuxer. WeChat and WeCom send AMR; Speex arrives in Ogg.
+# First bytes -> ffmpeg demuxer. WeChat and WeCom send AMR; Speex arrives in Ogg;
+# the web chat's recorder (MediaRecorder) writes Opus in WebM (Chromium) or Ogg (Firefox).
 _MAGIC = (
     (b"#!AMR", "amr"),  # AMR-NB ("#!AMR\n") and AMR-WB ("#!AMR-WB\n")
     (b"OggS", "ogg"),  # Speex or Opus in Ogg
     (b"RIFF", "wav"),
+    (b"\x1a\x45\xdf\xa3", "matroska"),  # EBML: WebM (Matroska) with Opus
 )
 _SILK = (b"#!SILK", b"\x02#!SILK")  # WeChat's app-internal codec: ffmpeg has no decoder
 

@@ -22,6 +22,7 @@ from bot.web.views import (
     health,
 )
 from bot.web.views.assets import setup_assets
+from bot.web.views.voice import setup_voice
 
 
 def setup_routes(app: web.Application, static_dir: Path) -> None:
@@ -29,6 +30,7 @@ def setup_routes(app: web.Application, static_dir: Path) -> None:
     app.router.add_post("/api/v1/chat", chat.send, name="chat_send")
     app[chat.RECENT_TURNS] = chat.RecentTurns()
     app[chat.RELAY] = chat.Relay(app[keys.SETTINGS])
+    setup_voice(app)  # /api/v1/chat/voice: the page's hold-to-talk button (issue 23)
     app.router.add_post("/api/v1/ask", ask.ask, name="ask")
     app.router.add_post("/api/v1/fraud/check", fraud.check, name="fraud_check")
     app.router.add_get(f"/k/{entry_page.ENTRY_ID}", entry_page.entry_page, name="entry_page")

@@ -371,6 +371,11 @@
       showEnd();  // her message, what happened and 重发, above the box
       return;
     }
+    answered(p, data2);
+  }
+
+  // The assistant's answer to her message p (typed, tapped, or heard from her voice).
+  function answered(p, data2) {
     var replies = data2.replies || (data2.messages || []).map(function (m) { return { text: m, options: [] }; });
     if (data2.keep) {
       // Answered, but not handled (too long, or the assistant failed mid-turn): keep her words.
@@ -394,6 +399,45 @@
     showAtTop(first);
     if (coarse.matches) input.blur();  // the on-screen keyboard would cover the answer
   }
+
+  // ---- for the hold-to-talk button (chat-voice.js) ----
+  window.KepuChat = {
+    timeoutMs: timeoutMs,
+    isBusy: function () { return busy; },
+    setBusy: setBusy,
+    // Her voice message, shown at once: {id, li, label}; an unsent typed one is given up.
+    voice: function (label) {
+      if (pending) {
+        setState(pending.li, "这句话没有发出去。", true, false);
+        items.push({ who: "me", text: pending.label, lost: true });
+        pending = null;
+      }
+      var p = { id: newId(), send: "", label: label, raw: null };
+      p.li = renderMine(label);
+      setState(p.li, "正在听……", false, false);
+      showEnd();
+      return p;
+    },
+    // The answer to it; ``heard`` (the transcript) replaces the label, and is what
+    // 重发 sends as text if the assistant could not answer.
+    answered: function (p, data, heard) {
+      if (heard) {
+        p.send = heard;
+        p.label = heard;
+        p.li.querySelector(".text").textContent = heard;
+        if (data.keep && data.retry) pending = p;
+      }
+      answered(p, data);
+    },
+    failed: function (p, text) {
+      setState(p.li, text, true, false);
+      items.push({ who: "me", text: p.label, lost: true });
+      announce(text);
+      save();
+      showEnd();
+    },
+    announce: announce,
+  };
 
   // ---- restoring this tab's conversation ----
   function restore() {

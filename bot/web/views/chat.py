@@ -43,6 +43,7 @@ from bot.settings import Settings
 from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.web import keys
 from bot.web.auth import secure_cookies
+from bot.web.listening import correction, page_settings
 from bot.web.ratelimit import TOO_FAST_REPLY, retry_after
 from bot.web.views.assets import ASSETS
 from bot.web.views.chat_replies import hotline_table, shape, text_reply
@@ -183,6 +184,7 @@ async def page(request: web.Request) -> web.StreamResponse:
         "welcome": [text_reply({"text": GREETING}), text_reply({"text": menu_text()})],
         "hotlines": json.dumps(hotline_table(), ensure_ascii=False, separators=(",", ":")),
         "timeout_ms": PAGE_TIMEOUT_MS,
+        "voice": page_settings(request.app),  # the hold-to-talk button, if an engine listens
         "asset": assets.url,
     }
     response = aiohttp_jinja2.render_template("chat.html", request, context)
@@ -216,6 +218,8 @@ async def send(request: web.Request) -> web.Response:
     elif inbound.too_long:
         # Not handled: the page keeps her text so that she can split it.
         outcome = Outcome(_body([too_long_reply(settings.max_message_chars)], keep=True))
+    elif (fixed := correction(request.app, sender, inbound.text)) is not None:
+        outcome = Outcome(_body([fixed]))  # "不对" right after "您说的是：…"
     else:
         outcome = await _turn_once(request, sender, client_id, inbound.text)
     if client_id:

@@ -200,14 +200,19 @@ def write_kb(root: Path) -> Path:
 
 
 def serve(
-    tmp: Path, kb: Path | None = None, stand_in: type[Assistant] = Assistant
+    tmp: Path,
+    kb: Path | None = None,
+    stand_in: type[Assistant] = Assistant,
+    more_sites: tuple[tuple[web.Application, int], ...] = (),
+    **settings: Any,
 ) -> Iterator[Served]:
     """The web app and the stand-in assistant on loopback, from a thread (the two
-    test entries by default; ``bench.answer_screen`` passes the real knowledge base)."""
+    test entries by default; ``bench.answer_screen`` passes the real knowledge base).
+    ``more_sites`` serve from the same thread; ``settings`` go to the app's."""
     kb = kb or write_kb(tmp / "kb")
     assistant = stand_in(kb)
     web_port, rasa_port = free_port(), free_port()
-    settings = Settings(
+    app_settings = Settings(
         var_dir=tmp,
         web_port=web_port,
         rasa_url=f"http://127.0.0.1:{rasa_port}",
@@ -215,11 +220,12 @@ def serve(
         # the chat limits have their own tests (tests/security/test_rate_limits.py).
         chat_rate_per_sender=100_000,
         chat_rate_per_client=100_000,
+        **settings,
     )
-    app = create_app(settings, knowledge=KnowledgeService(kb), fraud=default_checker())
+    app = create_app(app_settings, knowledge=KnowledgeService(kb), fraud=default_checker())
     rasa_app = web.Application()
     rasa_app.router.add_post("/webhooks/rest/webhook", assistant.webhook)
-    with serve_in_thread([(app, web_port), (rasa_app, rasa_port)], "chat-app"):
+    with serve_in_thread([(app, web_port), (rasa_app, rasa_port), *more_sites], "chat-app"):
         yield Served(f"http://127.0.0.1:{web_port}", assistant)
 
 
