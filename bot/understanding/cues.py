@@ -358,6 +358,19 @@ FARMING = re.compile(
     r"猪|鸡|鸭|鹅|牛|羊|鱼|虾|兔|蜂|养殖|农药|化肥|肥料|除草|虫|病害|发瘟|兽药|饲料|大棚|地里|田里"
 )
 
+# Whom a health question is about. An entry written for older people ("老人发烧，能
+# 自己吃布洛芬吗") does not answer the same question about a child: doses, warning
+# signs and what is safe differ, so "娃儿发烧三十九度能吃布洛芬不" is not answered
+# with it (issue 13: subject is not answer).
+CHILD = re.compile(r"孩子|娃儿|娃娃|小孩|小娃|宝宝|婴儿|幼儿|小朋友|儿童|\d+个月大|几个月大")
+SENIOR = re.compile(r"老人|老年|上了年纪|老辈子|七十多|八十多|老伴")
+
+
+def for_seniors_only(title: str) -> bool:
+    """An entry whose title is about older people and not about children."""
+    return bool(SENIOR.search(title)) and not CHILD.search(title)
+
+
 # "多讲一点" after an answer: its detail (the rest of the answer, the full source).
 MORE_DETAIL = re.compile(
     r"^(请|再|能不能|可以)?(多讲一点|多说一点|多讲点|多说点|讲详细点?|说详细点?|详细(说说|讲讲|一点|点)?"

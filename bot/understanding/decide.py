@@ -194,6 +194,23 @@ class Understanding:
             told and verdict.risk != "low" and (not rumor or bool(cues.CONTACT_CLAIM.search(heard)))
         )
 
+        if (
+            result.kind == "answer"
+            and result.best
+            and result.best.entry.topic == "health"
+            and cues.CHILD.search(heard)
+            and not cues.SENIOR.search(heard)
+            and cues.for_seniors_only(result.best.entry.title)
+        ):
+            # About a child, answered only for older people: not this entry's question.
+            return Decision(
+                "none",
+                hits=result.hits,
+                hotline=hotline_for(heard),
+                evidence=evidence,
+                urgent=urgent,
+                related=[],
+            )
         if result.kind == "answer" and result.best:
             entry = result.best.entry
             if described and entry.topic not in ("fraud", "smartphone"):

@@ -406,3 +406,20 @@ async def test_entries_that_cover_too_little_follow_an_honest_not_yet() -> None:
         _Knowing(search_decision(_hits((0.30, 0.5)))), default_checker()
     ).decide("稻子这个病咋个治")
     assert decision.kind == "none" and decision.related == []
+
+
+async def test_a_childs_fever_is_not_answered_with_the_entry_for_older_people(
+    understanding,
+) -> None:
+    grown = await understanding.decide("七十多岁了发烧能吃布洛芬吗")
+    assert grown.kind == "answer" and grown.entry.id == "health-fever-painkiller-seniors"
+    child = await understanding.decide("娃儿发烧三十九度，屋头只有布洛芬，可以吃不嘛")
+    assert child.kind == "none" and child.entry is None
+
+
+def test_an_entry_for_seniors_only_is_told_by_its_title() -> None:
+    from bot.understanding.cues import for_seniors_only
+
+    assert for_seniors_only("老人发烧、身上痛，能自己吃布洛芬或对乙酰氨基酚吗？")
+    assert not for_seniors_only("被狗咬了、被猫抓了，伤口怎么处理？")
+    assert not for_seniors_only("老人和孩子发烧怎么办")
