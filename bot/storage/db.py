@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,21 +21,36 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class Database:
     """Owns one engine; ``session()`` yields a transaction that commits on success."""
 
-    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int | None = None, keep_connections: bool = False
+    ) -> None:
         """``pool_size``: connections for a single writer (e.g. 1), instead of the
-        settings' pool and overflow; ignored for SQLite."""
+        settings' pool and overflow; ignored for SQLite.
+
+        ``keep_connections``: a SQLite file's connections are kept open and reused
+        (SQLAlchemy 2.0's pool for a SQLite file) instead of one opened per session
+        (SQLAlchemy 1.4's ``NullPool``: a thread started, the file opened, three
+        pragmas, and for the last connection of a WAL database a checkpoint on
+        closing; four times for one console page). Only for an owner that calls
+        ``close()`` (the web service does, on shutdown): aiosqlite runs each
+        connection in a thread that is no daemon, so a kept connection never
+        closed would hold the process open at exit. PostgreSQL always pools.
+        """
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {"pool_pre_ping": True}
         if self.is_sqlite:
             path = url.split(":///", 1)[1].split("?", 1)[0]
             if path and path != ":memory:":
                 make_private(Path(path))
-        options: dict[str, Any] = {}
-        if not self.is_sqlite:
+                if keep_connections:
+                    # A file's connection does not drop: no ping before each use.
+                    options = {"poolclass": AsyncAdaptedQueuePool}
+        else:
             from bot.settings import Settings
 
             settings = Settings.from_env()
-            options = {
+            options |= {
                 # Sized so that every process together stays under max_connections
                 # (bot/profile.py checks the sum before start).
                 "pool_size": pool_size or settings.db_pool_size,
@@ -43,9 +59,7 @@ class Database:
                 "pool_timeout": 10,
                 "connect_args": {"timeout": 5, "command_timeout": 30},
             }
-        self.engine: AsyncEngine = create_async_engine(
-            url, future=True, pool_pre_ping=True, **options
-        )
+        self.engine: AsyncEngine = create_async_engine(url, future=True, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

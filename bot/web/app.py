@@ -35,11 +35,14 @@ HERE = Path(__file__).parent
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    db = Database(app[keys.SETTINGS].database_url)
-    await db.migrate()
-    app[keys.DATABASE] = db
-    yield
-    await db.close()
+    # Closed below: SQLite's connections can be kept between requests.
+    db = Database(app[keys.SETTINGS].database_url, keep_connections=True)
+    try:
+        await db.migrate()
+        app[keys.DATABASE] = db
+        yield
+    finally:
+        await db.close()
 
 
 async def _retention(app: web.Application) -> None:

@@ -51,3 +51,50 @@ def test_an_existing_database_file_is_never_opened_to_make_it_private(
     os.chmod(path, 0o644)
     make_private(path)
     assert opened == [] and path.stat().st_mode & 0o777 == 0o600
+
+
+async def _connections_opened(db: Database, sessions: int) -> int:
+    from sqlalchemy import event, text
+
+    opened = []
+    event.listen(db.engine.sync_engine, "connect", lambda *_: opened.append(1))
+    for _ in range(sessions):
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+    return len(opened)
+
+
+async def test_a_kept_sqlite_file_connection_serves_every_session_and_closes(
+    tmp_path: Path,
+) -> None:
+    """The web service keeps its SQLite connections (a console page took four
+    sessions, each opening the file in a new thread); other owners open one per
+    session, as before, so a Database nobody closes holds no thread open."""
+    import threading
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
+    threads = threading.active_count()
+    kept = Database(url, keep_connections=True)
+    await kept.migrate()
+    assert await _connections_opened(kept, 4) == 0  # migrate's connection, reused
+    async with kept.session() as outer, kept.session() as inner:  # two at once
+        await outer.execute(select(HandoffRequest.id))
+        await inner.execute(select(HandoffRequest.id))
+    await kept.close()
+    assert await _threads_back_to(threads)  # close() ends the connections' threads
+
+    plain = Database(url)
+    assert await _connections_opened(plain, 3) == 3
+    await plain.close()
+    assert await _threads_back_to(threads)
+
+
+async def _threads_back_to(count: int) -> bool:
+    import asyncio
+    import threading
+
+    for _ in range(100):  # a closed connection's thread ends just after close()
+        if threading.active_count() <= count:
+            return True
+        await asyncio.sleep(0.02)
+    return False

@@ -114,3 +114,23 @@ async def test_claims_stored_before_the_order_was_indexed_keep_their_place(
         assert [c.id for c in page.items] == [1, 3, 2]  # neither by id nor by stored priority
     finally:
         await db.close()
+
+
+async def test_postgresql_runs_the_queue_without_parallel_workers_for_its_own_statements(
+    db,
+) -> None:
+    """Two parallel workers cost more to start than the queue's few thousand rows
+    save; the setting holds for the queue's transaction only."""
+    statements: list[str] = []
+    sa.event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement),
+    )
+    page = await console.list_claims(db, ClaimFilter(text="停水"), sort="reporters")
+    assert page.total == 0
+    assert (console.SERIAL_QUERIES in statements) is (not db.is_sqlite)
+    if not db.is_sqlite:
+        async with db.session() as session:
+            setting = await session.execute(sa.text("SHOW max_parallel_workers_per_gather"))
+            assert setting.scalar_one() != "0"
