@@ -265,6 +265,12 @@ class Broadcaster:
         self.name = (name or uuid.uuid4().hex[:12])[:40]
         self._wait = WaitRoute()
         self.stopping = False
+        self.wake = asyncio.Event()  # set: look for work now (an alert scheduled)
+
+    def stop(self) -> None:
+        """Finish the current send, give back the rest of the batch, and end ``run``."""
+        self.stopping = True
+        self.wake.set()
 
     # --- planning ---------------------------------------------------------------------
 
@@ -579,10 +585,10 @@ class Broadcaster:
                 .execution_options(synchronize_session=False)
             )
 
-    async def run(self, wake: asyncio.Event | None = None, every: float = 30.0) -> None:
-        """Send until cancelled: a batch at a time, then wait ``every`` seconds (or
-        for ``wake``) when there was nothing to do."""
-        wake = wake or asyncio.Event()
+    async def run(self, every: float = 30.0) -> None:
+        """Send until stopped: a batch at a time, then wait ``every`` seconds (or for
+        ``wake``) when there was nothing to do."""
+        wake = self.wake
         while not self.stopping:
             try:
                 outcome = await self.run_once()

@@ -1,0 +1,68 @@
+"""The broadcaster as the web service runs it: routes from the settings, a loop that
+works through what is due and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.outreach.engine import WeChatRoute
+from bot.outreach.owed import take_held
+from bot.outreach.service import broadcaster_for, stop
+from bot.settings import Settings, SettingsError
+from bot.storage.models import utcnow
+from bot.web.pushing import platform_pushers
+from tests.bot.outreach.support import scheduled_alert, subscribers
+
+
+def settings(tmp_path, **values) -> Settings:
+    return Settings(
+        var_dir=tmp_path,
+        wechat_token="t0ken",
+        wechat_appid="wx0000000000000001",
+        wechat_appsecret="secret",
+        wechat_mode="plain",
+        **values,
+    )
+
+
+def test_routes_and_template_come_from_the_settings(tmp_path, migrated_db) -> None:
+    configured = settings(
+        tmp_path,
+        wechat_alert_template_id="TPL-1",
+        wechat_alert_template_fields="thing1=title;thing2=text",
+    )
+    worker = broadcaster_for(configured, migrated_db, platform_pushers(configured, migrated_db))
+    route = worker.routes["wechat"]
+    assert isinstance(route, WeChatRoute) and route.template is not None
+    assert route.template.fields == {"thing1": "title", "thing2": "text"}
+    assert set(worker.routes) == {"wechat"}  # no WeCom configured: nothing routed there
+    bare = settings(tmp_path)
+    plain = broadcaster_for(bare, migrated_db, platform_pushers(bare, migrated_db))
+    assert plain.routes["wechat"].template is None
+    with pytest.raises(SettingsError):
+        settings(tmp_path, wechat_alert_template_id="TPL-1")
+    broken = settings(
+        tmp_path, wechat_alert_template_id="TPL-1", wechat_alert_template_fields="thing1"
+    )
+    with pytest.raises(SettingsError):
+        broadcaster_for(broken, migrated_db, platform_pushers(broken, migrated_db))
+
+
+async def test_the_loop_sends_what_is_due_and_stops(tmp_path, migrated_db) -> None:
+    db = migrated_db
+    await subscribers(db, "webchat", ["w-1", "w-2"])
+    await scheduled_alert(db, utcnow())
+    worker = broadcaster_for(Settings(var_dir=tmp_path), db, {})
+    task = asyncio.create_task(worker.run(every=0.05))
+    try:
+        for _ in range(200):
+            held = await take_held(db, ("webchat",), "w-1")
+            if held:
+                break
+            await asyncio.sleep(0.05)
+        assert held and "【防骗提醒】" in held[0]
+    finally:
+        await stop(worker, task)
+    assert task.done() and not task.cancelled()
