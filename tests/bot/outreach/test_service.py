@@ -4,6 +4,7 @@ works through what is due and stops cleanly."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -13,18 +14,12 @@ from bot.outreach.service import broadcaster_for, stop
 from bot.settings import Settings, SettingsError
 from bot.storage.models import utcnow
 from bot.web.pushing import platform_pushers
+from tests.bot.channels.test_verdict_push import wechat_settings
 from tests.bot.outreach.support import scheduled_alert, subscribers
 
 
 def settings(tmp_path, **values) -> Settings:
-    return Settings(
-        var_dir=tmp_path,
-        wechat_token="t0ken",
-        wechat_appid="wx0000000000000001",
-        wechat_appsecret="secret",
-        wechat_mode="plain",
-        **values,
-    )
+    return dataclasses.replace(wechat_settings(tmp_path, "https://api.weixin.qq.com"), **values)
 
 
 def test_routes_and_template_come_from_the_settings(tmp_path, migrated_db) -> None:
