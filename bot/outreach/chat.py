@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.menu import SUBSCRIBE_OFFER
 from bot.outreach.commands import CROPS, DIGEST, FARM, FRAUD, KIND_NAMES, Command, describe
 from bot.outreach.subscriptions import Subscription, subscribe, subscriptions, unsubscribe
 from bot.storage.db import Database
 
 CROP_OPTION = "订农事:"  # pending option prefix: "订农事:水稻"
 # A topic page's "订阅防骗提醒" option: "订阅:<the command as said>".
-SUBSCRIBE_OPTION = "订阅:"
+SUBSCRIBE_OPTION = SUBSCRIBE_OFFER
 # Channels that cannot write first: alerts wait for the person's next message.
 WAITING_CHANNELS = frozenset({"rest", "webchat", "socketio", "unknown"})
 HOW_TO_STOP = "不想收了，随时回复“退订”。"

@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.outreach import outreach_turn
+from bot.menu import topic_page
 from bot.outreach.chat import crop_options
 from bot.outreach.subscriptions import Subscription, subscriptions
 
@@ -63,3 +64,14 @@ async def test_other_messages_are_left_to_the_understanding_step(migrated_db) ->
     for text in ("二化螟怎么防治", "水稻"):  # "水稻" with no crop question pending
         assert await outreach_turn(dispatcher, tracker(text), None, migrated_db) is None
     assert dispatcher.messages == []
+
+
+async def test_the_fraud_and_farming_pages_offer_a_subscription(migrated_db) -> None:
+    page, options = topic_page("fraud")
+    assert "5 订阅防骗提醒" in page
+    text, _ = await turn(migrated_db, "5", intent="choose_option", chosen=options[4])
+    assert "已为您订阅防骗提醒" in text
+    page, options = topic_page("farming")
+    assert "5 订阅农事提醒" in page
+    text, events = await turn(migrated_db, "5", intent="choose_option", chosen=options[4])
+    assert "回复数字" in text and events[0]["value"] == crop_options()
