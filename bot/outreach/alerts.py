@@ -10,7 +10,7 @@ goes draft → approved → scheduled → sending → sent (or cancelled before 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
@@ -30,6 +30,11 @@ STOP_LINE = "不想收了，回复“退订”。"
 # Unless the author says otherwise, an alert not delivered within this long after its
 # send time is dropped rather than sent late (a reminder for last month helps nobody).
 DEFAULT_LIFETIME = timedelta(days=14)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 class AlertError(ValueError):
@@ -138,8 +143,16 @@ async def schedule(
     send_at: datetime | None = None,
     expires_at: datetime | None = None,
 ) -> None:
-    """Send an approved alert at ``send_at`` (now if None; quiet hours still apply)."""
+    """Send an approved alert at ``send_at`` (now if None; quiet hours still apply).
+    It is dropped if not delivered by ``expires_at``: by default the end of a seasonal
+    reminder's window, else ``DEFAULT_LIFETIME`` after ``send_at``."""
     send_at = send_at or utcnow()
+    if expires_at is None:
+        async with db.session() as session:
+            alert = await session.get(OutreachAlert, alert_id)
+            kept = alert.expires_at if alert is not None else None
+        if kept is not None and _aware(kept) > send_at:
+            expires_at = _aware(kept)
     await _move(
         db,
         alert_id,

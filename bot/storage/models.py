@@ -646,6 +646,8 @@ class OutreachAlert(Base):
     send_at = Column(DateTime(timezone=True), nullable=True)
     expires_at = Column(DateTime(timezone=True), nullable=True)
     planned_at = Column(DateTime(timezone=True), nullable=True)  # deliveries written
+    # A seasonal reminder's draft: "<reminder id>:<year>" (bot/outreach/calendar.py), once.
+    calendar_key = Column(String(80), nullable=True, unique=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("send_at", TZ, nullable=True),
         sa.Column("expires_at", TZ, nullable=True),
         sa.Column("planned_at", TZ, nullable=True),
+        sa.Column("calendar_key", sa.String(80), nullable=True, unique=True),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("updated_at", TZ, nullable=False),
     )
