@@ -16,6 +16,7 @@ from bot.fraud.checker import FraudChecker
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
 from bot.outreach.service import broadcaster_for
+from bot.outreach.service import run as run_outreach
 from bot.outreach.service import stop as stop_outreach
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -68,7 +69,7 @@ async def _verdict_pushes(app: web.Application) -> AsyncIterator[None]:
     if alerts.pusher is not None:
         tasks.append(asyncio.create_task(alerts.run()))
     outreach = broadcaster_for(settings, db, pushes.pushers)  # subscribed alerts (issue 22)
-    outreach_task = asyncio.create_task(outreach.run())
+    outreach_task = asyncio.create_task(run_outreach(outreach, settings.knowledge_dir))
     yield
     await stop_outreach(outreach, outreach_task)
     for task in tasks:
