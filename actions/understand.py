@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_confidence, latest_intent, latest_text, say, say_entry
+from actions.outreach import outreach_turn
 from actions.render import render
 from actions.services import get_services
 
@@ -33,6 +34,9 @@ class ActionUnderstand(Action):
         services = await get_services()
         chosen = tracker.get_slot("chosen_question")
         events: list[EventType] = [SlotSet("chosen_question", None)]
+        subscribed = await outreach_turn(dispatcher, tracker, chosen, services.db)
+        if subscribed is not None:  # "订阅防骗提醒", "退订", "我的订阅" …
+            return events + subscribed
         if chosen and latest_intent(tracker) in ("choose_option", "affirm"):
             kind, _, value = chosen.partition(":")
             if kind == "kb":

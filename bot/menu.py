@@ -30,6 +30,8 @@ class Topic:
     # content, so a number on it serves its entry, never a search that might miss.
     examples: tuple[tuple[str, str], ...]
     hotline: str = ""
+    # A subscription the page offers as its last number ("订阅防骗提醒", bot/outreach).
+    subscribe: str = ""
 
 
 MAIN_MENU: tuple[MenuItem, ...] = (
@@ -79,6 +81,7 @@ TOPICS: dict[str, Topic] = {
             ("验证码能不能告诉别人", "fraud-yanzhengma-bugei"),
         ),
         hotline="拿不准就打 96110 问；已经转了钱，马上打 110。",
+        subscribe="订阅防骗提醒",
     ),
     "farming": Topic(
         "farming",
@@ -90,6 +93,7 @@ TOPICS: dict[str, Topic] = {
             ("农药安全间隔期是什么", "farm-pesticide-safety-interval"),
         ),
         hotline="农业问题也可以打 12316 三农服务热线。",
+        subscribe="订阅农事提醒",
     ),
 }
 
@@ -103,6 +107,8 @@ ORDER_OFFER = "order:"
 # "cancel:<D-number>" / "keep:": cancel one of the sender's orders, or not.
 CANCEL_OFFER = "cancel:"
 KEEP_ORDER = "keep:"
+# "订阅:<command>": a topic page's subscription (carried out by action_understand).
+SUBSCRIBE_OFFER = "订阅:"
 
 
 def menu_text() -> str:
@@ -117,10 +123,14 @@ def topic_page(key: str) -> tuple[str, list[str]]:
     topic = TOPICS[key]
     lines = [topic.intro]
     lines += [f"{i} {q}" for i, (q, _) in enumerate(topic.examples, start=1)]
+    options = [f"kb:{entry_id}" for _, entry_id in topic.examples]
+    if topic.subscribe:
+        lines.append(f"{len(options) + 1} {topic.subscribe}（到时候提醒您，随时可退订）")
+        options.append(SUBSCRIBE_OFFER + topic.subscribe)
     if topic.hotline:
         lines.append(topic.hotline)
     lines.append("回复“菜单”回到主菜单。")
-    return "\n".join(lines), [f"kb:{entry_id}" for _, entry_id in topic.examples]
+    return "\n".join(lines), options
 
 
 def item_by_key(key: str) -> MenuItem:

@@ -321,6 +321,24 @@ class Settings:
             "KEPU_WECOM_ALERT_USERS",
         ),
     )
+    wechat_alert_template_id: str = field(
+        default="",
+        metadata=_doc(
+            "WeChat: id of the template message that carries subscribed alerts to people "
+            "whose 48-hour window is closed (issue 22, bot/outreach/engine.py). Default: "
+            "none (such alerts wait for the person's next message).",
+            "KEPU_WECHAT_ALERT_TEMPLATE_ID",
+        ),
+    )
+    wechat_alert_template_fields: str = field(
+        default="",
+        metadata=_doc(
+            "WeChat: what fills each field of that template, as name=part separated by ; "
+            "with part one of title, text, date or fixed text in single quotes, e.g. "
+            "thing1=title;thing2=text;time3=date. Values are cut to the field type's limit.",
+            "KEPU_WECHAT_ALERT_TEMPLATE_FIELDS",
+        ),
+    )
     wecom_api_base: str = field(
         default="https://qyapi.weixin.qq.com",
         metadata=_doc("WeCom API address (tests point it at a simulator).", "KEPU_WECOM_API_BASE"),
@@ -463,6 +481,10 @@ class Settings:
 
     def _check_channels(self) -> None:
         """A channel whose token is set must have everything it needs to answer."""
+        if bool(self.wechat_alert_template_id) != bool(self.wechat_alert_template_fields):
+            raise SettingsError(
+                "KEPU_WECHAT_ALERT_TEMPLATE_ID and KEPU_WECHAT_ALERT_TEMPLATE_FIELDS go together"
+            )
         if self.wechat_mode not in WECHAT_MODES:
             raise SettingsError(f"wechat_mode must be one of {', '.join(WECHAT_MODES)}")
         if not 0.05 <= self.wechat_reply_budget <= 4.9:

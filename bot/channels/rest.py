@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 from bot.channels import speedups
 from bot.channels.rollback import forget_failed_turn, watch_turn
 from bot.orders.notices import owed_notices
+from bot.outreach.owed import WEB_CHANNELS, owed_alerts
 from bot.rasa_entry import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, relay_secret
 from bot.rumors.delivery import take_due
 from bot.rumors.reporters import Sightings
@@ -212,6 +213,8 @@ class KepuRestInput(InputChannel):
             for text in await self.owed_verdicts(sender):
                 collector.messages.append({"recipient_id": sender, "text": text})
             for text in await owed_notices(self.db, sender):  # service orders
+                collector.messages.append({"recipient_id": sender, "text": text})
+            for text in await owed_alerts(self.db, WEB_CHANNELS, sender):  # subscribed alerts
                 collector.messages.append({"recipient_id": sender, "text": text})
             return response.json(collector.messages)
 

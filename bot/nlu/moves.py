@@ -15,6 +15,8 @@ message really is one:
   understanding step checks it;
 - "我的举报有结果了吗" or a receipt number is a look-up of one's reports;
 - "多讲一点" / "看出处" after an answer asks for its detail (``action_repeat``);
+- subscription commands ("订阅防骗提醒", "我的订阅", "退订", ``bot.outreach.commands``)
+  are free text: ``action_understand`` carries them out;
 - service orders (``bot/orders/chat.py``): "预约志愿者" / "想请人上门教我用手机"
   books a volunteer, "我的预约" or a D- number looks orders up, "取消预约"
   cancels one; each intent stands only with its cue, and the cue makes it
@@ -38,6 +40,7 @@ from bot.orders.chat import (
     is_cancel,
     sounds_like_rating,
 )
+from bot.outreach.commands import parse as subscription_command
 from bot.text.content import carries_content, meaningful_chars
 from bot.text.numerals import parse_option_number
 from bot.understanding.cues import (
@@ -89,6 +92,8 @@ def gate(text: str, intent: str | None) -> str | None:
     if MORE_DETAIL.match(text.strip()):  # "多讲一点": the last answer's detail
         return "repeat" if intent != "repeat" else None
     if looks_pasted(text):
+        return FREE_TEXT if intent != FREE_TEXT else None
+    if subscription_command(text) is not None:  # "订阅防骗提醒", "退订": action_understand
         return FREE_TEXT if intent != FREE_TEXT else None
     order = order_move(text)
     if order is not None:

@@ -587,3 +587,94 @@ class KnowledgeDraft(Base):
     note = Column(String(200), nullable=False, default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+# --- proactive outreach (issue 22, migration 0017; bot/outreach) -------------------------
+
+
+class OutreachRecipient(Base):
+    """Someone who asked for reminders: the channel and its user id as the channel
+    knows it (an openid, a WeCom account, the web chat's cookie pseudonym), the id
+    the channels' outbox and report-back keep too. Never a phone number. Rows
+    exist only while the person has a subscription or an alert owed."""
+
+    __tablename__ = "outreach_recipients"
+    __table_args__ = (UniqueConstraint("channel", "recipient", name="uq_outreach_recipient"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    recipient = Column(String(128), nullable=False)
+    # Their last message (WeChat's 48-hour window, across processes) and when the
+    # weekly cap lets the next non-urgent alert go out.
+    last_inbound_at = Column(DateTime(timezone=True), nullable=True)
+    cap_until = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OutreachSubscription(Base):
+    """One kind of reminder one person asked for: fraud | farm (with a crop) | digest."""
+
+    __tablename__ = "outreach_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "kind", "crop", name="uq_outreach_subscription"),
+        Index("ix_outreach_subscriptions_kind_crop", "kind", "crop"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    recipient_id = Column(
+        Integer, ForeignKey("outreach_recipients.id", ondelete="CASCADE"), nullable=False
+    )
+    kind = Column(String(16), nullable=False)
+    crop = Column(String(16), nullable=False, default="")  # "" unless kind is farm
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OutreachAlert(Base):
+    """An alert to subscribers: drafted, approved, scheduled, sent (``bot.outreach``)."""
+
+    __tablename__ = "outreach_alerts"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)  # fraud | farm | digest
+    crop = Column(String(16), nullable=False, default="")  # farm alerts: one crop
+    text = Column(Text, nullable=False)  # at most one screen
+    entry_id = Column(String(80), nullable=True)  # the knowledge entry it points to
+    urgent = Column(Boolean, nullable=False, default=False)
+    status = Column(String(16), nullable=False, default="draft", index=True)
+    author = Column(String(64), nullable=False)
+    approver = Column(String(64), nullable=True)
+    send_at = Column(DateTime(timezone=True), nullable=True)
+    expires_at = Column(DateTime(timezone=True), nullable=True)
+    planned_at = Column(DateTime(timezone=True), nullable=True)  # deliveries written
+    # A seasonal reminder's draft: "<reminder id>:<year>" (bot/outreach/calendar.py), once.
+    calendar_key = Column(String(80), nullable=True, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OutreachDelivery(Base):
+    """One alert to one person: at most one row per pair, claimed before it is sent."""
+
+    __tablename__ = "outreach_deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "recipient_id", name="uq_outreach_delivery"),
+        Index("ix_outreach_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_outreach_deliveries_recipient", "recipient_id", "status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    alert_id = Column(Integer, ForeignKey("outreach_alerts.id", ondelete="CASCADE"), nullable=False)
+    recipient_id = Column(
+        Integer, ForeignKey("outreach_recipients.id", ondelete="CASCADE"), nullable=False
+    )
+    # pending | claimed | sending | sent | held | delivered | cancelled | expired
+    # | failed | unknown
+    status = Column(String(16), nullable=False, default="pending")
+    route = Column(String(16), nullable=True)  # custom | template | app | next_message
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    lease_until = Column(DateTime(timezone=True), nullable=True)
+    worker = Column(String(64), nullable=True)
+    last_error = Column(String(200), nullable=True)
+    sent_at = Column(DateTime(timezone=True), nullable=True)
+    read_at = Column(DateTime(timezone=True), nullable=True)  # they wrote to us after it

@@ -15,6 +15,9 @@ from aiohttp import web, web_response
 from bot.fraud.checker import FraudChecker
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
+from bot.outreach.service import broadcaster_for
+from bot.outreach.service import run as run_outreach
+from bot.outreach.service import stop as stop_outreach
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
@@ -68,7 +71,10 @@ async def _verdict_pushes(app: web.Application) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(pushes.run())] if pushes.pushers else []
     if alerts.pusher is not None:
         tasks.append(asyncio.create_task(alerts.run()))
+    outreach = broadcaster_for(settings, db, pushes.pushers)  # subscribed alerts (issue 22)
+    outreach_task = asyncio.create_task(run_outreach(outreach, settings.knowledge_dir))
     yield
+    await stop_outreach(outreach, outreach_task)
     for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

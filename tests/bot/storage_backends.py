@@ -80,3 +80,34 @@ def upgrade_to(connection: object, revision: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+async def schema_differences(database, tables: set[str]) -> list:
+    """What differs between a migrated ``database`` and the models, for ``tables``:
+    empty when the migrations create exactly what the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.storage.models import Base
+
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return compare_metadata(context, Base.metadata)
+
+    async with database.engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+
+    def table_of(change) -> str | None:
+        item = change[0] if isinstance(change, list) else change
+        for part in item[1:]:
+            name = getattr(part, "name", None)
+            table = getattr(part, "table", None)
+            if table is not None and getattr(table, "name", None):
+                return table.name
+            if isinstance(part, str) and part in tables:
+                return part
+            if name in tables:
+                return name
+        return None
+
+    return [c for c in changes if table_of(c) in tables]

@@ -52,6 +52,7 @@ from bot.channels.wechat.outbox import Outbox
 from bot.channels.wechat.output import TextCollector
 from bot.channels.wechat.push import Pusher
 from bot.orders.notices import owed_notices
+from bot.outreach.owed import owed_alerts
 from bot.rumors.delivery import take_due
 from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
 from bot.settings import IPNetwork
@@ -388,7 +389,8 @@ class CallbackChannel(InputChannel, abc.ABC):
             log.exception("could not read the verdicts owed to a sender")
             verdicts = []
         notices = await owed_notices(self.db, sender)
-        return verdicts + notices + await self.pusher.take_waiting(sender)
+        alerts = await owed_alerts(self.db, (self.name(),), sender)  # subscribed alerts held
+        return verdicts + notices + alerts + await self.pusher.take_waiting(sender)
 
     async def answer(
         self,

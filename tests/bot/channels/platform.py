@@ -43,6 +43,8 @@ class Simulator:
     # errcodes (or HTTP statuses as negative numbers below -100) answered to the next sends
     scripted: list[int] = field(default_factory=list)
     send_attempts: int = 0
+    # openids whose 48-hour window is closed: customer-service messages get 45015
+    closed: set[str] = field(default_factory=set)
     # media id -> (content type, bytes) served by /cgi-bin/media/get
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
@@ -52,6 +54,7 @@ class Simulator:
         app.router.add_get("/cgi-bin/gettoken", self.token)
         app.router.add_post("/cgi-bin/message/custom/send", self.send)
         app.router.add_post("/cgi-bin/message/send", self.send)
+        app.router.add_post("/cgi-bin/message/template/send", self.send)
         app.router.add_get("/cgi-bin/media/get", self.get_media)
         return app
 
@@ -79,11 +82,20 @@ class Simulator:
             return web.json_response({"errcode": code, "errmsg": "scripted"})
         if request.query.get("access_token") not in self.valid_tokens:
             return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        closed = request.path.endswith("/custom/send") and (
+            (await request.json()).get("touser") in self.closed
+        )
+        if closed:
+            return web.json_response({"errcode": 45015, "errmsg": "response out of time"})
         self.sent.append({"path": request.path, "raw": raw, "json": await request.json()})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     def texts_to(self, user: str) -> list[str]:
-        return [c["json"]["text"]["content"] for c in self.sent if c["json"]["touser"] == user]
+        return [
+            c["json"]["text"]["content"]
+            for c in self.sent
+            if c["json"]["touser"] == user and "text" in c["json"]
+        ]
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout

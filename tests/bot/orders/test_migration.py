@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-
-from bot.storage.models import Base
+from tests.bot.storage_backends import schema_differences
 
 ORDER_TABLES = {
     "volunteers",
@@ -18,25 +15,4 @@ ORDER_TABLES = {
 
 
 async def test_the_migration_matches_the_models(migrated_db) -> None:
-    def diff(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
-        return compare_metadata(context, Base.metadata)
-
-    async with migrated_db.engine.connect() as conn:
-        changes = await conn.run_sync(diff)
-
-    def table_of(change) -> str | None:
-        item = change[0] if isinstance(change, list) else change
-        for part in item[1:]:
-            name = getattr(part, "name", None)
-            table = getattr(part, "table", None)
-            if table is not None and getattr(table, "name", None):
-                return table.name
-            if isinstance(part, str) and part in ORDER_TABLES:
-                return part
-            if name in ORDER_TABLES:
-                return name
-        return None
-
-    ours = [c for c in changes if table_of(c) in ORDER_TABLES]
-    assert ours == []
+    assert await schema_differences(migrated_db, ORDER_TABLES) == []

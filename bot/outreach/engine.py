@@ -1,0 +1,614 @@
+"""Sending alerts to their subscribers: each person gets each alert exactly once, within
+each platform's rules, whatever the number of processes and however often they restart.
+
+**Planning.** When a scheduled alert's time comes, one statement writes a delivery
+row for every subscriber of its kind (and crop), in the same transaction as the
+conditional UPDATE that marks the alert planned: two workers never both plan it,
+and the unique (alert, person) key would refuse a second row anyway.
+
+**Claiming.** A worker takes a batch of due rows (``pending`` → ``claimed``, with its
+own batch token and a lease); on PostgreSQL the SELECT skips rows another worker
+has locked, on SQLite one UPDATE with the SELECT inside takes the single writer's
+lock. Right before a
+row is sent it moves ``claimed`` → ``sending``: a row is sent only by the worker
+whose UPDATE moved it. A worker that dies leaves rows behind: ``claimed`` ones were
+never tried and go back to ``pending`` when their lease runs out (nobody skipped);
+a ``sending`` one died during its API call and may or may not have arrived, so it
+becomes ``unknown`` and is not sent again (nobody gets two copies) but is counted.
+
+**Rules.** No pushes 21:00-08:00 China time (alerts for the web chat, which waits
+for the person's next message anyway, are still readied). One non-urgent alert a
+week per person (``cap``; the reservation is a conditional UPDATE of the person's
+``cap_until``, so two workers sending two alerts cannot both pass it); urgent
+alerts are marked and exempt. A row over the cap waits until the cap frees it,
+or until its alert expires.
+
+**Routes.** WeChat: a customer-service message within 48 hours of the person's last
+message; outside it (or when WeChat answers 45015/45047, the window closed or 20
+messages sent since the person's last) a template message when the account has
+one configured, else the alert is held and goes out with the reply to the
+person's next message. WeCom: an app message. Web chat: held for the next
+message. Rate errors (45009 daily quota, 45011 frequency, 45033 WeCom's per-member
+limits, busy, no answer) put the row back with exponential backoff and pause
+that channel for the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.channels.wechat.api import NETWORK_FAILURE, SYSTEM_BUSY, ApiError, OutsideWindow
+from bot.outreach.alerts import alert_message, heading
+from bot.storage.db import Database
+from bot.storage.models import (
+    OutreachAlert,
+    OutreachDelivery,
+    OutreachRecipient,
+    OutreachSubscription,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
+WECHAT_WINDOW = timedelta(hours=48)
+# Platform answers that mean "slow down", not "never": 45009 API daily quota,
+# 45011 API frequency, 45033 WeCom per-member limits, -1 busy, -2 no answer.
+RATE_LIMITED = frozenset({45009, 45011, 45033, SYSTEM_BUSY, NETWORK_FAILURE})
+# Answers that will not change by trying again: not following the account, invalid
+# openid or member, blocked, WeCom's "not in the app's visible range" (0).
+PERMANENT = frozenset({0, 40003, 43004, 43019, 60111, 81013})
+TEMPLATE_PATH = "/cgi-bin/message/template/send"
+# WeChat template fields by type prefix: their length limits.
+TEMPLATE_FIELD_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "keyword": 200}
+WAITING = "next_message"
+
+
+class Hold(Exception):
+    """The platform cannot take it now: keep it for the person's next message."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    quiet_from: int = 21  # China time, hours: no pushes from 21:00 ...
+    quiet_until: int = 8  # ... to 08:00
+    cap: timedelta = timedelta(days=7)  # one non-urgent alert per person per cap
+    lease: timedelta = timedelta(minutes=5)
+    batch: int = 200
+    first_backoff: timedelta = timedelta(seconds=30)
+    max_backoff: timedelta = timedelta(hours=6)
+    max_attempts: int = 8
+
+    def quiet(self, now: datetime) -> bool:
+        hour = now.astimezone(CHINA_TIME).hour
+        return hour >= self.quiet_from or hour < self.quiet_until
+
+    def quiet_ends(self, now: datetime) -> datetime:
+        local = now.astimezone(CHINA_TIME)
+        end = local.replace(hour=self.quiet_until, minute=0, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(timezone.utc)
+
+    def backoff(self, attempts: int) -> timedelta:
+        return min(self.first_backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One claimed delivery, as a route needs it."""
+
+    delivery_id: int
+    recipient_id: int
+    channel: str
+    recipient: str
+    last_inbound_at: datetime | None
+    alert: OutreachAlert
+    attempts: int
+
+
+class Route(Protocol):
+    async def send(self, target: Target, text: str, now: datetime) -> str:
+        """Send ``text``; returns how (custom | template | app). Raises ``Hold`` or
+        ``ApiError``."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A WeChat template message for alerts outside the 48-hour window.
+
+    ``fields`` maps each template field to what fills it: ``title`` (e.g.
+    "【防骗提醒】"), ``text`` (the alert), ``date`` (today, China time) or fixed text
+    in quotes ("'请回复公众号查看'"). Values are cut to the field type's limit.
+    """
+
+    template_id: str
+    fields: Mapping[str, str]
+    public_url: str = ""
+
+    @staticmethod
+    def parse(template_id: str, spec: str, public_url: str = "") -> Template | None:
+        """``thing1=title;thing2=text;time3=date`` (KEPU_WECHAT_ALERT_TEMPLATE_FIELDS)."""
+        if not template_id:
+            return None
+        fields: dict[str, str] = {}
+        for part in spec.split(";"):
+            name, sep, value = part.partition("=")
+            if not part.strip():
+                continue
+            if not sep or not name.strip() or not value.strip():
+                raise ValueError(f"template field {part!r} is not name=value")
+            fields[name.strip()] = value.strip()
+        if not fields:
+            raise ValueError("a template needs at least one field")
+        return Template(template_id, fields, public_url)
+
+    def payload(self, touser: str, alert: OutreachAlert, now: datetime) -> dict[str, Any]:
+        parts = {
+            "title": ("【紧急】" if alert.urgent else "") + heading(alert.kind, alert.crop),
+            "text": alert.text,
+            "date": now.astimezone(CHINA_TIME).strftime("%Y年%m月%d日"),
+        }
+        data = {}
+        for name, source in self.fields.items():
+            value = source[1:-1] if source[:1] == source[-1:] == "'" else parts.get(source, "")
+            limit = next(
+                (n for prefix, n in TEMPLATE_FIELD_LIMITS.items() if name.startswith(prefix)), 200
+            )
+            if len(value) > limit:
+                value = value[: limit - 1] + "…"
+            data[name] = {"value": value}
+        payload: dict[str, Any] = {"touser": touser, "template_id": self.template_id, "data": data}
+        url = (
+            f"{self.public_url.rstrip('/')}/k/{alert.entry_id}"
+            if alert.entry_id and self.public_url
+            else ""
+        )
+        if url:
+            payload["url"] = url
+        return payload
+
+
+class WeChatRoute:
+    def __init__(self, api: Any, template: Template | None = None) -> None:
+        self.api = api
+        self.template = template
+
+    async def send(self, target: Target, text: str, now: datetime) -> str:
+        last = target.last_inbound_at
+        if last is not None and now - last < WECHAT_WINDOW:
+            try:
+                await self.api.send_text(target.recipient, text)
+                return "custom"
+            except OutsideWindow:
+                pass  # closed after all, or 20 messages since theirs: the template, or wait
+        if self.template is None:
+            raise Hold()
+        await self.api.call(
+            TEMPLATE_PATH, self.template.payload(target.recipient, target.alert, now)
+        )
+        return "template"
+
+
+class AppRoute:
+    """WeCom app messages: no window."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+
+    async def send(self, target: Target, text: str, now: datetime) -> str:
+        await self.api.send_text(target.recipient, text)
+        return "app"
+
+
+class WaitRoute:
+    """Channels that cannot write first (the web chat)."""
+
+    async def send(self, target: Target, text: str, now: datetime) -> str:
+        raise Hold()
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive UTC datetimes."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class Outcome:
+    planned: int = 0
+    sent: int = 0
+    held: int = 0
+    retried: int = 0
+    failed: int = 0
+    capped: int = 0
+    released: int = 0
+    lost: int = 0  # died mid-send: unknown
+    routes: dict[str, int] = field(default_factory=dict)
+
+
+class Broadcaster:
+    """Plans due alerts and sends their deliveries. Any number may run at once.
+
+    Args:
+        routes: channel name -> route; a channel without one waits for the
+            person's next message.
+        clock: the current time (tests move it).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        routes: Mapping[str, Route],
+        *,
+        policy: Policy | None = None,
+        public_url: str = "",
+        clock: Callable[[], datetime] = utcnow,
+        name: str = "",
+    ) -> None:
+        self.db = db
+        self.routes = dict(routes)
+        self.policy = policy or Policy()
+        self.public_url = public_url
+        self.clock = clock
+        self.name = (name or uuid.uuid4().hex[:12])[:40]
+        self._wait = WaitRoute()
+        self.stopping = False
+        self.wake = asyncio.Event()  # set: look for work now (an alert scheduled)
+
+    def stop(self) -> None:
+        """Finish the current send, give back the rest of the batch, and end ``run``."""
+        self.stopping = True
+        self.wake.set()
+
+    # --- planning ---------------------------------------------------------------------
+
+    async def plan_due(self) -> int:
+        """Write the deliveries of every scheduled alert whose time has come."""
+        now = self.clock()
+        async with self.db.session() as session:
+            due = (
+                await session.execute(
+                    select(OutreachAlert.id).where(
+                        OutreachAlert.status == "scheduled", OutreachAlert.send_at <= now
+                    )
+                )
+            ).scalars()
+            ids = list(due)
+        planned = 0
+        for alert_id in ids:
+            planned += await self._plan(alert_id, now)
+        return planned
+
+    async def _plan(self, alert_id: int, now: datetime) -> int:
+        async with self.db.session() as session:
+            moved = await session.execute(
+                update(OutreachAlert)
+                .where(OutreachAlert.id == alert_id, OutreachAlert.status == "scheduled")
+                .values(status="sending", planned_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount != 1:
+                return 0  # another worker planned it
+            alert = await session.get(OutreachAlert, alert_id)
+            subscribers = (
+                select(
+                    literal(alert_id),
+                    OutreachSubscription.recipient_id,
+                    literal("pending"),
+                    literal(0),
+                    literal(now),
+                )
+                .where(
+                    OutreachSubscription.kind == alert.kind,
+                    OutreachSubscription.crop == alert.crop,
+                )
+                .distinct()
+            )
+            written = await session.execute(
+                insert(OutreachDelivery).from_select(
+                    ["alert_id", "recipient_id", "status", "attempts", "next_attempt_at"],
+                    subscribers,
+                )
+            )
+            count = max(written.rowcount or 0, 0)
+        log.info("alert %s planned for %d subscribers", alert_id, count)
+        return count
+
+    # --- leases -----------------------------------------------------------------------
+
+    async def recover(self) -> tuple[int, int]:
+        """Rows of workers that died: untried ones back to pending, ones that died
+        mid-send to unknown. Returns (released, lost)."""
+        now = self.clock()
+        async with self.db.session() as session:
+            released = await session.execute(
+                update(OutreachDelivery)
+                .where(OutreachDelivery.status == "claimed", OutreachDelivery.lease_until < now)
+                .values(status="pending", worker=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            lost = await session.execute(
+                update(OutreachDelivery)
+                .where(OutreachDelivery.status == "sending", OutreachDelivery.lease_until < now)
+                .values(status="unknown", lease_until=None, last_error="worker stopped mid-send")
+                .execution_options(synchronize_session=False)
+            )
+        if lost.rowcount:
+            log.warning("%d alert deliveries were mid-send when a worker stopped", lost.rowcount)
+        return released.rowcount, lost.rowcount
+
+    async def _claim(self, now: datetime) -> tuple[str, list[Target]]:
+        token = f"{self.name}:{uuid.uuid4().hex[:12]}"
+        push_quiet = self.policy.quiet(now)
+        async with self.db.session() as session:
+            due = (
+                select(OutreachDelivery.id)
+                .join(OutreachRecipient, OutreachRecipient.id == OutreachDelivery.recipient_id)
+                .where(
+                    OutreachDelivery.status == "pending",
+                    OutreachDelivery.next_attempt_at <= now,
+                )
+                .order_by(OutreachDelivery.next_attempt_at, OutreachDelivery.id)
+                .limit(self.policy.batch)
+            )
+            if push_quiet:  # only what waits for a next message anyway
+                due = due.where(OutreachRecipient.channel.notin_(list(self.routes)))
+            if self.db.is_sqlite:
+                # One statement: it takes the single writer's lock at once (a read
+                # followed by a write could find another process wrote in between).
+                ids: Any = due.correlate(None).scalar_subquery()
+            else:
+                # Rows another worker is claiming are skipped, not waited for.
+                locked = due.with_for_update(skip_locked=True, of=OutreachDelivery)
+                ids = list((await session.execute(locked)).scalars())
+                if not ids:
+                    return token, []
+            await session.execute(
+                update(OutreachDelivery)
+                .where(OutreachDelivery.id.in_(ids), OutreachDelivery.status == "pending")
+                .values(status="claimed", worker=token, lease_until=now + self.policy.lease)
+                .execution_options(synchronize_session=False)
+            )
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(OutreachDelivery, OutreachRecipient, OutreachAlert)
+                    .join(OutreachRecipient, OutreachRecipient.id == OutreachDelivery.recipient_id)
+                    .join(OutreachAlert, OutreachAlert.id == OutreachDelivery.alert_id)
+                    .where(OutreachDelivery.worker == token, OutreachDelivery.status == "claimed")
+                    .order_by(OutreachDelivery.id)
+                )
+            ).all()
+        targets = [
+            Target(
+                d.id,
+                r.id,
+                r.channel,
+                r.recipient,
+                aware(r.last_inbound_at),
+                a,
+                d.attempts,
+            )
+            for d, r, a in rows
+        ]
+        return token, targets
+
+    async def _release(self, token: str) -> None:
+        """Give back what this worker claimed and did not try (stopping, or paused)."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutreachDelivery)
+                .where(OutreachDelivery.worker == token, OutreachDelivery.status == "claimed")
+                .values(status="pending", worker=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def run_once(self) -> Outcome:
+        """Plan what is due, recover dead workers' rows, and send one batch."""
+        outcome = Outcome()
+        outcome.planned = await self.plan_due()
+        outcome.released, outcome.lost = await self.recover()
+        now = self.clock()
+        token, targets = await self._claim(now)
+        paused: set[str] = set()
+        try:
+            for target in targets:
+                if self.stopping:
+                    break
+                if target.channel in paused:
+                    continue
+                await self._deliver(token, target, outcome, paused)
+        finally:
+            await self._release(token)
+            await self._finish_alerts()
+        return outcome
+
+    async def _start(self, token: str, target: Target, now: datetime) -> str:
+        """claimed → sending, with the cap reserved. Returns "go", "lost", "capped" or
+        "expired"."""
+        alert = target.alert
+        async with self.db.session() as session:
+            expires = aware(alert.expires_at)
+            if alert.status == "cancelled" or (expires is not None and expires <= now):
+                await session.execute(
+                    update(OutreachDelivery)
+                    .where(OutreachDelivery.id == target.delivery_id)
+                    .where(OutreachDelivery.worker == token, OutreachDelivery.status == "claimed")
+                    .values(status="expired", lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+                return "expired"
+            moved = await session.execute(
+                update(OutreachDelivery)
+                .where(
+                    OutreachDelivery.id == target.delivery_id,
+                    OutreachDelivery.worker == token,
+                    OutreachDelivery.status == "claimed",
+                )
+                .values(status="sending", lease_until=now + self.policy.lease)
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount != 1:
+                return "lost"  # cancelled by "退订", or our lease ran out
+            if alert.urgent:
+                return "go"
+            reserved = await session.execute(
+                update(OutreachRecipient)
+                .where(
+                    OutreachRecipient.id == target.recipient_id,
+                    or_(OutreachRecipient.cap_until.is_(None), OutreachRecipient.cap_until <= now),
+                )
+                .values(cap_until=now + self.policy.cap)
+                .execution_options(synchronize_session=False)
+            )
+            if reserved.rowcount == 1:
+                return "go"
+            until = (
+                await session.execute(
+                    select(OutreachRecipient.cap_until).where(
+                        OutreachRecipient.id == target.recipient_id
+                    )
+                )
+            ).scalar_one()
+            await session.execute(
+                update(OutreachDelivery)
+                .where(OutreachDelivery.id == target.delivery_id)
+                .values(
+                    status="pending",
+                    worker=None,
+                    lease_until=None,
+                    next_attempt_at=aware(until) or now + self.policy.cap,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return "capped"
+
+    async def _deliver(
+        self, token: str, target: Target, outcome: Outcome, paused: set[str]
+    ) -> None:
+        now = self.clock()
+        started = await self._start(token, target, now)
+        if started == "capped":
+            outcome.capped += 1
+            return
+        if started != "go":
+            return
+        route = self.routes.get(target.channel, self._wait)
+        text = alert_message(target.alert, self.public_url)
+        try:
+            how = await route.send(target, text, now)
+        except Hold:
+            await self._mark(target, "held", route=WAITING)
+            outcome.held += 1
+            return
+        except ApiError as exc:
+            await self._failed(target, exc, outcome, paused, now)
+            return
+        await self._mark(target, "sent", route=how, sent_at=self.clock())
+        outcome.sent += 1
+        outcome.routes[how] = outcome.routes.get(how, 0) + 1
+
+    async def _failed(
+        self, target: Target, exc: ApiError, outcome: Outcome, paused: set[str], now: datetime
+    ) -> None:
+        attempts = target.attempts + 1
+        error = f"{exc.code}: {exc.message}"[:200]
+        if not target.alert.urgent:
+            await self._undo_cap(target, now)
+        if exc.code in PERMANENT or attempts >= self.policy.max_attempts:
+            await self._mark(target, "failed", attempts=attempts, last_error=error)
+            outcome.failed += 1
+            log.warning("alert %s not delivered (%s)", target.alert.id, error)
+            return
+        if exc.code in RATE_LIMITED:
+            paused.add(target.channel)  # the platform said slow down: not this batch
+        await self._mark(
+            target,
+            "pending",
+            attempts=attempts,
+            last_error=error,
+            next_attempt_at=now + self.policy.backoff(attempts),
+            worker=None,
+        )
+        outcome.retried += 1
+
+    async def _undo_cap(self, target: Target, now: datetime) -> None:
+        """Nothing went out: the week's alert is still to come."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutreachRecipient)
+                .where(
+                    OutreachRecipient.id == target.recipient_id,
+                    OutreachRecipient.cap_until == now + self.policy.cap,
+                )
+                .values(cap_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _mark(self, target: Target, status: str, **values: Any) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutreachDelivery)
+                .where(
+                    OutreachDelivery.id == target.delivery_id,
+                    OutreachDelivery.status == "sending",
+                )
+                .values(status=status, lease_until=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _finish_alerts(self) -> None:
+        """Alerts with nothing left to send are sent."""
+        open_rows = select(OutreachDelivery.id).where(
+            OutreachDelivery.alert_id == OutreachAlert.id,
+            OutreachDelivery.status.in_(("pending", "claimed", "sending")),
+        )
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutreachAlert)
+                .where(OutreachAlert.status == "sending", ~open_rows.exists())
+                .values(status="sent", updated_at=self.clock())
+                .execution_options(synchronize_session=False)
+            )
+
+    async def run(self, every: float = 30.0) -> None:
+        """Send until stopped: a batch at a time, then wait ``every`` seconds (or for
+        ``wake``) when there was nothing to do."""
+        wake = self.wake
+        while not self.stopping:
+            try:
+                outcome = await self.run_once()
+            except SQLAlchemyError:
+                log.exception("outreach: database error; trying again shortly")
+                outcome = Outcome()
+            busy = outcome.sent + outcome.held + outcome.failed + outcome.planned
+            if busy:
+                continue
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), every)
+            wake.clear()
+
+
+async def pending_count(db: Database) -> int:
+    async with db.session() as session:
+        return (
+            await session.execute(
+                select(func.count())
+                .select_from(OutreachDelivery)
+                .where(OutreachDelivery.status.in_(("pending", "claimed", "sending")))
+            )
+        ).scalar_one()

@@ -1,0 +1,248 @@
+"""Delivery of alerts against the simulated platforms, on both databases: the 48-hour
+window, templates, rate errors with backoff, quiet hours, the weekly cap."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.channels.wechat.api import RetryPolicy, WeChatApi, WeComApi
+from bot.outreach import alerts
+from bot.outreach.chat import answer
+from bot.outreach.commands import DIGEST, FARM, FRAUD, Command
+from bot.outreach.engine import AppRoute, Broadcaster, Policy, Template, WeChatRoute
+from bot.outreach.owed import take_held
+from bot.outreach.subscriptions import subscribe, subscriptions
+from bot.storage.models import OutreachDelivery, OutreachRecipient
+from tests.bot.outreach.support import CHINA, MORNING, Clock, scheduled_alert, subscribers
+
+FAST = RetryPolicy(attempts=2, first_delay=0.01, timeout=2.0)
+
+
+def wechat(base: str) -> WeChatApi:
+    return WeChatApi(base, "wx0000000000000001", "secret", FAST)
+
+
+def wecom(base: str) -> WeComApi:
+    return WeComApi(base, "ww0000000000000001", "secret", 1000002, FAST)
+
+
+async def statuses(db) -> dict[str, tuple[str, str | None]]:
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    OutreachRecipient.recipient, OutreachDelivery.status, OutreachDelivery.route
+                ).join(OutreachRecipient, OutreachRecipient.id == OutreachDelivery.recipient_id)
+            )
+        ).all()
+    return {user: (status, route) for user, status, route in rows}
+
+
+async def test_each_channel_within_its_rules(migrated_db, simulator) -> None:
+    sim, base = simulator
+    db, clock = migrated_db, Clock()
+    await subscribers(
+        db, "wechat", ["o-in", "o-closed"], last_inbound_at=clock.now - timedelta(hours=1)
+    )
+    await subscribers(db, "wechat", ["o-out"], last_inbound_at=clock.now - timedelta(hours=49))
+    await subscribers(db, "wecom", ["member-1"])
+    await subscribers(db, "webchat", ["w-1"])
+    await subscribers(db, "wechat", ["o-farmer"], kind=FARM, crop="水稻")  # another kind
+    sim.closed.add("o-closed")  # WeChat knows better than our last-message time
+    alert_id = await scheduled_alert(db, clock.now)
+    api, app_api = wechat(base), wecom(base)
+    worker = Broadcaster(db, {"wechat": WeChatRoute(api), "wecom": AppRoute(app_api)}, clock=clock)
+    try:
+        outcome = await worker.run_once()
+    finally:
+        await api.close()
+        await app_api.close()
+    assert outcome.planned == 5 and outcome.sent == 2 and outcome.held == 3
+    [text] = sim.texts_to("o-in")
+    assert text.startswith("【防骗提醒】最近有人冒充快递客服") and "回复“退订”" in text
+    assert sim.texts_to("member-1") == [text]
+    assert [c["path"] for c in sim.sent] == [
+        "/cgi-bin/message/custom/send",
+        "/cgi-bin/message/send",
+    ]
+    assert sim.texts_to("o-out") == [] and sim.texts_to("o-farmer") == []
+    assert await statuses(db) == {
+        "o-in": ("sent", "custom"),
+        "o-closed": ("held", "next_message"),
+        "o-out": ("held", "next_message"),
+        "member-1": ("sent", "app"),
+        "w-1": ("held", "next_message"),
+    }
+    # Held alerts go out with the reply to the next message, once.
+    assert await take_held(db, ("wechat",), "o-out") == [text]
+    assert await take_held(db, ("wechat",), "o-out") == []
+    assert await take_held(db, ("rest", "webchat"), "w-1") == [text]
+    # o-in writes again: the alert it got counts as read.
+    assert await take_held(db, ("wechat",), "o-in") == []
+    figures = await alerts.figures(db, alert_id)
+    assert figures.planned == 5 and figures.reached == 4 and figures.read == 3
+    assert figures.by_route == {"custom": 1, "app": 1, "next_message": 2}
+    assert figures.by_status["held"] == 1  # o-closed has not written yet
+    again = await Broadcaster(db, {}, clock=clock).run_once()
+    assert again.planned == again.sent == 0
+
+
+async def test_outside_the_window_a_configured_template_goes_out(migrated_db, simulator) -> None:
+    sim, base = simulator
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wechat", ["o-out"], last_inbound_at=clock.now - timedelta(days=3))
+    await scheduled_alert(db, clock.now, urgent=True)
+    template = Template.parse(
+        "TPL-1", "thing1=title;thing2=text;time3=date;thing4='回公众号看全文'", "https://kp.cn"
+    )
+    api = wechat(base)
+    try:
+        outcome = await Broadcaster(
+            db, {"wechat": WeChatRoute(api, template)}, clock=clock
+        ).run_once()
+    finally:
+        await api.close()
+    assert outcome.routes == {"template": 1}
+    [call] = sim.sent
+    assert call["path"] == "/cgi-bin/message/template/send"
+    payload = call["json"]
+    assert payload["touser"] == "o-out" and payload["template_id"] == "TPL-1"
+    data = payload["data"]
+    assert data["thing1"]["value"] == "【紧急】【防骗提醒】"
+    assert len(data["thing2"]["value"]) == 20 and data["thing2"]["value"].endswith("…")
+    assert data["time3"]["value"] == MORNING.astimezone(CHINA).strftime("%Y年%m月%d日")
+    assert data["thing4"]["value"] == "回公众号看全文"
+
+
+async def test_rate_errors_back_off_and_nobody_gets_two(migrated_db, simulator) -> None:
+    sim, base = simulator
+    db, clock = migrated_db, Clock()
+    users = [f"o-{i}" for i in range(4)]
+    await subscribers(db, "wechat", users, last_inbound_at=clock.now - timedelta(hours=1))
+    await scheduled_alert(db, clock.now)
+    sim.scripted = [45009]  # the account's daily API quota
+    api = wechat(base)
+    worker = Broadcaster(db, {"wechat": WeChatRoute(api)}, clock=clock)
+    try:
+        first = await worker.run_once()
+        assert first.retried == 1 and first.sent == 0  # the channel pauses for the batch
+        second = await worker.run_once()
+        assert second.sent == 3  # the others; the refused one waits for its backoff
+        clock.advance(seconds=10)
+        assert (await worker.run_once()).sent == 0
+        clock.advance(seconds=25)  # 30 s after the refusal
+        sim.scripted = [45011]  # too frequent: backs off again, twice as long
+        assert (await worker.run_once()).retried == 1
+        clock.advance(seconds=45)
+        assert (await worker.run_once()).sent == 0
+        clock.advance(seconds=20)
+        assert (await worker.run_once()).sent == 1
+    finally:
+        await api.close()
+    assert all(len(sim.texts_to(u)) == 1 for u in users)
+    async with db.session() as session:
+        row = (
+            await session.execute(select(OutreachDelivery).where(OutreachDelivery.attempts == 2))
+        ).scalar_one()
+    assert row.status == "sent" and row.last_error.startswith("45011")
+
+
+async def test_45047_holds_the_alert_for_the_next_message(migrated_db, simulator) -> None:
+    sim, base = simulator
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wechat", ["o-chatty"], last_inbound_at=clock.now - timedelta(hours=1))
+    await scheduled_alert(db, clock.now)
+    sim.scripted = [45047]  # 20 messages since the user's last one
+    api = wechat(base)
+    try:
+        assert (
+            await Broadcaster(db, {"wechat": WeChatRoute(api)}, clock=clock).run_once()
+        ).held == 1
+    finally:
+        await api.close()
+    assert len(await take_held(db, ("wechat",), "o-chatty")) == 1
+
+
+async def test_no_pushes_in_quiet_hours(migrated_db, simulator) -> None:
+    sim, base = simulator
+    clock = Clock(MORNING.replace(hour=13, minute=30) + timedelta(hours=0))  # 21:30 China
+    assert clock.now.astimezone(CHINA).hour == 21
+    db = migrated_db
+    await subscribers(db, "wechat", ["o-1"], last_inbound_at=clock.now - timedelta(hours=1))
+    await subscribers(db, "webchat", ["w-1"])
+    await scheduled_alert(db, clock.now)
+    api = wechat(base)
+    worker = Broadcaster(db, {"wechat": WeChatRoute(api)}, clock=clock)
+    try:
+        night = await worker.run_once()
+        assert night.sent == 0 and night.held == 1 and sim.sent == []  # the web chat's waits
+        clock.advance(hours=10)  # 07:30
+        assert (await worker.run_once()).sent == 0
+        clock.advance(minutes=30)  # 08:00
+        assert (await worker.run_once()).sent == 1
+    finally:
+        await api.close()
+    assert len(sim.texts_to("o-1")) == 1
+    assert Policy().quiet_ends(MORNING.replace(hour=13, minute=30)).astimezone(CHINA).hour == 8
+
+
+async def test_one_alert_a_week_and_urgent_ones_besides(migrated_db, simulator) -> None:
+    sim, base = simulator
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wecom", ["member-1"])
+    await scheduled_alert(db, clock.now, text="第一条：冒充客服的骗局。")
+    await scheduled_alert(db, clock.now, text="第二条：保健品会销的骗局。")
+    api = wecom(base)
+    worker = Broadcaster(db, {"wecom": AppRoute(api)}, clock=clock)
+    try:
+        first = await worker.run_once()
+        assert first.sent == 1 and first.capped == 1
+        await scheduled_alert(db, clock.now, text="有人冒充派出所打电话。", urgent=True)
+        clock.advance(hours=1)
+        assert (await worker.run_once()).sent == 1  # urgent: not capped
+        clock.advance(days=3)
+        assert (await worker.run_once()).sent == 0
+        clock.advance(days=4)
+        assert (await worker.run_once()).sent == 1  # a week after the first
+    finally:
+        await api.close()
+    texts = sim.texts_to("member-1")
+    assert [t.split("】", 1)[0] for t in texts] == ["【防骗提醒", "【紧急", "【防骗提醒"]
+    assert texts[1].startswith("【紧急】【防骗提醒】有人冒充派出所")
+    assert "第一条" in texts[0] and "第二条" in texts[2]
+
+
+async def test_one_message_ends_everything_planned_included(migrated_db) -> None:
+    db = migrated_db
+    await subscribe(db, "wechat", "o-1", FRAUD)
+    await subscribe(db, "wechat", "o-1", DIGEST)
+    await subscribe(db, "wechat", "o-2", FRAUD)
+    alert_id = await alerts.draft(
+        db, author="expert", kind=FRAUD, text="冒充客服退款的骗局又来了。"
+    )
+    await alerts.approve(db, alert_id, "admin")
+    await alerts.schedule(db, alert_id)
+    assert await Broadcaster(db, {}).plan_due() == 2
+    reply = await answer(db, "wechat", "o-1", Command("unsubscribe"))
+    assert "已为您退订" in reply.text and "防骗提醒" in reply.text and "每月流言榜" in reply.text
+    assert await subscriptions(db, "wechat", "o-1") == []
+    async with db.session() as session:
+        statuses = dict(
+            (
+                await session.execute(
+                    select(OutreachRecipient.recipient, OutreachDelivery.status).join(
+                        OutreachRecipient, OutreachRecipient.id == OutreachDelivery.recipient_id
+                    )
+                )
+            ).all()
+        )
+        left = (
+            await session.execute(select(func.count()).where(OutreachRecipient.recipient == "o-1"))
+        ).scalar_one()
+    assert left == 0  # the user id is forgotten
+    assert sorted(statuses.values()) == ["cancelled", "pending"]
+    assert statuses["o-2"] == "pending"
+    again = await answer(db, "wechat", "o-1", Command("unsubscribe"))
+    assert "没有订阅任何提醒" in again.text
