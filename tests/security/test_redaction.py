@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.handoff import hotlines_for, record_request
+from bot.handoff.hotlines import hotlines_for, record_request
 from bot.knowledge.service import record_unanswered
 from bot.rumors.reports import ReportQueue
 from bot.storage.db import Database

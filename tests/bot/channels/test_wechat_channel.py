@@ -17,12 +17,12 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
-from bot.channels.wechat import replies
 from bot.channels.wechat.channel import WeChatInput
+from bot.menu.pages import BUSY_REPLY
 from bot.rumors.reports import ReportQueue
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim
-from bot.text.inbound import BUSY_REPLY
+from bot.wechat import replies
 from tests.bot.channels.conftest import BUDGET, WECHAT, WECHAT_PLAIN, migrate, wechat_channel
 from tests.bot.channels.platform import (
     FakeAssistant,
