@@ -33,8 +33,8 @@ from tests.bot.channels.platform import (
     rasa_server,
     signature,
 )
-from tests.bot.channels.test_messages import BILLION_LAUGHS, XXE
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
+from tests.bot.wechat.test_messages import BILLION_LAUGHS, XXE
 
 USER = "oUser-1234567890abcdefghijklm"
 
