@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.menu import menu_text
+from bot.menu.pages import menu_text
 
 
 class ActionDefaultFallback(Action):

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_intent, latest_text, slot_list
 from actions.orders import order_reply
 from actions.services import get_services
-from bot.menu import (
+from bot.menu.pages import (
     MAIN_OPTIONS,
     NOT_THIS,
     ORDER_OFFER,

@@ -33,7 +33,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import channel_of, latest_text, say
 from actions.services import get_services
-from bot.menu import CANCEL_OFFER, KEEP_ORDER, ORDER_OFFER
+from bot.accounts.errors import ConsoleError, InvalidInput, NotFound, clip
+from bot.menu.pages import CANCEL_OFFER, KEEP_ORDER, ORDER_OFFER
 from bot.orders import catalogue
 from bot.orders.chat import (
     NOT_SAVED,
@@ -60,8 +61,6 @@ from bot.orders.chat import (
     town_question,
 )
 from bot.orders.service import LOW_RATING, cancel_by_resident, place_order, rate
-from bot.rumors.console import clip
-from bot.rumors.errors import ConsoleError, InvalidInput, NotFound
 from bot.text.numerals import parse_option_number
 
 log = logging.getLogger(__name__)

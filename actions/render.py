@@ -19,11 +19,17 @@ from actions.orders import begin_order
 from actions.services import Services
 from bot.fraud.checker import Verdict
 from bot.fraud.stats import count_check
-from bot.handoff import AMBULANCE, handoff_reply, hotlines_for, is_emergency, record_request
+from bot.handoff.hotlines import (
+    AMBULANCE,
+    handoff_reply,
+    hotlines_for,
+    is_emergency,
+    record_request,
+)
 from bot.knowledge.service import record_unanswered
-from bot.menu import NOT_THIS, ORDER_OFFER, REPORT_OFFER, menu_text
+from bot.menu.pages import NOT_THIS, ORDER_OFFER, REPORT_OFFER, menu_text
 from bot.orders.chat import VISIT_HOTLINE_LINE, VOLUNTEER_OFFER_LINE, town_named, volunteer_offer
-from bot.rumors.matching import AUTO_MATCH
+from bot.text.matching import AUTO_MATCH
 from bot.understanding.cues import han_chars
 from bot.understanding.decide import Decision
 from bot.understanding.replies import (

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_text
 from actions.services import get_services
 from bot.knowledge.reply import detail_messages
-from bot.menu import menu_text
+from bot.menu.pages import menu_text
 from bot.understanding.cues import MORE_DETAIL
 
 

@@ -19,14 +19,14 @@ from rasa_sdk.types import DomainDict
 from actions.common import say_entry, tagged
 from actions.render import render
 from actions.services import Services, get_services
-from bot.menu import NOT_THIS
+from bot.menu.pages import NOT_THIS
 from bot.rumors.advice import REQUEST_PHRASES, SELF_CHECK_ADVICE
 from bot.rumors.debunk import claim_id_of
 from bot.rumors.evidence import attach_recent
-from bot.rumors.matching import ASK_MATCH, AUTO_MATCH
 from bot.rumors.reports import SEEN_WHERE
 from bot.rumors.where import OPTIONS, read_where, where_from_claim, where_named
 from bot.text.content import carries_content, meaningful_chars
+from bot.text.matching import ASK_MATCH, AUTO_MATCH
 from bot.understanding.cues import asks
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ actions.security`` (rasa_sdk's options: ``--actions``, ``--port``, ``--cors``
 - every request but ``GET /health`` (the supervisor's readiness check) must
   carry the run's shared secret in ``X-Kepu-Action-Secret``, compared in
   constant time (``hmac.compare_digest``); otherwise 403 and no action runs.
-  Rasa sends it (``bot/rasa_entry.py`` adds it to the action endpoint in
+  Rasa sends it (``bot/run/rasa_entry.py`` adds it to the action endpoint in
   Rasa's process); the secret is ``<var>/action_secret`` (0600), written anew
   by every `kepu run`, never on a command line or in an environment;
 - bodies are capped at ``ACTION_SERVER_MAX_BODY`` (2 MiB; Sanic answers 413
@@ -34,7 +34,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.rasa_entry import ACTION_SECRET_HEADER, ACTION_SERVER_MAX_BODY, action_secret
+from bot.settings import ACTION_SECRET_HEADER, ACTION_SERVER_MAX_BODY, action_secret
 
 log = logging.getLogger(__name__)
 

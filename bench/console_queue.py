@@ -127,9 +127,9 @@ async def measure(backend: str, reports: int) -> list[dict]:
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
 
+    from bot.accounts.users import add_user
     from bot.fraud.checker import default_checker
     from bot.knowledge.service import KnowledgeService
-    from bot.rumors.users import add_user
     from bot.settings import Settings
     from bot.storage.db import Database
     from bot.web import keys

@@ -48,7 +48,7 @@ def as_reply(decision: Any, seconds: float) -> Reply:
     else:
         tags.append({"decision": kind})
     if kind == "about_service":  # rendered with the main menu
-        from bot.menu import menu_text
+        from bot.menu.pages import menu_text
 
         return Reply([menu_text()], tags, seconds)
     return Reply([], tags, seconds)

@@ -435,7 +435,7 @@ async def evaluate(args: argparse.Namespace, rows: list[Row]) -> None:
                 }
                 model = current_model()
                 proc = _spawn(
-                    [sys.executable, "-m", "bot.cli", "run", "--model", str(model)],
+                    [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)],
                     env,
                     PROJECT_ROOT,
                     Path(var.name) / "stack.log",

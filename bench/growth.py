@@ -192,7 +192,7 @@ class ReportTexts:
 
 def masked_claims(size: int, seed: int) -> tuple[list[str], list[str]]:
     """``size`` claim texts and their masked forms (cached: masking runs jieba)."""
-    from bot.rumors.matching import masked
+    from bot.text.matching import masked
 
     cache = Path(tempfile.gettempdir()) / f"kepu-growth-claims-{size}-{seed}.json"
     if cache.exists():
@@ -206,8 +206,8 @@ def masked_claims(size: int, seed: int) -> tuple[list[str], list[str]]:
 
 
 def measure_claims(size: int) -> list[dict]:
-    from bot.rumors.matching import ClaimIndex, masked
     from bot.rumors.reports import CANDIDATES, SAME_CLAIM
+    from bot.text.matching import ClaimIndex, masked
 
     texts, masked_texts = masked_claims(size, SEED)
     source = ReportTexts(SEED + 1)
@@ -268,9 +268,9 @@ def fill_claims_sqlite(path: Path, texts: list[str], masked_texts: list[str]) ->
 
 
 async def measure_submit(size: int) -> list[dict]:
-    from bot.rumors.matching import masked
     from bot.rumors.reports import ReportQueue
     from bot.storage.db import Database
+    from bot.text.matching import masked
     from bot.text.redact import redact
 
     texts, masked_texts = masked_claims(size, SEED)
@@ -315,7 +315,7 @@ def measure_rebuild(size: int) -> list[dict]:
     again and a TF-IDF vectoriser fitted on them all (as ``ClaimIndex`` did)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from bot.rumors.matching import masked
+    from bot.text.matching import masked
 
     texts, masked_texts = masked_claims(size, SEED)
     samples = []

@@ -329,10 +329,10 @@ async def page(url: str) -> list[tuple[str, str]]:
 
     from aiohttp.test_utils import TestClient, TestServer
 
+    from bot.accounts.users import add_user
     from bot.fraud.checker import default_checker
     from bot.insights import figures, stats
     from bot.knowledge.service import KnowledgeService
-    from bot.rumors.users import add_user
     from bot.settings import Settings
     from bot.web import keys
     from bot.web.app import create_app

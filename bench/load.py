@@ -313,11 +313,15 @@ def role(cmdline: str) -> str:
     """Which of the service's processes a command line is."""
     if "rasa_sdk" in cmdline or "-m actions.security" in cmdline:
         return "actions"
-    if " rasa run" in cmdline or cmdline.startswith("rasa run") or "-m bot.rasa_entry" in cmdline:
+    if (
+        " rasa run" in cmdline
+        or cmdline.startswith("rasa run")
+        or "-m bot.run.rasa_entry" in cmdline
+    ):
         return "rasa"
-    if "bot.cli web" in cmdline:
+    if "bot.run.cli web" in cmdline:
         return "web"
-    if "bot.cli run" in cmdline:
+    if "bot.run.cli run" in cmdline:
         return "supervisor"
     if cmdline.startswith("nginx"):
         return "nginx"
@@ -705,7 +709,7 @@ class WeChatApiStandIn:
 
 
 def current_model() -> Path:
-    from bot.training import model_path
+    from bot.run.training import model_path
 
     model = model_path(PROJECT_ROOT / "models")
     if model.exists():
@@ -871,7 +875,7 @@ async def our_stack(
             "KEPU_WECHAT_MODE": "plain",
             "KEPU_WECHAT_API_BASE": standin.base,
             # Simulated users send without pause from one address: the chat limits
-            # (bot/web/ratelimit.py) would measure the limiter, not the turn.
+            # (bot/net/ratelimit.py) would measure the limiter, not the turn.
             "KEPU_CHAT_RATE_PER_SENDER": "1000000",
             "KEPU_CHAT_RATE_PER_CLIENT": "1000000",
             "KEPU_WEBHOOK_RATE_PER_CLIENT": "1000000",
@@ -880,7 +884,10 @@ async def our_stack(
             **(extra_env or {}),
         }
         proc = _spawn(
-            [sys.executable, "-m", "bot.cli", "run", "--model", str(model)], env, PROJECT_ROOT, log
+            [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)],
+            env,
+            PROJECT_ROOT,
+            log,
         )
         stack = Stack(proc, Path(var), log, f"http://127.0.0.1:{ports['KEPU_RASA_PORT']}", standin)
         try:

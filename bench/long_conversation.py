@@ -33,8 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.startup import free_port, up
+from bot.run.training import model_path
 from bot.settings import PROJECT_ROOT
-from bot.training import model_path
 
 # Ten turns a senior might send, repeated: menu, a topic page, a question picked
 # by number, a typed question, "say again", a rumour report (claim, where seen),
@@ -93,7 +93,7 @@ def windowed_stack(model: Path, var: str, cache: str) -> Iterator[str]:
     log = Path(var) / "stack.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--model", str(model)],
+            [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=out,
@@ -109,7 +109,7 @@ def windowed_stack(model: Path, var: str, cache: str) -> Iterator[str]:
 @contextmanager
 def plain_stack(model: Path, var: str, cache: str) -> Iterator[str]:
     """The action server and Rasa with `kepu run`'s argv, but Rasa's own SQL store."""
-    from bot.cli import ACTION_SERVER_MAX_BODY, _rasa_env, action_server_argv, rasa_server_argv
+    from bot.run.cli import ACTION_SERVER_MAX_BODY, _rasa_env, action_server_argv, rasa_server_argv
     from bot.settings import Settings
 
     ports = {"rasa": free_port(), "actions": free_port()}
@@ -132,7 +132,7 @@ def plain_stack(model: Path, var: str, cache: str) -> Iterator[str]:
     argv = rasa_server_argv(settings, str(model))
     argv[argv.index("--endpoints") + 1] = str(endpoints)
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "import"], cwd=PROJECT_ROOT, env=env, check=True
+        [sys.executable, "-m", "bot.run.cli", "kb", "import"], cwd=PROJECT_ROOT, env=env, check=True
     )
     log = Path(var) / "stack.log"
     with log.open("w") as out:

@@ -68,7 +68,7 @@ from bench.load import (
     stop,
     wait_ready,
 )
-from bot.nginx import FAIL_TIMEOUT_SECONDS, HEALTH_PATH, INSTANCE_HEADER
+from bot.run.nginx import FAIL_TIMEOUT_SECONDS, HEALTH_PATH, INSTANCE_HEADER
 from bot.settings import PROJECT_ROOT
 
 SECTION = "## Multi-machine layout on one machine (issue 19)"
@@ -189,7 +189,7 @@ async def started(
 
         shared_secret(first / "relay_secret")
         Settings.from_env({"KEPU_VAR_DIR": str(first)}).resolve_rasa_token()
-        argv = [sys.executable, "-m", "bot.cli", "run", "--model", str(model)]
+        argv = [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)]
         try:
             for host in layout.hosts:
                 var = root / host
@@ -210,7 +210,7 @@ async def started(
                 "KEPU_RASA_PORT": str(layout.rasa_port),
                 "KEPU_WEB_PORT": str(layout.web_port),
             }
-            proxy = [sys.executable, "-m", "bot.cli", "proxy"]
+            proxy = [sys.executable, "-m", "bot.run.cli", "proxy"]
             proxy += ["--rasa", ",".join(layout.rasa_backends)]
             proxy += ["--web", ",".join(layout.web_backends)]
             front_var.mkdir(mode=0o700)

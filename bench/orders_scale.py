@@ -142,9 +142,9 @@ async def timed(call: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float,
 
 
 async def measure(backend: str, orders: int, volunteers: int, repeat: int) -> list[tuple]:
+    from bot.accounts.access import Actor
     from bot.orders import service
     from bot.orders.states import OPEN_STATES
-    from bot.rumors.access import Actor
     from bot.storage.db import Database
 
     data = make_data(orders, volunteers, SEED)

@@ -19,8 +19,8 @@ import random
 import statistics
 import time
 
-from bot.rumors.matching import ASK_MATCH, AUTO_MATCH, ClaimIndex
 from bot.settings import PROJECT_ROOT
+from bot.text.matching import ASK_MATCH, AUTO_MATCH, ClaimIndex
 
 EVAL = PROJECT_ROOT.parent / "shared" / "eval" / "rumors"
 

@@ -34,8 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bot.run.training import model_path
 from bot.settings import PROJECT_ROOT
-from bot.training import model_path
 
 
 def free_port() -> int:
@@ -70,8 +70,8 @@ def rss_mib(pid: int) -> float:
 
 
 def process_role(cmdline: str) -> str:
-    """Which of `kepu run`'s processes a command line is (``bot.cli``'s argv)."""
-    if "bot.rasa_entry" in cmdline or "rasa run" in cmdline:
+    """Which of `kepu run`'s processes a command line is (``bot.run.cli``'s argv)."""
+    if "bot.run.rasa_entry" in cmdline or "rasa run" in cmdline:
         return "rasa"
     if "actions.security" in cmdline or "rasa_sdk" in cmdline:
         return "actions"
@@ -160,7 +160,7 @@ def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
         }
         start = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--model", str(model)],
+            [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

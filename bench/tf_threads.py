@@ -44,7 +44,7 @@ async def _time_parses() -> dict[str, float]:
     tf_env.setup_tf_environment()
     from rasa.core.agent import Agent
 
-    from bot.training import model_path
+    from bot.run.training import model_path
 
     agent = Agent.load(str(model_path(PROJECT_ROOT / "models")))
     for text in TEXTS:

@@ -673,3 +673,40 @@ def _write_secret(path: Path, replace: bool) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
     return secret
+
+
+# The secrets the processes share (``bot.run.rasa_entry`` starts Rasa with them):
+# the action server's, and the web service's proof to the REST channel.
+ACTION_SECRET_HEADER = "X-Kepu-Action-Secret"
+ACTION_SECRET_FILE = "action_secret"
+RELAY_SECRET_HEADER = "X-Kepu-Relay-Secret"
+RELAY_CLIENT_HEADER = "X-Kepu-Client"
+RELAY_SECRET_FILE = "relay_secret"
+# Largest request the action server reads. Rasa sends the loaded tracker (a
+# window of at most ~240 events, bot/channels/tracker_store.py) and the domain
+# (~4 KB) as JSON with \uXXXX escapes. Measured: a 116-event window of
+# 990-character messages is 484 KB, so a full window of them about 1.3 MB.
+ACTION_SERVER_MAX_BODY = 2 * 1024 * 1024
+
+
+def action_secret_path(settings: Settings) -> Path:
+    return settings.var_dir / ACTION_SECRET_FILE
+
+
+def action_secret(settings: Settings, rotate: bool = False) -> str:
+    """The action server's shared secret: ``<var>/action_secret`` (0600).
+
+    ``rotate``: write a new one (`kepu run`, before it starts the processes).
+    Otherwise the existing one, or a new one if there is none yet.
+    """
+    return shared_secret(action_secret_path(settings), rotate)
+
+
+def relay_secret(settings: Settings) -> str:
+    """The web service's proof to the REST channel that it relays a web chat message:
+    ``<var>/relay_secret`` (0600), made by whichever side asks first.
+
+    With it the web service also names the client it resolved (behind the trusted
+    proxies): the REST channel then leaves the rate limits to the web service,
+    which has counted the message already, and knows the client's address."""
+    return shared_secret(settings.var_dir / RELAY_SECRET_FILE)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The production profile puts Debian's nginx in front of the Rasa processes
-# (`kepu run` writes its configuration and starts it; bot/nginx.py). Install it
+# (`kepu run` writes its configuration and starts it; bot/run/nginx.py). Install it
 # with apt when missing: `make test` (the production-profile tests drive it) and
 # `make run` when KEPU_RASA_INSTANCES asks for more than one Rasa process. When
 # that is impossible (no root, no apt, apt fails) this fails loudly rather than

@@ -118,7 +118,7 @@ def session_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     """The model for the current inputs (`make test` trains it before pytest)."""
-    from bot.training import train_if_needed
+    from bot.run.training import train_if_needed
 
     return train_if_needed(PROJECT_ROOT / "models")
 
@@ -136,8 +136,7 @@ def action_server(session_var: Path) -> Iterator[ActionServer]:
     classifier and the redactor are built), on a free port with its own SQLite
     database. Waiting for that readiness keeps the first custom action of a test
     from building them on a busy machine (and running into the request timeout)."""
-    from bot.rasa_entry import ACTION_SECRET_HEADER, action_secret
-    from bot.settings import Settings
+    from bot.settings import ACTION_SECRET_HEADER, Settings, action_secret
 
     port = free_port()
     env = {
@@ -149,7 +148,7 @@ def action_server(session_var: Path) -> Iterator[ActionServer]:
     }
     # As `kepu run` does: schema, knowledge import and vectors before serving.
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "import"], env=env, check=True, cwd=PROJECT_ROOT
+        [sys.executable, "-m", "bot.run.cli", "kb", "import"], env=env, check=True, cwd=PROJECT_ROOT
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "actions.security", "--actions", "actions", "--port", str(port)],

@@ -1,7 +1,7 @@
 """Faults of a running service: a process goes away, the users still get answers.
 
 The action server and Rasa are started with the argv and environment `kepu
-run` gives them (bot/cli.py), on free ports with a private var/ folder, but
+run` gives them (bot/run/cli.py), on free ports with a private var/ folder, but
 each on its own, so that one of them can be stopped and started again while
 the other keeps running. Started once for this module (Rasa takes ~30 s).
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import ACTION_SERVER_MAX_BODY, _rasa_env, action_server_argv, rasa_server_argv
-from bot.menu import menu_text
+from bot.menu.pages import menu_text
+from bot.run.cli import ACTION_SERVER_MAX_BODY, _rasa_env, action_server_argv, rasa_server_argv
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import SHARED_CACHE, free_port, wait_http
 from tests.test_stack import STACK_START, _get, _post
@@ -89,7 +89,7 @@ def service(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     svc = Service(model_path, var)
     # As `kepu run` does first: schema, knowledge import, vectors.
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "import"],
+        [sys.executable, "-m", "bot.run.cli", "kb", "import"],
         cwd=PROJECT_ROOT,
         env=svc.env,
         check=True,

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from bench.load import WeChatSigner
-from bot import nginx
+from bot.menu.pages import BUSY_REPLY
+from bot.run import nginx
 from bot.settings import Settings
-from bot.text.inbound import BUSY_REPLY
 from tests.bot.outage import ThreadedTcpProxy
 from tests.conftest import SHARED_CACHE, free_port, port_open, service_absent
 from tests.test_stack import start_stack, wait_for_stack
@@ -162,7 +162,7 @@ def production(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_the_endpoints_keep_passwords_out_and_pools_small(production) -> None:
     written = (production["var"] / "endpoints.yml").read_text()
     assert "WindowedSQLTrackerStore" in written and "dialect: postgresql" in written
-    assert "type: bot.storage.locks.AtomicRedisLockStore" in written
+    assert "type: bot.channels.locks.AtomicRedisLockStore" in written
     assert TRACKER_PASSWORD in production["env"]["KEPU_TRACKER_URL"]
     assert TRACKER_PASSWORD not in written and "${KEPU_TRACKER_PASSWORD}" in written
     # After real turns, the connections the whole stack holds to its database

@@ -79,7 +79,7 @@ def start_stack(model: Path, env: dict[str, str], var: Path) -> tuple[subprocess
     """`kepu run --model <model>` with ``env``, logging to ``<var>/stack.log``."""
     log = open(var / "stack.log", "w")  # noqa: SIM115 (open for the whole module's life)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--model", str(model)],
+        [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log,
@@ -152,7 +152,7 @@ def _ready(url: str) -> bool:
 
 def test_ready_means_a_first_conversation_was_answered(stack) -> None:
     """The stack said ready (``/readyz``) only after Rasa had held its warm-up
-    conversation (``bot.rasa_entry.warm_up``), a question the action server answered."""
+    conversation (``bot.run.rasa_entry.warm_up``), a question the action server answered."""
     import sqlite3
 
     db = sqlite3.connect(stack["var"] / "tracker.db")
@@ -198,9 +198,9 @@ async def _publish_verdict(var: Path, public_id: str) -> None:
     """What a moderator and an expert do in the console: verify, conclude, publish."""
     from sqlalchemy import select
 
+    from bot.accounts.access import Actor
+    from bot.accounts.users import add_user
     from bot.rumors import debunk, triage
-    from bot.rumors.access import Actor
-    from bot.rumors.users import add_user
     from bot.storage.db import Database
     from bot.storage.models import ConsoleUser, RumorReport
 

@@ -38,16 +38,16 @@ from sanic.response import HTTPResponse
 
 from bot.channels import speedups
 from bot.channels.rollback import forget_failed_turn, watch_turn
+from bot.menu.pages import BUSY_REPLY
+from bot.net.proxies import client_of, parse_address
+from bot.net.ratelimit import TOO_FAST_REPLY, ChatLimits, retry_after
 from bot.orders.notices import owed_notices
 from bot.outreach.owed import WEB_CHANNELS, owed_alerts
-from bot.rasa_entry import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, relay_secret
 from bot.rumors.delivery import take_due
 from bot.rumors.reporters import Sightings
-from bot.settings import Settings
+from bot.settings import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, Settings, relay_secret
 from bot.storage.db import Database
-from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
-from bot.web.proxies import client_of, parse_address
-from bot.web.ratelimit import TOO_FAST_REPLY, ChatLimits, retry_after
+from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,12 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from bot.accounts.access import Actor, require
+from bot.accounts.audit import record
+from bot.accounts.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from bot.knowledge.loader import REVIEW_AFTER
 from bot.knowledge.schema import MAX_STEPS, Entry
 from bot.knowledge.store import served_entries, upsert_console_entry
-from bot.rumors.access import Actor, require
-from bot.rumors.audit import record
-from bot.rumors.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from bot.storage.db import Database
 from bot.storage.models import Feedback, KnowledgeDraft, utcnow
 from bot.text.redact import redact

@@ -18,7 +18,7 @@ from typing import Any
 from bot.storage.db import sender_hash
 
 CHINA_TIME = timezone(timedelta(hours=8))  # the district's days and hours; no DST
-# Conversations the service holds with itself to warm up (bot/rasa_entry.py).
+# Conversations the service holds with itself to warm up (bot/run/rasa_entry.py).
 INTERNAL_SENDERS = ("kepu-warmup-",)
 # A message the NLU did not give a conversation move goes to the understanding
 # step (bot/understanding): it is a question, a claim or a pasted message.

@@ -24,9 +24,9 @@ from bot.knowledge.loader import LoadResult, load_entries, snapshot
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit, SearchIndex
 from bot.knowledge.store import import_files, served_entries, version
-from bot.rumors.matching import ClaimIndex
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import HandledMark, UnansweredQuestion
+from bot.text.matching import ClaimIndex
 from bot.text.redact import redact
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ class KnowledgeService:
 
     async def match_debunk(self, text: str) -> tuple[Entry, float] | None:
         """The published debunk whose claim ``text`` repeats most closely, with the score
-        (compare with ``bot.rumors.matching.AUTO_MATCH`` and ``ASK_MATCH``)."""
+        (compare with ``bot.text.matching.AUTO_MATCH`` and ``ASK_MATCH``)."""
         await self.refresh()
         best = self._debunks.best(text)
         if not best:

@@ -3,7 +3,7 @@
 DIET can misread "我爸晕倒了" (it once said goodbye). This component runs
 after the classifiers and, when the text describes an emergency happening
 now, makes the intent ``handoff`` with full confidence, so the reply starts
-with 120. The phrases live in ``bot.handoff.EMERGENCY_PHRASES``.
+with 120. The phrases live in ``bot.handoff.hotlines.EMERGENCY_PHRASES``.
 """
 
 from __future__ import annotations

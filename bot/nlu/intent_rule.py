@@ -2,7 +2,7 @@
 
 A rule sees each message's (canonical) text and predicted intent and may
 replace the intent, with full confidence. Rules are not trained: they act at
-run time only, so editing one needs no retraining (``bot/training.py``).
+run time only, so editing one needs no retraining (``bot/run/training.py``).
 """
 
 from __future__ import annotations

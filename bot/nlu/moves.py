@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
-from bot.menu import match_menu_words
+from bot.menu.pages import match_menu_words
 from bot.nlu.intent_rule import IntentRule
 from bot.orders.chat import (
     asks_my_orders,

@@ -1,11 +1,11 @@
 """Who may do what with service orders: one table, beside the console's own
-(``bot.rumors.access``). Volunteers act only on orders dispatched to them,
+(``bot.accounts.access``). Volunteers act only on orders dispatched to them,
 through the console account linked to their volunteer record."""
 
 from __future__ import annotations
 
-from bot.rumors.access import Actor
-from bot.rumors.errors import Forbidden
+from bot.accounts.access import Actor
+from bot.accounts.errors import Forbidden
 
 ORDER_PERMISSIONS: dict[str, frozenset[str]] = {
     # review, assign, recall, cancel orders; mark help requests and questions handled

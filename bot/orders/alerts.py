@@ -32,9 +32,8 @@ from sqlalchemy import or_, select, update
 from bot.orders import catalogue
 from bot.orders.service import ACCEPT_TIMEOUT_HOURS
 from bot.orders.states import TERMINAL
-from bot.rumors.console import aware
 from bot.storage.db import Database
-from bot.storage.models import ServiceOrder, Volunteer, utcnow
+from bot.storage.models import ServiceOrder, Volunteer, aware, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
 
-from bot.handoff import hotlines_for, is_emergency, is_urgent
+from bot.accounts.audit import record
+from bot.accounts.errors import InvalidInput
+from bot.handoff.hotlines import hotlines_for, is_emergency, is_urgent
 from bot.orders import catalogue
 from bot.orders.service import PUBLIC_ID, latest_orders, normalize_phone
 from bot.orders.states import TERMINAL
-from bot.rumors.audit import record
-from bot.rumors.console import aware
-from bot.rumors.errors import InvalidInput
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import (
     HandledMark,
@@ -32,6 +31,7 @@ from bot.storage.models import (
     OrderRating,
     ServiceOrder,
     Volunteer,
+    aware,
     utcnow,
 )
 from bot.text.numerals import parse_option_number

@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.handoff import ALL_NUMBERS, is_urgent
+from bot.accounts.access import Actor
+from bot.accounts.audit import record
+from bot.accounts.errors import InvalidInput, NotFound, clip
+from bot.handoff.hotlines import ALL_NUMBERS, is_urgent
 from bot.orders.access import require_order
-from bot.rumors.access import Actor
-from bot.rumors.audit import record
-from bot.rumors.console import aware, clip
-from bot.rumors.errors import InvalidInput, NotFound
 from bot.storage.db import Database
-from bot.storage.models import HandledMark, HandoffRequest, UnansweredQuestion, utcnow
+from bot.storage.models import HandledMark, HandoffRequest, UnansweredQuestion, aware, utcnow
 from bot.text.redact import redact
 
 KINDS: dict[str, str] = {"help": "求助", "question": "没答上的问题"}

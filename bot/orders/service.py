@@ -25,6 +25,9 @@ from typing import Any
 from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.accounts.access import Actor
+from bot.accounts.audit import record
+from bot.accounts.errors import Forbidden, InvalidInput, NotFound, clip
 from bot.orders import catalogue
 from bot.orders.access import DISPATCH_ACTIONS, can, require_order
 from bot.orders.states import (
@@ -38,10 +41,6 @@ from bot.orders.states import (
     apply,
     created,
 )
-from bot.rumors.access import Actor
-from bot.rumors.audit import record
-from bot.rumors.console import aware, clip
-from bot.rumors.errors import Forbidden, InvalidInput, NotFound
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import (
     OrderEvent,
@@ -49,6 +48,7 @@ from bot.storage.models import (
     ServiceHours,
     ServiceOrder,
     Volunteer,
+    aware,
     utcnow,
 )
 from bot.text.redact import redact

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.rumors.errors import InvalidInput, InvalidTransition
+from bot.accounts.errors import InvalidInput, InvalidTransition
 
 STATES: dict[str, str] = {
     "review": "待审核",

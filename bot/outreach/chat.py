@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.menu import SUBSCRIBE_OFFER
+from bot.menu.pages import SUBSCRIBE_OFFER
 from bot.outreach.commands import CROPS, DIGEST, FARM, FRAUD, KIND_NAMES, Command, describe
 from bot.outreach.subscriptions import Subscription, subscribe, subscriptions, unsubscribe
 from bot.storage.db import Database

@@ -47,7 +47,6 @@ from typing import Any, Protocol
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.wechat.api import NETWORK_FAILURE, SYSTEM_BUSY, ApiError, OutsideWindow
 from bot.outreach.alerts import alert_message, heading
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -57,6 +56,7 @@ from bot.storage.models import (
     OutreachSubscription,
     utcnow,
 )
+from bot.wechat.api import NETWORK_FAILURE, SYSTEM_BUSY, ApiError, OutsideWindow
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.wechat.push import Pusher
 from bot.knowledge.loader import load_entries
 from bot.outreach.calendar import CalendarError, draft_due, load_calendar
 from bot.outreach.engine import AppRoute, Broadcaster, Route, Template, WeChatRoute
 from bot.settings import Settings, SettingsError
 from bot.storage.db import Database
 from bot.storage.models import utcnow
+from bot.wechat.push import Pusher
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from sqlalchemy import and_, case, func, select
 
-from bot.rumors.access import Actor, require
-from bot.rumors.audit import record
-from bot.rumors.console import ClaimView, aware, claim_target, family_ids
-from bot.rumors.errors import InvalidInput, InvalidTransition
+from bot.accounts.access import Actor, require
+from bot.accounts.audit import record
+from bot.accounts.errors import InvalidInput, InvalidTransition
+from bot.rumors.console import ClaimView, claim_target, family_ids
 from bot.rumors.triage import claim_for_update, refuse_merged
 from bot.storage.db import Database
-from bot.storage.models import RumorReport, RumorReReport, utcnow
+from bot.storage.models import RumorReport, RumorReReport, aware, utcnow
 from bot.text.redact import redact
 
 TREND_WEEKS = 8

@@ -14,12 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.rumors.access import ROLES, Actor, require
-from bot.rumors.audit import record
-from bot.rumors.console import aware, claim_target, family_ids
-from bot.rumors.errors import InvalidInput, NotFound
+from bot.accounts.access import ROLES, Actor, require
+from bot.accounts.audit import record
+from bot.accounts.errors import InvalidInput, NotFound
+from bot.rumors.console import claim_target, family_ids
 from bot.storage.db import Database
-from bot.storage.models import ClaimNote, RumorClaim, utcnow
+from bot.storage.models import ClaimNote, RumorClaim, aware, utcnow
 from bot.text.redact import redact
 
 MAX_NOTE_CHARS = 500

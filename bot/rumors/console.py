@@ -2,8 +2,8 @@
 
 Plain async functions over ``Database`` (no web code). Changes live next
 door: triage in ``bot.rumors.triage``; verdicts, debunks and publishing in
-``bot.rumors.debunk``; users, tokens and sessions in ``bot.rumors.users``.
-Refusals are the domain errors of ``bot.rumors.errors``.
+``bot.rumors.debunk``; users, tokens and sessions in ``bot.accounts.users``.
+Refusals are the domain errors of ``bot.accounts.errors``.
 
 A claim's "family" is the claim and the claims merged into it (one level
 deep, see ``bot.rumors.triage``): its reports are the family's reports.
@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
+from bot.accounts.errors import InvalidInput, NotFound, clip
 from bot.rumors import search
-from bot.rumors.errors import InvalidInput, NotFound
 from bot.rumors.reports import (
     HARM_WEIGHT,
     OPEN_STATUSES,
@@ -37,6 +37,7 @@ from bot.storage.models import (
     ReportDelivery,
     RumorClaim,
     RumorReport,
+    aware,
     utcnow,
 )
 
@@ -93,11 +94,6 @@ MAX_PAGE = 500
 # PostgreSQL, for the queue's statements only (the transaction's own setting).
 SERIAL_QUERIES = "SET LOCAL max_parallel_workers_per_gather = 0"
 CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; ours are all UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def claim_target(claim_id: int) -> str:
@@ -288,12 +284,6 @@ class ClaimDetail:
 def known(value: str, table: dict[str, str], what: str) -> None:
     if value not in table:
         raise InvalidInput(f"没有这个{what}：{clip(value)}")
-
-
-def clip(value: object, chars: int = 40) -> str:
-    """A value quoted back in a message, cut short: a refusal must stay short."""
-    text = str(value)
-    return text if len(text) <= chars else text[:chars] + "…"
 
 
 def _like(text: str) -> str:

@@ -20,13 +20,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.accounts.access import Actor, require
+from bot.accounts.audit import record
+from bot.accounts.errors import InvalidInput, InvalidTransition
 from bot.knowledge import schema
 from bot.knowledge.schema import MAX_ANSWER_CHARS, Entry, Source
 from bot.knowledge.store import retire_console_entry, upsert_console_entry
-from bot.rumors.access import Actor, require
-from bot.rumors.audit import record
 from bot.rumors.console import STATUSES, VERDICTS, ClaimView, claim_target, family_ids
-from bot.rumors.errors import InvalidInput, InvalidTransition
 from bot.rumors.reports import OPEN_STATUSES
 from bot.rumors.triage import check_transition, claim_for_update, mark_due, refuse_merged
 from bot.storage.db import Database

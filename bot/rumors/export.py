@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime
 
-from bot.rumors.access import Actor, require
-from bot.rumors.audit import record
+from bot.accounts.access import Actor, require
+from bot.accounts.audit import record
 from bot.rumors.console import CHINA_TIME, ClaimFilter, ClaimView, iter_claims
 from bot.storage.db import Database
 

@@ -32,9 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.rumors import reporters, search
-from bot.rumors.matching import ClaimIndex, Match, masked
 from bot.storage.db import Database, sender_hash
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, RumorReReport, utcnow
+from bot.text.matching import ClaimIndex, Match, masked
 from bot.text.normalize import normalize
 from bot.text.redact import redact
 from bot.text.search_terms import text_terms

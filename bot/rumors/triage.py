@@ -18,9 +18,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.accounts.access import Actor, require
+from bot.accounts.audit import record
+from bot.accounts.errors import InvalidInput, InvalidTransition, NotFound
 from bot.rumors import reporters, search
-from bot.rumors.access import Actor, require
-from bot.rumors.audit import record
 from bot.rumors.console import (
     STATUSES,
     TRANSITIONS,
@@ -30,7 +31,6 @@ from bot.rumors.console import (
     family_ids,
     known,
 )
-from bot.rumors.errors import InvalidInput, InvalidTransition, NotFound
 from bot.rumors.reports import HARM_WEIGHT, OPEN_STATUSES, new_claim, priority
 from bot.storage.db import Database
 from bot.storage.models import ConsoleUser, ReportDelivery, RumorClaim, RumorReport, utcnow

@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from bot.accounts.access import Actor, require
+from bot.accounts.errors import InvalidInput, NotFound
 from bot.knowledge.schema import MAX_ANSWER_CHARS
-from bot.rumors.access import Actor, require
-from bot.rumors.console import VERDICTS, aware
+from bot.rumors.console import VERDICTS
 from bot.rumors.debunk import MAX_SOURCES, MAX_TITLE_CHARS
-from bot.rumors.errors import InvalidInput, NotFound
 from bot.storage.db import Database
-from bot.storage.models import ClaimDraft, RumorClaim, utcnow
+from bot.storage.models import ClaimDraft, RumorClaim, aware, utcnow
 from bot.text.redact import redact
 
 # A draft may run past what publishing accepts (the form says so), not without end.

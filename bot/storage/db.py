@@ -52,7 +52,7 @@ class Database:
             settings = Settings.from_env()
             options |= {
                 # Sized so that every process together stays under max_connections
-                # (bot/profile.py checks the sum before start).
+                # (bot/run/profile.py checks the sum before start).
                 "pool_size": pool_size or settings.db_pool_size,
                 "max_overflow": 0 if pool_size else settings.db_max_overflow,
                 # A database that is down must fail a turn in seconds, not minutes.

@@ -34,6 +34,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; ours are all UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 class HandoffRequest(Base):
     """A user asked for a person or a phone number."""
 

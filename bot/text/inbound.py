@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.menu import menu_text
-
 _CONTROL = {c: None for c in range(32) if c not in (9, 10, 13)} | {0x7F: None}
 
 
@@ -42,12 +40,6 @@ def clean_inbound(raw: object, max_chars: int) -> Inbound:
     return Inbound(text)
 
 
-# When the assistant cannot answer (a part of it is down or restarting): what to
-# do if it is urgent, and the menu, which works again as soon as it is back.
-BUSY_REPLY = (
-    "不好意思，系统正忙，请过一会儿再发一次。着急的话：急病打 120，被骗打 110，"
-    "咨询诈骗打 96110。\n" + menu_text()
-)
 EMPTY_REPLY = "您好像没有输入文字。请直接打字或者说出您的问题，回复“菜单”可以看选项。"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.fraud.links import find_links
-from bot.handoff import is_emergency
+from bot.handoff.hotlines import is_emergency
 
 # Someone asks whether something they heard or read is true. Without such a
 # cue a claim the knowledge base cannot answer is simply unanswered; with it,

@@ -3,7 +3,7 @@
 Rasa classifies conversation moves only (greet, a number, "再说一遍", an
 explicit "举报谣言"); every other message comes here. The evidence:
 
-- the emergency detector (``bot.handoff``): someone needs 120 now;
+- the emergency detector (``bot.handoff.hotlines``): someone needs 120 now;
 - fraud aftermath cues: money or a code already lost, 110 first;
 - the fraud checker's signals, and whether the text reads like a pasted
   message (addressed to its reader, signed, linked) or a question;
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.fraud.checker import FraudChecker, Verdict
-from bot.handoff import HOTLINES, Hotline, is_emergency
+from bot.handoff.hotlines import HOTLINES, Hotline, is_emergency
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit
 from bot.knowledge.service import AskResult
-from bot.rumors.matching import AUTO_MATCH
+from bot.text.matching import AUTO_MATCH
 from bot.text.normalize import canonical
 from bot.understanding import cues
 

@@ -5,7 +5,7 @@ Plain, short Simplified Chinese; the numbers first where a person can help.
 
 from __future__ import annotations
 
-from bot.handoff import Hotline
+from bot.handoff.hotlines import Hotline
 
 DEBUNK_INTRO = "这个说法我们核实过："
 DEBUNK_FOLLOW_UP = "还想让我们核实别的说法，回复 6。"

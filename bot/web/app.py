@@ -15,9 +15,12 @@ from aiohttp import web, web_response
 from bot.fraud.checker import FraudChecker
 from bot.knowledge.dense import DenseEncoder
 from bot.knowledge.service import KnowledgeService
+from bot.net.proxies import real_client
+from bot.net.ratelimit import ChatLimits, RateLimiter
 from bot.outreach.service import broadcaster_for
 from bot.outreach.service import run as run_outreach
 from bot.outreach.service import stop as stop_outreach
+from bot.rumors.retention import sweep
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web import keys
@@ -26,10 +29,7 @@ from bot.web.background import background
 from bot.web.login_throttle import LoginThrottle
 from bot.web.middlewares import SERVER, domain_errors, error_middleware, security_headers
 from bot.web.order_routes import setup_order_routes
-from bot.web.proxies import real_client
 from bot.web.pushing import OrderAlerts, VerdictPushes, platform_pushers
-from bot.web.ratelimit import ChatLimits, RateLimiter
-from bot.web.retention import sweep
 from bot.web.routes import setup_routes
 from bot.web.stats_routes import setup_stats_routes
 from bot.web.views.console_common import local_time

@@ -3,7 +3,7 @@
 The console cookie holds a random session id (the database keeps its SHA-256);
 it is HttpOnly, SameSite=Strict, limited to ``/console`` and Secure whenever
 ``KEPU_PUBLIC_URL`` is https or the request came over https (directly, or as a
-trusted proxy says: ``bot.web.proxies``). Every POST to the console must carry
+trusted proxy says: ``bot.net.proxies``). Every POST to the console must carry
 the session's CSRF token in a hidden ``csrf`` field; the login form, before any
 session exists, carries a token that must equal a short-lived cookie's.
 """
@@ -20,10 +20,10 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
+from bot.accounts.access import Actor
+from bot.accounts.users import SESSION_HOURS, SessionInfo, actor_for_token, session_for
 from bot.orders.access import can
 from bot.orders.service import urgent_waiting
-from bot.rumors.access import Actor
-from bot.rumors.users import SESSION_HOURS, SessionInfo, actor_for_token, session_for
 from bot.web import keys
 from bot.web.middlewares import Handler, html_error
 

@@ -6,11 +6,11 @@ from aiohttp import ClientSession, web
 
 from bot.fraud.checker import FraudChecker
 from bot.knowledge.service import KnowledgeService
+from bot.net.ratelimit import ChatLimits, RateLimiter
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.web.login_throttle import LoginThrottle
 from bot.web.pushing import OrderAlerts, VerdictPushes
-from bot.web.ratelimit import ChatLimits, RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)

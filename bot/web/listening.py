@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.menu import menu_text
+from bot.menu.pages import menu_text
 from bot.settings import Settings
 from bot.voice.errors import VoiceSetupError
 from bot.voice.listener import Engine, RecentTranscripts, build_engine

@@ -3,7 +3,7 @@
 Only real attempts count: the view asks after the form's CSRF check has passed,
 so forged or empty posts cost nobody anything.
 
-- Per client (its real address, see ``bot.web.proxies``): at most 10 attempts a
+- Per client (its real address, see ``bot.net.proxies``): at most 10 attempts a
   minute in bursts of 5, and after ``FREE_FAILURES`` failures a pause that
   doubles with each further one (1 s, 2 s, 4 s … at most ``MAX_PAUSE``).
 - Per account: the same growing pause after ``FREE_FAILURES`` failures, but it
@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from bot.web.ratelimit import RateLimiter
+from bot.net.ratelimit import RateLimiter
 
 FREE_FAILURES = 5
 CLIENT_GRACE = 3  # a typo or two of the real user's do not put them behind the account's pause

@@ -16,8 +16,14 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from bot.rumors.console import clip
-from bot.rumors.errors import ConsoleError, Forbidden, InvalidInput, InvalidTransition, NotFound
+from bot.accounts.errors import (
+    ConsoleError,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    clip,
+)
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

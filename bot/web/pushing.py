@@ -18,13 +18,13 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.wechat.api import RetryPolicy, WeChatApi, WeComApi
-from bot.channels.wechat.outbox import Outbox
-from bot.channels.wechat.push import WECHAT_WINDOW_SECONDS, Pusher
 from bot.orders.alerts import claim_due
 from bot.rumors.delivery import claim_due_for_channels
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.wechat.api import RetryPolicy, WeChatApi, WeComApi
+from bot.wechat.outbox import Outbox
+from bot.wechat.push import WECHAT_WINDOW_SECONDS, Pusher
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60.0

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bench import load
-from bot.channels.wechat.crypto import check_signature
-from bot.channels.wechat.messages import Inbound, parse_xml
+from bot.wechat.crypto import check_signature
+from bot.wechat.messages import Inbound, parse_xml
 
 
 def test_percentile_interpolates_between_ranks() -> None:
@@ -222,8 +222,8 @@ def test_processes_are_told_apart_by_their_command_line() -> None:
     py = "/work/main/.venv/bin/python -m"
     assert load.role(f"{py} rasa run --model m.tar.gz --port 5005") == "rasa"
     assert load.role(f"{py} rasa_sdk --actions actions --port 5055") == "actions"
-    assert load.role(f"{py} bot.cli web") == "web"
-    assert load.role(f"{py} bot.cli run --model m.tar.gz") == "supervisor"
+    assert load.role(f"{py} bot.run.cli web") == "web"
+    assert load.role(f"{py} bot.run.cli run --model m.tar.gz") == "supervisor"
     assert load.role("nginx: master process /usr/sbin/nginx -p var/nginx") == "nginx"
     assert load.role("nginx: worker process") == "nginx"
     assert load.role("/bin/sh -c true") == "other"
@@ -239,7 +239,7 @@ def test_cpu_is_counted_per_role_over_the_whole_tree() -> None:
         f"subprocess.Popen([sys.executable, '-c', {sleeper!r}, 'rasa' + '_sdk']); "
         "time.sleep(60)"
     )
-    parent = subprocess.Popen([sys.executable, "-c", spawner, "bot.cli run"])
+    parent = subprocess.Popen([sys.executable, "-c", spawner, "bot.run.cli run"])
     try:
         deadline = time.monotonic() + 30
         roles: dict[str, float] = {}
@@ -293,7 +293,7 @@ def test_the_sqlite_stock_variant_is_a_second_baseline() -> None:
 
 def test_errors_the_service_logs_are_counted_per_logger(tmp_path: Path) -> None:
     log = tmp_path / "stack.log"
-    log.write_text("2026-11-29 09:19:00 ERROR    bot.channels.wechat.dedup  - old\n")
+    log.write_text("2026-11-29 09:19:00 ERROR    bot.wechat.dedup  - old\n")
     offset = load.log_size(log)
     with log.open("a") as fh:
         fh.write(
@@ -302,12 +302,12 @@ def test_errors_the_service_logs_are_counted_per_logger(tmp_path: Path) -> None:
             "be stored\n"
             "Traceback (most recent call last):\n"
             "sqlite3.OperationalError: database is locked\n"
-            "2026-11-29 09:20:03 ERROR    bot.channels.wechat.dedup  - receipt log unavailable\n"
-            "2026-11-29 09:20:04 ERROR    bot.channels.wechat.dedup  - receipt log unavailable\n"
+            "2026-11-29 09:20:03 ERROR    bot.wechat.dedup  - receipt log unavailable\n"
+            "2026-11-29 09:20:04 ERROR    bot.wechat.dedup  - receipt log unavailable\n"
         )
     assert load.logged_errors(log, offset) == {
         "actions.report_rumor": 1,
-        "bot.channels.wechat.dedup": 2,
+        "bot.wechat.dedup": 2,
     }
     assert load.logged_errors(None, 0) == {} and load.log_size(tmp_path / "none") == 0
 
@@ -365,7 +365,7 @@ def test_report_of_the_knowledge_mix_has_its_own_targets() -> None:
 
 def test_our_rasa_and_action_server_entry_points_are_recognised() -> None:
     py = "/work/main/.venv/bin/python -m"
-    assert load.role(f"{py} bot.rasa_entry --model m.tar.gz --port 5005") == "rasa"
+    assert load.role(f"{py} bot.run.rasa_entry --model m.tar.gz --port 5005") == "rasa"
     assert load.role(f"{py} actions.security --actions actions --port 5055") == "actions"
 
 

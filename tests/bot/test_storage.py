@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.handoff import handoff_reply, record_request
+from bot.handoff.hotlines import handoff_reply, record_request
 from bot.storage.db import Database
 from bot.storage.models import HandoffRequest
 

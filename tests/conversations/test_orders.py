@@ -217,9 +217,9 @@ async def test_cancel_by_number(chat: Chat, db) -> None:
 
 
 async def test_notices_are_delivered_once_and_the_rating_is_stored(chat: Chat, db) -> None:
+    from bot.accounts.access import Actor
     from bot.orders.notices import owed_notices
     from bot.orders.service import act, add_volunteer, low_ratings
-    from bot.rumors.access import Actor
     from bot.storage.models import OrderRating
 
     public_id = await book(chat)
@@ -264,9 +264,9 @@ async def test_notices_are_delivered_once_and_the_rating_is_stored(chat: Chat, d
 
 
 async def test_a_digit_long_after_the_rating_question_is_a_menu_choice(chat: Chat, db) -> None:
+    from bot.accounts.access import Actor
     from bot.orders.notices import owed_notices
     from bot.orders.service import act, add_volunteer
-    from bot.rumors.access import Actor
     from bot.storage.models import OrderRating, ServiceOrder, utcnow
 
     public_id = await book(chat)

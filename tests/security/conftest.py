@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.accounts.users import add_user, create_token
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
-from bot.rumors.users import add_user, create_token
 from bot.settings import Settings
 from bot.web import keys
 from bot.web.app import create_app

@@ -1,7 +1,7 @@
 """Finding 7: the action server answers Rasa only, and reads bounded bodies.
 
 The real action server, started with the argv and environment `kepu run` gives
-it (bot/cli.py), on a free port with a private var/ folder. Rasa's side (the
+it (bot/run/cli.py), on a free port with a private var/ folder. Rasa's side (the
 header on every call) is exercised by tests/security/test_tracker_privacy.py,
 whose conversation runs actions through the whole stack.
 """
@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import _rasa_env, action_server_argv
-from bot.rasa_entry import ACTION_SECRET_HEADER, ACTION_SERVER_MAX_BODY
-from bot.settings import PROJECT_ROOT, Settings
+from bot.run.cli import _rasa_env, action_server_argv
+from bot.settings import ACTION_SECRET_HEADER, ACTION_SERVER_MAX_BODY, PROJECT_ROOT, Settings
 from tests.conftest import SHARED_CACHE, free_port
 
 pytestmark = pytest.mark.stack
@@ -48,7 +47,7 @@ class ActionServer:
     def start(self) -> None:
         # As `kepu run` does first: schema, knowledge import, vectors.
         subprocess.run(
-            [sys.executable, "-m", "bot.cli", "kb", "import"],
+            [sys.executable, "-m", "bot.run.cli", "kb", "import"],
             cwd=PROJECT_ROOT,
             env=self.env,
             check=True,

@@ -15,9 +15,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import select, update
 
-from bot.cli import main
-from bot.rumors.errors import InvalidInput
-from bot.rumors.users import actor_for_token, authenticate, create_token, digest
+from bot.accounts.errors import InvalidInput
+from bot.accounts.users import actor_for_token, authenticate, create_token, digest
+from bot.run.cli import main
 from bot.storage.db import MIGRATIONS, Database
 from bot.storage.models import ApiToken, AuditEntry, ConsoleSession, ConsoleUser, utcnow
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.net.proxies import client_of
 from bot.settings import Settings, SettingsError, parse_networks
 from bot.web import keys
 from bot.web.login_throttle import CLIENT_GRACE, FREE_FAILURES, MAX_PAUSE, LoginThrottle
-from bot.web.proxies import client_of
 from tests.bot.web.console_support import CSRF_FIELD
 from tests.security.conftest import Clock
 

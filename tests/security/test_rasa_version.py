@@ -4,8 +4,8 @@ Rasa answers ``/`` with "Hello from Rasa: 3.6.x", ``/version`` with its version,
 and every API error (a request without the token among them) with ``"version"``
 and a rasa.com link. The Rasa port is reached from outside through the proxy
 that carries the WeChat callbacks. Rasa's own app (``rasa.server.create_app``, the
-one ``rasa run`` serves) is started here as ``bot.rasa_entry`` configures it, and
-``bot.rasa_entry.serve`` is checked to configure it so.
+one ``rasa run`` serves) is started here as ``bot.run.rasa_entry`` configures it, and
+``bot.run.rasa_entry.serve`` is checked to configure it so.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import rasa.core.run
 import rasa.server
 from sanic import Sanic
 
-from bot import rasa_entry
+from bot.run import rasa_entry
 from tests.conftest import free_port
 
 TOKEN = "a-test-token-" + "x" * 32
@@ -98,7 +98,7 @@ async def test_the_check_sees_rasas_own_banners() -> None:
 
 
 def test_serve_configures_rasas_app_without_the_version(tmp_path: Path, monkeypatch) -> None:
-    """``bot.rasa_entry.serve`` (what `kepu run` starts) hands Rasa's server an app
+    """``bot.run.rasa_entry.serve`` (what `kepu run` starts) hands Rasa's server an app
     that hides the version: Rasa's ``serve_application`` is replaced by one that only
     builds the app, as the real one does, and keeps it."""
     built: list[Sanic] = []

@@ -17,9 +17,14 @@ import pytest
 from aiohttp import web
 
 from bot.channels.rest import KepuRestInput
-from bot.rasa_entry import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, relay_secret
-from bot.settings import Settings, SettingsError
-from bot.web.ratelimit import TOO_FAST_REPLY
+from bot.net.ratelimit import TOO_FAST_REPLY
+from bot.settings import (
+    RELAY_CLIENT_HEADER,
+    RELAY_SECRET_HEADER,
+    Settings,
+    SettingsError,
+    relay_secret,
+)
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     WECHAT_PLAIN,
     http,

@@ -2,7 +2,7 @@
 
 The attack run's strings go, inside ordinary messages, through the stores that
 keep user text: rumour reports (``ReportQueue.submit``), requests for a person
-(``bot.handoff.record_request``) and unanswered questions
+(``bot.handoff.hotlines.record_request``) and unanswered questions
 (``bot.knowledge.service.record_unanswered``); the rows are then read back,
 every digit form read as ASCII and every separator dropped, and searched for
 the personal data. Nothing of them is logged either.
@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.handoff import hotlines_for, record_request
+from bot.handoff.hotlines import hotlines_for, record_request
 from bot.knowledge.service import record_unanswered
 from bot.rumors.reports import ReportQueue
 from bot.storage.db import Database

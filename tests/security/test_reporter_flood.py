@@ -21,13 +21,12 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sqlalchemy import func, select, update
 
+from bot.accounts.access import Actor
+from bot.accounts.users import add_user
 from bot.channels.rest import KepuRestInput
-from bot.rasa_entry import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, relay_secret
 from bot.rumors import console, reporters, triage
-from bot.rumors.access import Actor
 from bot.rumors.reports import ReportQueue
-from bot.rumors.users import add_user
-from bot.settings import Settings
+from bot.settings import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, Settings, relay_secret
 from bot.storage.db import Database
 from bot.storage.models import ChannelReceipt, RumorClaim, RumorReport
 from tests.bot.channels.platform import rasa_server

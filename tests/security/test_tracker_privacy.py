@@ -197,7 +197,7 @@ def test_no_secret_on_a_command_line_or_in_an_environment(stack) -> None:
     pids = [stack["proc"].pid, *_descendants(stack["proc"].pid)]
     assert len(pids) >= 4  # the supervisor, Rasa, the action server, the web service
     cmdlines = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids}
-    assert any(b"bot.rasa_entry" in c for c in cmdlines.values()), cmdlines
+    assert any(b"bot.run.rasa_entry" in c for c in cmdlines.values()), cmdlines
     for pid in pids:
         for name in ("cmdline", "environ"):
             content = Path(f"/proc/{pid}/{name}").read_bytes()

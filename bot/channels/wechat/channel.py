@@ -19,20 +19,20 @@ import secrets
 import time
 from typing import Any
 
-from bot.channels.wechat.api import RetryPolicy, WeChatApi, WeComApi
-from bot.channels.wechat.config import WECHAT_KEYS, WECOM_KEYS, settings_with, timestamp_window
-from bot.channels.wechat.crypto import (
+from bot.channels.wechat.webhook import CallbackChannel, Limits, Sealed
+from bot.settings import Settings
+from bot.voice.listener import Listener
+from bot.wechat.api import RetryPolicy, WeChatApi, WeComApi
+from bot.wechat.config import WECHAT_KEYS, WECOM_KEYS, settings_with, timestamp_window
+from bot.wechat.crypto import (
     DEFAULT_WINDOW_SECONDS,
     MessageCrypto,
     check_signature,
     check_timestamp,
 )
-from bot.channels.wechat.errors import BadSignature, Malformed
-from bot.channels.wechat.messages import Inbound, parse_xml, xml_document
-from bot.channels.wechat.push import WECHAT_WINDOW_SECONDS
-from bot.channels.wechat.webhook import CallbackChannel, Limits, Sealed
-from bot.settings import Settings
-from bot.voice.listener import Listener
+from bot.wechat.errors import BadSignature, Malformed
+from bot.wechat.messages import Inbound, parse_xml, xml_document
+from bot.wechat.push import WECHAT_WINDOW_SECONDS
 
 # WeChat's nonces and echo strings are digits; allow a little more, never markup.
 _TOKEN_LIKE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -9,7 +9,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot.channels.wechat.replies import render_buttons
+from bot.wechat.replies import render_buttons
 
 log = logging.getLogger(__name__)
 

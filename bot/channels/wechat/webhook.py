@@ -43,24 +43,25 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.rollback import forget_failed_turn, watch_turn
-from bot.channels.wechat import replies
-from bot.channels.wechat.api import ApiError, MediaTooLarge, PlatformApi
-from bot.channels.wechat.dedup import ReceiptLog
-from bot.channels.wechat.errors import Refused, StaleRequest, TooLarge
-from bot.channels.wechat.messages import MAX_TEXT_BYTES, Inbound, pack_texts, text_reply
-from bot.channels.wechat.outbox import Outbox
 from bot.channels.wechat.output import TextCollector
-from bot.channels.wechat.push import Pusher
+from bot.menu.pages import BUSY_REPLY
+from bot.net.proxies import client_of
+from bot.net.ratelimit import TOO_FAST_REPLY, ChatLimits
 from bot.orders.notices import owed_notices
 from bot.outreach.owed import owed_alerts
 from bot.rumors.delivery import take_due
 from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
 from bot.settings import IPNetwork
 from bot.storage.db import Database
-from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
+from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.voice.listener import Listener, MediaError
-from bot.web.proxies import client_of
-from bot.web.ratelimit import TOO_FAST_REPLY, ChatLimits
+from bot.wechat import replies
+from bot.wechat.api import ApiError, MediaTooLarge, PlatformApi
+from bot.wechat.dedup import ReceiptLog
+from bot.wechat.errors import Refused, StaleRequest, TooLarge
+from bot.wechat.messages import MAX_TEXT_BYTES, Inbound, pack_texts, text_reply
+from bot.wechat.outbox import Outbox
+from bot.wechat.push import Pusher
 
 log = logging.getLogger(__name__)
 

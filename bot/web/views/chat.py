@@ -37,14 +37,13 @@ import aiohttp
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.menu import MAIN_MENU, menu_text
-from bot.rasa_entry import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, relay_secret
-from bot.settings import Settings
-from bot.text.inbound import BUSY_REPLY, EMPTY_REPLY, clean_inbound, too_long_reply
+from bot.menu.pages import BUSY_REPLY, MAIN_MENU, menu_text
+from bot.net.ratelimit import TOO_FAST_REPLY, retry_after
+from bot.settings import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, Settings, relay_secret
+from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.web import keys
 from bot.web.auth import secure_cookies
 from bot.web.listening import correction, page_settings
-from bot.web.ratelimit import TOO_FAST_REPLY, retry_after
 from bot.web.views.assets import ASSETS
 from bot.web.views.chat_replies import hotline_table, shape, text_reply
 from bot.web.views.common import BadJson, json_body
@@ -140,7 +139,7 @@ RECENT_TURNS = web.AppKey("chat_recent_turns", RecentTurns)
 
 
 class Relay:
-    """The relay secret (``bot.rasa_entry.relay_secret``), read when first needed."""
+    """The relay secret (``bot.settings.relay_secret``), read when first needed."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

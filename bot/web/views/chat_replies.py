@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.handoff import HOTLINES
+from bot.handoff.hotlines import HOTLINES
 from bot.knowledge.reply import answer_messages, short_source, split_answer
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
-from bot.menu import MAIN_MENU
+from bot.menu.pages import MAIN_MENU
 from bot.understanding.replies import UNSURE
 
 Reply = dict[str, Any]

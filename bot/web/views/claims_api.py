@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.accounts.errors import InvalidInput
 from bot.rumors import console, debunk, triage
 from bot.rumors.console import ClaimFilter, ClaimView, ReportView
-from bot.rumors.errors import InvalidInput
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
 from bot.web.views.common import BadJson, json_body

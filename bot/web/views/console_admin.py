@@ -6,11 +6,11 @@ import math
 
 from aiohttp import web
 
-from bot.rumors import users
-from bot.rumors.access import require
-from bot.rumors.audit import audit_log
-from bot.rumors.errors import ConsoleError
-from bot.rumors.users import SessionInfo
+from bot.accounts import users
+from bot.accounts.access import require
+from bot.accounts.audit import audit_log
+from bot.accounts.errors import ConsoleError
+from bot.accounts.users import SessionInfo
 from bot.web import keys
 from bot.web.auth import SESSION, start_cookie
 from bot.web.middlewares import status_of

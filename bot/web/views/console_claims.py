@@ -13,14 +13,14 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot.accounts.access import Actor
+from bot.accounts.audit import claim_history
+from bot.accounts.errors import ConsoleError, InvalidInput
+from bot.accounts.users import active_names
 from bot.rumors import again, console, debunk, evidence, triage
-from bot.rumors.access import Actor
-from bot.rumors.audit import claim_history
 from bot.rumors.claim_notes import add_note, notes_of
 from bot.rumors.console import TRANSITIONS
-from bot.rumors.errors import ConsoleError, InvalidInput
 from bot.rumors.reports import OPEN_STATUSES
-from bot.rumors.users import active_names
 from bot.rumors.verdict_drafts import Draft, draft_from, draft_of, drop_draft, save_draft
 from bot.storage.db import Database
 from bot.web import keys

@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.accounts.access import require
+from bot.accounts.errors import ConsoleError
 from bot.insights import drafts
 from bot.insights.gaps import Gap, filled_by, knowledge_gaps
 from bot.insights.stats import Period
 from bot.insights.suppress import MIN_PEOPLE
-from bot.rumors.access import require
-from bot.rumors.errors import ConsoleError
 from bot.web import keys
 from bot.web.auth import read_form
 from bot.web.middlewares import status_of

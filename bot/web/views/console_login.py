@@ -8,8 +8,8 @@ import secrets
 
 from aiohttp import web
 
-from bot.rumors.errors import ConsoleError
-from bot.rumors.users import (
+from bot.accounts.errors import ConsoleError
+from bot.accounts.users import (
     MIN_PASSWORD_CHARS,
     SessionInfo,
     authenticate,
@@ -67,7 +67,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     name = str(form.get("name", "")).strip()[:MAX_FIELD_CHARS]
     password = str(form.get("password", ""))[:MAX_FIELD_CHARS]
     next_url = str(form.get("next", ""))
-    client = request.remote or "unknown"  # the real client (bot.web.proxies)
+    client = request.remote or "unknown"  # the real client (bot.net.proxies)
     throttle = request.app[keys.LOGIN_THROTTLE]
     wait = throttle.wait(client, name)
     if wait:

@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.accounts.errors import ConsoleError, Forbidden, InvalidInput
 from bot.orders import catalogue, help_queue, service
 from bot.orders.access import can
 from bot.orders.states import ACTIONS, OPEN_STATES, STATES, Snapshot, allowed
-from bot.rumors.errors import ConsoleError, Forbidden, InvalidInput
 from bot.web import keys
 from bot.web.auth import read_form
 from bot.web.middlewares import status_of

@@ -15,12 +15,12 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from bot.accounts.access import require
+from bot.accounts.errors import ConsoleError, InvalidInput
+from bot.accounts.users import active_names
 from bot.rumors import console, export, triage
-from bot.rumors.access import require
 from bot.rumors.console import CHANNEL_LABELS, CHINA_TIME, SORTS, ClaimFilter
-from bot.rumors.errors import ConsoleError, InvalidInput
 from bot.rumors.reports import OPEN_STATUSES
-from bot.rumors.users import active_names
 from bot.web import keys
 from bot.web.views.console_common import actor_of, render, see_other, stream_csv, to_int
 

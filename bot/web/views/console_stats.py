@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.accounts.access import Actor
+from bot.accounts.errors import Forbidden, InvalidInput
 from bot.insights import charts, segments, stats
 from bot.insights.events import CHINA_TIME
 from bot.insights.figures import chart_count, draw
@@ -26,8 +28,6 @@ from bot.insights.report import month_period, monthly_html
 from bot.insights.rollup import ALL_CHANNELS, local_now
 from bot.insights.stats import CHANNELS, Period, Table
 from bot.insights.suppress import MIN_PEOPLE, apply, shown
-from bot.rumors.access import Actor
-from bot.rumors.errors import Forbidden, InvalidInput
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
 from bot.web.views.console_common import actor_of, page_limit, render, to_int

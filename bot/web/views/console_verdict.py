@@ -14,18 +14,18 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.wechat.messages import MAX_TEXT_BYTES, pack_texts
+from bot.accounts.access import require
+from bot.accounts.errors import ConsoleError
 from bot.rumors import console
-from bot.rumors.access import require
 from bot.rumors.console import ClaimView
 from bot.rumors.delivery import verdict_message
-from bot.rumors.errors import ConsoleError
 from bot.rumors.verdict_drafts import Draft, draft_from, save_draft
 from bot.storage.models import RumorClaim
 from bot.web import keys
 from bot.web.middlewares import status_of
 from bot.web.views.chat_replies import text_reply
 from bot.web.views.console_common import actor_of, local_time, to_int
+from bot.wechat.messages import MAX_TEXT_BYTES, pack_texts
 
 EXAMPLE_RECEIPT = "R-ABCD2345"  # a claim without reports has no receipt to show
 SOURCE_ROWS = 3  # source rows the form offers

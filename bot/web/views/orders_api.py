@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.accounts.errors import InvalidInput
 from bot.orders import help_queue, service
 from bot.orders.service import OrderView
-from bot.rumors.errors import InvalidInput
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
 from bot.web.views.claims_api import _body

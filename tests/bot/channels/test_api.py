@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from bot.channels.wechat.api import ApiError, OutsideWindow, WeChatApi, WeComApi
-from bot.channels.wechat.outbox import Outbox
-from bot.channels.wechat.push import Pusher
 from bot.storage.db import Database
+from bot.wechat.api import ApiError, OutsideWindow, WeChatApi, WeComApi
+from bot.wechat.outbox import Outbox
+from bot.wechat.push import Pusher
 from tests.bot.channels.conftest import FAST_RETRY
 
 

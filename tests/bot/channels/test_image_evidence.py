@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.wechat import replies
 from bot.rumors import evidence
 from bot.rumors.reports import ReportQueue, purge_expired
 from bot.storage.db import Database
 from bot.storage.models import ReportEvidence
+from bot.wechat import replies
 from tests.bot.channels import test_wechat_channel
 from tests.bot.channels.platform import FakeAssistant, message_xml
 from tests.bot.channels.test_wechat_channel import USER

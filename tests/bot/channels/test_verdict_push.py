@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot.channels.wechat.outbox import Outbox
 from bot.rumors.reports import ReportQueue
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim
 from bot.web.pushing import VerdictPushes, platform_pushers
+from bot.wechat.outbox import Outbox
 
 
 async def publish_all(db: Database) -> None:

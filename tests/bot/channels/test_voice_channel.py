@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.channels.wechat import replies
 from bot.channels.wechat.webhook import CallbackChannel
-from bot.menu import menu_text
+from bot.menu.pages import menu_text
 from bot.voice.audio import MAX_VOICE_BYTES
+from bot.wechat import replies
 from tests.bot.channels.conftest import WECHAT, WECOM, WECOM_AGENT_ID, wechat_channel
 from tests.bot.channels.platform import (
     FakeAssistant,

@@ -17,12 +17,12 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
-from bot.channels.wechat import replies
 from bot.channels.wechat.channel import WeChatInput
+from bot.menu.pages import BUSY_REPLY
 from bot.rumors.reports import ReportQueue
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim
-from bot.text.inbound import BUSY_REPLY
+from bot.wechat import replies
 from tests.bot.channels.conftest import BUDGET, WECHAT, WECHAT_PLAIN, migrate, wechat_channel
 from tests.bot.channels.platform import (
     FakeAssistant,
@@ -33,8 +33,8 @@ from tests.bot.channels.platform import (
     rasa_server,
     signature,
 )
-from tests.bot.channels.test_messages import BILLION_LAUGHS, XXE
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
+from tests.bot.wechat.test_messages import BILLION_LAUGHS, XXE
 
 USER = "oUser-1234567890abcdefghijklm"
 

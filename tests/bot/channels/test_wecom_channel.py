@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from bot.channels.wechat import replies
+from bot.wechat import replies
 from tests.bot.channels.conftest import WECOM, WECOM_AGENT_ID, wecom_channel
 from tests.bot.channels.platform import (
     Account,

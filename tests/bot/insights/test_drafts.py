@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from bot.accounts.access import Actor
+from bot.accounts.errors import Forbidden, InvalidInput, InvalidTransition
 from bot.insights import drafts
 from bot.knowledge.schema import Entry
 from bot.knowledge.store import served_entries, upsert_console_entry
-from bot.rumors.access import Actor
-from bot.rumors.errors import Forbidden, InvalidInput, InvalidTransition
 from bot.storage.db import Database
 from bot.storage.models import AuditEntry, Feedback
 

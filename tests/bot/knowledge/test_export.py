@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.knowledge.export import export_console_entries
 from bot.knowledge.loader import load_entries
 from bot.knowledge.schema import Entry
 from bot.knowledge.store import retire_console_entry, upsert_console_entry
+from bot.run.cli import main
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import Database
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.accounts.users import add_user
 from bot.orders.service import add_volunteer
-from bot.rumors.users import add_user
 from bot.storage.db import Database
 
 

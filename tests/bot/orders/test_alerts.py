@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.accounts.access import Actor
 from bot.orders.alerts import REMIND_AFTER_HOURS, claim_due
 from bot.orders.service import ACCEPT_TIMEOUT_HOURS, act, add_volunteer, place_order
-from bot.rumors.access import Actor
 from bot.storage.models import utcnow
 
 DISPATCHER = Actor(1, "mod", "moderator")

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.handoff import ALL_NUMBERS, handoff_reply, is_urgent, record_request
+from bot.accounts.access import Actor
+from bot.handoff.hotlines import ALL_NUMBERS, handoff_reply, is_urgent, record_request
 from bot.orders import catalogue, help_queue
 from bot.orders.chat import (
     asks_my_orders,
@@ -38,7 +39,6 @@ from bot.orders.chat import (
 )
 from bot.orders.notices import owed_notices
 from bot.orders.service import act, add_volunteer, place_order
-from bot.rumors.access import Actor
 from bot.storage.models import HandledMark, utcnow
 
 DISPATCHER = Actor(1, "mod", "moderator")

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.accounts.access import Actor
+from bot.accounts.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from bot.orders import help_queue
 from bot.orders.notices import take_notices
 from bot.orders.service import (
@@ -26,8 +28,6 @@ from bot.orders.service import (
     suggest,
     verify_volunteer,
 )
-from bot.rumors.access import Actor
-from bot.rumors.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from bot.storage.models import OrderEvent, ServiceHours, ServiceOrder, Volunteer, utcnow
 
 DISPATCHER = Actor(1, "mod", "moderator")
@@ -280,7 +280,7 @@ async def test_concurrent_notices_are_said_once(migrated_db) -> None:
 
 
 async def test_help_requests_stay_unhandled_until_marked(migrated_db) -> None:
-    from bot.handoff import handoff_reply, record_request
+    from bot.handoff.hotlines import handoff_reply, record_request
 
     db = migrated_db
     for said in ("想找人问社保", "我爸晕倒了 电话13812345678"):

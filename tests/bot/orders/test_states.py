@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.accounts.errors import InvalidInput
 from bot.orders.states import (
     ACTIONS,
     STATES,
@@ -19,7 +20,6 @@ from bot.orders.states import (
     apply,
     created,
 )
-from bot.rumors.errors import InvalidInput
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=timezone.utc)
 

@@ -7,10 +7,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.handoff import handoff_reply, record_request
+from bot.accounts.access import Actor
+from bot.accounts.users import create_token
+from bot.handoff.hotlines import handoff_reply, record_request
 from bot.orders.service import act, place_order, rate
-from bot.rumors.access import Actor
-from bot.rumors.users import create_token
 from bot.storage.models import ServiceOrder
 from tests.bot.orders.support import register_wang
 from tests.bot.web.console_support import Staff, database, login, post_form

@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.outreach import outreach_turn
-from bot.menu import topic_page
+from bot.menu.pages import topic_page
 from bot.outreach.chat import crop_options
 from bot.outreach.subscriptions import Subscription, subscriptions
 

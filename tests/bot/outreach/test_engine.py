@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.channels.wechat.api import RetryPolicy, WeChatApi, WeComApi
 from bot.outreach import alerts
 from bot.outreach.chat import answer
 from bot.outreach.commands import DIGEST, FARM, FRAUD, Command
@@ -15,6 +14,7 @@ from bot.outreach.engine import AppRoute, Broadcaster, Policy, Template, WeChatR
 from bot.outreach.owed import take_held
 from bot.outreach.subscriptions import subscribe, subscriptions
 from bot.storage.models import OutreachDelivery, OutreachRecipient
+from bot.wechat.api import RetryPolicy, WeChatApi, WeComApi
 from tests.bot.outreach.support import CHINA, MORNING, Clock, scheduled_alert, subscribers
 
 FAST = RetryPolicy(attempts=2, first_delay=0.01, timeout=2.0)

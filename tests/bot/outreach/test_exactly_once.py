@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.channels.wechat.api import RetryPolicy, WeChatApi
 from bot.outreach import alerts
 from bot.outreach.engine import Broadcaster, Policy, WeChatRoute
 from bot.storage.db import Database
 from bot.storage.models import OutreachDelivery
+from bot.wechat.api import RetryPolicy, WeChatApi
 from tests.bot.outreach.support import Clock, scheduled_alert, subscribers
 
 FAST = RetryPolicy(attempts=2, first_delay=0.01, timeout=5.0)

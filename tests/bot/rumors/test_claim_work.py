@@ -14,15 +14,15 @@ from sqlalchemy import select, update
 import actions.services
 from actions.report_rumor import ActionReportRumor
 from actions.services import Services
+from bot.accounts.access import Actor
+from bot.accounts.audit import claim_history, describe
+from bot.accounts.errors import Forbidden, InvalidInput, InvalidTransition
+from bot.accounts.users import add_user
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
 from bot.rumors import again, debunk, triage
-from bot.rumors.access import Actor
-from bot.rumors.audit import claim_history, describe
 from bot.rumors.claim_notes import add_note, notes_of
-from bot.rumors.errors import Forbidden, InvalidInput, InvalidTransition
 from bot.rumors.reports import ReportQueue, purge_expired
-from bot.rumors.users import add_user
 from bot.rumors.verdict_drafts import draft_from, draft_of, drop_draft, save_draft
 from bot.settings import Settings
 from bot.storage.db import Database

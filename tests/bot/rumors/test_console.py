@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from bot.accounts.access import Actor
+from bot.accounts.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from bot.accounts.users import add_user
 from bot.knowledge.reply import answer_messages
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
 from bot.rumors import console, debunk, triage
-from bot.rumors.access import Actor
 from bot.rumors.console import ClaimFilter
-from bot.rumors.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from bot.rumors.matching import AUTO_MATCH
 from bot.rumors.reports import ReportQueue
-from bot.rumors.users import add_user
 from bot.storage.db import Database
 from bot.storage.models import (
     AuditEntry,
@@ -28,6 +27,7 @@ from bot.storage.models import (
     RumorReport,
     utcnow,
 )
+from bot.text.matching import AUTO_MATCH
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
 
 VINEGAR = "群里说喝醋能软化血管，大家每天喝一碗"

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, update
 
+from bot.accounts.errors import InvalidInput
 from bot.rumors import console
 from bot.rumors.console import ClaimFilter
-from bot.rumors.errors import InvalidInput
 from bot.rumors.reports import ReportQueue, priority
 from bot.storage.db import Database
 from bot.storage.models import RumorClaim, utcnow

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, update
 
+from bot.accounts.access import Actor
+from bot.accounts.errors import InvalidInput
 from bot.rumors import console, search, triage
-from bot.rumors.access import Actor
 from bot.rumors.console import ClaimFilter, priority_level
-from bot.rumors.errors import InvalidInput
 from bot.rumors.reports import ReportQueue, purge_expired
 from bot.storage.db import Database
 from bot.storage.models import RumorClaim, RumorReport, utcnow

@@ -9,10 +9,10 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.accounts.access import Actor
+from bot.accounts.users import add_user
 from bot.rumors import reports, triage
-from bot.rumors.access import Actor
 from bot.rumors.reports import ReportQueue, harm_of
-from bot.rumors.users import add_user
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)

@@ -145,7 +145,7 @@ async def test_a_call_received_is_not_a_request_for_a_person(understanding) -> N
 
 
 async def test_a_topic_page_question_typed_in_words_gets_the_same_entry(understanding) -> None:
-    from bot.menu import TOPICS
+    from bot.menu.pages import TOPICS
 
     for topic in TOPICS.values():
         for question, entry_id in topic.examples:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.run.cli import main
 from bot.voice import check as check_module
 from bot.voice.models import ROLES, check_model, model_files, model_spec
 

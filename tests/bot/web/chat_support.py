@@ -2,7 +2,7 @@
 from a thread of their own, for the chat's browser tests.
 
 The stand-in says what the real assistant says in the same situations (the
-texts come from ``bot.menu``, ``bot.knowledge.reply`` and the actions'
+texts come from ``bot.menu.pages``, ``bot.knowledge.reply`` and the actions'
 wording), keeps what it offered per sender, and records every message it is
 given, so that a test can count how often a message was handled.
 """
@@ -23,7 +23,7 @@ from bot.fraud.checker import default_checker
 from bot.knowledge.loader import load_entries
 from bot.knowledge.reply import answer_messages
 from bot.knowledge.service import KnowledgeService
-from bot.menu import menu_text, topic_page
+from bot.menu.pages import menu_text, topic_page
 from bot.settings import Settings
 from bot.understanding.replies import RELATED_MENU_LINE, UNANSWERED_RECORDED, UNSURE
 from bot.web.app import create_app

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.accounts.users import add_user, create_token
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
-from bot.rumors.users import add_user, create_token
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.bot.web.console_support import Staff, database

@@ -19,9 +19,8 @@ from bot.fraud.checker import default_checker
 from bot.knowledge.reply import answer_messages
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
-from bot.menu import menu_text, topic_page
+from bot.menu.pages import BUSY_REPLY, menu_text, topic_page
 from bot.settings import Settings
-from bot.text.inbound import BUSY_REPLY
 from bot.web.app import create_app
 from bot.web.views.assets import IMMUTABLE
 from bot.web.views.chat import RecentTurns

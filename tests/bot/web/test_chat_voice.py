@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from bot import nginx
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
-from bot.menu import menu_text
+from bot.menu.pages import menu_text
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.web.listening import CORRECTION, MAX_BYTES, MAX_SECONDS, heard_reply

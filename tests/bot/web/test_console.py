@@ -363,7 +363,7 @@ async def test_a_password_change_is_refused_when_the_new_one_is_unusable(
     console_client, staff
 ) -> None:
     """Two different new passwords, or one too short, change nothing and say why."""
-    from bot.rumors.users import authenticate
+    from bot.accounts.users import authenticate
 
     mod = staff["moderator"]
     csrf = await login(console_client, mod)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.accounts.users import add_user
 from bot.rumors.reports import ReportQueue
-from bot.rumors.users import add_user
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery
 from tests.bot.web.console_support import XSS_IMG, XSS_SCRIPT, Served, serve_console

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.accounts.users import add_user
 from bot.rumors.delivery import take_due
 from bot.rumors.reports import ReportQueue
-from bot.rumors.users import add_user
 from tests.bot.web import test_console_browser
 from tests.bot.web.console_support import Served
 from tests.conftest import CHROMIUM, launch_chromium, service_absent

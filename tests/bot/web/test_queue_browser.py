@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.accounts.users import add_user
 from bot.rumors.reports import ReportQueue
-from bot.rumors.users import add_user
 from bot.storage.db import Database
 from bot.storage.models import AuditEntry, RumorClaim
 from tests.bot.web.console_support import Served, serve_console

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
+from bot.accounts.users import add_user
 from bot.insights import rollup
 from bot.insights.events import Turn
 from bot.insights.writer import write_turns
-from bot.rumors.users import add_user
 from bot.web.views import console_stats
 from tests.bot.web.console_support import database, login, submit
 

@@ -1,0 +1,1 @@
+"""Console accounts: users, sessions, API tokens, roles and permissions, the audit log."""

@@ -1,0 +1,1 @@
+"""Hotlines and requests for a person."""

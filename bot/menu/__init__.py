@@ -1,0 +1,1 @@
+"""The numbered main menu and the topic pages behind it."""
