@@ -179,10 +179,10 @@ class Listener:
             await self.engine.close()
 
 
-# A reply to "您说的是：…" saying the transcript is wrong.
-_CORRECTIONS = frozenset(
-    {"不对", "不是", "错了", "听错了", "说错了", "识别错了", "不是这个", "不是这样", "不对不对"}
-)
+# A reply to "您说的是：…" saying the transcript is wrong. Not "不是": it also
+# answers the assistant's own questions ("都不是的话，回复“不是”"), which may come
+# with the same reply, so it never means "you heard me wrong".
+_CORRECTIONS = frozenset({"不对", "错了", "听错了", "说错了", "识别错了", "不对不对"})
 _PUNCTUATION = re.compile(r"[\s，。！？、,.!?~～…]+")
 
 

@@ -104,14 +104,9 @@ def page_settings(app: web.Application) -> dict[str, int] | None:
     return {"max_ms": MAX_SECONDS * 1000, "max_bytes": MAX_BYTES}
 
 
-# "不是" also answers the assistant's own questions ("都不是的话，回复“不是”"): on
-# the page it is a button under them, so it never means "you heard me wrong".
-ANSWERS_TOO = frozenset({"不是", "不是这个", "不是这样"})
-
-
 def correction(app: web.Application, sender: str, text: str) -> str | None:
     """The reply to a "不对" that rejects the transcript just quoted to ``sender``."""
     ears = app.get(EARS)
     if ears is None or not ears.recent.corrects(sender, text):  # only the next message counts
         return None
-    return None if text.strip("，。！？,.!? ") in ANSWERS_TOO else CORRECTION
+    return CORRECTION

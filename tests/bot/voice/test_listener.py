@@ -128,7 +128,10 @@ def test_recent_transcripts_take_only_the_next_message(monkeypatch: pytest.Monke
     assert not recent.corrects("u1", "听错了")  # too late
     for user in ("a", "b", "c"):
         recent.remember(user)
-    assert not recent.corrects("a", "不是")  # pushed out by the capacity
+    assert not recent.corrects("a", "听错了")  # pushed out by the capacity
+    recent.remember("b")
+    # "都不是的话，回复“不是”" may come in the same reply: "不是" answers that
+    assert not recent.corrects("b", "不是")
 
 
 def settings(**values) -> Settings:

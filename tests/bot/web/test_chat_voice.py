@@ -14,10 +14,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot import nginx
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
 from bot.menu.pages import menu_text
+from bot.run import nginx
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.web.listening import CORRECTION, MAX_BYTES, MAX_SECONDS, heard_reply
