@@ -22,6 +22,16 @@ WELL = "老井的水不能喝了，喝了会得癌症"
 SMS = "收到短信说社保卡要升级，点链接填银行卡"
 PHONE = "手机充电的时候打电话会爆炸"
 MOD = Actor(1, "mod", "moderator")
+POISON = (  # "有毒" in each, "腊肉" in one
+    "隔夜菜有毒，剩菜一口都不能吃",
+    "手机充电时打电话，电池有毒还会爆炸",
+    "自来水加了消毒粉有毒，要烧开晾三天",
+    "腊肉熏得越黑越香，其实有毒会致癌",
+    "香蕉和牛奶一起吃有毒，小孩千万注意",
+    "微波炉加热的饭菜有毒，有辐射",
+    "西瓜打了针才这么甜，有毒吃了肚子疼",
+    "海带泡水变色说明有毒，加了染色剂",
+)
 
 
 @pytest.fixture
@@ -182,17 +192,7 @@ async def test_claims_stored_before_search_are_found_after_the_migration(
 
 async def test_search_pages_keep_the_queue_order_with_many_or_few_matches(db) -> None:
     queue = ReportQueue(db)
-    texts = (
-        "隔夜菜有毒，剩菜一口都不能吃",
-        "手机充电时打电话，电池有毒还会爆炸",
-        "自来水加了消毒粉有毒，要烧开晾三天",
-        "腊肉熏得越黑越香，其实有毒会致癌",
-        "香蕉和牛奶一起吃有毒，小孩千万注意",
-        "微波炉加热的饭菜有毒，有辐射",
-        "西瓜打了针才这么甜，有毒吃了肚子疼",
-        "海带泡水变色说明有毒，加了染色剂",
-    )
-    for i, text in enumerate(texts):
+    for i, text in enumerate(POISON):
         for sender in range(i % 4 + 1):  # 1 to 4 reporters: different priorities
             await queue.submit(text, sender_id=f"{i}-{sender}", channel="wechat")
     every = await console.list_claims(db, ClaimFilter(), limit=50)
@@ -206,3 +206,40 @@ async def test_search_pages_keep_the_queue_order_with_many_or_few_matches(db) ->
             assert [c.id for c in page.items] == in_order
     first = await console.list_claims(db, ClaimFilter(text="有毒"), limit=3)
     assert [c.id for c in first.items] == [c.id for c in every.items[:3]]
+
+
+async def test_a_capped_count_says_more_and_keeps_the_page_and_its_plan(db, monkeypatch) -> None:
+    queue = ReportQueue(db)
+    for i, text in enumerate(POISON):
+        for sender in range(i % 4 + 1):
+            await queue.submit(text, sender_id=f"{i}-{sender}", channel="wechat")
+    walks: list[bool] = []
+    claims_query = console._claims_query
+
+    def recorded(db, filters, sort, walk=True):
+        walks.append(walk)
+        return claims_query(db, filters, sort, walk)
+
+    monkeypatch.setattr(console, "_claims_query", recorded)
+    for typed, limit, offset, cap in (
+        ("有毒", 3, 0, 2),  # counted to 6 (sqrt(3 * 8) rounded up to the cap): more
+        ("有毒", 1, 0, 4),
+        ("有毒", 3, 6, 2),  # the last page: counted to the end
+        ("有毒", 3, 3, 100),
+        ("腊肉", 1, 0, 2),
+    ):
+        exact = await console.list_claims(db, ClaimFilter(text=typed), limit=limit, offset=offset)
+        capped = await console.list_claims(
+            db, ClaimFilter(text=typed), limit=limit, offset=offset, count_cap=cap
+        )
+        assert [c.id for c in capped.items] == [c.id for c in exact.items]
+        assert walks[-1] == walks[-3]  # the same choice between walking and sorting
+        assert capped.has_next == exact.has_next == (exact.total > offset + limit)
+        if capped.total_exact:
+            assert capped.total == exact.total
+        else:
+            assert capped.total % cap == 0 and offset + limit <= capped.total < exact.total
+    first = await console.list_claims(db, ClaimFilter(text="有毒"), limit=3, count_cap=2)
+    assert (first.total, first.total_exact) == (6, False)
+    last = await console.list_claims(db, ClaimFilter(text="有毒"), limit=3, offset=6, count_cap=2)
+    assert (last.total, last.total_exact, last.has_next) == (8, True, False)

@@ -127,3 +127,21 @@ async def test_the_page_keeps_filters_and_refuses_bad_ones(console_client, staff
     )
     for bad in ("from=2020-13-01", "sort=random", "channel=fax", "from=2021-01-02&to=2021-01-01"):
         assert (await console_client.get(f"/console/?{bad}")).status == 400, bad
+
+
+async def test_over_the_count_cap_the_page_says_more_and_pages_on(
+    console_client, staff, monkeypatch
+) -> None:
+    from bot.web.views import console_queue
+
+    for i, text in enumerate((WELL, FORMULA, "手机充电的时候打电话会爆炸")):
+        await submit(console_client, text, f"u{i}")
+    monkeypatch.setattr(console_queue, "PER_PAGE", 1)
+    monkeypatch.setattr(console_queue, "COUNT_CAP", 2)
+    await login(console_client, staff["moderator"])
+    body = await (await console_client.get("/console/?status=all")).text()
+    assert "共 2 多条" in body and "第 1 / 2 多 页" in body
+    assert 'href="?status=all&amp;page=2" rel="next"' in body
+    body = await (await console_client.get("/console/?status=all&page=3")).text()
+    assert "共 3 条" in body and "第 3 / 3 页" in body and 'rel="next"' not in body
+    assert 'href="?status=all&amp;page=2" rel="prev"' in body
