@@ -173,6 +173,7 @@ def test_rasa_entry_passes_the_token_and_the_action_secret_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import rasa.core.run
+    import rasa.utils.tensorflow.environment as tf_env
 
     from bot.run import rasa_entry
     from bot.run.cli import _rasa_env, rasa_server_argv
@@ -190,6 +191,9 @@ def test_rasa_entry_passes_the_token_and_the_action_secret_in_process(
         seen.update(kwargs)
 
     monkeypatch.setattr(rasa.core.run, "serve_application", serve_application)
+    # TensorFlow's thread pools can be set once per process: another test may have
+    # started TensorFlow already. They have a test of their own (a fresh process).
+    monkeypatch.setattr(tf_env, "setup_tf_environment", lambda: None)
     model = tmp_path / "model.tar.gz"
     model.touch()
     rasa_entry.main(rasa_server_argv(settings, str(model))[3:])
