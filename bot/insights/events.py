@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from bot.storage.db import sender_hash
+from bot.storage.models import CHINA_TIME
 
-CHINA_TIME = timezone(timedelta(hours=8))  # the district's days and hours; no DST
 # Conversations the service holds with itself to warm up (bot/run/rasa_entry.py).
 INTERNAL_SENDERS = ("kepu-warmup-",)
 # A message the NLU did not give a conversation move goes to the understanding

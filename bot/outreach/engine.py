@@ -50,6 +50,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.outreach.alerts import alert_message, heading
 from bot.storage.db import Database
 from bot.storage.models import (
+    CHINA_TIME,
     OutreachAlert,
     OutreachDelivery,
     OutreachRecipient,
@@ -60,7 +61,6 @@ from bot.wechat.api import NETWORK_FAILURE, SYSTEM_BUSY, ApiError, OutsideWindow
 
 log = logging.getLogger(__name__)
 
-CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
 WECHAT_WINDOW = timedelta(hours=48)
 # Platform answers that mean "slow down", not "never": 45009 API daily quota,
 # 45011 API frequency, 45033 WeCom per-member limits, -1 busy, -2 no answer.

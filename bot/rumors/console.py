@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, false, func, literal_column, select, text
@@ -94,7 +94,6 @@ PRIORITY_LEVELS: tuple[tuple[float, str, str], ...] = (
 MAX_PAGE = 500
 # PostgreSQL, for the queue's statements only (the transaction's own setting).
 SERIAL_QUERIES = "SET LOCAL max_parallel_workers_per_gather = 0"
-CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving in China
 
 
 def claim_target(claim_id: int) -> str:

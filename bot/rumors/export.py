@@ -13,8 +13,9 @@ from datetime import datetime
 
 from bot.accounts.access import Actor, require
 from bot.accounts.audit import record
-from bot.rumors.console import CHINA_TIME, ClaimFilter, ClaimView, iter_claims
+from bot.rumors.console import ClaimFilter, ClaimView, iter_claims
 from bot.storage.db import Database
+from bot.storage.models import CHINA_TIME
 
 HEADER = (
     "编号",

@@ -7,7 +7,7 @@ Nothing personal is stored here unredacted: text columns hold the output of
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, validates
 
 Base = declarative_base()
+
+
+# The district's days and hours (China has no daylight saving).
+CHINA_TIME = timezone(timedelta(hours=8))
 
 
 def utcnow() -> datetime:

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from bot.accounts.access import ROLES, Actor
 from bot.accounts.errors import InvalidInput
-from bot.rumors.console import CHINA_TIME, HARMS, STATUSES, VERDICTS
-from bot.storage.models import aware
+from bot.rumors.console import HARMS, STATUSES, VERDICTS
+from bot.storage.models import CHINA_TIME, aware
 from bot.web.auth import SESSION, URGENT_WAITING, session_of
 
 MAX_NUMBER = 2**31 - 1  # PostgreSQL's integer: ids, pages and offsets all stay below it

@@ -19,8 +19,9 @@ from bot.accounts.access import require
 from bot.accounts.errors import ConsoleError, InvalidInput
 from bot.accounts.users import active_names
 from bot.rumors import console, export, triage
-from bot.rumors.console import CHANNEL_LABELS, CHINA_TIME, SORTS, ClaimFilter
+from bot.rumors.console import CHANNEL_LABELS, SORTS, ClaimFilter
 from bot.rumors.reports import OPEN_STATUSES
+from bot.storage.models import CHINA_TIME
 from bot.web import keys
 from bot.web.views.console_common import actor_of, render, see_other, stream_csv, to_int
 
