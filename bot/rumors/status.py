@@ -29,6 +29,9 @@ class ReportStatus:
     title: str
     status: str  # pending | verifying | concluded | rejected
     verdict: str | None
+    # The published conclusion in a line (its title, else the explanation's first
+    # sentence): asked "有结果了吗", the reporter hears the result itself.
+    conclusion: str = ""
 
 
 async def reports_of(db: Database, sender_id: str, text: str = "") -> list[ReportStatus]:
@@ -50,8 +53,26 @@ async def reports_of(db: Database, sender_id: str, text: str = "") -> list[Repor
     found = []
     for public_id, created_at, claim, merged in rows:
         claim = merged or claim
-        found.append(ReportStatus(public_id, created_at, claim.title, claim.status, claim.verdict))
+        found.append(
+            ReportStatus(
+                public_id,
+                created_at,
+                claim.title,
+                claim.status,
+                claim.verdict,
+                conclusion_line(claim.debunk_title, claim.explanation),
+            )
+        )
     return found
+
+
+def conclusion_line(title: str | None, explanation: str | None) -> str:
+    """A published conclusion in one short line: the debunk's title, else the first
+    sentence of the explanation (cut at a sentence end, at most 40 characters)."""
+    if title and title.strip():
+        return title.strip()
+    first = re.split(r"(?<=[。！？!?])", (explanation or "").strip(), maxsplit=1)[0]
+    return first if len(first) <= 40 else first[:39] + "…"
 
 
 def status_text(reports: list[ReportStatus], named: bool) -> str:
@@ -66,7 +87,9 @@ def status_text(reports: list[ReportStatus], named: bool) -> str:
     lines = ["您举报的说法："]
     for i, report in enumerate(reports, start=1):
         if report.status == "concluded" and report.verdict:
-            where = f"已有结论：【{VERDICTS.get(report.verdict, '已核实')}】，结论会单独发给您"
+            where = f"已有结论：【{VERDICTS.get(report.verdict, '已核实')}】"
+            if report.conclusion:
+                where += report.conclusion
         elif report.status == "rejected":
             where = "不属于我们能核实的范围，没有立案核实"
         elif report.status == "verifying":
@@ -74,5 +97,6 @@ def status_text(reports: list[ReportStatus], named: bool) -> str:
         else:
             where = "已收到，正在排队等专家核实"
         lines.append(f"{i}. {report.public_id}『{report.title[:30]}』：{where}")
-    lines.append("有了结论，我们会第一时间告诉您。")
+    if any(r.status in ("pending", "verifying") for r in reports):
+        lines.append("有了结论，我们会第一时间告诉您。")
     return "\n".join(lines)

@@ -60,3 +60,25 @@ async def test_database_down_asks_to_try_later_and_changes_nothing(act, kit) -> 
     said = await status(act)
     assert said.texts == ["抱歉，现在查不到，请过几分钟再问一次。"]
     assert said.events == []  # what was on offer stays on offer
+
+
+async def test_a_concluded_claim_tells_the_conclusion_itself(act, kit) -> None:
+    await reported(kit)
+    await kit.execute(
+        "UPDATE rumor_claims SET status = 'concluded', verdict = 'rumor',"
+        " debunk_title = '喝醋不能软化血管'"
+    )
+    said = await status(act)
+    lines = said.texts[0].split("\n")
+    assert lines[1].endswith("：已有结论：【谣言】喝醋不能软化血管")
+    assert len(lines) == 2  # nothing left pending: no promise to tell later
+
+
+def test_a_conclusion_without_a_title_is_the_explanations_first_sentence() -> None:
+    from bot.rumors.status import conclusion_line
+
+    explanation = "醋进入胃里就被中和了。血管不会因此变软。"
+    assert conclusion_line(None, explanation) == "醋进入胃里就被中和了。"
+    assert conclusion_line("", "很长" * 30).endswith("…")
+    assert len(conclusion_line("", "很长" * 30)) == 40
+    assert conclusion_line(None, None) == ""
