@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.storage.db import Database, sender_hash
+from bot.storage.expiry import delete_older
 from bot.storage.models import HandoffRequest
 from bot.text.redact import redact
 
@@ -439,3 +440,9 @@ async def record_request(
                 status="open",
             )
         )
+
+
+async def purge_requests(db: Database, retention_days: int) -> int:
+    """Delete help requests (and staff's handled marks on them) past the retention
+    of reports: a request is answered within days, its redacted text kept no longer."""
+    return await delete_older(db, HandoffRequest, "help", retention_days)

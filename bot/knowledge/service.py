@@ -12,11 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.knowledge.dense import DenseEncoder
@@ -25,7 +23,8 @@ from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit, SearchIndex
 from bot.knowledge.store import import_files, served_entries, version
 from bot.storage.db import Database, sender_hash
-from bot.storage.models import HandledMark, UnansweredQuestion
+from bot.storage.expiry import delete_older
+from bot.storage.models import UnansweredQuestion
 from bot.text.matching import ClaimIndex
 from bot.text.redact import redact
 
@@ -235,19 +234,7 @@ class KnowledgeService:
 async def purge_unanswered(db: Database, retention_days: int) -> int:
     """Delete unanswered questions (and their handled marks) older than the
     retention of reports: curators' material, kept no longer than a report."""
-    cutoff = datetime.now(timezone.utc) - timedelta(days=retention_days)
-    async with db.session() as session:
-        old = select(UnansweredQuestion.id).where(UnansweredQuestion.created_at < cutoff)
-        bulk = {"synchronize_session": False}
-        await session.execute(
-            delete(HandledMark).where(HandledMark.kind == "question", HandledMark.item_id.in_(old)),
-            execution_options=bulk,
-        )
-        deleted = await session.execute(
-            delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff),
-            execution_options=bulk,
-        )
-        return int(deleted.rowcount or 0)
+    return await delete_older(db, UnansweredQuestion, "question", retention_days)
 
 
 async def record_unanswered(

@@ -1,6 +1,7 @@
 """What we keep is deleted on time: rumour reports past the retention period
-(with their deliveries and pictures), pictures whose report never came, and
-the unanswered questions kept for curators (the same retention).
+(with their deliveries and pictures), pictures whose report never came, and,
+with the same retention, the unanswered questions kept for curators and the
+help requests kept for staff.
 
 ``kepu run`` purges once before the processes start; the web service then
 sweeps every hour, so a service that runs for months keeps its promise too.
@@ -13,6 +14,7 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.handoff.hotlines import purge_requests
 from bot.knowledge.service import purge_unanswered
 from bot.rumors.evidence import purge_unattached
 from bot.rumors.reports import purge_expired
@@ -24,12 +26,17 @@ SWEEP_SECONDS = 3600.0
 
 async def purge(db: Database, retention_days: int) -> tuple[int, int]:
     """Delete expired reports and abandoned pictures (how many of each), and
-    unanswered questions as old as an expired report."""
+    unanswered questions and help requests as old as an expired report."""
     reports = await purge_expired(db, retention_days)
     pictures = await purge_unattached(db)
     questions = await purge_unanswered(db, retention_days)
-    if questions:
-        log.info("deleted %d unanswered questions past the retention", questions)
+    requests = await purge_requests(db, retention_days)
+    if questions or requests:
+        log.info(
+            "deleted %d unanswered questions and %d help requests past the retention",
+            questions,
+            requests,
+        )
     return reports, pictures
 
 

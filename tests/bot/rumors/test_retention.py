@@ -71,3 +71,30 @@ async def test_unanswered_questions_go_with_the_report_retention(tmp_path) -> No
         marks = await session.scalar(select(func.count()).select_from(HandledMark))
     assert left == ["今天问的高龄津贴"] and marks == 0
     await db.close()
+
+
+async def test_help_requests_go_with_the_report_retention(tmp_path) -> None:
+    from bot.handoff.hotlines import HOTLINES, record_request
+    from bot.rumors.retention import purge
+    from bot.storage.models import HandledMark, HandoffRequest
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kepu.db'}")
+    await db.migrate()
+    await record_request(db, "u1", "wechat", "去年找人帮忙办社保认证", HOTLINES[:1])
+    await record_request(db, "u2", "wechat", "今天找人帮忙办社保认证", HOTLINES[:1])
+    long_ago = datetime.now(timezone.utc) - timedelta(days=400)
+    async with db.session() as session:
+        await session.execute(
+            update(HandoffRequest)
+            .where(HandoffRequest.text == "去年找人帮忙办社保认证")
+            .values(created_at=long_ago)
+        )
+        ids = (await session.execute(select(HandoffRequest.id))).scalars().all()
+        for item_id in ids:  # staff marked both handled
+            session.add(HandledMark(kind="help", item_id=item_id, by="staff"))
+    await purge(db, 365)
+    async with db.session() as session:
+        left = (await session.execute(select(HandoffRequest.text))).scalars().all()
+        marks = (await session.execute(select(HandledMark.item_id))).scalars().all()
+    assert left == ["今天找人帮忙办社保认证"] and len(marks) == 1
+    await db.close()
