@@ -510,12 +510,15 @@ async def throwaway_database(backend: str, prefix: str) -> AsyncIterator[Throwaw
 
 
 class Plans:
-    """The statements a call runs, for EXPLAIN afterwards."""
+    """The statements a call runs, for EXPLAIN afterwards, under the settings the
+    call made for its transaction (``SET LOCAL max_parallel_workers_per_gather``:
+    without it PostgreSQL would plan parallel workers the request never uses)."""
 
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
 
         self.statements: list[tuple[str, Any]] = []
+        self.settings: list[str] = []
         self.engine = engine
         event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
 
@@ -525,13 +528,18 @@ class Plans:
         event.remove(self.engine.sync_engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _conn, _cursor, statement, parameters, _context, _many) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        words = statement.lstrip().upper()
+        if words.startswith("SELECT"):
             self.statements.append((statement, parameters))
+        elif words.startswith("SET LOCAL") and statement not in self.settings:
+            self.settings.append(statement)
 
     async def explain(self) -> list[str]:
         out = []
         prefix = "EXPLAIN QUERY PLAN " if self.engine.dialect.name == "sqlite" else "EXPLAIN "
-        async with self.engine.connect() as conn:
+        async with self.engine.begin() as conn:  # SET LOCAL lasts as long as this transaction
+            for setting in self.settings:
+                await conn.exec_driver_sql(setting)
             for statement, parameters in self.statements:
                 result = await conn.exec_driver_sql(prefix + statement, parameters)
                 lines = [str(r[-1]) for r in result.all()]
