@@ -113,7 +113,10 @@ def ffmpeg_encoders(ffmpeg: str) -> frozenset[str]:
 class Worker:
     """One running ``bot.voice.tts_worker`` process and its pipes."""
 
-    def __init__(self, process: asyncio.subprocess.Process, rate: int, ready: dict[str, Any]):
+    def __init__(
+        self, engine: str, process: asyncio.subprocess.Process, rate: int, ready: dict[str, Any]
+    ):
+        self.engine = engine
         self.process = process
         self.rate = rate
         self.ready = ready
@@ -141,7 +144,7 @@ class Worker:
             cwd=str(PROJECT_ROOT),
             limit=MAX_FRAME,
         )
-        worker = cls(process, 0, {})
+        worker = cls(engine, process, 0, {})
         try:
             ready = await asyncio.wait_for(worker._read_json(), timeout)
         except BaseException:
@@ -321,6 +324,8 @@ class Speaker:
         return pcm, worker.rate
 
     async def _worker(self) -> Worker:
+        if self.worker is not None and self.worker.engine != self.engine:  # engine changed
+            await self._discard(self.worker)
         if self.worker is not None and self.worker.alive:
             return self.worker
         if self.worker is not None:
