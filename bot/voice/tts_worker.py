@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import struct
 import sys
 import time
@@ -105,6 +106,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m bot.voice.tts_worker <engine>", file=sys.stderr)
         return 2
+    # Ctrl-C reaches the whole process group: the parent stops this worker itself
+    # (its input closes), so a traceback here would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The frames get the real stdout; whatever the engine prints goes to stderr.
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
