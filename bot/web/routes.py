@@ -22,6 +22,7 @@ from bot.web.views import (
     health,
 )
 from bot.web.views.assets import setup_assets
+from bot.web.views.speech import setup_speech
 from bot.web.views.voice import setup_voice
 
 
@@ -31,6 +32,7 @@ def setup_routes(app: web.Application, static_dir: Path) -> None:
     app[chat.RECENT_TURNS] = chat.RecentTurns()
     app[chat.RELAY] = chat.Relay(app[keys.SETTINGS])
     setup_voice(app)  # /api/v1/chat/voice: the page's hold-to-talk button (issue 23)
+    setup_speech(app)  # /api/v1/chat/speech/<id>: 🔊 读给我听 under answers (KEPU_TTS)
     app.router.add_post("/api/v1/ask", ask.ask, name="ask")
     app.router.add_post("/api/v1/fraud/check", fraud.check, name="fraud_check")
     app.router.add_get(f"/k/{entry_page.ENTRY_ID}", entry_page.entry_page, name="entry_page")

@@ -30,6 +30,10 @@ WINDOW_CLOSED = frozenset({45015, 45047})
 SYSTEM_BUSY = -1
 NETWORK_FAILURE = -2  # our code for "no answer from the platform"
 TOKEN_MARGIN_SECONDS = 300.0
+# Voice messages sent through the API (temporary media, kept 3 days by the platform):
+# WeChat takes AMR or MP3, WeCom AMR only; both at most 2 MB and 60 s of sound.
+VOICE_MAX_BYTES = 2 * 1024 * 1024
+VOICE_MAX_SECONDS = 60.0
 
 
 class ApiError(Exception):
@@ -45,6 +49,15 @@ class OutsideWindow(ApiError):
 
 class MediaTooLarge(ApiError):
     """A media file over the caller's size cap: not downloaded further."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file for ``/cgi-bin/media/upload``."""
+
+    filename: str
+    content: bytes
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,48 @@ class PlatformApi(abc.ABC):
         """Query parameters of the token request."""
 
     @abc.abstractmethod
+    def message(
+        self, recipient: str, kind: str, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Path and JSON body that send a message of ``kind`` ("text", "voice") to ``recipient``."""
+
     def text_message(self, recipient: str, text: str) -> tuple[str, dict[str, Any]]:
-        """Path and JSON body that send ``text`` to ``recipient``."""
+        return self.message(recipient, "text", {"content": text})
+
+    def voice_message(self, recipient: str, media_id: str) -> tuple[str, dict[str, Any]]:
+        return self.message(recipient, "voice", {"media_id": media_id})
+
+    # The audio format the platform takes for a voice message.
+    voice_format = "mp3"
+
+    async def send_voice(self, recipient: str, media_id: str) -> None:
+        path, payload = self.voice_message(recipient, media_id)
+        data = await self.call(path, payload)
+        if data.get("invaliduser"):
+            raise ApiError(0, "recipient is not a member of the app's visible range")
+
+    async def upload_media(
+        self, kind: str, filename: str, content: bytes, content_type: str
+    ) -> str:
+        """Upload a temporary media file (``/cgi-bin/media/upload``, multipart field
+        ``media``); its ``media_id``. Refreshes a refused token once; network failures
+        and "system busy" are retried like the JSON calls."""
+        token = await self.access_token()
+        for attempt in (1, 2):
+            params = {"access_token": token, "type": kind}
+            upload = Upload(filename, content, content_type)
+            try:
+                data = await self._request("POST", "/cgi-bin/media/upload", params, None, upload)
+            except ApiError as exc:
+                if exc.code in TOKEN_INVALID and attempt == 1:
+                    token = await self.access_token(stale=token)
+                    continue
+                raise
+            media_id = data.get("media_id")
+            if not isinstance(media_id, str) or not media_id:
+                raise ApiError(NETWORK_FAILURE, "upload answer without media_id")
+            return media_id
+        raise ApiError(NETWORK_FAILURE, "media not uploaded")
 
     async def send_text(self, recipient: str, text: str) -> None:
         path, payload = self.text_message(recipient, text)
@@ -177,13 +230,18 @@ class PlatformApi(abc.ABC):
             self._session = None
 
     async def _request(
-        self, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        payload: dict[str, Any] | None,
+        upload: Upload | None = None,
     ) -> dict[str, Any]:
         delay = self.retry.first_delay
         failure = ApiError(NETWORK_FAILURE, "no attempt made")
         for attempt in range(1, self.retry.attempts + 1):
             try:
-                data = await self._once(method, path, params, payload)
+                data = await self._once(method, path, params, payload, upload)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 failure = ApiError(NETWORK_FAILURE, f"{path}: {type(exc).__name__}")
             else:
@@ -200,12 +258,24 @@ class PlatformApi(abc.ABC):
         raise failure
 
     async def _once(
-        self, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        payload: dict[str, Any] | None,
+        upload: Upload | None = None,
     ) -> dict[str, Any]:
         session = self._client()
         # ensure_ascii=False: the platforms show "\u4f60" escapes literally.
-        body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        body: bytes | aiohttp.FormData | None = (
+            None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        )
         headers = {"Content-Type": "application/json; charset=utf-8"} if body else None
+        if upload is not None:  # multipart, field "media"; a fresh body for each attempt
+            body = aiohttp.FormData()
+            body.add_field(
+                "media", upload.content, filename=upload.filename, content_type=upload.content_type
+            )
         async with session.request(
             method, self.base + path, params=params, data=body, headers=headers
         ) as response:
@@ -229,9 +299,10 @@ class WeChatApi(PlatformApi):
     def token_params(self) -> dict[str, str]:
         return {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
 
-    def text_message(self, recipient: str, text: str) -> tuple[str, dict[str, Any]]:
-        payload = {"touser": recipient, "msgtype": "text", "text": {"content": text}}
-        return "/cgi-bin/message/custom/send", payload
+    def message(
+        self, recipient: str, kind: str, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        return "/cgi-bin/message/custom/send", {"touser": recipient, "msgtype": kind, kind: body}
 
 
 class WeComApi(PlatformApi):
@@ -250,11 +321,10 @@ class WeComApi(PlatformApi):
     def token_params(self) -> dict[str, str]:
         return {"corpid": self.corp_id, "corpsecret": self.secret}
 
-    def text_message(self, recipient: str, text: str) -> tuple[str, dict[str, Any]]:
-        payload = {
-            "touser": recipient,
-            "msgtype": "text",
-            "agentid": self.agent_id,
-            "text": {"content": text},
-        }
+    voice_format = "amr"  # WeCom's voice messages are AMR only
+
+    def message(
+        self, recipient: str, kind: str, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        payload = {"touser": recipient, "msgtype": kind, "agentid": self.agent_id, kind: body}
         return "/cgi-bin/message/send", payload

@@ -22,6 +22,7 @@ from typing import Any
 from bot.channels.wechat.webhook import CallbackChannel, Limits, Sealed
 from bot.settings import Settings
 from bot.voice.listener import Listener
+from bot.voice.speaker import Speaker, build_speaker
 from bot.wechat.api import RetryPolicy, WeChatApi, WeComApi
 from bot.wechat.config import WECHAT_KEYS, WECOM_KEYS, settings_with, timestamp_window
 from bot.wechat.crypto import (
@@ -88,8 +89,9 @@ class WeChatInput(CallbackChannel):
         limits: Limits,
         database_url: str,
         listener: Listener | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
-        super().__init__(limits, api, database_url, listener)
+        super().__init__(limits, api, database_url, listener, speaker)
         self.token = token
         self.appid = appid
         self.mode = mode
@@ -114,6 +116,7 @@ class WeChatInput(CallbackChannel):
             limits=_limits(s, credentials),
             database_url=s.database_url,
             listener=Listener.from_settings(s),  # KEPU_ASR: a broken set-up stops the start
+            speaker=build_speaker(s),  # KEPU_TTS: off by default; a broken set-up only logs
         )
 
     def _check_request(self, query: dict[str, str]) -> str:
@@ -166,8 +169,9 @@ class WeComInput(CallbackChannel):
         limits: Limits,
         database_url: str,
         listener: Listener | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
-        super().__init__(limits, api, database_url, listener)
+        super().__init__(limits, api, database_url, listener, speaker)
         self.crypto = crypto
         self.agent_id = agent_id
 
@@ -186,6 +190,7 @@ class WeComInput(CallbackChannel):
             limits=_limits(s, credentials),
             database_url=s.database_url,
             listener=Listener.from_settings(s),  # KEPU_ASR: a broken set-up stops the start
+            speaker=build_speaker(s),  # KEPU_TTS: off by default; a broken set-up only logs
         )
 
     def verify_url(self, query: dict[str, str]) -> str:

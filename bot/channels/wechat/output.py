@@ -9,6 +9,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from bot.voice.speech import spoken_text
 from bot.wechat.replies import render_buttons
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ class TextCollector(OutputChannel):
 
     def __init__(self) -> None:
         self.texts: list[str] = []
+        # (index in texts, entry id): where the turn said a knowledge entry (its
+        # first message carries the tag), so that a voice reply can read it aloud.
+        self.entries: list[tuple[int, str]] = []
 
     @classmethod
     def name(cls) -> str:
@@ -56,6 +60,17 @@ class TextCollector(OutputChannel):
         if isinstance(text, str):
             await self.send_text_message(recipient_id, text)
         elif isinstance(json_message, dict) and "decision" in json_message:
-            pass  # our tag on a text message (move, entry id): for logs and graders only
+            # Our tag on a text message (move, entry id): not shown; the entry is noted.
+            entry_id = json_message.get("entry_id")
+            if isinstance(entry_id, str) and self.texts:
+                self.entries.append((len(self.texts) - 1, entry_id))
         else:  # nothing a chat user could read
             log.info("custom message not shown on WeChat: %s", json.dumps(json_message)[:200])
+
+
+def entry_speech(collector: TextCollector) -> str:
+    """What is read aloud of the turn: the first entry it said (lead and steps), or ""."""
+    if not collector.entries:
+        return ""
+    start, _ = collector.entries[0]
+    return spoken_text(collector.texts[start:])

@@ -22,7 +22,12 @@ the user (rumour report-back) and messages kept from earlier follow the answer.
 A voice message becomes text (``bot.voice``: WeChat's transcript, or the
 audio fetched through the media API and recognised) and is then answered
 like typed text, the answer starting with what was heard; without text the
-user is taught to convert the voice in the app, and shown the menu.
+user is taught to convert the voice in the app, and shown the menu. With
+``KEPU_TTS`` on, an answer from the knowledge base to a voice message is also
+read aloud: after the text has gone (passively or pushed), its first sentence
+and steps are synthesised (``bot.voice.speaker``), uploaded as temporary media
+and sent as a voice message through the message API. Nothing of that can
+delay or lose the text: it runs after it, and every failure is only logged.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +49,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.rollback import forget_failed_turn, watch_turn
-from bot.channels.wechat.output import TextCollector
+from bot.channels.wechat.output import TextCollector, entry_speech
 from bot.menu.pages import BUSY_REPLY
 from bot.net.proxies import client_of
 from bot.net.ratelimit import TOO_FAST_REPLY, ChatLimits
@@ -55,8 +61,16 @@ from bot.settings import IPNetwork
 from bot.storage.db import Database
 from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.voice.listener import Listener, MediaError
+from bot.voice.speaker import Speaker, SpeechFailed
 from bot.wechat import replies
-from bot.wechat.api import ApiError, MediaTooLarge, PlatformApi
+from bot.wechat.api import (
+    VOICE_MAX_BYTES,
+    VOICE_MAX_SECONDS,
+    ApiError,
+    MediaTooLarge,
+    OutsideWindow,
+    PlatformApi,
+)
 from bot.wechat.dedup import ReceiptLog
 from bot.wechat.errors import Refused, StaleRequest, TooLarge
 from bot.wechat.messages import MAX_TEXT_BYTES, Inbound, pack_texts, text_reply
@@ -74,6 +88,17 @@ REPORT_FORM = "report_rumor_form"
 # The platforms' answer for a media id they no longer have (temporary media: 3 days).
 MEDIA_GONE = frozenset({40007, 46001})
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# A voice reply waits this long after a passive reply went out, so that it follows it.
+PASSIVE_FIRST_SECONDS = 1.0
+# Uploaded voice is reused for the same text while the platform keeps it (3 days).
+VOICE_MEDIA_TTL_SECONDS = 2.5 * 24 * 3600
+VOICE_MEDIA_KEPT = 1000
+
+
+class TurnTexts(list[str]):
+    """A turn's texts, and what to read aloud after them ("" for nothing)."""
+
+    speech: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,11 +136,15 @@ class CallbackChannel(InputChannel, abc.ABC):
         api: PlatformApi,
         database_url: str,
         listener: Listener | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         self.limits = limits
         self.api = api
         self.database_url = database_url
         self.listener = listener or Listener()  # default: WeChat's transcript only
+        self.speaker = speaker  # KEPU_TTS: answers to voice messages read aloud (None: off)
+        self._voice_media: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._voice_format_missing = False
         self._db: Database | None = None
         self._receipts: ReceiptLog | None = None
         self._pusher: Pusher | None = None
@@ -300,9 +329,12 @@ class CallbackChannel(InputChannel, abc.ABC):
             return [too_long_reply(self.limits.max_chars)]
         if self.listener.recent.corrects(inbound.sender, cleaned.text):  # a spoken "不对"
             return [replies.VOICE_CORRECTION]
-        texts = await self.ask(inbound, cleaned.text, on_new_message)
+        texts, collector = await self.ask_collected(inbound, cleaned.text, on_new_message)
         self.listener.recent.remember(inbound.sender)
-        return [replies.heard(cleaned.text), *texts]
+        answer = TurnTexts([replies.heard(cleaned.text), *texts])
+        if self.speaker is not None and texts == collector.texts:  # not a failed turn
+            answer.speech = entry_speech(collector)
+        return answer
 
     async def fetch_voice(self, media_id: str, max_bytes: int) -> bytes:
         """A voice message's audio from the media API; raises ``MediaError``."""
@@ -361,6 +393,13 @@ class CallbackChannel(InputChannel, abc.ABC):
 
     async def ask(self, inbound: Inbound, text: str, on_new_message: OnNewMessage) -> list[str]:
         """One turn of the assistant; a polite busy reply if it fails or says nothing."""
+        texts, _ = await self.ask_collected(inbound, text, on_new_message)
+        return texts
+
+    async def ask_collected(
+        self, inbound: Inbound, text: str, on_new_message: OnNewMessage
+    ) -> tuple[list[str], TextCollector]:
+        """``ask``, and the turn's collector (which entries it said)."""
         collector = TextCollector()
         message = UserMessage(
             text,
@@ -377,10 +416,10 @@ class CallbackChannel(InputChannel, abc.ABC):
                 log.exception("turn failed for a %s message", self.name())
                 turn.lost_actions.append("the whole turn")
         if collector.texts and not turn.failed:
-            return collector.texts
+            return collector.texts, collector
         # An action failed: say so, and undo the turn so that sending it again works.
         await forget_failed_turn(self._agent, message)
-        return [*collector.texts, BUSY_REPLY]
+        return [*collector.texts, BUSY_REPLY], collector
 
     async def owed(self, sender: str) -> list[str]:
         """Verdicts due to ``sender``, service-order notices, and messages kept for them."""
@@ -406,11 +445,15 @@ class CallbackChannel(InputChannel, abc.ABC):
         if not (turn_task.done() and owed_task.done()):
             self._spawn(self._answer_late(inbound.sender, turn_task, owed_task))
             return response.text(self.nothing_to_say)
-        texts = turn_task.result() + owed_task.result()
+        said = turn_task.result()
+        speech = getattr(said, "speech", "")
+        texts = said + owed_task.result()
         overhead = len(text_reply(inbound.sender, inbound.account, "", int(time.time())))
         first, *rest = pack_texts(texts, MAX_TEXT_BYTES - overhead) or [BUSY_REPLY]
         if rest:
-            self._spawn(self.pusher.push(inbound.sender, rest))
+            self._spawn(self._push_then_speak(inbound.sender, rest, speech))
+        elif speech:
+            self._spawn(self._speak_after_passive(inbound.sender, speech))
         return self.passive(sealed, inbound, first)
 
     def passive(self, sealed: Sealed, inbound: Inbound, text: str) -> HTTPResponse:
@@ -423,9 +466,77 @@ class CallbackChannel(InputChannel, abc.ABC):
     async def _answer_late(
         self, sender: str, turn: asyncio.Future[list[str]], owed: asyncio.Future[list[str]]
     ) -> None:
-        texts = await turn
-        texts += await owed
+        said = await turn
+        speech = getattr(said, "speech", "")
+        await self._push_then_speak(sender, said + await owed, speech)
+
+    async def _push_then_speak(self, sender: str, texts: list[str], speech: str) -> None:
         await self.pusher.push(sender, texts)
+        if speech:
+            await self.say_aloud(sender, speech)
+
+    async def _speak_after_passive(self, sender: str, speech: str) -> None:
+        await asyncio.sleep(PASSIVE_FIRST_SECONDS)  # the passive reply is on its way first
+        await self.say_aloud(sender, speech)
+
+    async def say_aloud(self, sender: str, text: str) -> bool:
+        """Send ``text`` read aloud as a voice message; whether it went. Never raises."""
+        speaker = self.speaker
+        fmt = self.api.voice_format
+        if speaker is None:
+            return False
+        if not speaker.can_encode(fmt):
+            if not self._voice_format_missing:  # said once, not for every message
+                self._voice_format_missing = True
+                log.error(
+                    "%s voice replies need %s audio, which this ffmpeg cannot encode: "
+                    "answers are not read aloud here",
+                    self.name(),
+                    fmt.upper(),
+                )
+            return False
+        try:
+            media_id = await self._voice_media_id(speaker, text, fmt)
+            if media_id is None:
+                return False
+            await self.api.send_voice(sender, media_id)
+        except SpeechFailed as exc:
+            log.warning("%s answer not read aloud: %s", self.name(), exc)
+        except OutsideWindow:
+            log.info("%s voice reply not delivered: the user's window is closed", self.name())
+        except ApiError as exc:
+            log.warning("%s voice reply not delivered: %s", self.name(), exc)
+            if exc.code in MEDIA_GONE:
+                self._voice_media.pop(speaker.key(text), None)
+        except Exception:  # a bug here must not reach the channel
+            log.exception("%s voice reply failed", self.name())
+        else:
+            return True
+        return False
+
+    async def _voice_media_id(self, speaker: Speaker, text: str, fmt: str) -> str | None:
+        """The platform's media id of ``text`` read aloud: uploaded once, reused for days."""
+        key = speaker.key(text)
+        known = self._voice_media.get(key)
+        if known is not None and known[1] > time.monotonic():
+            self._voice_media.move_to_end(key)
+            return known[0]
+        speech = await speaker.speak(text, fmt)
+        if speech.seconds > VOICE_MAX_SECONDS or len(speech.data) > VOICE_MAX_BYTES:
+            log.warning(
+                "%s voice reply not sent: %.0f s, %d bytes is over the platform's limit",
+                self.name(),
+                speech.seconds,
+                len(speech.data),
+            )
+            return None
+        media_id = await self.api.upload_media(
+            "voice", f"answer.{fmt}", speech.data, speech.content_type
+        )
+        self._voice_media[key] = (media_id, time.monotonic() + VOICE_MEDIA_TTL_SECONDS)
+        while len(self._voice_media) > VOICE_MEDIA_KEPT:
+            self._voice_media.popitem(last=False)
+        return media_id
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(work)
@@ -446,6 +557,8 @@ class CallbackChannel(InputChannel, abc.ABC):
         await self.drain(timeout=10.0)
         await self.api.close()
         await self.listener.close()
+        if self.speaker is not None:
+            await self.speaker.close()
         if self._db is not None:
             await self._db.close()
             self._db = None

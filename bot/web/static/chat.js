@@ -24,6 +24,7 @@
   var smaller = document.getElementById("smaller");
   var timeoutMs = Number(main.getAttribute("data-timeout-ms")) || 15000;
   var hotlines = readJson(main.getAttribute("data-hotlines")) || { always: [], names: {} };
+  var speechOn = main.getAttribute("data-speech") === "1";  // 🔊 读给我听 (chat-speech.js)
   var reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   var coarse = window.matchMedia("(pointer: coarse)");
 
@@ -168,6 +169,17 @@
       var ol = el("ol", "steps");
       c.steps.forEach(function (s) { ol.appendChild(el("li", "", s, true)); });
       li.appendChild(ol);
+    }
+    if (speechOn && c.entry_id) {
+      // Read aloud: the first sentence and the steps (chat-speech.js plays them).
+      var speak = el("button", "speak", "🔊 读给我听");
+      speak.type = "button";
+      speak.setAttribute("data-entry", c.entry_id);
+      speak.setAttribute("aria-label", "读给我听");
+      li.appendChild(speak);
+      var said = el("p", "speak-note");
+      said.setAttribute("aria-live", "polite");
+      li.appendChild(said);
     }
     // The source and "看出处" share a line: the answer stays one screen long.
     var cite = el("div", "cite");

@@ -44,6 +44,7 @@ from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.web import keys
 from bot.web.auth import secure_cookies
 from bot.web.listening import correction, page_settings
+from bot.web.speaking import speech_enabled
 from bot.web.views.assets import ASSETS
 from bot.web.views.chat_replies import hotline_table, shape, text_reply
 from bot.web.views.common import BadJson, json_body
@@ -184,6 +185,7 @@ async def page(request: web.Request) -> web.StreamResponse:
         "hotlines": json.dumps(hotline_table(), ensure_ascii=False, separators=(",", ":")),
         "timeout_ms": PAGE_TIMEOUT_MS,
         "voice": page_settings(request.app),  # the hold-to-talk button, if an engine listens
+        "speech": speech_enabled(request.app),  # 🔊 读给我听 under answers, if KEPU_TTS is on
         "asset": assets.url,
     }
     response = aiohttp_jinja2.render_template("chat.html", request, context)

@@ -47,6 +47,10 @@ class Simulator:
     closed: set[str] = field(default_factory=set)
     # media id -> (content type, bytes) served by /cgi-bin/media/get
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # files uploaded to /cgi-bin/media/upload: {type, filename, content_type, content, media_id}
+    uploads: list[dict[str, Any]] = field(default_factory=list)
+    # errcodes answered to the next uploads
+    upload_errors: list[int] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -56,7 +60,37 @@ class Simulator:
         app.router.add_post("/cgi-bin/message/send", self.send)
         app.router.add_post("/cgi-bin/message/template/send", self.send)
         app.router.add_get("/cgi-bin/media/get", self.get_media)
+        app.router.add_post("/cgi-bin/media/upload", self.upload_media)
         return app
+
+    async def upload_media(self, request: web.Request) -> web.Response:
+        """Temporary media as the platforms take it: multipart, the file in field "media"."""
+        if request.query.get("access_token") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        if self.upload_errors:
+            return web.json_response({"errcode": self.upload_errors.pop(0), "errmsg": "scripted"})
+        kind = request.query.get("type", "")
+        if kind not in ("image", "voice", "video", "thumb", "file"):
+            return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
+        reader = await request.multipart()
+        part = await reader.next()
+        if part is None or getattr(part, "name", None) != "media" or not part.filename:
+            return web.json_response({"errcode": 41005, "errmsg": "media data missing"})
+        content = await part.read()  # type: ignore[union-attr]
+        if len(content) <= 5 or (kind == "voice" and len(content) > 2 * 1024 * 1024):
+            return web.json_response({"errcode": 40005, "errmsg": "invalid file size"})
+        media_id = f"uploaded-{len(self.uploads) + 1}"
+        self.uploads.append(
+            {
+                "type": kind,
+                "filename": part.filename,
+                "content_type": part.headers.get("Content-Type", ""),
+                "content": content,
+                "media_id": media_id,
+            }
+        )
+        self.media[media_id] = (part.headers.get("Content-Type", ""), content)
+        return web.json_response({"type": kind, "media_id": media_id, "created_at": 1700000000})
 
     async def get_media(self, request: web.Request) -> web.Response:
         if request.query.get("access_token") not in self.valid_tokens:
@@ -95,6 +129,14 @@ class Simulator:
             c["json"]["text"]["content"]
             for c in self.sent
             if c["json"]["touser"] == user and "text" in c["json"]
+        ]
+
+    def voices_to(self, user: str) -> list[str]:
+        """Media ids of the voice messages sent to ``user``, in order."""
+        return [
+            c["json"]["voice"]["media_id"]
+            for c in self.sent
+            if c["json"]["touser"] == user and c["json"].get("msgtype") == "voice"
         ]
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:

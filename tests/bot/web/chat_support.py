@@ -26,7 +26,9 @@ from bot.knowledge.service import KnowledgeService
 from bot.menu.pages import menu_text, topic_page
 from bot.settings import Settings
 from bot.understanding.replies import RELATED_MENU_LINE, UNANSWERED_RECORDED, UNSURE
+from bot.voice.speaker import Speaker
 from bot.web.app import create_app
+from bot.web.speaking import MOUTH, Mouth
 from tests.conftest import free_port
 
 GREETING = "您好！我是科普助手，可以帮您解答手机使用、健康、防骗、种植养殖的问题。"
@@ -204,11 +206,13 @@ def serve(
     kb: Path | None = None,
     stand_in: type[Assistant] = Assistant,
     more_sites: tuple[tuple[web.Application, int], ...] = (),
+    speaker: Speaker | None = None,
     **settings: Any,
 ) -> Iterator[Served]:
     """The web app and the stand-in assistant on loopback, from a thread (the two
     test entries by default; ``bench.answer_screen`` passes the real knowledge base).
-    ``more_sites`` serve from the same thread; ``settings`` go to the app's."""
+    ``more_sites`` serve from the same thread; ``settings`` go to the app's; a
+    ``speaker`` reads answers aloud (🔊 读给我听)."""
     kb = kb or write_kb(tmp / "kb")
     assistant = stand_in(kb)
     web_port, rasa_port = free_port(), free_port()
@@ -223,6 +227,8 @@ def serve(
         **settings,
     )
     app = create_app(app_settings, knowledge=KnowledgeService(kb), fraud=default_checker())
+    if speaker is not None:
+        app[MOUTH] = Mouth(speaker=speaker, injected=True)
     rasa_app = web.Application()
     rasa_app.router.add_post("/webhooks/rest/webhook", assistant.webhook)
     with serve_in_thread([(app, web_port), (rasa_app, rasa_port), *more_sites], "chat-app"):
