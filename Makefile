@@ -28,9 +28,11 @@ nginx:
 train: setup
 	$(BIN)/kepu train
 
+# Types: mypy over bot/ and actions/ (settings in pyproject.toml, [tool.mypy]).
 lint: setup
 	$(BIN)/ruff check bot actions tests bench
 	$(BIN)/ruff format --check bot actions tests bench
+	$(BIN)/mypy
 
 validate: setup
 	$(BIN)/rasa data validate --config config.yml --domain bot/domain --data nlu_data --fail-on-warnings
@@ -55,4 +57,4 @@ lock:
 	mv constraints.txt.new constraints.txt
 
 clean:
-	rm -rf var/results .pytest_cache
+	rm -rf var/results .pytest_cache .mypy_cache

@@ -66,9 +66,15 @@ def score_band(score: float | None) -> str | None:
     return "low"
 
 
-def say(dispatcher: CollectingDispatcher, text: str, decision: str, **facts: str | None) -> None:
+def say(
+    dispatcher: CollectingDispatcher,
+    text: str,
+    decision: str,
+    related: list[str] | None = None,
+    **facts: str | None,
+) -> None:
     """One message, tagged with the move it makes (and ``facts``, see ``tagged``)."""
-    dispatcher.utter_message(text=text, json_message=tagged(decision, **facts))
+    dispatcher.utter_message(text=text, json_message=tagged(decision, related=related, **facts))
 
 
 def say_entry(

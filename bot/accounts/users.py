@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.accounts.access import ROLES, Actor, require
 from bot.accounts.audit import record
 from bot.accounts.errors import InvalidInput, NotFound, clip
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import ApiToken, ConsoleSession, ConsoleUser, aware, utcnow
 
 # scrypt cost: about 50 ms and 16 MiB per hash, as OWASP suggests for scrypt.
@@ -82,6 +82,7 @@ class TokenView:
 
     @property
     def state(self) -> str:
+        """``live``, ``expired`` or ``revoked``."""
         if self.revoked_at is not None:
             return "revoked"
         return "live" if self.expires_at > self.now else "expired"
@@ -95,6 +96,7 @@ TOKEN_STATES = {"live": "有效", "expired": "已过期", "revoked": "已吊销"
 
 
 def hash_password(password: str) -> str:
+    """A salted scrypt hash, stored as ``scrypt$N$r$p$salt$digest`` (base64)."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(
         password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
@@ -104,6 +106,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches ``stored`` (a ``hash_password`` string); False if malformed."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
@@ -125,6 +128,7 @@ def new_password() -> str:
 
 
 def digest(secret: str) -> str:
+    """SHA-256 hex of a secret (token, cookie): what the tables keep instead of it."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -247,6 +251,7 @@ def _token_view(token: ApiToken, user: str, now: datetime) -> TokenView:
 
 
 async def actor_for_token(db: Database, token: str) -> Actor | None:
+    """The user of a live API token of an active user, or None; notes its use (once a minute)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     now = utcnow()
@@ -294,6 +299,7 @@ async def start_session(db: Database, actor: Actor, *, renewal: bool = False) ->
 
 
 async def session_for(db: Database, cookie: str) -> SessionInfo | None:
+    """The signed-in user and CSRF token of an unexpired session cookie, or None."""
     if not cookie:
         return None
     async with db.session() as session:
@@ -380,7 +386,7 @@ async def reset_password(db: Database, actor: Actor, name: str) -> str:
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        record(session, actor.name, "user_password_reset", f"user:{name}", tokens=revoked.rowcount)
+        record(session, actor.name, "user_password_reset", f"user:{name}", tokens=rowcount(revoked))
     return password
 
 
@@ -401,7 +407,7 @@ async def change_password(db: Database, actor: Actor, current: str, new: str) ->
 
 
 async def _user(session: AsyncSession, name: str) -> ConsoleUser:
-    user = (
+    user: ConsoleUser | None = (
         await session.execute(select(ConsoleUser).where(ConsoleUser.name == name))
     ).scalar_one_or_none()
     if user is None:

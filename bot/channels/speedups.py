@@ -128,7 +128,7 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
 def _install_schema() -> None:
     from rasa.core.actions.action import RemoteAction
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 # --- sqlite_pool: Rasa's SQL tracker store keeps its SQLite connection ------------------
@@ -176,7 +176,7 @@ def _install_aiosqlite_pool() -> None:
     from sqlalchemy import pool
     from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 
-    original = SQLiteDialect_aiosqlite.get_pool_class.__func__  # type: ignore[attr-defined]
+    original = SQLiteDialect_aiosqlite.get_pool_class.__func__
 
     def get_pool_class(cls: Any, url: Any) -> Any:
         # SQLAlchemy 2.0's choice for a SQLite file over aiosqlite.
@@ -184,7 +184,7 @@ def _install_aiosqlite_pool() -> None:
             return pool.AsyncAdaptedQueuePool
         return original(cls, url)
 
-    SQLiteDialect_aiosqlite.get_pool_class = classmethod(get_pool_class)  # type: ignore[method-assign]
+    SQLiteDialect_aiosqlite.get_pool_class = classmethod(get_pool_class)
 
 
 # --- keepalive: one HTTP session per endpoint --------------------------------------------
@@ -272,7 +272,7 @@ async def close_sessions() -> None:
 def _install_keepalive() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
-    EndpointConfig.request = _request  # type: ignore[method-assign]
+    EndpointConfig.request = _request
 
 
 # --- parse_cache: the NLU result of short texts --------------------------------------------
@@ -317,7 +317,7 @@ def cached_parse(original: Any) -> Any:
 def _install_parse_cache() -> None:
     from rasa.core.processor import MessageProcessor
 
-    MessageProcessor._parse_message_with_graph = cached_parse(  # type: ignore[method-assign]
+    MessageProcessor._parse_message_with_graph = cached_parse(
         MessageProcessor._parse_message_with_graph
     )
 
@@ -365,7 +365,7 @@ def direct_predict(original: Any) -> Any:
 def _install_tf_call() -> None:
     from rasa.utils.tensorflow.models import RasaModel
 
-    RasaModel._rasa_predict = direct_predict(RasaModel._rasa_predict)  # type: ignore[method-assign]
+    RasaModel._rasa_predict = direct_predict(RasaModel._rasa_predict)
 
 
 _INSTALLERS = {

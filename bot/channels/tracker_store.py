@@ -85,7 +85,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.orm import Mapped, Session, declarative_base
 
 from bot.storage.db import make_private
 from bot.text.redact import redact
@@ -153,8 +153,8 @@ class TrackerMeta(_Base):
 
     __tablename__ = "kepu_tracker_meta"
 
-    key = sa.Column(sa.String(64), primary_key=True)
-    value = sa.Column(sa.String(255), nullable=False)
+    key: Mapped[str] = sa.Column(sa.String(64), primary_key=True)
+    value: Mapped[str] = sa.Column(sa.String(255), nullable=False)
 
 
 # Rows written before this store redacted: "<last such id> <redacted through id>",
@@ -167,12 +167,12 @@ class TrackerWindow(_Base):
 
     __tablename__ = "kepu_tracker_windows"
 
-    sender_id = sa.Column(sa.String(255), primary_key=True)
+    sender_id: Mapped[str] = sa.Column(sa.String(255), primary_key=True)
     # id and timestamp of the window's first event (an ``action_listen``).
-    event_id = sa.Column(sa.Integer, nullable=False)
-    timestamp = sa.Column(sa.Float, nullable=False)
+    event_id: Mapped[int] = sa.Column(sa.Integer, nullable=False)
+    timestamp: Mapped[float] = sa.Column(sa.Float, nullable=False)
     # JSON list of events reproducing the state the earlier events left.
-    carried = sa.Column(sa.Text, nullable=False)
+    carried: Mapped[str] = sa.Column(sa.Text, nullable=False)
 
 
 @dataclass

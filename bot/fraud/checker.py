@@ -121,6 +121,7 @@ class Finding:
 
     @property
     def reason(self) -> str:
+        """The signal's reason followed by the quoted words that set it off."""
         return f"{self.signal.reason}：" + "、".join(f"“{q}”" for q in (self.quote, *self.more))
 
 
@@ -343,9 +344,10 @@ class FraudChecker:
         probs = self.model.predict_proba([_classifier_text(text)])[0]
         by_label = dict(zip(self._classes, probs, strict=True))
         fraud = {k: v for k, v in by_label.items() if k != NORMAL}
-        return 1.0 - by_label.get(NORMAL, 0.0), max(fraud, key=fraud.get) if fraud else None
+        return 1.0 - by_label.get(NORMAL, 0.0), max(fraud, key=fraud.__getitem__) if fraud else None
 
     def check(self, text: str) -> Verdict:
+        """The rules' findings and the classifier's judgement of ``text``, as one verdict."""
         findings = find_signals(text)
         probability, likeliest = self.classify(text)
         scripted = probability >= self.classifier_script and _long_enough(text)

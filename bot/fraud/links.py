@@ -75,6 +75,7 @@ def judge(host: str, url: str = "") -> Signal:
 
 
 def find_links(text: str) -> list[Link]:
+    """The links in ``text`` with a known top-level domain (or an IPv4 host), each judged."""
     links = []
     for match in _URL.finditer(text):
         url = match.group().rstrip(".,;:!?)）")

@@ -34,6 +34,7 @@ async def count_check(db: Database, verdict: Verdict, day: date | None = None) -
 
 
 async def check_counts(db: Database) -> list[tuple[date, str, str, int]]:
+    """Fraud checks counted per (day, risk, fraud type), in that order."""
     async with db.session() as session:
         rows = await session.execute(
             select(

@@ -384,6 +384,7 @@ _DEVICE_VIRUS = re.compile(r"(手机|电脑|平板|电视|系统|微信|软件|a
 
 
 def is_emergency(text: str) -> bool:
+    """Whether ``text`` describes an emergency happening now (someone needs 120 or 119)."""
     if _NOW.search(text) or _ACUTE.search(text) or SMOKE.search(text):
         return True
     for phrase in EMERGENCY_PHRASES:

@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape, quoteattr
 from bot.insights.suppress import HIDDEN
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -118,6 +119,8 @@ def bar_chart(
     shown = [_display(label) for label in labels]
     hidden = any(v is None for v in numbers)
     rotate = False
+    height: float
+    margins: tuple[float, float, float, float]
     if horizontal:
         height = max(MIN_BAR_HEIGHT, BAR_PX * len(numbers) + _TOP + 32)
         left = min(max(_text_px(s, _TICK_SIZE) for s in shown) + 16, WIDTH * 0.45)
@@ -405,7 +408,7 @@ def _heading(fig: Figure, height: float, title: str, note: str) -> None:
         )
 
 
-def _legend(ax: Axes, handles: list, names: list[str]) -> None:
+def _legend(ax: Axes, handles: list[Artist], names: list[str]) -> None:
     """A legend in one row above the plot (explicit labels: a leading '_' is not hidden)."""
     ax.legend(
         handles,

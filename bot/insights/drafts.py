@@ -64,6 +64,8 @@ class DraftForm:
 
     @classmethod
     def parse(cls, form: Any) -> DraftForm:
+        """The draft form's fields, redacted, whitespace collapsed and cut to their limits."""
+
         def text(name: str, limit: int) -> str:
             return redact(" ".join(str(form.get(name, "")).split()))[:limit]
 
@@ -97,6 +99,7 @@ class DraftForm:
         )
 
     def source(self) -> dict[str, str | None]:
+        """The source as a knowledge entry writes it (no URL: None)."""
         return {
             "organisation": self.organisation,
             "title": self.source_title,
@@ -181,13 +184,14 @@ async def create(db: Database, actor: Actor, form: DraftForm) -> int:
 
 
 async def _open(session: Any, draft_id: int) -> KnowledgeDraft:
-    row = await session.get(KnowledgeDraft, draft_id, with_for_update=True)
+    row: KnowledgeDraft | None = await session.get(KnowledgeDraft, draft_id, with_for_update=True)
     if row is None:
         raise NotFound("没有这个草稿")
     return row
 
 
 async def update(db: Database, actor: Actor, draft_id: int, form: DraftForm) -> None:
+    """Save the form over a draft still being written (``InvalidTransition`` otherwise)."""
     require(actor, "draft_entry")
     async with db.session() as session:
         row = await _open(session, draft_id)
@@ -254,6 +258,7 @@ async def approve(db: Database, actor: Actor, draft_id: int) -> str:
 
 
 async def reject(db: Database, actor: Actor, draft_id: int, note: str) -> None:
+    """Set a draft aside as not adopted, with the moderator's note."""
     require(actor, "conclude")
     async with db.session() as session:
         row = await _open(session, draft_id)

@@ -69,6 +69,7 @@ class Turn:
 
     @property
     def local(self) -> datetime:
+        """When the turn happened, in China time."""
         return self.at.astimezone(CHINA_TIME)
 
     @property

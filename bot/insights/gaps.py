@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 
 from bot.storage.db import Database
@@ -43,7 +44,7 @@ _PLACEHOLDER = re.compile(r"\[[^\]]{1,12}\]")  # redacted spans, e.g. [手机号
 
 
 class Vectors(Protocol):
-    def __call__(self, texts: list[str]) -> np.ndarray | None: ...
+    def __call__(self, texts: list[str]) -> npt.NDArray[Any] | None: ...
 
 
 @dataclass
@@ -58,10 +59,12 @@ class Gap:
 
     @property
     def people(self) -> int:
+        """How many different people asked."""
         return len(self.senders)
 
     @property
     def example(self) -> str:
+        """The first question of the group (empty if none)."""
         return self.texts[0] if self.texts else ""
 
     @property

@@ -28,7 +28,7 @@ from bot.insights.rollup import roll_finished
 from bot.insights.segments import keep_finished_months
 from bot.insights.stats import Period, Table
 from bot.storage.db import Database
-from bot.storage.models import RumorClaim, RumorReport, ServiceHours
+from bot.storage.models import CHINA_TIME, RumorClaim, RumorReport, ServiceHours
 
 TEMPLATES = Path(__file__).parent / "templates"
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -50,6 +50,7 @@ def month_period(month: str) -> Period:
 
 
 def previous(period: Period) -> Period:
+    """The calendar month before ``period``'s start (for comparisons)."""
     end = period.start - timedelta(days=1)
     return Period(end.replace(day=1), end, period.channel)
 
@@ -215,7 +216,7 @@ def render(report: Monthly, now: datetime | None = None) -> str:
         undefined=jinja2.StrictUndefined,
     )
     template = environment.get_template("monthly.html")
-    made = (now or datetime.now(timezone.utc)).astimezone(stats.CHINA_TIME)
+    made = (now or datetime.now(timezone.utc)).astimezone(CHINA_TIME)
     return template.render(
         r=report,
         shown=suppress.shown,

@@ -28,9 +28,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.insights.events import CHINA_TIME, QUESTION_MOVES
+from bot.insights.events import QUESTION_MOVES
 from bot.storage.db import Database
 from bot.storage.models import (
+    CHINA_TIME,
     AnalyticsEvent,
     AnalyticsRollup,
     AnalyticsUser,
@@ -110,6 +111,7 @@ class Cell:
     users: set[str] = field(default_factory=set)
 
     def sketch(self) -> str:
+        """The cell's users as a bottom-k sketch: the ``SKETCH_K`` smallest keyed hashes."""
         return "".join(sorted(sketch_value(u) for u in self.users)[:SKETCH_K])
 
 
@@ -126,6 +128,7 @@ def summarise(events: Iterable[Any]) -> dict[tuple[date, str, str, str], Cell]:
 
 
 def rollup_rows(cells: dict[tuple[date, str, str, str], Cell]) -> list[dict[str, Any]]:
+    """The cells as rows of the rollup table."""
     return [
         {
             "day": day,
@@ -141,6 +144,7 @@ def rollup_rows(cells: dict[tuple[date, str, str, str], Cell]) -> list[dict[str,
 
 
 async def events_of_day(db: Database, day: date) -> list[Any]:
+    """The analytics events of a day (the columns a rollup reads)."""
     async with db.session() as session:
         result = await session.execute(sa.select(*_EVENT_COLUMNS).where(AnalyticsEvent.day == day))
         return list(result.all())

@@ -64,6 +64,7 @@ class Behaviour:
     rumor: bool = False
 
     def segments(self) -> list[str]:
+        """The segments the month's behaviour puts the person in."""
         found = []
         if self.phone_questions >= 2:
             found.append("smartphone")

@@ -22,7 +22,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.insights import suppress
-from bot.insights.events import CHINA_TIME
 from bot.insights.rollup import (
     ALL_CHANNELS,
     SKETCH_K,
@@ -36,6 +35,7 @@ from bot.rumors.console import CHANNEL_LABELS, HARMS
 from bot.rumors.console import VERDICTS as CLAIM_VERDICTS
 from bot.storage.db import Database
 from bot.storage.models import (
+    CHINA_TIME,
     AnalyticsRollup,
     AnalyticsUser,
     AnalyticsUserDay,
@@ -92,6 +92,7 @@ class Period:
 
     @classmethod
     def last_days(cls, days: int, channel: str = ALL_CHANNELS, today: date | None = None) -> Period:
+        """The ``days`` days up to and including ``today`` (China time)."""
         today = today or local_now().date()
         return cls(today - timedelta(days=days - 1), today, channel)
 
@@ -118,6 +119,7 @@ class Table:
     note: str = ""
 
     def csv_rows(self) -> list[list[str]]:
+        """Header and rows as CSV cells (a hidden cell as the suppression mark)."""
         return [self.columns] + [
             [suppress.shown(v) if v is None or isinstance(v, int) else str(v) for v in row]
             for row in self.rows
@@ -170,7 +172,8 @@ async def _period_cells(db: Database, period: Period) -> dict[str, dict[date, di
     cached = _pages.get(key)
     now = monotonic()
     if cached is not None and cached[0] > now:
-        return cached[1]
+        cells: dict[str, dict[date, dict[str, _Sum]]] = cached[1]
+        return cells
     out: dict[str, dict[date, dict[str, _Sum]]] = defaultdict(lambda: defaultdict(dict))
     today = local_now().date()
     async with db.session() as session:
@@ -328,7 +331,8 @@ async def _users(db: Database, period: Period) -> tuple[int, int]:
     key = (f"users:{db.url}", period)
     cached = _pages.get(key)
     if cached is not None and cached[0] > monotonic():
-        return cached[1]
+        hit: tuple[int, int] = cached[1]
+        return hit
     async with db.session() as session:
         if period.channel == ALL_CHANNELS and period.end >= local_now().date():
             # A period that runs to today: a user wrote in it exactly when their
@@ -370,7 +374,9 @@ async def daily(db: Database, period: Period) -> Table:
             )
             .group_by(AnalyticsUser.first_day)
         )
-        new = dict((await session.execute(new_query)).all())
+        new: dict[date, int] = {
+            day: count for day, count in (await session.execute(new_query)).all()
+        }
     table = Table(
         "daily",
         "每天的使用情况",
@@ -431,6 +437,7 @@ async def topics(db: Database, period: Period) -> Table:
 
 
 async def hours(db: Database, period: Period) -> Table:
+    """Messages per hour of the day over the period."""
     cells = _over_period((await _cells(db, period, ["hour"]))["hour"])
     rows = [
         ([f"{h:02d}:00"], cells.get(f"{h:02d}", _Sum()).turns, cells.get(f"{h:02d}", _Sum()).people)
@@ -440,6 +447,7 @@ async def hours(db: Database, period: Period) -> Table:
 
 
 async def entry_titles(db: Database, ids: Iterable[str]) -> dict[str, str]:
+    """The titles of the knowledge entries ``ids``, by id (an untitled one: its id)."""
     ids = list(ids)
     if not ids:
         return {}
@@ -469,6 +477,7 @@ async def top_entries(db: Database, period: Period, dimension: str = "entry") ->
 
 
 async def fraud(db: Database, period: Period) -> Table:
+    """Fraud checks per risk and scam type over the period."""
     cells = _over_period((await _cells(db, period, ["fraud"]))["fraud"])
     order = {risk: i for i, risk in enumerate(RISKS)}
     items = sorted(
@@ -553,6 +562,7 @@ async def claims(db: Database, period: Period, assignee: str | None = None) -> T
 
 
 async def orders(db: Database, period: Period) -> Table:
+    """Volunteer service orders of the period per service and state."""
     from bot.orders.states import STATES
 
     since, until = period.bounds

@@ -71,6 +71,7 @@ class EventWriter:
 
     @property
     def waiting(self) -> int:
+        """Events queued and not yet written."""
         return len(self._waiting)
 
     def _ensure_task(self) -> None:

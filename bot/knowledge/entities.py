@@ -113,6 +113,7 @@ class Things:
         )
 
     def named_in_all(self, texts: Iterable[str]) -> dict[str, set[int]]:
+        """The things each text names, together, by kind."""
         found: dict[str, set[int]] = {}
         for text in texts:
             for kind, things in self.named(text).items():

@@ -27,6 +27,7 @@ class LoadResult:
 
 
 def entry_files(root: Path) -> list[Path]:
+    """The entry files under ``root`` (``<topic>/<id>.yml``; names starting with ``_`` left out)."""
     return sorted(p for p in root.glob("*/*.yml") if not p.name.startswith("_"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, root_validator, validator
 
@@ -111,7 +111,7 @@ class Entry(BaseModel):
         return v
 
     @validator("aliases")
-    def _alias_shape(cls, v: list[str], values: dict) -> list[str]:
+    def _alias_shape(cls, v: list[str], values: dict[str, Any]) -> list[str]:
         for alias in v:
             if not _ID.match(alias):
                 raise ValueError(f"alias {alias!r} must be kebab-case ASCII")
@@ -151,7 +151,7 @@ class Entry(BaseModel):
         return v
 
     @root_validator(skip_on_failure=True)
-    def _debunk_fields(cls, values: dict) -> dict:
+    def _debunk_fields(cls, values: dict[str, Any]) -> dict[str, Any]:
         is_debunk = values.get("topic") == "rumor"
         fields = ("claim", "verdict", "explanation")
         present = [f for f in fields if values.get(f)]

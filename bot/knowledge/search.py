@@ -30,7 +30,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
+from bot.knowledge.dense import DIM, Array, DenseEncoder, QueryEncoder
 from bot.knowledge.entities import FARMING_KINDS, Things
 from bot.knowledge.schema import Entry
 from bot.text.homophone import HomophoneCorrector
@@ -190,7 +190,7 @@ def _entry_document(entry: Entry) -> str:
     return " ".join(parts)
 
 
-def _rescale(cosine: np.ndarray) -> np.ndarray:
+def _rescale(cosine: Array) -> Array:
     return np.clip((cosine - DENSE_FLOOR) / DENSE_SPAN, 0.0, 1.0)
 
 
@@ -216,12 +216,13 @@ class SearchIndex:
         self._owners = np.asarray(owners, dtype=np.int64)
         # Phrasings are stored entry by entry: the first row of each entry lets
         # np.maximum.reduceat take per-entry maxima in one pass (ufunc.at is slow).
-        self._starts = np.flatnonzero(np.r_[True, np.diff(self._owners) != 0]) if owners else None
-        self._lengths = np.diff(np.r_[self._starts, len(owners)]) if owners else None
+        empty = np.zeros(0, dtype=np.int64)
+        self._starts = np.flatnonzero(np.r_[True, np.diff(self._owners) != 0]) if owners else empty
+        self._lengths = np.diff(np.r_[self._starts, len(owners)]) if owners else empty
         self._views: dict[str, tuple[TfidfVectorizer, sparse.csr_matrix, sparse.csr_matrix]] = {}
-        self._dense: np.ndarray | None = None
+        self._dense: Array | None = None
         self._queries: QueryEncoder | None = None
-        self._centroids: np.ndarray | None = None
+        self._centroids: Array | None = None
         # Terms are learnt from the curated texts only: a word a resident's voice
         # message misheard (``asked``) must not become a term.
         self.corrector = HomophoneCorrector.learn(
@@ -241,7 +242,7 @@ class SearchIndex:
         self._entry_things = [self._named_in_entry(e) for e in entries]
         # Entries whose title is about one thing of a kind (微信的字体, 柚子裂果): kind →
         # a mask over the entries.
-        self._scoped: dict[str, np.ndarray] = {}
+        self._scoped: dict[str, Array] = {}
         for i, entry in enumerate(entries):
             for kind in self._scope(entry):
                 self._scoped.setdefault(kind, np.zeros(len(entries), dtype=bool))[i] = True
@@ -261,7 +262,7 @@ class SearchIndex:
             sentences = [content_text(s) for e in entries for s in _entry_sentences(e)]
             self._queries = QueryEncoder(encoder, docs, sentences)
 
-    def sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
+    def sentence_vectors(self, texts: list[str]) -> Array | None:
         """Unit sentence vectors of ``texts`` (rows) in E5's space, made the cheap
         way queries are (``QueryEncoder``); None without an encoder."""
         if self._queries is None:
@@ -270,11 +271,11 @@ class SearchIndex:
             return np.zeros((0, DIM), dtype=np.float32)
         return np.stack([self._queries.vector(self._query_text(t)) for t in texts])
 
-    def scores(self, query: str) -> np.ndarray:
+    def scores(self, query: str) -> Array:
         """Score of every entry for ``query``, in [0, 1]."""
         return self._scores(self._query_text(query))
 
-    def _scores(self, text: str) -> np.ndarray:
+    def _scores(self, text: str) -> Array:
         """``scores`` of the query's content text (``_query_text``)."""
         n = len(self.entries)
         if not n:
@@ -290,7 +291,7 @@ class SearchIndex:
         best_phrase = np.maximum.reduceat(phrase_lex, self._starts)
         score = ENTRY_WEIGHT * entry_lex + (1 - ENTRY_WEIGHT) * best_phrase
         total = 1.0
-        if self._dense is not None and self._queries is not None:
+        if self._dense is not None and self._centroids is not None and self._queries is not None:
             # Sentence vectors are compared only for the entries that lead on the
             # lexical signals (all of them below SHORTLIST entries).
             vector = self._queries.vector(text)
@@ -304,8 +305,9 @@ class SearchIndex:
             total += DENSE_WEIGHT
         return score / total
 
-    def _best_phrasing(self, entries: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    def _best_phrasing(self, entries: Array, vector: Array) -> Array:
         """Best cosine among each listed entry's phrasings (entries ascending)."""
+        assert self._dense is not None  # called with an encoder only
         lengths = self._lengths[entries]
         offsets = np.r_[0, np.cumsum(lengths)[:-1]]
         rows = np.arange(lengths.sum()) + np.repeat(self._starts[entries] - offsets, lengths)
@@ -404,7 +406,7 @@ class SearchIndex:
             for i in kept
         ]
 
-    def _prefer_general(self, score: np.ndarray, named: dict[str, set[int]]) -> None:
+    def _prefer_general(self, score: Array, named: dict[str, set[int]]) -> None:
         """Lower (in place) the score of an entry about one thing of a kind the question
         does not name when a general entry comes as close as ``SCOPE_PENALTY``."""
         scoped = np.zeros(len(score), dtype=bool)

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.knowledge.dense import DenseEncoder
+from bot.knowledge.dense import Array, DenseEncoder
 from bot.knowledge.loader import LoadResult, load_entries, snapshot
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit, SearchIndex
@@ -135,8 +135,8 @@ class KnowledgeService:
         self._index = SearchIndex([])
         self._by_id: dict[str, Entry] = {}
         self._debunks = ClaimIndex([])
-        self._snapshot: tuple = ()
-        self._version: tuple = ()
+        self._snapshot: tuple[Any, ...] = ()
+        self._version: tuple[Any, ...] = ()
         self._checked = 0.0
         self._lock = asyncio.Lock()
         self.errors: list[str] = []
@@ -221,7 +221,7 @@ class KnowledgeService:
         await self.refresh()
         return [e for e in self._by_id.values() if tag in e.tags]
 
-    def sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
+    def sentence_vectors(self, texts: list[str]) -> Array | None:
         """Unit sentence vectors of ``texts`` from the index's query encoder (about
         0.1 ms each), or None before the index has one (``bot.insights.gaps``)."""
         return self._index.sentence_vectors(texts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,11 +31,14 @@ class ImportReport:
     retired: int
 
 
-def _insert(db: Database):
+def _insert(db: Database) -> Any:
+    # Any: sqlalchemy2-stubs leave the dialects' insert() untyped, and type their
+    # on_conflict_do_update() as returning None with column expressions only.
     return (sqlite.insert if db.is_sqlite else postgresql.insert)(KnowledgeRecord)
 
 
 async def import_files(db: Database, loaded: LoadResult) -> ImportReport:
+    """Upsert changed file entries (never over a console one) and retire files that are gone."""
     async with db.session() as session:
         rows = (
             await session.execute(
@@ -82,7 +86,12 @@ async def upsert_console_entry(session: AsyncSession, db: Database, entry: Entry
 
 
 async def _upsert(
-    session: AsyncSession, db: Database, entry: Entry, data: dict, digest: str, origin: str
+    session: AsyncSession,
+    db: Database,
+    entry: Entry,
+    data: dict[str, Any],
+    digest: str,
+    origin: str,
 ) -> None:
     """Insert or replace the served row of ``entry`` (served again if it was retired)."""
     values = {
@@ -111,7 +120,7 @@ async def retire_console_entry(session: AsyncSession, entry_id: str) -> None:
     )
 
 
-async def version(db: Database) -> tuple:
+async def version(db: Database) -> tuple[Any, ...]:
     """Changes whenever any served entry changes (cheap to poll)."""
     async with db.session() as session:
         row = (

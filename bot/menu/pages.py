@@ -112,6 +112,7 @@ SUBSCRIBE_OFFER = "订阅:"
 
 
 def menu_text() -> str:
+    """The main menu as the numbered lines a reply ends with."""
     lines = ["请回复数字选择："]
     lines += [f"{item.number} {item.label}" for item in MAIN_MENU]
     lines.append("也可以直接说出您的问题。")
@@ -172,6 +173,7 @@ def resolve_choice(text: str, pending: list[str] | None) -> str | None:
 
 
 def option_label(option: str) -> str:
+    """How a numbered-reply option (``menu:health``, an offer, ...) reads in a list."""
     kind, _, value = option.partition(":")
     if kind == "menu":
         return item_by_key(value).label

@@ -42,6 +42,7 @@ def parse_address(text: str) -> IPAddress | None:
 
 
 def trusted(address: IPAddress | None, networks: Iterable[IPNetwork]) -> bool:
+    """Whether ``address`` is one of the trusted proxies' ``networks``."""
     return address is not None and any(address in network for network in networks)
 
 
@@ -62,6 +63,7 @@ def client_of(peer: str | None, forwarded_for: list[str], networks: tuple[IPNetw
 
 
 def scheme_of(request: web.Request) -> str:
+    """http or https as the client used it: the last proxy's X-Forwarded-Proto, else ours."""
     proto = request.headers.get(hdrs.X_FORWARDED_PROTO, "").split(",")[-1].strip().lower()
     return proto if proto in ("http", "https") else request.scheme
 

@@ -20,9 +20,11 @@ DISPATCH_ACTIONS: frozenset[str] = frozenset({"approve", "assign", "recall", "ca
 
 
 def can(actor: Actor, permission: str) -> bool:
+    """Whether ``actor``'s role grants ``permission`` on orders (``ORDER_PERMISSIONS``)."""
     return actor.role in ORDER_PERMISSIONS[permission]
 
 
 def require_order(actor: Actor, permission: str) -> None:
+    """Raise ``Forbidden`` unless ``can(actor, permission)``."""
     if not can(actor, permission):
         raise Forbidden(f"{actor.role_label}没有这项权限")

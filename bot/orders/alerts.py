@@ -32,7 +32,7 @@ from sqlalchemy import or_, select, update
 from bot.orders import catalogue
 from bot.orders.service import ACCEPT_TIMEOUT_HOURS
 from bot.orders.states import TERMINAL
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import ServiceOrder, Volunteer, aware, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Alert:
 
 
 def order_link(public_url: str, public_id: str) -> str:
+    """The order's console address, or where to find it when no public URL is set."""
     if public_url:
         return f"{public_url.rstrip('/')}/console/orders/{public_id}"
     return "控制台的“服务订单”页面"
@@ -71,6 +72,7 @@ def assigned_text(order: ServiceOrder, public_url: str) -> str:
 
 
 def reminder_text(order: ServiceOrder, public_url: str, now: datetime) -> str:
+    """The one reminder to a volunteer who has not accepted yet, with the hours left."""
     assigned = aware(order.state_at)
     left = max(1, round(ACCEPT_TIMEOUT_HOURS - (now - assigned).total_seconds() / 3600))
     return (
@@ -96,7 +98,7 @@ async def _claim(db: Database, order_id: int, column: str, condition: Any, now: 
             .values({column: now})
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
 
 async def claim_due(

@@ -70,6 +70,7 @@ def places() -> tuple[Place, ...]:
 
 
 def district() -> str:
+    """The district's name, from ``places.yml``."""
     return str(yaml.safe_load((DATA / "places.yml").read_text(encoding="utf-8"))["district"])
 
 

@@ -82,6 +82,7 @@ _STRIP = re.compile(r"[\s\.,，。!！?？、~～:：;；\"'“”‘’()（）
 
 
 def is_cancel(text: str) -> bool:
+    """Whether the whole reply (punctuation aside) is a cancel word (“算了”, “不要了”...)."""
     cleaned = _STRIP.sub("", unicodedata.normalize("NFKC", text or ""))
     return bool(cleaned) and bool(CANCEL_WORDS.fullmatch(cleaned))
 
@@ -105,6 +106,7 @@ def asks_to_cancel(text: str) -> bool:
 
 
 def order_number(text: str) -> str | None:
+    """The first order number (``D-XXXXXXXX``) in ``text``, upper-cased."""
     found = PUBLIC_ID.search((text or "").upper())
     return found.group(0) if found else None
 
@@ -274,6 +276,7 @@ def service_question() -> str:
 
 
 def town_question(tries: int, choices: Sequence[str]) -> str:
+    """Which town: the numbered ``choices``, else asked again (with the list after two tries)."""
     if choices:
         lines = ["您说的是哪一个？回复数字："]
         lines += [f"{i} {name}" for i, name in enumerate(choices, start=1)]
@@ -400,6 +403,8 @@ async def rating_due(db: Database, sender_id: str, since: datetime | None) -> st
         ).first()
     if row is None:
         return None
+    public_id: str
+    asked_at: datetime
     public_id, asked_at = row
     if since is not None and aware(asked_at) < since - CLAIM_SLACK:
         return None  # asked earlier; the resident has said something else since

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import Case
 
 from bot.accounts.access import Actor
 from bot.accounts.audit import record
@@ -43,6 +44,7 @@ class QueueItem:
 
     @property
     def urgent(self) -> bool:
+        """Whether the request named an emergency number (not all of them, as “找人帮忙” does)."""
         # "找人帮忙" is given every number, 120 first: no emergency for that.
         return is_urgent(",".join(self.hotlines))
 
@@ -89,7 +91,7 @@ async def queue(
         where.append(HandledMark.id.is_(None))
     order: list[Any] = [HandledMark.id.is_not(None)]  # unhandled first in "all"
     if kind == "help":
-        urgent = case(
+        urgent: Case[Integer] = case(
             (table.hotlines == ALL_NUMBERS, 0),
             (table.hotlines.like("120%"), 1),
             (table.hotlines.like("110%"), 1),

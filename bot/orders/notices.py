@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.orders import catalogue
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import ServiceOrder, Volunteer, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ async def take_notices(db: Database, recipient: str) -> list[str]:
                 )
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:
+            if rowcount(claimed) != 1:
                 continue
             if notice == "accepted" and volunteer is not None and order.verify_code:
                 out.append(

@@ -158,6 +158,7 @@ class OrderView:
         return self.state not in TERMINAL
 
     def age_hours(self, now: datetime | None = None) -> float:
+        """Hours since the order was placed, to one decimal."""
         return round(((now or utcnow()) - self.created_at).total_seconds() / 3600, 1)
 
 
@@ -218,6 +219,7 @@ class Suggestion:
 
     @property
     def reasons(self) -> list[str]:
+        """Why the volunteer is suggested, in the dispatcher's words."""
         out = []
         if self.skill:
             out.append("会这项服务")
@@ -239,6 +241,7 @@ def _phone_shown(order: ServiceOrder, viewer: Volunteer | None) -> bool:
 def order_view(
     order: ServiceOrder, volunteer: Volunteer | None, viewer: Volunteer | None = None
 ) -> OrderView:
+    """The order as the console shows it to ``viewer`` (the phone masked unless shown)."""
     shown = _phone_shown(order, viewer)
     phone = order.phone or ""
     return OrderView(
@@ -264,6 +267,7 @@ def order_view(
 
 
 def snapshot_of(order: ServiceOrder) -> Snapshot:
+    """What the state machine needs of ``order``."""
     return Snapshot(
         state=order.state,
         volunteer_id=order.volunteer_id,
@@ -315,6 +319,7 @@ def normalize_phone(raw: str) -> str:
 
 
 def public_id(key: str) -> str:
+    """The order number for an idempotency ``key``: ``D-`` and 8 base32 characters."""
     digest = hashlib.sha256(f"order\0{key}".encode()).digest()
     return "D-" + base64.b32encode(digest).decode("ascii")[:8]
 
@@ -434,6 +439,7 @@ async def list_orders(
 
 
 async def order_detail(db: Database, actor: Actor, public: str) -> OrderDetail:
+    """The order with its volunteer and events, if ``actor`` may see it."""
     async with db.session() as session:
         order = await _order(session, public)
         viewer = await _viewer(session, actor)
@@ -487,7 +493,9 @@ async def _order(session: AsyncSession, public: str, *, lock: bool = False) -> S
     if not PUBLIC_ID.fullmatch(public):
         raise NotFound(f"没有这个订单：{clip(public)}")
     query = select(ServiceOrder).where(ServiceOrder.public_id == public)
-    order = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+    order: ServiceOrder | None = (
+        await session.execute(query.with_for_update() if lock else query)
+    ).scalar_one_or_none()
     if order is None:
         raise NotFound(f"没有这个订单：{clip(public)}")
     return order
@@ -607,7 +615,7 @@ async def _assignable(session: AsyncSession, order: ServiceOrder, code: str | No
     code = (code or "").strip()
     if not code:
         raise InvalidInput("派单要选一位志愿者（志愿者编号）")
-    volunteer = (
+    volunteer: Volunteer | None = (
         await session.execute(select(Volunteer).where(Volunteer.code == code))
     ).scalar_one_or_none()
     if volunteer is None or not volunteer.active:
@@ -630,6 +638,7 @@ async def _after(session: AsyncSession, order: ServiceOrder, action: str, now: d
     elif action == "complete":
         found = catalogue.service(order.service)
         minutes = found.minutes if found else 60
+        assert order.volunteer_id is not None  # completed by its volunteer
         session.add(
             ServiceHours(
                 volunteer_id=order.volunteer_id, order_id=order.id, minutes=minutes, at=now
@@ -736,7 +745,8 @@ async def suggest(db: Database, actor: Actor, public: str, limit: int = 5) -> li
                 )
             ).all()
             candidates = [*candidates, *others]
-        loads = dict((await session.execute(select(held.c.volunteer_id, held.c.held))).all())
+        rows = (await session.execute(select(held.c.volunteer_id, held.c.held))).all()
+        loads: dict[int, int] = {volunteer: count for volunteer, count in rows}
         declined = set(order.declined_by or ())
         ranked = sorted(
             (
@@ -910,16 +920,16 @@ async def list_volunteers(db: Database, *, active_only: bool = False) -> list[Vo
 
 
 async def volunteer_loads(db: Database) -> dict[int, int]:
+    """Orders each volunteer holds now, by volunteer id."""
     async with db.session() as session:
-        return dict(
-            (
-                await session.execute(
-                    select(ServiceOrder.volunteer_id, func.count(ServiceOrder.id))
-                    .where(ServiceOrder.state.in_(HELD_STATES))
-                    .group_by(ServiceOrder.volunteer_id)
-                )
-            ).all()
-        )
+        rows = (
+            await session.execute(
+                select(ServiceOrder.volunteer_id, func.count(ServiceOrder.id))
+                .where(ServiceOrder.state.in_(HELD_STATES))
+                .group_by(ServiceOrder.volunteer_id)
+            )
+        ).all()
+        return {volunteer: count for volunteer, count in rows}
 
 
 # ---------------------------------------------------------------------------
@@ -951,6 +961,7 @@ async def orders_of(db: Database, sender_id: str, *, limit: int = 5) -> list[Ord
 async def cancel_by_resident(
     db: Database, sender_id: str, public: str, reason: str = "居民自己取消"
 ) -> OrderView:
+    """The resident cancels their own order (``NotFound`` if it is not theirs)."""
     now = utcnow()
     async with db.session() as session:
         order = await _order(session, public, lock=True)
@@ -1034,13 +1045,14 @@ async def low_ratings(db: Database, actor: Actor, *, limit: int = 50) -> list[tu
 async def urgent_waiting(db: Database) -> int:
     """Urgent orders no volunteer has yet (待审核 or 待派单): the console's alert."""
     async with db.session() as session:
-        return (
+        count: int = (
             await session.execute(
                 select(func.count(ServiceOrder.id)).where(
                     ServiceOrder.state.in_(("review", "open")), ServiceOrder.urgent.is_(True)
                 )
             )
         ).scalar_one()
+    return count
 
 
 async def counts_by_state(db: Database) -> dict[str, int]:

@@ -169,7 +169,8 @@ def apply(snap: Snapshot, step: Step) -> tuple[Snapshot, Event]:
             raise IllegalTransition("这位志愿者已经拒过这一单，请派给别人")
         volunteer_id, flagged = step.volunteer_id, False
     elif step.action == "decline":
-        declined_by = snap.declined_by | {snap.volunteer_id}  # type: ignore[operator]
+        assert snap.volunteer_id is not None  # a volunteer's action: checked above
+        declined_by = snap.declined_by | {snap.volunteer_id}
         volunteer_id, kept_reason = None, reason
     elif step.action in ("expire", "recall"):
         volunteer_id, flagged = None, step.action == "expire"

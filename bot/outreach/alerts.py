@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import func, select, update
 
 from bot.outreach.commands import CROPS, FARM, FRAUD, KIND_NAMES
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import (
     KnowledgeRecord,
     OutreachAlert,
@@ -121,7 +122,7 @@ async def draft(
         return int(alert.id)
 
 
-async def _move(db: Database, alert_id: int, from_status: tuple[str, ...], **values) -> None:
+async def _move(db: Database, alert_id: int, from_status: tuple[str, ...], **values: Any) -> None:
     async with db.session() as session:
         moved = await session.execute(
             update(OutreachAlert)
@@ -129,7 +130,7 @@ async def _move(db: Database, alert_id: int, from_status: tuple[str, ...], **val
             .values(updated_at=utcnow(), **values)
             .execution_options(synchronize_session=False)
         )
-        if moved.rowcount != 1:
+        if rowcount(moved) != 1:
             raise AlertError(f"提醒 {alert_id} 不在{'/'.join(from_status)}状态")
 
 

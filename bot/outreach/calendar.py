@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -22,9 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.knowledge.schema import Entry
 from bot.outreach.alerts import MAX_ALERT_CHARS
 from bot.outreach.commands import CROPS, FARM
-from bot.outreach.engine import CHINA_TIME
 from bot.storage.db import Database
-from bot.storage.models import OutreachAlert
+from bot.storage.models import CHINA_TIME, OutreachAlert
 
 CALENDAR = Path(__file__).parent / "data" / "calendar.yml"
 DRAFT_AHEAD = timedelta(days=7)  # a draft appears this long before its window opens
@@ -70,7 +70,7 @@ def _month_day(value: object, where: str) -> tuple[int, int]:
     return month, day
 
 
-def check_reminder(raw: dict, entries: dict[str, Entry]) -> Reminder:
+def check_reminder(raw: dict[str, Any], entries: dict[str, Entry]) -> Reminder:
     where = str(raw.get("id", "?"))
     if not _ID.match(where):
         raise CalendarError(f"{where}: id must be lowercase letters, digits and -")

@@ -48,7 +48,7 @@ from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.outreach.alerts import alert_message, heading
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import (
     CHINA_TIME,
     OutreachAlert,
@@ -101,7 +101,8 @@ class Policy:
         return end.astimezone(timezone.utc)
 
     def backoff(self, attempts: int) -> timedelta:
-        return min(self.first_backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
+        doubling: int = 2 ** max(attempts - 1, 0)
+        return min(self.first_backoff * doubling, self.max_backoff)
 
 
 @dataclass(frozen=True)
@@ -299,9 +300,10 @@ class Broadcaster:
                 .values(status="sending", planned_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if moved.rowcount != 1:
+            if rowcount(moved) != 1:
                 return 0  # another worker planned it
             alert = await session.get(OutreachAlert, alert_id)
+            assert alert is not None  # the row just moved to "sending"
             subscribers = (
                 select(
                     literal(alert_id),
@@ -322,7 +324,7 @@ class Broadcaster:
                     subscribers,
                 )
             )
-            count = max(written.rowcount or 0, 0)
+            count = max(rowcount(written) or 0, 0)
         log.info("alert %s planned for %d subscribers", alert_id, count)
         return count
 
@@ -345,9 +347,9 @@ class Broadcaster:
                 .values(status="unknown", lease_until=None, last_error="worker stopped mid-send")
                 .execution_options(synchronize_session=False)
             )
-        if lost.rowcount:
-            log.warning("%d alert deliveries were mid-send when a worker stopped", lost.rowcount)
-        return released.rowcount, lost.rowcount
+        if rowcount(lost):
+            log.warning("%d alert deliveries were mid-send when a worker stopped", rowcount(lost))
+        return rowcount(released), rowcount(lost)
 
     async def _claim(self, now: datetime) -> tuple[str, list[Target]]:
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
@@ -462,7 +464,7 @@ class Broadcaster:
                 .values(status="sending", lease_until=now + self.policy.lease)
                 .execution_options(synchronize_session=False)
             )
-            if moved.rowcount != 1:
+            if rowcount(moved) != 1:
                 return "lost"  # cancelled by "退订", or our lease ran out
             if alert.urgent:
                 return "go"
@@ -475,7 +477,7 @@ class Broadcaster:
                 .values(cap_until=now + self.policy.cap)
                 .execution_options(synchronize_session=False)
             )
-            if reserved.rowcount == 1:
+            if rowcount(reserved) == 1:
                 return "go"
             until = (
                 await session.execute(
@@ -605,10 +607,11 @@ class Broadcaster:
 
 async def pending_count(db: Database) -> int:
     async with db.session() as session:
-        return (
+        count: int = (
             await session.execute(
                 select(func.count())
                 .select_from(OutreachDelivery)
                 .where(OutreachDelivery.status.in_(("pending", "claimed", "sending")))
             )
         ).scalar_one()
+        return count

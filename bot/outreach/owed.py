@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.outreach.alerts import alert_message
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import OutreachAlert, OutreachDelivery, OutreachRecipient, utcnow
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ async def take_held(db: Database, channels: Collection[str], recipient: str) -> 
                 .values(status="delivered", sent_at=now, read_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount == 1:
+            if rowcount(claimed) == 1:
                 texts.append(alert_message(alert, public_url))
     return texts
 

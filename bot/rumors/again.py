@@ -43,6 +43,7 @@ class AskedAgain:
 
     @property
     def busiest(self) -> int:
+        """The most re-reports in one of the weeks (0 if none): the chart's scale."""
         return max((w.count for w in self.weeks), default=0)
 
 

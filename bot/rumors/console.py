@@ -21,6 +21,7 @@ from sqlalchemy import String, cast, false, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.operators import ColumnOperators
 
 from bot.accounts.errors import InvalidInput, NotFound, clip
 from bot.rumors import search
@@ -97,6 +98,7 @@ SERIAL_QUERIES = "SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 def claim_target(claim_id: int) -> str:
+    """The audit log's target for a claim: ``claim:<id>``."""
     return f"claim:{claim_id}"
 
 
@@ -119,6 +121,7 @@ class ClaimFilter:
     seen_before: datetime | None = None  # ... and before this one
 
     def check(self) -> None:
+        """Raise ``InvalidInput`` for a status, harm, verdict or channel we do not know."""
         for status in self.statuses:
             known(status, STATUSES, "状态")
         if self.harm:
@@ -289,6 +292,7 @@ class ClaimDetail:
 
 
 def known(value: str, table: dict[str, str], what: str) -> None:
+    """Raise ``InvalidInput`` (naming ``what``) unless ``value`` is a key of ``table``."""
     if value not in table:
         raise InvalidInput(f"没有这个{what}：{clip(value)}")
 
@@ -318,7 +322,7 @@ def _conditions(db: Database, filters: ClaimFilter, walk: bool = False) -> list[
         where.append(RumorClaim.last_seen < filters.seen_before)
     if filters.text and filters.text.strip():
         found = search.matching_claims(filters.text.strip(), db.engine.dialect.name)
-        claim_id = RumorClaim.id
+        claim_id: ColumnOperators[Any] = RumorClaim.id
         if walk and db.is_sqlite:  # see _claims_query
             claim_id = literal_column("+rumor_claims.id", RumorClaim.id.type)
         where.append(false() if found is None else claim_id.in_(found))
@@ -355,7 +359,7 @@ def _claims_query(
     on_page = _conditions(db, filters, walk)
     if filters.statuses:
         where.append(RumorClaim.status.in_(filters.statuses))
-        status = RumorClaim.status
+        status: ColumnOperators[Any] = RumorClaim.status
         # A date range narrows more than a status does: let it choose the index.
         dated = filters.seen_after is not None or filters.seen_before is not None
         if (walk or dated) and db.is_sqlite:

@@ -53,6 +53,7 @@ class Published:
 
 
 def entry_id_for(claim_id: int) -> str:
+    """The id of the knowledge entry a claim is published as."""
     return f"rumor-claim-{claim_id}"
 
 
@@ -194,6 +195,7 @@ async def publish(
 
 def build_entry(claim: RumorClaim, report_texts: Sequence[str], today: dt.date) -> Entry:
     """The knowledge entry a published claim is served as (validated by the schema)."""
+    assert claim.verdict is not None  # publish() asks for one first
     statement = " ".join(claim.title.split())
     data = {
         "id": entry_id_for(claim.id),

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import Boolean, select, update
+from sqlalchemy.sql import ColumnElement
 
 from bot.rumors.console import VERDICTS
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport
 
 
 def verdict_message(public_id: str, claim: RumorClaim) -> str:
+    """What a reporter is told once their claim is concluded: verdict, explanation, sources."""
     label = VERDICTS.get(claim.verdict or "", "已核实")
     lines = [
         f"您之前问的说法有结论了（编号 {public_id}）：",
@@ -54,7 +56,7 @@ async def claim_due_for_channels(
     return await _claim_due(db, ReportDelivery.channel.in_(list(channels)))
 
 
-async def _claim_due(db: Database, where) -> list[tuple[str, str, str]]:
+async def _claim_due(db: Database, where: ColumnElement[Boolean]) -> list[tuple[str, str, str]]:
     async with db.session() as session:
         rows = (
             await session.execute(
@@ -84,6 +86,6 @@ async def _claim_due(db: Database, where) -> list[tuple[str, str, str]]:
                     delivered_at=datetime.now(timezone.utc),
                 )
             )
-            if claimed.rowcount == 1 and recipient:
+            if rowcount(claimed) == 1 and recipient:
                 out.append((channel, recipient, verdict_message(public_id, claim)))
     return out

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.db import Database, sender_hash
+from bot.storage.db import Database, rowcount, sender_hash
 from bot.storage.models import ReportEvidence, RumorReport
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -89,7 +89,7 @@ async def attach_recent(db: Database, *, sender_id: str, report_public_id: str) 
             .values(report_id=report_id)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount
+        return rowcount(result)
 
 
 async def for_reports(db: Database, report_ids: list[int]) -> dict[int, list[EvidenceView]]:
@@ -139,4 +139,4 @@ async def purge_unattached(db: Database, now: datetime | None = None) -> int:
             .where(ReportEvidence.report_id.is_(None), ReportEvidence.created_at < cutoff)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount
+        return rowcount(result)

@@ -39,6 +39,7 @@ def _when(value: datetime) -> str:
 
 
 def row(claim: ClaimView) -> list[object]:
+    """One claim as a row of the export, in the order of ``HEADER``."""
     return [
         claim.id,
         claim.title,

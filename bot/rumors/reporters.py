@@ -42,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.db import Database, sender_hash
+from bot.storage.db import Database, rowcount, sender_hash
 from bot.storage.models import ChannelReceipt, RumorClaim, RumorReport
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ async def _remember(session: AsyncSession, keys: Sequence[tuple[str, datetime]])
         .values([{"key": key, "expires_at": expires} for key, expires in keys])
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    return int(result.rowcount or 0)
+    return int(rowcount(result) or 0)
 
 
 async def _live(session: AsyncSession, digests: Iterable[str], now: datetime) -> bool:

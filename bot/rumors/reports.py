@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.rumors import reporters, search
-from bot.storage.db import Database, sender_hash
+from bot.storage.db import Database, rowcount, sender_hash
 from bot.storage.models import ReportDelivery, RumorClaim, RumorReport, RumorReReport, utcnow
 from bot.text.matching import ClaimIndex, Match, masked
 from bot.text.normalize import normalize
@@ -118,6 +118,7 @@ class Receipt:
 
 
 def harm_of(text: str) -> str:
+    """The harm category whose words ``text`` uses first (``other`` if none)."""
     for harm, words in HARM_WORDS.items():
         if any(w in text for w in words):
             return harm
@@ -141,6 +142,7 @@ class PriorityParts:
 def priority_parts(
     reporters: int, channels: int, harm: str, last_seen: datetime, now: datetime
 ) -> PriorityParts:
+    """Reach (reporters, channels), harm weight and recency, whose product is the priority."""
     reach = math.log2(1 + reporters) + 0.5 * math.log2(1 + channels)
     age_hours = max(0.0, (now - last_seen).total_seconds() / 3600)
     recency = math.exp(-age_hours / RECENCY_HOURS)
@@ -163,6 +165,7 @@ def idempotency_key(channel: str, sender_id: str, message_id: str | None, text: 
 
 
 def public_id(key: str) -> str:
+    """The report number for an idempotency ``key``: ``R-`` and 8 base32 characters."""
     digest = hashlib.sha256(key.encode("ascii")).digest()
     return "R-" + base64.b32encode(digest).decode("ascii")[:8]
 
@@ -219,7 +222,7 @@ async def purge_expired(db: Database, days: int, now: datetime | None = None) ->
         await session.execute(delete(RumorClaim).where(*unreported), execution_options=bulk)
         await search.forget(session, empty)
         await search.rebuild(session, sorted(set(touched) - set(empty)))
-    return deleted.rowcount
+    return rowcount(deleted)
 
 
 def _is_open(row: Any) -> bool:
@@ -373,6 +376,7 @@ class ReportQueue:
         message_id: str | None = None,
         seen_where: str | None = None,
     ) -> Receipt:
+        """Redact, de-duplicate and file a report under a matching or new claim."""
         clean = await asyncio.to_thread(redact, text)
         key = idempotency_key(channel, sender_id, message_id, clean)
         found = await self._find(key)

@@ -41,6 +41,7 @@ async def purge(db: Database, retention_days: int) -> tuple[int, int]:
 
 
 async def sweep(db: Database, retention_days: int, every: float = SWEEP_SECONDS) -> None:
+    """Purge expired reports every ``every`` seconds, forever; a failed round is logged."""
     while True:
         await asyncio.sleep(every)
         try:

@@ -69,7 +69,8 @@ def matching_claims(typed: str, dialect: str) -> TextualSelect | None:
 
 
 def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name  # type: ignore[union-attr]
+    name: str = session.bind.dialect.name
+    return name
 
 
 def _key(dialect: str) -> str:

@@ -26,14 +26,20 @@ from bot.rumors.console import (
     STATUSES,
     TRANSITIONS,
     ClaimView,
-    aware,
     claim_target,
     family_ids,
     known,
 )
 from bot.rumors.reports import HARM_WEIGHT, OPEN_STATUSES, new_claim, priority
-from bot.storage.db import Database
-from bot.storage.models import ConsoleUser, ReportDelivery, RumorClaim, RumorReport, utcnow
+from bot.storage.db import Database, rowcount
+from bot.storage.models import (
+    ConsoleUser,
+    ReportDelivery,
+    RumorClaim,
+    RumorReport,
+    aware,
+    utcnow,
+)
 
 
 async def assign(db: Database, actor: Actor, claim_id: int, assignee: str | None) -> ClaimView:
@@ -178,7 +184,7 @@ async def split(db: Database, actor: Actor, claim_id: int, report_ids: Sequence[
 
 async def claim_for_update(session: AsyncSession, claim_id: int) -> RumorClaim:
     """The claim, row-locked until the transaction ends (PostgreSQL; SQLite locks the file)."""
-    claim = (
+    claim: RumorClaim | None = (
         await session.execute(select(RumorClaim).where(RumorClaim.id == claim_id).with_for_update())
     ).scalar_one_or_none()
     if claim is None:
@@ -187,11 +193,13 @@ async def claim_for_update(session: AsyncSession, claim_id: int) -> RumorClaim:
 
 
 def refuse_merged(claim: RumorClaim) -> None:
+    """Raise ``InvalidTransition`` for a claim merged into another (it is handled there)."""
     if claim.merged_into is not None:
         raise InvalidTransition(f"这条线索已并入 #{claim.merged_into}，请到那条线索处理")
 
 
 def check_transition(current: str, new: str) -> None:
+    """Raise ``InvalidTransition`` unless ``TRANSITIONS`` allows ``current`` to ``new``."""
     if new not in TRANSITIONS.get(current, ()):
         raise InvalidTransition(
             f"不能从“{STATUSES.get(current, current)}”改为“{STATUSES.get(new, new)}”"
@@ -243,4 +251,4 @@ async def mark_due(session: AsyncSession, claim_ids: Sequence[int]) -> int:
         .values(status="due")
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(rowcount(result) or 0)

@@ -67,6 +67,7 @@ def _clean(draft: Draft) -> Draft:
 def draft_from(
     verdict: str | None, title: str, explanation: str, sources: Sequence[Mapping[str, Any]]
 ) -> Draft:
+    """A draft from the form's fields; sources cut to ``SOURCE_FIELDS``."""
     return Draft(
         verdict=(verdict or "").strip() or None,
         title=title or "",

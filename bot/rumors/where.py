@@ -61,6 +61,7 @@ ANSWER_WORDS: dict[str, tuple[str, ...]] = {
 
 
 def where_from_claim(text: str) -> str | None:
+    """Where the claim says it was heard (a ``HINTS`` key, or ``village``), if it says."""
     text = normalize(text)
     for key, words in HINTS.items():
         if any(w in text for w in words):

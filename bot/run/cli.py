@@ -634,15 +634,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kb_export)
     from bot.accounts.access import ROLES
 
-    users = sub.add_parser("users", help="console users")
-    users = users.add_subparsers(dest="users", required=True)
+    users = sub.add_parser("users", help="console users").add_subparsers(
+        dest="users", required=True
+    )
     p = users.add_parser("add", help="create a user; prints a one-time password")
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=list(ROLES))
     p.set_defaults(func=cmd_users_add)
     users.add_parser("list", help="list users and roles").set_defaults(func=cmd_users_list)
-    volunteers = sub.add_parser("volunteers", help="volunteers of service orders")
-    volunteers = volunteers.add_subparsers(dest="volunteers", required=True)
+    volunteers = sub.add_parser("volunteers", help="volunteers of service orders").add_subparsers(
+        dest="volunteers", required=True
+    )
     p = volunteers.add_parser("add", help="register a volunteer")
     p.add_argument("name")
     p.add_argument("--skills", nargs="+", required=True, help="service keys or labels")
@@ -660,8 +662,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True, help="who checked it")
     p.set_defaults(func=cmd_volunteers_verify)
     volunteers.add_parser("list", help="list volunteers").set_defaults(func=cmd_volunteers_list)
-    tokens = sub.add_parser("tokens", help="API tokens")
-    tokens = tokens.add_subparsers(dest="tokens", required=True)
+    tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(
+        dest="tokens", required=True
+    )
     p = tokens.add_parser("create", help="create a bearer token for a user; prints it last")
     p.add_argument("name", help="the user the token acts as")
     p.add_argument("--name", dest="token_name", help="what the token is for, e.g. ci-export")
@@ -673,15 +676,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = tokens.add_parser("revoke", help="revoke a token at once, by its id from `tokens list`")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_tokens_revoke)
-    report = sub.add_parser("report", help="reports for the district")
-    report = report.add_subparsers(dest="report", required=True)
+    report = sub.add_parser("report", help="reports for the district").add_subparsers(
+        dest="report", required=True
+    )
     p = report.add_parser("monthly", help="one month's report as a printable HTML file")
     p.add_argument("--month", required=True, help="the month, e.g. 2026-11")
     p.add_argument("--out", help="file to write (default kepu-report-<month>.html)")
     p.set_defaults(func=cmd_report_monthly)
     sub.add_parser("settings", help="print effective settings").set_defaults(func=cmd_settings)
-    asr = sub.add_parser("asr", help="speech recognition of voice messages")
-    asr = asr.add_subparsers(dest="asr", required=True)
+    asr = sub.add_parser("asr", help="speech recognition of voice messages").add_subparsers(
+        dest="asr", required=True
+    )
     p = asr.add_parser("check", help="verify the local model's files and SHA-256")
     p.add_argument("--model-dir", help="model directory (default: KEPU_ASR_MODEL_DIR)")
     p.set_defaults(func=cmd_asr_check)

@@ -8,9 +8,10 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -66,6 +67,7 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction: committed when the block ends, rolled back on an error."""
         async with self._sessions() as session, session.begin():
             yield session
 
@@ -117,13 +119,19 @@ def _upgrade(connection: object) -> None:
     command.upgrade(config, "head")
 
 
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
+    cursor = dbapi_conn.cursor()
     # WAL lets the web service read while the action server writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def rowcount(result: Result) -> int:
+    """Rows an UPDATE, DELETE or INSERT touched. Its result is a ``CursorResult``
+    (which has ``rowcount``), though ``AsyncSession.execute`` is typed as ``Result``."""
+    return cast(CursorResult, result).rowcount
 
 
 def sender_hash(sender_id: str, salt: str = "kepu") -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import HandledMark
 
 
@@ -26,4 +26,4 @@ async def delete_older(db: Database, model: Any, mark_kind: str, retention_days:
         deleted = await session.execute(
             delete(model).where(model.created_at < cutoff), execution_options=bulk
         )
-        return int(deleted.rowcount or 0)
+        return int(rowcount(deleted) or 0)

@@ -7,7 +7,8 @@ Nothing personal is stored here unredacted: text columns hold the output of
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import declarative_base, validates
+from sqlalchemy.orm import Mapped, declarative_base, validates
 
 Base = declarative_base()
 
@@ -48,13 +49,15 @@ class HandoffRequest(Base):
 
     __tablename__ = "handoff_requests"
 
-    id = Column(Integer, primary_key=True)
-    sender_hash = Column(String(64), nullable=False, index=True)
-    channel = Column(String(32), nullable=False)
-    hotlines = Column(String(64), nullable=False)  # e.g. "120,110"
-    text = Column(Text, nullable=False)  # redacted
-    status = Column(String(16), nullable=False, default="open")
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    sender_hash: Mapped[str] = Column(String(64), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    hotlines: Mapped[str] = Column(String(64), nullable=False)  # e.g. "120,110"
+    text: Mapped[str] = Column(Text, nullable=False)  # redacted
+    status: Mapped[str] = Column(String(16), nullable=False, default="open")
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class UnansweredQuestion(Base):
@@ -62,13 +65,15 @@ class UnansweredQuestion(Base):
 
     __tablename__ = "unanswered_questions"
 
-    id = Column(Integer, primary_key=True)
-    sender_hash = Column(String(64), nullable=False)
-    channel = Column(String(32), nullable=False)
-    text = Column(Text, nullable=False)  # redacted
-    best_entry_id = Column(String(80), nullable=True)
-    best_score = Column(Float, nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    sender_hash: Mapped[str] = Column(String(64), nullable=False)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)  # redacted
+    best_entry_id: Mapped[str | None] = Column(String(80), nullable=True)
+    best_score: Mapped[float | None] = Column(Float, nullable=True)
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class KnowledgeRecord(Base):
@@ -77,13 +82,15 @@ class KnowledgeRecord(Base):
 
     __tablename__ = "knowledge_entries"
 
-    id = Column(String(80), primary_key=True)
-    topic = Column(String(16), nullable=False, index=True)
-    content_hash = Column(String(64), nullable=False)
-    data = Column(JSON, nullable=False)  # the validated entry
-    origin = Column(String(16), nullable=False)  # "file" | "console"
-    retired = Column(Boolean, nullable=False, default=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[str] = Column(String(80), primary_key=True)
+    topic: Mapped[str] = Column(String(16), nullable=False, index=True)
+    content_hash: Mapped[str] = Column(String(64), nullable=False)
+    data: Mapped[Any] = Column(JSON, nullable=False)  # the validated entry
+    origin: Mapped[str] = Column(String(16), nullable=False)  # "file" | "console"
+    retired: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    updated_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class Feedback(Base):
@@ -91,12 +98,14 @@ class Feedback(Base):
 
     __tablename__ = "feedback"
 
-    id = Column(Integer, primary_key=True)
-    sender_hash = Column(String(64), nullable=False)
-    channel = Column(String(32), nullable=False)
-    entry_id = Column(String(80), nullable=True, index=True)
-    useful = Column(Boolean, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    sender_hash: Mapped[str] = Column(String(64), nullable=False)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    entry_id: Mapped[str | None] = Column(String(80), nullable=True, index=True)
+    useful: Mapped[bool] = Column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class FraudCheckCount(Base):
@@ -108,10 +117,10 @@ class FraudCheckCount(Base):
 
     __tablename__ = "fraud_check_counts"
 
-    day = Column(Date, primary_key=True)
-    risk = Column(String(8), primary_key=True)  # high | medium | low
-    fraud_type = Column(String(32), primary_key=True)  # "" when none
-    count = Column(Integer, nullable=False, default=0)
+    day: Mapped[date] = Column(Date, primary_key=True)
+    risk: Mapped[str] = Column(String(8), primary_key=True)  # high | medium | low
+    fraud_type: Mapped[str] = Column(String(32), primary_key=True)  # "" when none
+    count: Mapped[int] = Column(Integer, nullable=False, default=0)
 
 
 # The console's queue ranks claims by their priority *now*: the stored priority
@@ -148,31 +157,39 @@ class RumorClaim(Base):
         Index("ix_rumor_claims_reporters", "reporters", "id"),
     )
 
-    id = Column(Integer, primary_key=True)
-    title = Column(Text, nullable=False)  # redacted text of the first report
-    match_text = Column(Text, nullable=False)  # masked: places, dates, numbers
-    harm = Column(String(16), nullable=False)  # health | safety | fraud | other
-    status = Column(String(16), nullable=False, default="pending")
-    verdict = Column(String(16), nullable=True)
-    debunk_title = Column(String(60), nullable=True)  # drafted in the console (migration 0005)
-    explanation = Column(Text, nullable=True)
-    sources = Column(JSON, nullable=True)  # [{"organisation", "title", "url"}]
-    entry_id = Column(String(80), nullable=True)  # the published debunk
-    assignee = Column(String(64), nullable=True)
-    merged_into = Column(Integer, ForeignKey("rumor_claims.id"), nullable=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    title: Mapped[str] = Column(Text, nullable=False)  # redacted text of the first report
+    match_text: Mapped[str] = Column(Text, nullable=False)  # masked: places, dates, numbers
+    harm: Mapped[str] = Column(String(16), nullable=False)  # health | safety | fraud | other
+    status: Mapped[str] = Column(String(16), nullable=False, default="pending")
+    verdict: Mapped[str | None] = Column(String(16), nullable=True)
+    debunk_title: Mapped[str | None] = Column(
+        String(60), nullable=True
+    )  # drafted in the console (migration 0005)
+    explanation: Mapped[str | None] = Column(Text, nullable=True)
+    sources: Mapped[Any] = Column(JSON, nullable=True)  # [{"organisation", "title", "url"}]
+    entry_id: Mapped[str | None] = Column(String(80), nullable=True)  # the published debunk
+    assignee: Mapped[str | None] = Column(String(64), nullable=True)
+    merged_into: Mapped[int | None] = Column(Integer, ForeignKey("rumor_claims.id"), nullable=True)
     # Reporters as bot/rumors/reporters.py counts them (verified senders, history).
-    reporters = Column(Integer, nullable=False, default=0)
-    reports = Column(Integer, nullable=False, default=0)
-    channels = Column(JSON, nullable=False, default=list)
-    priority = Column(Float, nullable=False, default=0.0, index=True)
+    reporters: Mapped[int] = Column(Integer, nullable=False, default=0)
+    reports: Mapped[int] = Column(Integer, nullable=False, default=0)
+    channels: Mapped[Any] = Column(JSON, nullable=False, default=list)
+    priority: Mapped[float] = Column(Float, nullable=False, default=0.0, index=True)
     # ln(priority), kept by the validator below (migration 0008): the queue's order.
-    priority_log = Column(Float, nullable=False, default=math.log(MIN_PRIORITY), server_default="0")
-    first_seen = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    last_seen = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    priority_log: Mapped[float] = Column(
+        Float, nullable=False, default=math.log(MIN_PRIORITY), server_default="0"
+    )
+    first_seen: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
     # Stamped by every change, so that other processes can read back what changed.
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
-    @validates("priority")
+    @validates("priority")  # type: ignore[misc]  # untyped in sqlalchemy2-stubs
     def _log_priority(self, _key: str, value: float) -> float:
         self.priority_log = math.log(max(value, MIN_PRIORITY))
         return value
@@ -188,15 +205,19 @@ class RumorReport(Base):
         Index("ix_rumor_reports_claim_sender", "claim_id", "sender_hash"),
     )
 
-    id = Column(Integer, primary_key=True)
-    public_id = Column(String(16), nullable=False, unique=True)  # R-XXXXXXXX, told to the user
-    idempotency_key = Column(String(64), nullable=False, unique=True)
-    claim_id = Column(Integer, ForeignKey("rumor_claims.id"), nullable=False)
-    sender_hash = Column(String(64), nullable=False, index=True)
-    channel = Column(String(32), nullable=False)
-    seen_where = Column(String(16), nullable=True)
-    text = Column(Text, nullable=False)  # redacted
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    public_id: Mapped[str] = Column(
+        String(16), nullable=False, unique=True
+    )  # R-XXXXXXXX, told to the user
+    idempotency_key: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    claim_id: Mapped[int] = Column(Integer, ForeignKey("rumor_claims.id"), nullable=False)
+    sender_hash: Mapped[str] = Column(String(64), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    seen_where: Mapped[str | None] = Column(String(16), nullable=True)
+    text: Mapped[str] = Column(Text, nullable=False)  # redacted
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class ReportDelivery(Base):
@@ -205,25 +226,27 @@ class ReportDelivery(Base):
 
     __tablename__ = "report_deliveries"
 
-    id = Column(Integer, primary_key=True)
-    report_id = Column(Integer, ForeignKey("rumor_reports.id"), nullable=False, unique=True)
-    channel = Column(String(32), nullable=False)
-    recipient = Column(String(128), nullable=True)
-    status = Column(String(16), nullable=False, default="waiting", index=True)
-    attempts = Column(Integer, nullable=False, default=0)
-    last_error = Column(Text, nullable=True)
-    delivered_at = Column(DateTime(timezone=True), nullable=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    report_id: Mapped[int] = Column(
+        Integer, ForeignKey("rumor_reports.id"), nullable=False, unique=True
+    )
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    recipient: Mapped[str | None] = Column(String(128), nullable=True)
+    status: Mapped[str] = Column(String(16), nullable=False, default="waiting", index=True)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = Column(Text, nullable=True)
+    delivered_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
 
 
 class ConsoleUser(Base):
     __tablename__ = "console_users"
 
-    id = Column(Integer, primary_key=True)
-    name = Column(String(64), nullable=False, unique=True)
-    password_hash = Column(String(256), nullable=False)
-    role = Column(String(16), nullable=False)  # moderator | expert | admin
-    active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    name: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    password_hash: Mapped[str] = Column(String(256), nullable=False)
+    role: Mapped[str] = Column(String(16), nullable=False)  # moderator | expert | admin
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ApiToken(Base):
@@ -231,23 +254,25 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
 
-    id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, ForeignKey("console_users.id"), nullable=False, index=True)
-    name = Column(String(64), nullable=False)
-    token_hash = Column(String(64), nullable=False, unique=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
-    revoked_at = Column(DateTime(timezone=True), nullable=True)
-    last_used_at = Column(DateTime(timezone=True), nullable=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    user_id: Mapped[int] = Column(
+        Integer, ForeignKey("console_users.id"), nullable=False, index=True
+    )
+    name: Mapped[str] = Column(String(64), nullable=False)
+    token_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
 
 
 class ConsoleSession(Base):
     __tablename__ = "console_sessions"
 
-    id_hash = Column(String(64), primary_key=True)  # sha256 of the cookie value
-    user_id = Column(Integer, ForeignKey("console_users.id"), nullable=False)
-    csrf_token = Column(String(64), nullable=False)
-    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    id_hash: Mapped[str] = Column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id: Mapped[int] = Column(Integer, ForeignKey("console_users.id"), nullable=False)
+    csrf_token: Mapped[str] = Column(String(64), nullable=False)
+    expires_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, index=True)
 
 
 class AuditEntry(Base):
@@ -255,12 +280,14 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id = Column(Integer, primary_key=True)
-    actor = Column(String(64), nullable=False)
-    action = Column(String(32), nullable=False)
-    target = Column(String(64), nullable=False)  # e.g. "claim:12"
-    details = Column(JSON, nullable=False, default=dict)
-    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    actor: Mapped[str] = Column(String(64), nullable=False)
+    action: Mapped[str] = Column(String(32), nullable=False)
+    target: Mapped[str] = Column(String(64), nullable=False)  # e.g. "claim:12"
+    details: Mapped[Any] = Column(JSON, nullable=False, default=dict)
+    at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 # A claim's history on its page (migration 0016).
@@ -274,12 +301,14 @@ class ClaimNote(Base):
     __tablename__ = "claim_notes"
     __table_args__ = (Index("ix_claim_notes_claim_created", "claim_id", "created_at"),)
 
-    id = Column(Integer, primary_key=True)
-    claim_id = Column(Integer, ForeignKey("rumor_claims.id", ondelete="CASCADE"), nullable=False)
-    author = Column(String(64), nullable=False)
-    author_role = Column(String(16), nullable=False)
-    text = Column(Text, nullable=False)  # redacted
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    claim_id: Mapped[int] = Column(
+        Integer, ForeignKey("rumor_claims.id", ondelete="CASCADE"), nullable=False
+    )
+    author: Mapped[str] = Column(String(64), nullable=False)
+    author_role: Mapped[str] = Column(String(16), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)  # redacted
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ClaimDraft(Base):
@@ -289,14 +318,20 @@ class ClaimDraft(Base):
     __tablename__ = "claim_drafts"
     __table_args__ = (UniqueConstraint("claim_id", "user_id", name="uq_claim_drafts_claim_user"),)
 
-    id = Column(Integer, primary_key=True)
-    claim_id = Column(Integer, ForeignKey("rumor_claims.id", ondelete="CASCADE"), nullable=False)
-    user_id = Column(Integer, ForeignKey("console_users.id", ondelete="CASCADE"), nullable=False)
-    verdict = Column(String(16), nullable=True)
-    title = Column(Text, nullable=False)
-    explanation = Column(Text, nullable=False)
-    sources = Column(JSON, nullable=False)  # [{"organisation", "title", "url"}], as typed
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    claim_id: Mapped[int] = Column(
+        Integer, ForeignKey("rumor_claims.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[int] = Column(
+        Integer, ForeignKey("console_users.id", ondelete="CASCADE"), nullable=False
+    )
+    verdict: Mapped[str | None] = Column(String(16), nullable=True)
+    title: Mapped[str] = Column(Text, nullable=False)
+    explanation: Mapped[str] = Column(Text, nullable=False)
+    sources: Mapped[Any] = Column(
+        JSON, nullable=False
+    )  # [{"organisation", "title", "url"}], as typed
+    updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class RumorReReport(Base):
@@ -305,10 +340,10 @@ class RumorReReport(Base):
 
     __tablename__ = "rumor_re_reports"
 
-    report_id = Column(
+    report_id: Mapped[int] = Column(
         Integer, ForeignKey("rumor_reports.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ChannelReceipt(Base):
@@ -320,8 +355,8 @@ class ChannelReceipt(Base):
 
     __tablename__ = "channel_receipts"
 
-    key = Column(String(64), primary_key=True)
-    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    key: Mapped[str] = Column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, index=True)
 
 
 class ChannelOutbox(Base):
@@ -331,11 +366,13 @@ class ChannelOutbox(Base):
     __tablename__ = "channel_outbox"
     __table_args__ = (Index("ix_channel_outbox_recipient", "channel", "recipient"),)
 
-    id = Column(Integer, primary_key=True)
-    channel = Column(String(32), nullable=False)
-    recipient = Column(String(128), nullable=False)
-    text = Column(Text, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    recipient: Mapped[str] = Column(String(128), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class ReportEvidence(Base):
@@ -349,17 +386,21 @@ class ReportEvidence(Base):
     __tablename__ = "report_evidence"
     __table_args__ = (UniqueConstraint("channel", "media_id"),)
 
-    id = Column(Integer, primary_key=True)
-    report_id = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    report_id: Mapped[int | None] = Column(
         Integer, ForeignKey("rumor_reports.id", ondelete="CASCADE"), nullable=True, index=True
     )
-    sender_hash = Column(String(64), nullable=False, index=True)
-    channel = Column(String(32), nullable=False)
-    media_id = Column(String(128), nullable=False)
-    pic_url = Column(String(512), nullable=True)
-    content_type = Column(String(32), nullable=True)
-    content = Column(LargeBinary, nullable=True)  # fetched from the platform, at most 2 MiB
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    sender_hash: Mapped[str] = Column(String(64), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    media_id: Mapped[str] = Column(String(128), nullable=False)
+    pic_url: Mapped[str | None] = Column(String(512), nullable=True)
+    content_type: Mapped[str | None] = Column(String(32), nullable=True)
+    content: Mapped[bytes | None] = Column(
+        LargeBinary, nullable=True
+    )  # fetched from the platform, at most 2 MiB
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class Volunteer(Base):
@@ -371,27 +412,35 @@ class Volunteer(Base):
 
     __tablename__ = "volunteers"
 
-    id = Column(Integer, primary_key=True)
-    code = Column(String(32), nullable=False, unique=True)  # 志愿者编号, told to residents
-    name = Column(String(64), nullable=False)
-    skills = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    code: Mapped[str] = Column(
+        String(32), nullable=False, unique=True
+    )  # 志愿者编号, told to residents
+    name: Mapped[str] = Column(String(64), nullable=False)
+    skills: Mapped[Any] = Column(
         JSON, nullable=False, default=list
     )  # service keys of bot/orders/data/services.yml
-    towns = Column(
+    towns: Mapped[Any] = Column(
         JSON, nullable=False, default=list
     )  # 镇/街道 names of bot/orders/data/places.yml
-    availability = Column(String(200), nullable=False, default="")  # e.g. "周末全天，工作日晚上"
-    available = Column(Boolean, nullable=False, default=True)  # takes new orders now
-    active = Column(Boolean, nullable=False, default=True)
-    console_user = Column(String(64), nullable=True, unique=True)  # their console account
+    availability: Mapped[str] = Column(
+        String(200), nullable=False, default=""
+    )  # e.g. "周末全天，工作日晚上"
+    available: Mapped[bool] = Column(Boolean, nullable=False, default=True)  # takes new orders now
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    console_user: Mapped[str | None] = Column(
+        String(64), nullable=True, unique=True
+    )  # their console account
     # Their WeCom (企业微信) member account: new orders and reminders reach them there
     # (migration 0012). An account name, not a phone number.
-    wecom_user = Column(String(64), nullable=True)
-    id_checked_by = Column(String(64), nullable=True)
-    id_document = Column(String(32), nullable=True)  # the kind of document, never its number
-    id_checked_at = Column(DateTime(timezone=True), nullable=True)
-    minutes_served = Column(Integer, nullable=False, default=0)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    wecom_user: Mapped[str | None] = Column(String(64), nullable=True)
+    id_checked_by: Mapped[str | None] = Column(String(64), nullable=True)
+    id_document: Mapped[str | None] = Column(
+        String(32), nullable=True
+    )  # the kind of document, never its number
+    id_checked_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    minutes_served: Mapped[int] = Column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ServiceOrder(Base):
@@ -410,34 +459,46 @@ class ServiceOrder(Base):
         Index("ix_service_orders_volunteer_state", "volunteer_id", "state"),
     )
 
-    id = Column(Integer, primary_key=True)
-    public_id = Column(String(16), nullable=False, unique=True)  # D-XXXXXXXX
-    sender_hash = Column(String(64), nullable=False, index=True)
-    channel = Column(String(32), nullable=False)
-    recipient = Column(String(128), nullable=True)  # erased when the order ends
-    service = Column(String(32), nullable=False)
-    town = Column(String(32), nullable=False)
-    village = Column(String(64), nullable=False, default="")  # redacted
-    convenient_time = Column(String(100), nullable=False, default="")  # redacted
-    note = Column(Text, nullable=False, default="")  # redacted
-    phone = Column(String(32), nullable=True)  # the only unredacted number; erased at the end
-    urgent = Column(Boolean, nullable=False, default=False)
-    flagged = Column(Boolean, nullable=False, default=False)  # back from a timeout
-    state = Column(String(16), nullable=False, default="review")
-    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=True)
-    declined_by = Column(JSON, nullable=False, default=list)  # volunteer ids
-    reason = Column(String(200), nullable=True)  # redacted
-    verify_code = Column(String(4), nullable=True)  # 上门核验码, set on acceptance
-    entered = Column(JSON, nullable=False, default=dict)  # state -> ISO time first entered
-    state_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    reminded_at = Column(DateTime(timezone=True), nullable=True)  # at most one reminder a day
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    public_id: Mapped[str] = Column(String(16), nullable=False, unique=True)  # D-XXXXXXXX
+    sender_hash: Mapped[str] = Column(String(64), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    recipient: Mapped[str | None] = Column(String(128), nullable=True)  # erased when the order ends
+    service: Mapped[str] = Column(String(32), nullable=False)
+    town: Mapped[str] = Column(String(32), nullable=False)
+    village: Mapped[str] = Column(String(64), nullable=False, default="")  # redacted
+    convenient_time: Mapped[str] = Column(String(100), nullable=False, default="")  # redacted
+    note: Mapped[str] = Column(Text, nullable=False, default="")  # redacted
+    phone: Mapped[str | None] = Column(
+        String(32), nullable=True
+    )  # the only unredacted number; erased at the end
+    urgent: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    flagged: Mapped[bool] = Column(Boolean, nullable=False, default=False)  # back from a timeout
+    state: Mapped[str] = Column(String(16), nullable=False, default="review")
+    volunteer_id: Mapped[int | None] = Column(Integer, ForeignKey("volunteers.id"), nullable=True)
+    declined_by: Mapped[Any] = Column(JSON, nullable=False, default=list)  # volunteer ids
+    reason: Mapped[str | None] = Column(String(200), nullable=True)  # redacted
+    verify_code: Mapped[str | None] = Column(
+        String(4), nullable=True
+    )  # 上门核验码, set on acceptance
+    entered: Mapped[Any] = Column(
+        JSON, nullable=False, default=dict
+    )  # state -> ISO time first entered
+    state_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reminded_at: Mapped[datetime | None] = Column(
+        DateTime(timezone=True), nullable=True
+    )  # at most one reminder a day
     # When the assigned volunteer was told of this assignment through WeCom, and when
     # the admins were alerted of an urgent order (migration 0012; bot/orders/alerts.py).
-    notified_at = Column(DateTime(timezone=True), nullable=True)
-    alerted_at = Column(DateTime(timezone=True), nullable=True)
-    resident_notice = Column(String(16), nullable=True, index=True)  # accepted | rate | None
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    notified_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    alerted_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    resident_notice: Mapped[str | None] = Column(
+        String(16), nullable=True, index=True
+    )  # accepted | rate | None
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
+    updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 # Every order in the queue's order (urgent, back from a timeout, oldest), for the
@@ -457,15 +518,15 @@ class OrderEvent(Base):
     __tablename__ = "order_events"
     __table_args__ = (Index("ix_order_events_order_at", "order_id", "at", "id"),)
 
-    id = Column(Integer, primary_key=True)
-    order_id = Column(Integer, ForeignKey("service_orders.id"), nullable=False)
-    action = Column(String(16), nullable=False)
-    actor = Column(String(64), nullable=False)
-    from_state = Column(String(16), nullable=True)
-    to_state = Column(String(16), nullable=False)
-    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=True)
-    reason = Column(String(200), nullable=True)  # redacted
-    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(Integer, ForeignKey("service_orders.id"), nullable=False)
+    action: Mapped[str] = Column(String(16), nullable=False)
+    actor: Mapped[str] = Column(String(64), nullable=False)
+    from_state: Mapped[str | None] = Column(String(16), nullable=True)
+    to_state: Mapped[str] = Column(String(16), nullable=False)
+    volunteer_id: Mapped[int | None] = Column(Integer, ForeignKey("volunteers.id"), nullable=True)
+    reason: Mapped[str | None] = Column(String(200), nullable=True)  # redacted
+    at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class OrderRating(Base):
@@ -473,12 +534,18 @@ class OrderRating(Base):
 
     __tablename__ = "order_ratings"
 
-    id = Column(Integer, primary_key=True)
-    order_id = Column(Integer, ForeignKey("service_orders.id"), nullable=False, unique=True)
-    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=True, index=True)
-    score = Column(Integer, nullable=False)  # 1-5
-    comment = Column(Text, nullable=False, default="")  # redacted
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(
+        Integer, ForeignKey("service_orders.id"), nullable=False, unique=True
+    )
+    volunteer_id: Mapped[int | None] = Column(
+        Integer, ForeignKey("volunteers.id"), nullable=True, index=True
+    )
+    score: Mapped[int] = Column(Integer, nullable=False)  # 1-5
+    comment: Mapped[str] = Column(Text, nullable=False, default="")  # redacted
+    created_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
 
 
 class ServiceHours(Base):
@@ -486,11 +553,15 @@ class ServiceHours(Base):
 
     __tablename__ = "service_hours"
 
-    id = Column(Integer, primary_key=True)
-    volunteer_id = Column(Integer, ForeignKey("volunteers.id"), nullable=False, index=True)
-    order_id = Column(Integer, ForeignKey("service_orders.id"), nullable=False, unique=True)
-    minutes = Column(Integer, nullable=False)
-    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    volunteer_id: Mapped[int] = Column(
+        Integer, ForeignKey("volunteers.id"), nullable=False, index=True
+    )
+    order_id: Mapped[int] = Column(
+        Integer, ForeignKey("service_orders.id"), nullable=False, unique=True
+    )
+    minutes: Mapped[int] = Column(Integer, nullable=False)
+    at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class HandledMark(Base):
@@ -499,12 +570,12 @@ class HandledMark(Base):
     __tablename__ = "handled_marks"
     __table_args__ = (UniqueConstraint("kind", "item_id"),)
 
-    id = Column(Integer, primary_key=True)
-    kind = Column(String(16), nullable=False)  # help | question
-    item_id = Column(Integer, nullable=False)
-    by = Column(String(64), nullable=False)
-    note = Column(String(200), nullable=False, default="")  # redacted
-    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    kind: Mapped[str] = Column(String(16), nullable=False)  # help | question
+    item_id: Mapped[int] = Column(Integer, nullable=False)
+    by: Mapped[str] = Column(String(64), nullable=False)
+    note: Mapped[str] = Column(String(200), nullable=False, default="")  # redacted
+    at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class AnalyticsEvent(Base):
@@ -515,22 +586,24 @@ class AnalyticsEvent(Base):
 
     __tablename__ = "analytics_events"
 
-    id = Column(Integer, primary_key=True)
-    at = Column(DateTime(timezone=True), nullable=False)
-    day = Column(Date, nullable=False, index=True)  # China time
-    hour = Column(Integer, nullable=False)  # 0-23, China time
-    channel = Column(String(32), nullable=False)
-    user_hash = Column(String(64), nullable=False)
-    new_session = Column(Boolean, nullable=False, default=False)
-    move = Column(String(40), nullable=False)  # the intent, "free_text" for a question
-    decision = Column(String(32), nullable=True)  # answer | debunk | choices | none | ...
-    topic = Column(String(16), nullable=True)
-    entry_id = Column(String(80), nullable=True)
-    score_band = Column(String(8), nullable=True)  # high | medium | low
-    fraud_risk = Column(String(8), nullable=True)
-    fraud_type = Column(String(32), nullable=True)
-    report_id = Column(String(16), nullable=True)  # a rumour report's public id
-    order_id = Column(String(16), nullable=True)  # a service order's public id
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
+    day: Mapped[date] = Column(Date, nullable=False, index=True)  # China time
+    hour: Mapped[int] = Column(Integer, nullable=False)  # 0-23, China time
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    user_hash: Mapped[str] = Column(String(64), nullable=False)
+    new_session: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    move: Mapped[str] = Column(String(40), nullable=False)  # the intent, "free_text" for a question
+    decision: Mapped[str | None] = Column(
+        String(32), nullable=True
+    )  # answer | debunk | choices | none | ...
+    topic: Mapped[str | None] = Column(String(16), nullable=True)
+    entry_id: Mapped[str | None] = Column(String(80), nullable=True)
+    score_band: Mapped[str | None] = Column(String(8), nullable=True)  # high | medium | low
+    fraud_risk: Mapped[str | None] = Column(String(8), nullable=True)
+    fraud_type: Mapped[str | None] = Column(String(32), nullable=True)
+    report_id: Mapped[str | None] = Column(String(16), nullable=True)  # a rumour report's public id
+    order_id: Mapped[str | None] = Column(String(16), nullable=True)  # a service order's public id
 
 
 class AnalyticsUserDay(Base):
@@ -539,11 +612,11 @@ class AnalyticsUserDay(Base):
 
     __tablename__ = "analytics_user_days"
 
-    day = Column(Date, primary_key=True)
-    channel = Column(String(32), primary_key=True)
-    user_hash = Column(String(64), primary_key=True)
-    turns = Column(Integer, nullable=False, default=0)
-    conversations = Column(Integer, nullable=False, default=0)
+    day: Mapped[date] = Column(Date, primary_key=True)
+    channel: Mapped[str] = Column(String(32), primary_key=True)
+    user_hash: Mapped[str] = Column(String(64), primary_key=True)
+    turns: Mapped[int] = Column(Integer, nullable=False, default=0)
+    conversations: Mapped[int] = Column(Integer, nullable=False, default=0)
 
 
 class AnalyticsUser(Base):
@@ -551,10 +624,10 @@ class AnalyticsUser(Base):
 
     __tablename__ = "analytics_users"
 
-    user_hash = Column(String(64), primary_key=True)
-    first_day = Column(Date, nullable=False, index=True)
-    first_channel = Column(String(32), nullable=False)
-    last_day = Column(Date, nullable=False, index=True)
+    user_hash: Mapped[str] = Column(String(64), primary_key=True)
+    first_day: Mapped[date] = Column(Date, nullable=False, index=True)
+    first_channel: Mapped[str] = Column(String(32), nullable=False)
+    last_day: Mapped[date] = Column(Date, nullable=False, index=True)
 
 
 class AnalyticsRollup(Base):
@@ -565,13 +638,13 @@ class AnalyticsRollup(Base):
 
     __tablename__ = "analytics_rollups"
 
-    day = Column(Date, primary_key=True)
-    channel = Column(String(32), primary_key=True)
-    dimension = Column(String(16), primary_key=True)
-    key = Column(String(80), primary_key=True)
-    turns = Column(Integer, nullable=False)
-    users = Column(Integer, nullable=False)
-    sketch = Column(String(64), nullable=False)
+    day: Mapped[date] = Column(Date, primary_key=True)
+    channel: Mapped[str] = Column(String(32), primary_key=True)
+    dimension: Mapped[str] = Column(String(16), primary_key=True)
+    key: Mapped[str] = Column(String(80), primary_key=True)
+    turns: Mapped[int] = Column(Integer, nullable=False)
+    users: Mapped[int] = Column(Integer, nullable=False)
+    sketch: Mapped[str] = Column(String(64), nullable=False)
 
 
 class KnowledgeDraft(Base):
@@ -580,22 +653,22 @@ class KnowledgeDraft(Base):
 
     __tablename__ = "knowledge_drafts"
 
-    id = Column(Integer, primary_key=True)
-    status = Column(String(16), nullable=False, default="draft", index=True)
-    topic = Column(String(16), nullable=False)
-    title = Column(String(60), nullable=False)
-    questions = Column(JSON, nullable=False)  # phrasings, the gap's questions redacted
-    answer = Column(Text, nullable=False)
-    steps = Column(JSON, nullable=False, default=list)
-    source = Column(JSON, nullable=False)  # {"organisation", "title", "url"}
-    reviewed_on = Column(Date, nullable=True)
-    gap_example = Column(Text, nullable=False, default="")  # redacted
-    author = Column(String(64), nullable=False)
-    approver = Column(String(64), nullable=True)
-    entry_id = Column(String(80), nullable=True)
-    note = Column(String(200), nullable=False, default="")
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    status: Mapped[str] = Column(String(16), nullable=False, default="draft", index=True)
+    topic: Mapped[str] = Column(String(16), nullable=False)
+    title: Mapped[str] = Column(String(60), nullable=False)
+    questions: Mapped[Any] = Column(JSON, nullable=False)  # phrasings, the gap's questions redacted
+    answer: Mapped[str] = Column(Text, nullable=False)
+    steps: Mapped[Any] = Column(JSON, nullable=False, default=list)
+    source: Mapped[Any] = Column(JSON, nullable=False)  # {"organisation", "title", "url"}
+    reviewed_on: Mapped[date | None] = Column(Date, nullable=True)
+    gap_example: Mapped[str] = Column(Text, nullable=False, default="")  # redacted
+    author: Mapped[str] = Column(String(64), nullable=False)
+    approver: Mapped[str | None] = Column(String(64), nullable=True)
+    entry_id: Mapped[str | None] = Column(String(80), nullable=True)
+    note: Mapped[str] = Column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 # --- proactive outreach (issue 22, migration 0017; bot/outreach) -------------------------
@@ -610,14 +683,14 @@ class OutreachRecipient(Base):
     __tablename__ = "outreach_recipients"
     __table_args__ = (UniqueConstraint("channel", "recipient", name="uq_outreach_recipient"),)
 
-    id = Column(Integer, primary_key=True)
-    channel = Column(String(32), nullable=False)
-    recipient = Column(String(128), nullable=False)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    recipient: Mapped[str] = Column(String(128), nullable=False)
     # Their last message (WeChat's 48-hour window, across processes) and when the
     # weekly cap lets the next non-urgent alert go out.
-    last_inbound_at = Column(DateTime(timezone=True), nullable=True)
-    cap_until = Column(DateTime(timezone=True), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_inbound_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    cap_until: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class OutreachSubscription(Base):
@@ -629,13 +702,13 @@ class OutreachSubscription(Base):
         Index("ix_outreach_subscriptions_kind_crop", "kind", "crop"),
     )
 
-    id = Column(Integer, primary_key=True)
-    recipient_id = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    recipient_id: Mapped[int] = Column(
         Integer, ForeignKey("outreach_recipients.id", ondelete="CASCADE"), nullable=False
     )
-    kind = Column(String(16), nullable=False)
-    crop = Column(String(16), nullable=False, default="")  # "" unless kind is farm
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    kind: Mapped[str] = Column(String(16), nullable=False)
+    crop: Mapped[str] = Column(String(16), nullable=False, default="")  # "" unless kind is farm
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class OutreachAlert(Base):
@@ -643,22 +716,26 @@ class OutreachAlert(Base):
 
     __tablename__ = "outreach_alerts"
 
-    id = Column(Integer, primary_key=True)
-    kind = Column(String(16), nullable=False)  # fraud | farm | digest
-    crop = Column(String(16), nullable=False, default="")  # farm alerts: one crop
-    text = Column(Text, nullable=False)  # at most one screen
-    entry_id = Column(String(80), nullable=True)  # the knowledge entry it points to
-    urgent = Column(Boolean, nullable=False, default=False)
-    status = Column(String(16), nullable=False, default="draft", index=True)
-    author = Column(String(64), nullable=False)
-    approver = Column(String(64), nullable=True)
-    send_at = Column(DateTime(timezone=True), nullable=True)
-    expires_at = Column(DateTime(timezone=True), nullable=True)
-    planned_at = Column(DateTime(timezone=True), nullable=True)  # deliveries written
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    kind: Mapped[str] = Column(String(16), nullable=False)  # fraud | farm | digest
+    crop: Mapped[str] = Column(String(16), nullable=False, default="")  # farm alerts: one crop
+    text: Mapped[str] = Column(Text, nullable=False)  # at most one screen
+    entry_id: Mapped[str | None] = Column(
+        String(80), nullable=True
+    )  # the knowledge entry it points to
+    urgent: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    status: Mapped[str] = Column(String(16), nullable=False, default="draft", index=True)
+    author: Mapped[str] = Column(String(64), nullable=False)
+    approver: Mapped[str | None] = Column(String(64), nullable=True)
+    send_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    planned_at: Mapped[datetime | None] = Column(
+        DateTime(timezone=True), nullable=True
+    )  # deliveries written
     # A seasonal reminder's draft: "<reminder id>:<year>" (bot/outreach/calendar.py), once.
-    calendar_key = Column(String(80), nullable=True, unique=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    calendar_key: Mapped[str | None] = Column(String(80), nullable=True, unique=True)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class OutreachDelivery(Base):
@@ -671,19 +748,27 @@ class OutreachDelivery(Base):
         Index("ix_outreach_deliveries_recipient", "recipient_id", "status"),
     )
 
-    id = Column(Integer, primary_key=True)
-    alert_id = Column(Integer, ForeignKey("outreach_alerts.id", ondelete="CASCADE"), nullable=False)
-    recipient_id = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    alert_id: Mapped[int] = Column(
+        Integer, ForeignKey("outreach_alerts.id", ondelete="CASCADE"), nullable=False
+    )
+    recipient_id: Mapped[int] = Column(
         Integer, ForeignKey("outreach_recipients.id", ondelete="CASCADE"), nullable=False
     )
     # pending | claimed | sending | sent | held | delivered | cancelled | expired
     # | failed | unknown
-    status = Column(String(16), nullable=False, default="pending")
-    route = Column(String(16), nullable=True)  # custom | template | app | next_message
-    attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    lease_until = Column(DateTime(timezone=True), nullable=True)
-    worker = Column(String(64), nullable=True)
-    last_error = Column(String(200), nullable=True)
-    sent_at = Column(DateTime(timezone=True), nullable=True)
-    read_at = Column(DateTime(timezone=True), nullable=True)  # they wrote to us after it
+    status: Mapped[str] = Column(String(16), nullable=False, default="pending")
+    route: Mapped[str | None] = Column(
+        String(16), nullable=True
+    )  # custom | template | app | next_message
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+    lease_until: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    worker: Mapped[str | None] = Column(String(64), nullable=True)
+    last_error: Mapped[str | None] = Column(String(200), nullable=True)
+    sent_at: Mapped[datetime | None] = Column(DateTime(timezone=True), nullable=True)
+    read_at: Mapped[datetime | None] = Column(
+        DateTime(timezone=True), nullable=True
+    )  # they wrote to us after it

@@ -18,6 +18,7 @@ def meaningful_chars(text: str) -> int:
 
 
 def carries_content(text: str, request_phrases: tuple[str, ...], min_chars: int = 8) -> bool:
+    """At least ``min_chars`` meaningful characters once ``request_phrases`` are taken out."""
     rest = text or ""
     for phrase in sorted(request_phrases, key=len, reverse=True):
         rest = rest.replace(phrase, "")

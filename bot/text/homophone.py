@@ -54,14 +54,20 @@ _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{%d,%d}$" % (MIN_TERM, MAX_TERM))
 
 
+def _each_char(chars: str) -> list[str]:
+    """Characters pypinyin has no reading for stand for themselves, one key each."""
+    return list(chars)
+
+
 def plain_syllables(run: str) -> list[str]:
     """One toneless pinyin syllable per character of a Han run (the character if unknown)."""
     from pypinyin import Style, lazy_pinyin
 
-    keys = lazy_pinyin(run, style=Style.NORMAL, errors=lambda chars: list(chars))
+    # pypinyin's stub says the ``errors`` callback returns a str; a list is documented too.
+    keys = lazy_pinyin(run, style=Style.NORMAL, errors=_each_char)  # type: ignore[arg-type]
     if len(keys) != len(run):  # keep alignment whatever pypinyin does with odd input
         keys = [
-            (lazy_pinyin(c, style=Style.NORMAL, errors=lambda chars: list(chars)) or [c])[0]
+            (lazy_pinyin(c, style=Style.NORMAL, errors=_each_char) or [c])[0]  # type: ignore[arg-type]
             for c in run
         ]
     return keys
@@ -149,6 +155,7 @@ class HomophoneCorrector:
         return len(self.terms)
 
     def correct(self, text: str) -> str:
+        """``text`` with each Han run's sound-alike misspellings of our terms replaced."""
         if not self._by_key:
             return text
         return _HAN_RUN.sub(lambda m: self._correct_run(m.group()), text)

@@ -19,12 +19,16 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.text.normalize import normalize
 from bot.text.segment import word_tokens
 from bot.text.stopwords import content_words
+
+Array = npt.NDArray[Any]
 
 # Masks, applied in order. Place names: two or three Han characters before an
 # administrative or settlement suffix (重庆市, 梁平区, 屏锦镇, 七星村). Common
@@ -87,7 +91,7 @@ RECENT_SHARE = 8
 DEAD_SHARE = 4
 
 
-def ngram_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+def ngram_counts(text: str) -> tuple[Array, Array]:
     """The distinct character 2-4-grams of ``text``, as 64-bit hashes, and their counts.
 
     Cut as scikit-learn's char analyzer cuts them (lower-cased, runs of white space
@@ -100,7 +104,7 @@ def ngram_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(hashes, return_counts=True)
 
 
-def _sublinear(counts: np.ndarray) -> np.ndarray:
+def _sublinear(counts: Array) -> Array:
     return (1.0 + np.log(counts)).astype(np.float32)
 
 
@@ -123,8 +127,8 @@ class ClaimIndex:
     def __init__(self, claims: Iterable[tuple[str, str]] = (), *, premasked: bool = False) -> None:
         self._lock = threading.RLock()
         keys: list[str] = []
-        hashes: list[np.ndarray] = []
-        tfs: list[np.ndarray] = []
+        hashes: list[Array] = []
+        tfs: list[Array] = []
         for key, text in claims:
             grams, counts = ngram_counts(text if premasked else masked(text))
             keys.append(key)
@@ -183,9 +187,7 @@ class ClaimIndex:
 
     # Internals; callers hold the lock. ----------------------------------------------
 
-    def _build(
-        self, keys: list[str], lengths: np.ndarray, hashes: np.ndarray, tf: np.ndarray
-    ) -> None:
+    def _build(self, keys: list[str], lengths: Array, hashes: Array, tf: Array) -> None:
         """One compacted segment of ``keys``' rows (row i: ``lengths[i]`` n-grams)."""
         # One sort of all n-gram occurrences gives the vocabulary (sorted hashes), each
         # occurrence's term id and, read in that order, the postings lists.
@@ -213,7 +215,7 @@ class ClaimIndex:
         self._base = len(keys)  # rows below this are compacted
         self._dead_base = 0
         self._new_terms: dict[int, int] = {}  # hash -> term id, for n-grams new since
-        self._recent: list[tuple[np.ndarray, np.ndarray]] = []  # (term ids, tf) per row
+        self._recent: list[tuple[Array, Array]] = []  # (term ids, tf) per row
         self._recent_postings: dict[int, list[int]] = {}
 
     def _compact(self) -> None:
@@ -246,7 +248,7 @@ class ClaimIndex:
         ):
             self._compact()
 
-    def _term_ids(self, hashes: np.ndarray, create: bool) -> np.ndarray:
+    def _term_ids(self, hashes: Array, create: bool) -> Array:
         """Term ids of n-gram hashes; -1 for those never seen (unless ``create``)."""
         ids = np.full(len(hashes), -1, dtype=np.int64)
         if len(self._terms):
@@ -262,12 +264,12 @@ class ClaimIndex:
                 ids[i] = term
         return ids
 
-    def _row_terms(self, row: int) -> np.ndarray:
+    def _row_terms(self, row: int) -> Array:
         if row < self._base:
             return self._indices[self._indptr[row] : self._indptr[row + 1]]
         return self._recent[row - self._base][0]
 
-    def _add(self, key: str, hashes: np.ndarray, counts: np.ndarray) -> None:
+    def _add(self, key: str, hashes: Array, counts: Array) -> None:
         terms = self._term_ids(hashes, create=True)
         n_terms = len(self._terms) + len(self._new_terms)
         if n_terms > len(self._df):
@@ -295,9 +297,7 @@ class ClaimIndex:
             self._dead_base += row < self._base
         return True
 
-    def _best(
-        self, hashes: np.ndarray, counts: np.ndarray, k: int, min_score: float
-    ) -> list[Match]:
+    def _best(self, hashes: Array, counts: Array, k: int, min_score: float) -> list[Match]:
         if not self._live or not len(hashes):
             return []
         terms = self._term_ids(hashes, create=False)
@@ -333,7 +333,7 @@ class ClaimIndex:
                 out.append(Match(key, score))
         return out
 
-    def _candidates(self, terms: np.ndarray) -> np.ndarray:
+    def _candidates(self, terms: Array) -> Array:
         """Live rows holding any of ``terms``, ascending."""
         parts = [
             self._postings[self._postings_ptr[t] : self._postings_ptr[t + 1]]
@@ -346,11 +346,10 @@ class ClaimIndex:
         if not parts:
             return np.zeros(0, np.int64)
         rows = np.unique(np.concatenate(parts)).astype(np.int64)
-        return rows[self._alive[rows]]
+        live: Array = rows[self._alive[rows]]
+        return live
 
-    def _scores(
-        self, rows: np.ndarray, q_terms: np.ndarray, q_weights: np.ndarray, n: int
-    ) -> np.ndarray:
+    def _scores(self, rows: Array, q_terms: Array, q_weights: Array, n: int) -> Array:
         """Cosine of each row (ascending, each with n-grams) with the query."""
         base = rows[rows < self._base]
         starts = self._indptr[base]
@@ -372,4 +371,5 @@ class ClaimIndex:
         first = np.cumsum(size) - size
         dots = np.add.reduceat(weight * shared, first)
         norms = np.sqrt(np.add.reduceat(weight * weight, first))
-        return dots / norms
+        cosines: Array = dots / norms
+        return cosines

@@ -24,6 +24,7 @@ import functools
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 LEXICON = Path(__file__).parent / "data" / "dialect_lexicon.tsv"
 
@@ -63,7 +64,7 @@ _LEADING_SLASH = re.compile(r"^[\s/\u200b-\u200f\u2060\ufeff]+")
 
 
 @functools.lru_cache(maxsize=1)
-def _t2s():  # opencc's converter takes ~0.2 s to build: only when first needed
+def _t2s() -> Any:  # opencc's converter takes ~0.2 s to build: only when first needed
     import opencc
 
     return opencc.OpenCC("t2s")

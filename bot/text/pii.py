@@ -57,6 +57,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -455,6 +456,7 @@ class AddressTerms:
 
     @classmethod
     def load(cls, path: Path = ADDRESS_TERMS_FILE) -> AddressTerms:
+        """Read the terms table (tab-separated: term, kind, example)."""
         with path.open(encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
         places = tuple(r["term"] for r in rows if r["kind"] == "place")
@@ -465,6 +467,7 @@ class AddressTerms:
 
 @functools.lru_cache(maxsize=1)
 def address_terms() -> AddressTerms:
+    """The address terms of ``ADDRESS_TERMS_FILE``, read once."""
     return AddressTerms.load()
 
 
@@ -491,7 +494,7 @@ class _AddressRules:
     unit: re.Pattern[str]  # the unit terms within a part
 
 
-def _import_spacy():
+def _import_spacy() -> ModuleType:
     """spaCy, without the TensorFlow that thinc imports when it finds it installed.
 
     Rasa brings TensorFlow; loading it costs ~2 s and ~360 MB in a process that only

@@ -143,7 +143,7 @@ class _View(NamedTuple):
     """The folded copy searched, and where each of its characters is in the text."""
 
     text: str
-    index: list[int] | None  # None: the same positions
+    positions: list[int] | None  # None: the same positions
 
 
 def _view(text: str) -> _View:
@@ -235,8 +235,8 @@ def _apply(text: str, view: _View, spans: Iterable[_Span]) -> str:
     out: list[str] = []
     position = 0
     for start, end, placeholder in sorted(spans):
-        if view.index is not None:
-            start, end = view.index[start], view.index[end - 1] + 1
+        if view.positions is not None:
+            start, end = view.positions[start], view.positions[end - 1] + 1
         out += [text[position:start], placeholder]
         position = end
     if not out:

@@ -8,6 +8,7 @@ tokenizer only in the process that loads a model).
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from bot.settings import PROJECT_ROOT
 
@@ -15,7 +16,8 @@ USER_DICTIONARY = PROJECT_ROOT / "nlu_data" / "jieba" / "userdict.txt"
 
 
 @functools.lru_cache(maxsize=1)
-def tokenizer():
+def tokenizer() -> Any:
+    """jieba's tokenizer with our dictionary loaded (jieba is untyped)."""
     import jieba
 
     tok = jieba.Tokenizer()
@@ -33,14 +35,16 @@ def word_tokens(text: str) -> list[str]:
 
 def known_words(text: str) -> list[str]:
     """Segmentation by the dictionaries alone (no HMM guessing of new words)."""
-    return tokenizer().lcut(text, HMM=False)
+    words: list[str] = tokenizer().lcut(text, HMM=False)
+    return words
 
 
 def dictionary_frequency(word: str) -> int:
     """Frequency in jieba's general dictionary or ours (0 if unknown or only a prefix)."""
     tok = tokenizer()
     tok.check_initialized()
-    return tok.FREQ.get(word, 0)
+    frequency: int = tok.FREQ.get(word, 0)
+    return frequency
 
 
 def is_dictionary_word(word: str) -> bool:

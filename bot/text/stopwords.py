@@ -25,6 +25,7 @@ FUNCTION_WORDS: frozenset[str] = frozenset(
 
 
 def content_words(tokens: list[str]) -> list[str]:
+    """``tokens`` without blanks and function words (``FUNCTION_WORDS``)."""
     return [t for t in tokens if t.strip() and t not in FUNCTION_WORDS]
 
 

@@ -19,7 +19,8 @@ ROLES = ("tokens", "encoder", "decoder", "joiner")
 
 
 def model_spec() -> dict[str, Any]:
-    return json.loads(MODELS_FILE.read_text(encoding="utf-8"))
+    spec: dict[str, Any] = json.loads(MODELS_FILE.read_text(encoding="utf-8"))
+    return spec
 
 
 @dataclass(frozen=True)

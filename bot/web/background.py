@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
-def background(work: Callable[[web.Application], Awaitable[None]]) -> CleanupContext:
+def background(work: Callable[[web.Application], Coroutine[Any, Any, None]]) -> CleanupContext:
     """A cleanup context (``app.cleanup_ctx``) that runs ``work(app)`` as a task
     from start-up until the app stops, then cancels it."""
 

@@ -22,7 +22,7 @@ from bot.orders.alerts import claim_due
 from bot.rumors.delivery import claim_due_for_channels
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.wechat.api import RetryPolicy, WeChatApi, WeComApi
+from bot.wechat.api import PlatformApi, RetryPolicy, WeChatApi, WeComApi
 from bot.wechat.outbox import Outbox
 from bot.wechat.push import WECHAT_WINDOW_SECONDS, Pusher
 
@@ -49,6 +49,7 @@ async def _sweep(
 def platform_pushers(settings: Settings, db: Database) -> dict[str, Pusher]:
     """A pusher for each messaging platform that is configured."""
     pushers: dict[str, Pusher] = {}
+    api: PlatformApi
     if settings.wechat_token:
         api = WeChatApi(
             settings.wechat_api_base,

@@ -138,6 +138,7 @@ class PlatformApi(abc.ABC):
         raise ApiError(NETWORK_FAILURE, "media not uploaded")
 
     async def send_text(self, recipient: str, text: str) -> None:
+        """Send one text message; ``ApiError`` when refused or the recipient is skipped."""
         path, payload = self.text_message(recipient, text)
         data = await self.call(path, payload)
         if data.get("invaliduser"):  # WeCom answers 0 but names recipients it skipped

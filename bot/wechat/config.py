@@ -69,6 +69,7 @@ def settings_with(
 
 
 def timestamp_window(credentials: Mapping[str, Any] | None, default: float) -> float:
+    """Seconds a callback's timestamp may be off: the credentials' ``timestamp_window``."""
     value = float((credentials or {}).get("timestamp_window") or default)
     if not 10 <= value <= 3600:
         raise SettingsError("timestamp_window must be between 10 and 3600 seconds")

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import ChannelReceipt
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class ReceiptLog:
                     .values(key=key, expires_at=now + timedelta(seconds=ttl_seconds))
                     .on_conflict_do_nothing(index_elements=["key"])
                 )
-                return result.rowcount == 1
+                return rowcount(result) == 1
         except (SQLAlchemyError, OSError):
             log.exception("receipt log unavailable; de-duplicating in this process only")
             return self._first_time_here(key, ttl_seconds)
@@ -75,7 +75,7 @@ class ReceiptLog:
         key = receipt_key(raw_key)
         try:
             async with self.db.session() as session:
-                expires = (
+                expires: datetime | None = (
                     await session.execute(
                         select(ChannelReceipt.expires_at).where(ChannelReceipt.key == key)
                     )
@@ -112,7 +112,7 @@ class ReceiptLog:
                     ChannelReceipt.expires_at < (now or datetime.now(timezone.utc))
                 )
             )
-        return int(result.rowcount or 0)
+        return int(rowcount(result) or 0)
 
     def _first_time_here(self, key: str, ttl_seconds: float) -> bool:
         now = time.monotonic()

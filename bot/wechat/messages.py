@@ -53,6 +53,7 @@ class Inbound:
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Inbound:
+        """The message in a callback's XML fields; ``Malformed`` without sender or type."""
         sender = fields.get("FromUserName", "").strip()
         msg_type = fields.get("MsgType", "").strip().lower()
         if not sender or len(sender) > MAX_ID_CHARS or not msg_type:
@@ -80,6 +81,7 @@ class Inbound:
 
 
 def cdata(text: str) -> str:
+    """``text`` as a CDATA section (a ``]]>`` inside split across two)."""
     # "]]>" inside text would end the section early: split it across two sections.
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 

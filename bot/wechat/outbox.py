@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
 
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import ChannelOutbox
 
 KEEP_DAYS = 30
@@ -51,6 +51,6 @@ class Outbox:
                 taken = await session.execute(
                     delete(ChannelOutbox).where(ChannelOutbox.id == row_id)
                 )
-                if taken.rowcount == 1:
+                if rowcount(taken) == 1:
                     texts.append(text)
         return texts

@@ -145,7 +145,8 @@ class WeChatInput(CallbackChannel):
 
     def open(self, sealed: Sealed) -> Inbound:
         if not sealed.encrypted:
-            return Inbound.from_fields(parse_xml(bytes(sealed.payload)))
+            assert isinstance(sealed.payload, bytes)  # the plain XML body
+            return Inbound.from_fields(parse_xml(sealed.payload))
         assert self.crypto is not None
         return Inbound.from_fields(parse_xml(self.crypto.decrypt(str(sealed.payload))))
 

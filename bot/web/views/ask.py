@@ -17,16 +17,16 @@ async def ask(request: web.Request) -> web.Response:
         return text
     result = await request.app[keys.KNOWLEDGE].ask(text)
     best = result.best
-    answered = result.kind == "answer" and best is not None
+    answered = best if result.kind == "answer" else None
     return web.json_response(
         {
-            "answer": full_text(best.entry) if answered else None,
-            "entry_id": best.entry.id if answered else None,
+            "answer": full_text(answered.entry) if answered is not None else None,
+            "entry_id": answered.entry.id if answered is not None else None,
             "score": round(best.score, 4) if best else 0.0,
             "decision": result.kind,
             "alternatives": [
                 {"entry_id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)}
-                for h in result.hits[(1 if answered else 0) :]
+                for h in result.hits[(1 if answered is not None else 0) :]
             ],
         }
     )

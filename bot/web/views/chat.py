@@ -301,7 +301,7 @@ async def _turn(
     except Exception:  # the texts still answer her; only their shape is lost
         log.exception("could not shape the replies for the page")
         replies = [r for r in (text_reply({"text": t}) for t in texts) if r is not None]
-    body: dict[str, Any] = {"messages": texts, "replies": replies}
+    body = {"messages": texts, "replies": replies}
     if BUSY_REPLY in texts:
         # The assistant failed mid-turn and undid it: her message was not handled.
         body.update(keep=True, retry=True)

@@ -21,13 +21,13 @@ from aiohttp import web
 from bot.accounts.access import Actor
 from bot.accounts.errors import Forbidden, InvalidInput
 from bot.insights import charts, segments, stats
-from bot.insights.events import CHINA_TIME
 from bot.insights.figures import chart_count, draw
 from bot.insights.gaps import knowledge_gaps
 from bot.insights.report import month_period, monthly_html
 from bot.insights.rollup import ALL_CHANNELS, local_now
 from bot.insights.stats import CHANNELS, Period, Table
 from bot.insights.suppress import MIN_PEOPLE, apply, shown
+from bot.storage.models import CHINA_TIME
 from bot.web import keys
 from bot.web.auth import api_actor, bearer_required
 from bot.web.views.console_common import actor_of, page_limit, render, to_int
@@ -207,7 +207,7 @@ async def segment_asked(
     """Per segment of the month: people, top topics, top entries (titled)."""
     ids = {e for c in month.entries.values() for e, _ in c.most_common(segments.TOP_ASKED)}
     titles = await stats.entry_titles(db, ids)
-    out = []
+    out: list[tuple[str, int | None, list[str], list[str]]] = []
     for key, label in segments.SEGMENTS.items():
         people = month.people.get(key, 0)
         if people < MIN_PEOPLE:

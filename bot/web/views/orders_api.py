@@ -150,13 +150,13 @@ async def list_help_requests(request: web.Request) -> web.Response:
     handled = {"false": False, "0": False, "true": True, "1": True, "all": None}.get(
         request.query.get("handled", "false").lower(), "bad"
     )
-    if handled == "bad":
+    if isinstance(handled, str):  # "bad": none of the words
         raise InvalidInput("handled 只能是 true、false 或 all")
     page = await help_queue.queue(
         request.app[keys.DATABASE],
         api_actor(request),
         "help",
-        handled=handled,  # type: ignore[arg-type]
+        handled=handled,
         limit=page_limit(request, service.MAX_PAGE, DEFAULT_LIMIT),
         offset=to_int(request.query.get("offset", "0"), "offset"),
     )

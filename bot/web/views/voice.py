@@ -23,7 +23,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.text.inbound import clean_inbound, too_long_reply
-from bot.voice.audio import AudioError, decode_voice, sniff
+from bot.voice.audio import decode_voice, sniff
+from bot.voice.errors import AudioError
 from bot.web import keys
 from bot.web.listening import (
     CONTENT_TYPES,
