@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.knowledge.loader import load_entries
 from bot.outreach import digest
 from bot.outreach.calendar import CalendarError, draft_due, load_calendar
-from bot.outreach.engine import AppRoute, Broadcaster, Route, Template, WeChatRoute
+from bot.outreach.engine import AppRoute, Broadcaster, Policy, Route, Template, WeChatRoute
 from bot.settings import Settings, SettingsError
 from bot.storage.db import Database
 from bot.storage.models import utcnow
@@ -49,7 +49,9 @@ def broadcaster_for(settings: Settings, db: Database, pushers: Mapping[str, Push
         routes["wechat"] = WeChatRoute(pushers["wechat"].api, template)
     if "wecom" in pushers:
         routes["wecom"] = AppRoute(pushers["wecom"].api)
-    return Broadcaster(db, routes, public_url=settings.public_url)
+    quiet = settings.quiet_hours()
+    policy = Policy(*quiet) if quiet else Policy(quiet_from=0, quiet_until=0)
+    return Broadcaster(db, routes, policy=policy, public_url=settings.public_url)
 
 
 async def draft_seasonal(db: Database, knowledge_dir: Path) -> list[int]:
