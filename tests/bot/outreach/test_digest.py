@@ -45,11 +45,13 @@ CLAIMS = (
 )
 
 
-async def publish_claims(db) -> list[int]:
-    people = {}
-    for name, role in (("mod", "moderator"), ("expert", "expert")):
-        await add_user(db, name, role)
-        people[role] = Actor(len(people) + 1, name, role)
+async def publish_claims(db, people: dict[str, Actor] | None = None) -> list[int]:
+    """CLAIMS reported, grouped and published through the rumour console's service."""
+    if people is None:
+        people = {}
+        for name, role in (("mod", "moderator"), ("expert", "expert")):
+            await add_user(db, name, role)
+            people[role] = Actor(len(people) + 1, name, role)
     queue, ids, n = ReportQueue(db), [], 0
     for texts, title, verdict, explanation in CLAIMS:
         claim_id = None
