@@ -175,7 +175,7 @@ STATUS_NAMES = {
     "approved": "已审核",
     "scheduled": "已排期",
     "sending": "发送中",
-    "sent": "已发完",
+    "sent": "已发出",
     "cancelled": "已取消",
 }
 
