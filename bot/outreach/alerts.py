@@ -89,7 +89,7 @@ def target(alert_id: int) -> str:
 
 
 def record_step(
-    session: AsyncSession, by: str | None, action: str, alert_id: int, **details
+    session: AsyncSession, by: str | None, action: str, alert_id: int, **details: Any
 ) -> None:
     """An audit entry in the change's own transaction, when a console user made it."""
     if by:
@@ -170,6 +170,9 @@ async def revise(db: Database, alert_id: int, content: Content, by: str | None =
     await _move(db, alert_id, ("draft",), ("alert_edit", by, {}), urgent=c.urgent, **values)
 
 
+# An audit entry of a step: (action, the console user or None, details).
+Audit = tuple[str, str | None, dict[str, Any]]
+
 STATUS_NAMES = {
     "draft": "草稿",
     "approved": "已审核",
@@ -184,7 +187,7 @@ async def _move(
     db: Database,
     alert_id: int,
     from_status: tuple[str, ...],
-    audit: tuple[str, str | None, dict] | None = None,
+    audit: Audit | None = None,
     **values: Any,
 ) -> None:
     async with db.session() as session:
@@ -203,7 +206,7 @@ async def _move(
 
 
 async def approve(db: Database, alert_id: int, approver: str, by: str | None = None) -> None:
-    audit = ("alert_approve", by, {})
+    audit: Audit = ("alert_approve", by, {})
     await _move(db, alert_id, ("draft",), audit, status="approved", approver=approver)
 
 

@@ -195,6 +195,7 @@ async def draft_due(db: Database, now: datetime) -> int | None:
 async def drafted_for(db: Database, first: date) -> int | None:
     """The alert drafted for this month's digest, if any."""
     async with db.session() as session:
-        return await session.scalar(
+        found = await session.scalar(
             select(OutreachAlert.id).where(OutreachAlert.calendar_key == key_of(first))
         )
+    return int(found) if found is not None else None
