@@ -341,6 +341,15 @@ class Settings:
             "KEPU_WECHAT_ALERT_TEMPLATE_FIELDS",
         ),
     )
+    outreach_quiet_hours: str = field(
+        default="21-8",
+        metadata=_doc(
+            "Hours (China time) in which no subscribed alert is pushed, as FROM-UNTIL: "
+            "21-8 is 21:00 to 08:00. none: pushes at any hour (benchmarks and tests only: "
+            "people should not be woken).",
+            "KEPU_OUTREACH_QUIET_HOURS",
+        ),
+    )
     wecom_api_base: str = field(
         default="https://qyapi.weixin.qq.com",
         metadata=_doc("WeCom API address (tests point it at a simulator).", "KEPU_WECOM_API_BASE"),
@@ -499,8 +508,20 @@ class Settings:
         pools = self.rasa_instances * (tracker + ours) + 2 * ours
         return pools * per_pool + self.rasa_instances * ours
 
+    def quiet_hours(self) -> tuple[int, int] | None:
+        """``outreach_quiet_hours`` as (from, until) hours; None: no quiet hours."""
+        text = self.outreach_quiet_hours.strip().lower()
+        if text == "none":
+            return None
+        match = re.fullmatch(r"(\d{1,2})-(\d{1,2})", text)
+        hours = (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
+        if not (0 <= hours[0] <= 23 and 0 <= hours[1] <= 23) or hours[0] == hours[1]:
+            raise SettingsError("KEPU_OUTREACH_QUIET_HOURS is FROM-UNTIL hours, e.g. 21-8, or none")
+        return hours
+
     def _check_channels(self) -> None:
         """A channel whose token is set must have everything it needs to answer."""
+        self.quiet_hours()
         if bool(self.wechat_alert_template_id) != bool(self.wechat_alert_template_fields):
             raise SettingsError(
                 "KEPU_WECHAT_ALERT_TEMPLATE_ID and KEPU_WECHAT_ALERT_TEMPLATE_FIELDS go together"

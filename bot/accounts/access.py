@@ -29,6 +29,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read_stats": frozenset({"expert", "admin"}),
     # Knowledge gaps: curators draft entries (an expert or admin publishes them).
     "draft_entry": frozenset({"moderator", "expert", "admin"}),
+    # Alerts to subscribers (bot/outreach): experts and admins draft them and read their
+    # figures; only an admin approves (never their own draft), schedules or cancels.
+    "draft_alert": frozenset({"expert", "admin"}),
+    "approve_alert": frozenset({"admin"}),
 }
 
 

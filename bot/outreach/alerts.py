@@ -14,7 +14,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.accounts.audit import record
 from bot.outreach.commands import CROPS, FARM, FRAUD, KIND_NAMES
 from bot.storage.db import Database, rowcount
 from bot.storage.models import (
@@ -81,6 +83,19 @@ def check(kind: str, crop: str, text: str) -> None:
         raise AlertError(f"提醒最多 {MAX_ALERT_CHARS} 个字（一屏），现在 {len(text.strip())} 个")
 
 
+def target(alert_id: int) -> str:
+    """The audit log's name for an alert."""
+    return f"alert:{alert_id}"
+
+
+def record_step(
+    session: AsyncSession, by: str | None, action: str, alert_id: int, **details: Any
+) -> None:
+    """An audit entry in the change's own transaction, when a console user made it."""
+    if by:
+        record(session, by, action, target(alert_id), **details)
+
+
 async def _entry_served(db: Database, entry_id: str) -> bool:
     async with db.session() as session:
         found = await session.execute(
@@ -100,13 +115,11 @@ async def draft(
     crop: str = "",
     entry_id: str | None = None,
     urgent: bool = False,
+    by: str | None = None,
 ) -> int:
-    """Save a draft; returns its id. The entry it points to must be served."""
-    check(kind, crop, text)
-    if urgent and kind != FRAUD:
-        raise AlertError("只有防骗提醒可以标紧急")
-    if entry_id and not await _entry_served(db, entry_id):
-        raise AlertError(f"知识条目 {entry_id} 不存在或已下线")
+    """Save a draft; returns its id. The entry it points to must be served. ``by``: the
+    console user, for the audit log."""
+    await _check_all(db, kind, crop, text, entry_id, urgent)
     async with db.session() as session:
         alert = OutreachAlert(
             kind=kind,
@@ -119,10 +132,64 @@ async def draft(
         )
         session.add(alert)
         await session.flush()
+        record_step(session, by, "alert_draft", int(alert.id), kind=kind, crop=crop)
         return int(alert.id)
 
 
-async def _move(db: Database, alert_id: int, from_status: tuple[str, ...], **values: Any) -> None:
+async def _check_all(
+    db: Database, kind: str, crop: str, text: str, entry_id: str | None, urgent: bool
+) -> None:
+    check(kind, crop, text)
+    if urgent and kind != FRAUD:
+        raise AlertError("只有防骗提醒可以标紧急")
+    if entry_id and not await _entry_served(db, entry_id):
+        raise AlertError(f"知识条目 {entry_id} 不存在或已下线")
+
+
+@dataclass(frozen=True)
+class Content:
+    """What an alert says and to whom: the part of a draft its author may change."""
+
+    kind: str
+    crop: str
+    text: str
+    entry_id: str | None
+    urgent: bool
+
+
+async def revise(db: Database, alert_id: int, content: Content, by: str | None = None) -> None:
+    """Change a draft (only a draft: what was approved is what goes out)."""
+    c = content
+    await _check_all(db, c.kind, c.crop, c.text, c.entry_id, c.urgent)
+    values = {
+        "kind": c.kind,
+        "crop": c.crop,
+        "text": c.text.strip(),
+        "entry_id": c.entry_id or None,
+    }
+    await _move(db, alert_id, ("draft",), ("alert_edit", by, {}), urgent=c.urgent, **values)
+
+
+# An audit entry of a step: (action, the console user or None, details).
+Audit = tuple[str, str | None, dict[str, Any]]
+
+STATUS_NAMES = {
+    "draft": "草稿",
+    "approved": "已审核",
+    "scheduled": "已排期",
+    "sending": "发送中",
+    "sent": "已发出",
+    "cancelled": "已取消",
+}
+
+
+async def _move(
+    db: Database,
+    alert_id: int,
+    from_status: tuple[str, ...],
+    audit: Audit | None = None,
+    **values: Any,
+) -> None:
     async with db.session() as session:
         moved = await session.execute(
             update(OutreachAlert)
@@ -131,11 +198,16 @@ async def _move(db: Database, alert_id: int, from_status: tuple[str, ...], **val
             .execution_options(synchronize_session=False)
         )
         if rowcount(moved) != 1:
-            raise AlertError(f"提醒 {alert_id} 不在{'/'.join(from_status)}状态")
+            names = "或".join(STATUS_NAMES.get(s, s) for s in from_status)
+            raise AlertError(f"提醒 {alert_id} 不是{names}状态，不能这样改")
+        if audit is not None:
+            action, by, details = audit
+            record_step(session, by, action, alert_id, **details)
 
 
-async def approve(db: Database, alert_id: int, approver: str) -> None:
-    await _move(db, alert_id, ("draft",), status="approved", approver=approver)
+async def approve(db: Database, alert_id: int, approver: str, by: str | None = None) -> None:
+    audit: Audit = ("alert_approve", by, {})
+    await _move(db, alert_id, ("draft",), audit, status="approved", approver=approver)
 
 
 async def schedule(
@@ -143,6 +215,7 @@ async def schedule(
     alert_id: int,
     send_at: datetime | None = None,
     expires_at: datetime | None = None,
+    by: str | None = None,
 ) -> None:
     """Send an approved alert at ``send_at`` (now if None; quiet hours still apply).
     It is dropped if not delivered by ``expires_at``: by default the end of a seasonal
@@ -154,20 +227,28 @@ async def schedule(
             kept = alert.expires_at if alert is not None else None
         if kept is not None and _aware(kept) > send_at:
             expires_at = _aware(kept)
+    expires_at = expires_at or send_at + DEFAULT_LIFETIME
     await _move(
         db,
         alert_id,
         ("approved",),
+        ("alert_schedule", by, {"send_at": send_at.isoformat()}),
         status="scheduled",
         send_at=send_at,
-        expires_at=expires_at or send_at + DEFAULT_LIFETIME,
+        expires_at=expires_at,
     )
 
 
-async def cancel(db: Database, alert_id: int) -> None:
+async def cancel(db: Database, alert_id: int, by: str | None = None) -> None:
     """Stop an alert: a draft or scheduled one never goes out; one being sent stops
     where it is (those who have it keep it)."""
-    await _move(db, alert_id, ("draft", "approved", "scheduled", "sending"), status="cancelled")
+    await _move(
+        db,
+        alert_id,
+        ("draft", "approved", "scheduled", "sending"),
+        ("alert_cancel", by, {}),
+        status="cancelled",
+    )
     async with db.session() as session:
         await session.execute(
             update(OutreachDelivery)
@@ -190,21 +271,51 @@ class Figures:
     reached: int  # sent through the platform, or handed over with a reply
     read: int  # of those reached, people who wrote to us after it reached them
 
+    @property
+    def in_doubt(self) -> int:
+        """Sends a stopped worker may or may not have finished."""
+        return self.by_status.get("unknown", 0)
+
+    @property
+    def waiting(self) -> int:
+        """Not reached yet: still to send, or kept for the person's next message."""
+        return sum(self.by_status.get(s, 0) for s in ("pending", "claimed", "sending", "held"))
+
+
+NO_FIGURES = Figures(0, {}, {}, 0, 0)
+
 
 async def figures(db: Database, alert_id: int) -> Figures:
+    return (await figures_of(db, [alert_id])).get(alert_id, NO_FIGURES)
+
+
+async def figures_of(db: Database, alert_ids: list[int]) -> dict[int, Figures]:
+    """``Figures`` of several alerts in one query (alerts without deliveries left out)."""
+    if not alert_ids:
+        return {}
     async with db.session() as session:
         rows = (
             await session.execute(
                 select(
+                    OutreachDelivery.alert_id,
                     OutreachDelivery.status,
                     OutreachDelivery.route,
                     func.count(),
                     func.count(OutreachDelivery.read_at),
                 )
-                .where(OutreachDelivery.alert_id == alert_id)
-                .group_by(OutreachDelivery.status, OutreachDelivery.route)
+                .where(OutreachDelivery.alert_id.in_(alert_ids))
+                .group_by(
+                    OutreachDelivery.alert_id, OutreachDelivery.status, OutreachDelivery.route
+                )
             )
         ).all()
+    grouped: dict[int, list[tuple[str, str | None, int, int]]] = {}
+    for alert_id, status, route, count, read_count in rows:
+        grouped.setdefault(alert_id, []).append((status, route, count, read_count))
+    return {alert_id: _figures(found) for alert_id, found in grouped.items()}
+
+
+def _figures(rows: list[tuple[str, str | None, int, int]]) -> Figures:
     by_status: dict[str, int] = {}
     by_route: dict[str, int] = {}
     reached = read = 0

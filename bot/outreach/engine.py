@@ -81,7 +81,7 @@ class Hold(Exception):
 @dataclass(frozen=True)
 class Policy:
     quiet_from: int = 21  # China time, hours: no pushes from 21:00 ...
-    quiet_until: int = 8  # ... to 08:00
+    quiet_until: int = 8  # ... to 08:00 (the same hour twice: none)
     cap: timedelta = timedelta(days=7)  # one non-urgent alert per person per cap
     lease: timedelta = timedelta(minutes=5)
     batch: int = 200
@@ -90,6 +90,8 @@ class Policy:
     max_attempts: int = 8
 
     def quiet(self, now: datetime) -> bool:
+        if self.quiet_from == self.quiet_until:  # no quiet hours
+            return False
         hour = now.astimezone(CHINA_TIME).hour
         return hour >= self.quiet_from or hour < self.quiet_until
 

@@ -1,5 +1,6 @@
 """The broadcaster as the web service runs it, beside the verdict pushes: the platforms'
-API clients it shares with them, the template from the settings, a graceful stop."""
+API clients it shares with them, the template from the settings, a graceful stop; the
+seasonal reminders and the monthly digest drafted for approval on the way."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.knowledge.loader import load_entries
+from bot.outreach import digest
 from bot.outreach.calendar import CalendarError, draft_due, load_calendar
-from bot.outreach.engine import AppRoute, Broadcaster, Route, Template, WeChatRoute
+from bot.outreach.engine import AppRoute, Broadcaster, Policy, Route, Template, WeChatRoute
 from bot.settings import Settings, SettingsError
 from bot.storage.db import Database
 from bot.storage.models import utcnow
@@ -25,23 +27,31 @@ STOP_SECONDS = 15.0  # a batch in hand finishes its current send, then stops
 CALENDAR_SECONDS = 6 * 3600.0  # how often the seasonal calendar is looked at
 
 
+def template_for(settings: Settings) -> Template | None:
+    """The WeChat template message for alerts outside the 48-hour window, if one is
+    configured; ValueError if its fields do not parse."""
+    return Template.parse(
+        settings.wechat_alert_template_id,
+        settings.wechat_alert_template_fields,
+        settings.public_url,
+    )
+
+
 def broadcaster_for(settings: Settings, db: Database, pushers: Mapping[str, Pusher]) -> Broadcaster:
     """Routes for the configured platforms; the web chat (and any platform not
     configured) waits for the person's next message."""
     routes: dict[str, Route] = {}
     if "wechat" in pushers:
         try:
-            template = Template.parse(
-                settings.wechat_alert_template_id,
-                settings.wechat_alert_template_fields,
-                settings.public_url,
-            )
+            template = template_for(settings)
         except ValueError as exc:
             raise SettingsError(f"KEPU_WECHAT_ALERT_TEMPLATE_FIELDS: {exc}") from exc
         routes["wechat"] = WeChatRoute(pushers["wechat"].api, template)
     if "wecom" in pushers:
         routes["wecom"] = AppRoute(pushers["wecom"].api)
-    return Broadcaster(db, routes, public_url=settings.public_url)
+    quiet = settings.quiet_hours()
+    policy = Policy(*quiet) if quiet else Policy(quiet_from=0, quiet_until=0)
+    return Broadcaster(db, routes, policy=policy, public_url=settings.public_url)
 
 
 async def draft_seasonal(db: Database, knowledge_dir: Path) -> list[int]:
@@ -61,8 +71,9 @@ async def draft_seasonal(db: Database, knowledge_dir: Path) -> list[int]:
 
 
 async def run(broadcaster: Broadcaster, knowledge_dir: Path, calendar_after: float = 60.0) -> None:
-    """The broadcaster, and the seasonal calendar looked at ``calendar_after`` seconds
-    after the start (not while the service is starting) and every ``CALENDAR_SECONDS``."""
+    """The broadcaster, and the seasonal calendar and the monthly digest looked at
+    ``calendar_after`` seconds after the start (not while the service is starting) and
+    every ``CALENDAR_SECONDS``."""
 
     async def calendar() -> None:
         await asyncio.sleep(calendar_after)
@@ -71,6 +82,10 @@ async def run(broadcaster: Broadcaster, knowledge_dir: Path, calendar_after: flo
                 await draft_seasonal(broadcaster.db, knowledge_dir)
             except (SQLAlchemyError, OSError):
                 log.exception("could not draft the seasonal reminders")
+            try:
+                await digest.draft_due(broadcaster.db, utcnow())
+            except SQLAlchemyError:
+                log.exception("could not draft the monthly digest")
             await asyncio.sleep(CALENDAR_SECONDS)
 
     seasonal = asyncio.create_task(calendar())

@@ -732,7 +732,8 @@ class OutreachAlert(Base):
     planned_at: Mapped[datetime | None] = Column(
         DateTime(timezone=True), nullable=True
     )  # deliveries written
-    # A seasonal reminder's draft: "<reminder id>:<year>" (bot/outreach/calendar.py), once.
+    # Drafted once by the service: a seasonal reminder, "<reminder id>:<year>"
+    # (bot/outreach/calendar.py), or a monthly digest, "digest:YYYY-MM" (digest.py).
     calendar_key: Mapped[str | None] = Column(String(80), nullable=True, unique=True)
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -29,6 +29,7 @@ from bot.web.background import background
 from bot.web.login_throttle import LoginThrottle
 from bot.web.middlewares import SERVER, domain_errors, error_middleware, security_headers
 from bot.web.order_routes import setup_order_routes
+from bot.web.outreach_routes import setup_outreach_routes
 from bot.web.pushing import OrderAlerts, VerdictPushes, platform_pushers
 from bot.web.routes import setup_routes
 from bot.web.stats_routes import setup_stats_routes
@@ -72,6 +73,7 @@ async def _verdict_pushes(app: web.Application) -> AsyncIterator[None]:
     if alerts.pusher is not None:
         tasks.append(asyncio.create_task(alerts.run()))
     outreach = broadcaster_for(settings, db, pushes.pushers)  # subscribed alerts (issue 22)
+    app[keys.OUTREACH] = outreach
     outreach_task = asyncio.create_task(run_outreach(outreach, settings.knowledge_dir))
     yield
     await stop_outreach(outreach, outreach_task)
@@ -143,4 +145,5 @@ def create_app(
     setup_routes(app, HERE / "static")
     setup_order_routes(app)  # service orders and help queues (bot/web/order_routes.py)
     setup_stats_routes(app)  # the 统计 page and /api/v1/stats (bot/web/stats_routes.py)
+    setup_outreach_routes(app)  # 提醒: compose, approve, preview, figures (issue 22)
     return app

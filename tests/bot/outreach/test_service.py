@@ -87,3 +87,16 @@ async def test_a_broken_calendar_drafts_nothing(tmp_path, migrated_db, monkeypat
     monkeypatch.setattr("bot.outreach.calendar.CALENDAR", bad)
     monkeypatch.setattr(load_calendar, "__defaults__", (bad,))
     assert await draft_seasonal(migrated_db, PROJECT_ROOT / "knowledge") == []
+
+
+def test_quiet_hours_come_from_the_settings(tmp_path, migrated_db) -> None:
+    late = MORNING.replace(hour=14)  # 22:00 in Liangping
+    default = broadcaster_for(settings(tmp_path), migrated_db, {})
+    assert default.policy.quiet(late) and not default.policy.quiet(MORNING)
+    later = broadcaster_for(settings(tmp_path, outreach_quiet_hours="23-7"), migrated_db, {})
+    assert not later.policy.quiet(late)
+    never = broadcaster_for(settings(tmp_path, outreach_quiet_hours="none"), migrated_db, {})
+    assert not never.policy.quiet(late) and not never.policy.quiet(MORNING)
+    for wrong in ("8-8", "21:00-8:00", "25-3", ""):
+        with pytest.raises(SettingsError, match="QUIET_HOURS"):
+            settings(tmp_path, outreach_quiet_hours=wrong)
