@@ -20,6 +20,7 @@ from bot.accounts.audit import record
 from bot.outreach.commands import CROPS, FARM, FRAUD, KIND_NAMES
 from bot.storage.db import Database, rowcount
 from bot.storage.models import (
+    AuditEntry,
     KnowledgeRecord,
     OutreachAlert,
     OutreachDelivery,
@@ -203,6 +204,20 @@ async def _move(
         if audit is not None:
             action, by, details = audit
             record_step(session, by, action, alert_id, **details)
+
+
+async def writers(db: Database, alert_id: int) -> set[str]:
+    """Who wrote the alert's text: its author and every console user who edited it."""
+    async with db.session() as session:
+        author = await session.scalar(
+            select(OutreachAlert.author).where(OutreachAlert.id == alert_id)
+        )
+        edited = await session.scalars(
+            select(AuditEntry.actor).where(
+                AuditEntry.target == target(alert_id), AuditEntry.action == "alert_edit"
+            )
+        )
+        return {*edited, *([author] if author else [])}
 
 
 async def approve(db: Database, alert_id: int, approver: str, by: str | None = None) -> None:

@@ -74,6 +74,16 @@ async def test_nobody_approves_their_own_draft(migrated_db) -> None:
         await console.approve(db, OTHER_ADMIN, alert_id)  # once
 
 
+async def test_an_admin_who_edited_a_draft_does_not_approve_it(migrated_db) -> None:
+    db = migrated_db
+    alert_id = await console.compose(db, EXPERT, form())
+    await console.revise(db, ADMIN, alert_id, form(text=TEXT + "转发给家里老人。"))
+    with pytest.raises(Forbidden, match="改过"):
+        await console.approve(db, ADMIN, alert_id)  # the edit is theirs: four eyes
+    await console.approve(db, OTHER_ADMIN, alert_id)
+    assert (await console.get(db, alert_id)).approver == "admin2"
+
+
 async def test_roles_and_refusals(migrated_db) -> None:
     db = migrated_db
     with pytest.raises(Forbidden):
