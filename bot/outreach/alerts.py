@@ -46,12 +46,14 @@ class AlertError(ValueError):
 
 
 def heading(kind: str, crop: str = "") -> str:
+    """The heading an alert opens with: 【防骗提醒】, or 【农事提醒·<crop>】 for a crop."""
     if kind == FARM and crop:
         return f"【农事提醒·{CROPS.get(crop, crop)}】"
     return f"【{KIND_NAMES.get(kind, kind)}】"
 
 
 def entry_url(entry_id: str | None, public_url: str) -> str:
+    """The entry's public page (``…/k/<id>``); "" without an entry or a public URL."""
     return f"{public_url.rstrip('/')}/k/{entry_id}" if entry_id and public_url else ""
 
 
@@ -68,10 +70,12 @@ def message(
 
 
 def alert_message(alert: OutreachAlert, public_url: str = "") -> str:
+    """``message`` for a stored alert: exactly what its subscribers receive."""
     return message(alert.kind, alert.crop, alert.text, alert.entry_id, alert.urgent, public_url)
 
 
 def check(kind: str, crop: str, text: str) -> None:
+    """Raise ``AlertError`` for an unknown kind, a crop that does not fit it, or bad text."""
     if kind not in KIND_NAMES:
         raise AlertError(f"未知的提醒类型：{kind}")
     if kind == FARM and crop not in CROPS:
@@ -221,6 +225,7 @@ async def writers(db: Database, alert_id: int) -> set[str]:
 
 
 async def approve(db: Database, alert_id: int, approver: str, by: str | None = None) -> None:
+    """Move a draft to approved; the four-eyes rule is the caller's (``console.approve``)."""
     audit: Audit = ("alert_approve", by, {})
     await _move(db, alert_id, ("draft",), audit, status="approved", approver=approver)
 
@@ -301,6 +306,7 @@ NO_FIGURES = Figures(0, {}, {}, 0, 0)
 
 
 async def figures(db: Database, alert_id: int) -> Figures:
+    """One alert's ``Figures``; all zero before it has deliveries."""
     return (await figures_of(db, [alert_id])).get(alert_id, NO_FIGURES)
 
 

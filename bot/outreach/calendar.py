@@ -35,11 +35,13 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 class CalendarError(ValueError):
-    pass
+    """A reminder that fails its check, or a calendar file that does; the message says which."""
 
 
 @dataclass(frozen=True)
 class Reminder:
+    """A checked reminder: one crop's alert text, due in a window that recurs every year."""
+
     id: str
     crop: str
     window: tuple[tuple[int, int], tuple[int, int]]  # (month, day) from, to
@@ -50,6 +52,7 @@ class Reminder:
     reviewed_by: str
 
     def opens(self, year: int) -> date:
+        """The window's first day in ``year``."""
         return date(year, *self.window[0])
 
     def closes(self, year: int) -> date:
@@ -71,6 +74,7 @@ def _month_day(value: object, where: str) -> tuple[int, int]:
 
 
 def check_reminder(raw: dict[str, Any], entries: dict[str, Entry]) -> Reminder:
+    """One raw reminder from the YAML, checked against its entry; raises ``CalendarError``."""
     where = str(raw.get("id", "?"))
     if not _ID.match(where):
         raise CalendarError(f"{where}: id must be lowercase letters, digits and -")

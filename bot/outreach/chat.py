@@ -35,12 +35,15 @@ NOTHING_YET = (
 
 @dataclass
 class Reply:
+    """What to say, the numbered options it offers, and the decision logged for analytics."""
+
     text: str
     options: list[str] = field(default_factory=list)  # numbered choices offered
     decision: str = "subscription"
 
 
 def crop_options() -> list[str]:
+    """The pending options of the crop question, in ``CROPS`` order ("订农事:水稻" …)."""
     return [CROP_OPTION + label for label in CROPS.values()]
 
 
@@ -63,6 +66,7 @@ def _later(channel: str) -> str:
 
 
 async def answer(db: Database, channel: str, recipient: str, command: Command) -> Reply:
+    """Carry out a subscription command for one person and return what to reply."""
     if command.action == "list":
         subs = await subscriptions(db, channel, recipient)
         if not subs:

@@ -69,6 +69,8 @@ MAX_COMMAND_CHARS = 20  # a command is short; anything longer is a question or a
 
 @dataclass(frozen=True)
 class Command:
+    """What a subscription command asks for, as recognised in a person's message."""
+
     action: str  # subscribe | unsubscribe | list
     kind: str | None = None  # None with unsubscribe: everything
     crop: str | None = None  # farm only; None: not said (asked for)

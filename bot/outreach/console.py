@@ -37,6 +37,7 @@ class AlertForm(alerts.Content):
 
     @classmethod
     def parse(cls, form: Mapping[str, Any]) -> AlertForm:
+        """The posted form, trimmed and redacted; raises ``InvalidInput`` without a known kind."""
         kind = str(form.get("kind", "")).strip()
         if kind not in KIND_NAMES:
             raise InvalidInput("请选择提醒类型")
@@ -46,11 +47,14 @@ class AlertForm(alerts.Content):
         return cls(kind, crop, text, entry_id, str(form.get("urgent", "")) == "1")
 
     def fields(self) -> dict[str, Any]:
+        """The fields as keyword arguments for ``alerts.draft``."""
         return asdict(self)
 
 
 @dataclass(frozen=True)
 class AlertView:
+    """An alert as the console's pages show it, its times UTC-aware."""
+
     id: int
     kind: str
     crop: str
@@ -68,6 +72,7 @@ class AlertView:
 
     @classmethod
     def of(cls, row: OutreachAlert) -> AlertView:
+        """From a stored row, SQLite's naive UTC times made aware."""
         return cls(
             row.id,
             row.kind,
@@ -87,15 +92,18 @@ class AlertView:
 
     @property
     def kind_label(self) -> str:
+        """The kind in Chinese, with the crop for 农事 ("农事提醒·水稻")."""
         label = KIND_NAMES.get(self.kind, self.kind)
         return f"{label}·{CROPS.get(self.crop, self.crop)}" if self.crop else label
 
     @property
     def status_label(self) -> str:
+        """The status in Chinese ("草稿", "已审核" …)."""
         return alerts.STATUS_NAMES.get(self.status, self.status)
 
     @property
     def author_label(self) -> str:
+        """The author, or what drafted it for a service draft ("农事日历", "每月流言榜")."""
         return SYSTEM_AUTHORS.get(self.author, self.author)
 
     def message(self, public_url: str = "") -> str:
@@ -119,6 +127,7 @@ async def get(db: Database, alert_id: int) -> AlertView:
 
 
 async def listing(db: Database, statuses: tuple[str, ...] = ()) -> list[AlertView]:
+    """The newest ``LISTED`` alerts, newest first; only those in ``statuses`` if given."""
     query = select(OutreachAlert).order_by(OutreachAlert.id.desc()).limit(LISTED)
     if statuses:
         query = query.where(OutreachAlert.status.in_(statuses))
@@ -127,6 +136,7 @@ async def listing(db: Database, statuses: tuple[str, ...] = ()) -> list[AlertVie
 
 
 async def compose(db: Database, actor: Actor, form: AlertForm) -> int:
+    """Save a draft by an expert or admin; returns its id."""
     require(actor, "draft_alert")
     try:
         return await alerts.draft(db, author=actor.name, by=actor.name, **form.fields())
@@ -135,6 +145,7 @@ async def compose(db: Database, actor: Actor, form: AlertForm) -> int:
 
 
 async def revise(db: Database, actor: Actor, alert_id: int, form: AlertForm) -> None:
+    """Change a draft, whoever wrote it (experts and admins); the editor may then not approve it."""
     require(actor, "draft_alert")
     await get(db, alert_id)
     try:
@@ -172,6 +183,7 @@ def send_time(value: str, now: datetime | None = None) -> datetime:
 
 
 async def schedule(db: Database, actor: Actor, alert_id: int, when: str) -> datetime:
+    """Schedule an approved alert (admins only) at the form's Beijing time; returns it in UTC."""
     require(actor, "approve_alert")
     await get(db, alert_id)
     send_at = send_time(when)

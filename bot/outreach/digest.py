@@ -42,6 +42,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 @dataclass(frozen=True)
 class Item:
+    """One line of the digest: a claim published that month, and how many people reported it."""
+
     claim_id: int
     claim: str  # in a few words
     verdict: str  # 谣言, 属实 ...
@@ -58,14 +60,17 @@ def month_of(value: str) -> date:
 
 
 def next_month(first: date) -> date:
+    """The first day of the month after ``first`` (a month's first day)."""
     return (first + timedelta(days=32)).replace(day=1)
 
 
 def previous_month(today: date) -> date:
+    """The first day of the month before ``today``'s."""
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def key_of(first: date) -> str:
+    """The month's digest alert's ``calendar_key``, so it is drafted once: ``digest:YYYY-MM``."""
     return f"digest:{first:%Y-%m}"
 
 

@@ -80,6 +80,8 @@ class Hold(Exception):
 
 @dataclass(frozen=True)
 class Policy:
+    """When and how often alerts go out: quiet hours, the weekly cap, leases, batches, retries."""
+
     quiet_from: int = 21  # China time, hours: no pushes from 21:00 ...
     quiet_until: int = 8  # ... to 08:00 (the same hour twice: none)
     cap: timedelta = timedelta(days=7)  # one non-urgent alert per person per cap
@@ -90,12 +92,14 @@ class Policy:
     max_attempts: int = 8
 
     def quiet(self, now: datetime) -> bool:
+        """Whether ``now`` falls in the quiet hours, China time."""
         if self.quiet_from == self.quiet_until:  # no quiet hours
             return False
         hour = now.astimezone(CHINA_TIME).hour
         return hour >= self.quiet_from or hour < self.quiet_until
 
     def quiet_ends(self, now: datetime) -> datetime:
+        """The next ``quiet_until`` o'clock, China time, after ``now``; in UTC."""
         local = now.astimezone(CHINA_TIME)
         end = local.replace(hour=self.quiet_until, minute=0, second=0, microsecond=0)
         if end <= local:
@@ -103,6 +107,7 @@ class Policy:
         return end.astimezone(timezone.utc)
 
     def backoff(self, attempts: int) -> timedelta:
+        """The wait after ``attempts`` tries: ``first_backoff`` doubled, up to ``max_backoff``."""
         doubling: int = 2 ** max(attempts - 1, 0)
         return min(self.first_backoff * doubling, self.max_backoff)
 
@@ -121,6 +126,8 @@ class Target:
 
 
 class Route(Protocol):
+    """How alerts reach the people of one channel."""
+
     async def send(self, target: Target, text: str, now: datetime) -> str:
         """Send ``text``; returns how (custom | template | app). Raises ``Hold`` or
         ``ApiError``."""
@@ -157,6 +164,7 @@ class Template:
         return Template(template_id, fields, public_url)
 
     def payload(self, touser: str, alert: OutreachAlert, now: datetime) -> dict[str, Any]:
+        """The template send API's JSON body for one alert to ``touser``, values cut to fit."""
         parts = {
             "title": ("【紧急】" if alert.urgent else "") + heading(alert.kind, alert.crop),
             "text": alert.text,
@@ -183,11 +191,14 @@ class Template:
 
 
 class WeChatRoute:
+    """WeChat: a custom message within 48 hours of the person's last, else the template."""
+
     def __init__(self, api: Any, template: Template | None = None) -> None:
         self.api = api
         self.template = template
 
     async def send(self, target: Target, text: str, now: datetime) -> str:
+        """Returns "custom" or "template"; raises ``Hold`` outside the window with no template."""
         last = target.last_inbound_at
         if last is not None and now - last < WECHAT_WINDOW:
             try:
@@ -210,6 +221,7 @@ class AppRoute:
         self.api = api
 
     async def send(self, target: Target, text: str, now: datetime) -> str:
+        """Send as a WeCom app message; returns "app"."""
         await self.api.send_text(target.recipient, text)
         return "app"
 
@@ -218,6 +230,7 @@ class WaitRoute:
     """Channels that cannot write first (the web chat)."""
 
     async def send(self, target: Target, text: str, now: datetime) -> str:
+        """Always raises ``Hold``: the alert waits for the person's next message."""
         raise Hold()
 
 
@@ -230,6 +243,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 @dataclass
 class Outcome:
+    """What one ``run_once`` did, counted in deliveries; ``routes``: how many went each way."""
+
     planned: int = 0
     sent: int = 0
     held: int = 0
@@ -608,6 +623,7 @@ class Broadcaster:
 
 
 async def pending_count(db: Database) -> int:
+    """Deliveries not yet sent or held (pending, claimed or sending), of every alert."""
     async with db.session() as session:
         count: int = (
             await session.execute(

@@ -26,6 +26,7 @@ WEB_CHANNELS = ("rest", "webchat")
 
 
 async def take_held(db: Database, channels: Collection[str], recipient: str) -> list[str]:
+    """Note the person wrote, mark what reached them read, and claim their held alerts' texts."""
     now = utcnow()
     public_url = os.environ.get("KEPU_PUBLIC_URL", "")
     async with db.session() as session:

@@ -32,6 +32,8 @@ NOT_SENT = ("pending", "claimed", "held")
 
 @dataclass(frozen=True)
 class Subscription:
+    """One kind a person subscribes to; ``crop`` only for 农事, else ""."""
+
     kind: str
     crop: str = ""
 
@@ -79,6 +81,7 @@ async def subscribe(db: Database, channel: str, recipient: str, kind: str, crop:
 
 
 async def subscriptions(db: Database, channel: str, recipient: str) -> list[Subscription]:
+    """The person's subscriptions on this channel, oldest first."""
     async with db.session() as session:
         rows = (
             await session.execute(

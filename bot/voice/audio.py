@@ -67,6 +67,7 @@ def sniff(data: bytes) -> str:
 
 
 def ffmpeg_path() -> str | None:
+    """The ffmpeg on PATH, or None if it is not installed."""
     return shutil.which("ffmpeg")
 
 
@@ -77,6 +78,7 @@ def ffmpeg_pipe(ffmpeg: str) -> list[str]:
 
 
 def ffmpeg_argv(ffmpeg: str, demuxer: str) -> list[str]:
+    """ffmpeg decoding ``demuxer`` from stdin to 16 kHz mono s16le on stdout, input capped."""
     return [
         *ffmpeg_pipe(ffmpeg),
         "-f",

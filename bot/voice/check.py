@@ -10,6 +10,7 @@ from bot.voice.models import check_model, model_spec
 
 
 def sherpa_onnx_version() -> str | None:
+    """The installed sherpa-onnx's version, or None if it is not installed."""
     try:
         return importlib.metadata.version("sherpa-onnx")
     except importlib.metadata.PackageNotFoundError:

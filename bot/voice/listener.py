@@ -39,9 +39,11 @@ class Engine(Protocol):
 
     name: str
 
-    async def recognize(self, pcm16k: bytes) -> str | None: ...
+    async def recognize(self, pcm16k: bytes) -> str | None:
+        """The words said, or None if none; raises ``RecognitionFailed``."""
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release what the engine holds (a loaded model, an HTTP session)."""
 
 
 class MediaError(Exception):
@@ -118,6 +120,7 @@ class Listener:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Listener:
+        """The listener ``KEPU_ASR`` and ``KEPU_ASR_PREFER`` ask for; raises ``VoiceSetupError``."""
         return cls(settings.asr, build_engine(settings), settings.asr_prefer == "engine")
 
     async def hear(self, recognition: str, media_id: str, fetch: FetchMedia) -> Heard:
@@ -199,6 +202,7 @@ class RecentTranscripts:
         self._at: OrderedDict[str, float] = OrderedDict()
 
     def remember(self, sender: str) -> None:
+        """Note ``sender`` was just answered from a transcript; the oldest go past capacity."""
         self._at[sender] = time.monotonic()
         self._at.move_to_end(sender)
         while len(self._at) > self.capacity:

@@ -87,6 +87,7 @@ class LocalEngine:
         return str(text).strip()
 
     async def recognize(self, pcm16k: bytes) -> str | None:
+        """The text, or None for no audio or no words; one message at a time, in a thread."""
         if not pcm16k:
             return None
         async with self._busy:
@@ -97,4 +98,5 @@ class LocalEngine:
         return text or None
 
     async def close(self) -> None:
+        """Drop the loaded model (it is loaded again for the next message)."""
         self._recognizer = None

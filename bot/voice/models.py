@@ -19,12 +19,15 @@ ROLES = ("tokens", "encoder", "decoder", "joiner")
 
 
 def model_spec() -> dict[str, Any]:
+    """The model's name, licence, download places and file hashes, from ``models.json``."""
     spec: dict[str, Any] = json.loads(MODELS_FILE.read_text(encoding="utf-8"))
     return spec
 
 
 @dataclass(frozen=True)
 class FileCheck:
+    """One role's file in the model directory, and how its hash compared."""
+
     role: str
     name: str
     status: str  # "ok" | "hash unknown" | "mismatch" | "missing"
@@ -32,6 +35,7 @@ class FileCheck:
 
     @property
     def failed(self) -> bool:
+        """Whether this file leaves the model unusable: missing, or a hash none of the published."""
         return self.status in ("mismatch", "missing")
 
 
@@ -49,12 +53,14 @@ def model_files(model_dir: Path, spec: dict[str, Any] | None = None) -> dict[str
 
 
 def missing_roles(model_dir: Path, spec: dict[str, Any] | None = None) -> list[str]:
+    """The roles with no file present, each named with its preferred file."""
     spec = spec or model_spec()
     present = model_files(model_dir, spec)
     return [f"{role} ({spec['roles'][role][0]})" for role in ROLES if role not in present]
 
 
 def sha256_file(path: Path) -> str:
+    """The file's SHA-256 as hex, read 1 MiB at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -47,6 +47,8 @@ MAX_WAITING = 4
 
 @dataclass(frozen=True)
 class Format:
+    """An audio format a speaker delivers: its MIME type, and the ffmpeg encoder and options."""
+
     content_type: str
     codec: str  # the ffmpeg encoder it needs
     args: tuple[str, ...]
@@ -75,6 +77,8 @@ class SpeechBusy(SpeechFailed):
 
 @dataclass(frozen=True)
 class Speech:
+    """Audio of one text: ``seconds`` of playing time; ``cached`` if it came from the disk."""
+
     data: bytes
     fmt: str
     seconds: float
@@ -82,6 +86,7 @@ class Speech:
 
     @property
     def content_type(self) -> str:
+        """The MIME type of ``fmt`` ("audio/mpeg" …)."""
         return FORMATS[self.fmt].content_type
 
 
@@ -128,6 +133,7 @@ class Worker:
 
     @classmethod
     async def start(cls, engine: str, timeout: float) -> Worker:
+        """Start a worker and wait up to ``timeout`` s for its engine; raises ``SpeechFailed``."""
         env = dict(os.environ)
         # The worker imports our package: from the project, whatever the caller's cwd.
         env["PYTHONPATH"] = os.pathsep.join(
@@ -213,6 +219,7 @@ class Worker:
             await self.process.wait()
 
     async def kill(self) -> None:
+        """Kill the process at once (unlike ``stop``) and wait for it."""
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         await self.process.wait()
@@ -251,10 +258,12 @@ class Speaker:
         self._stopping: set[asyncio.Task[None]] = set()
 
     def can_encode(self, fmt: str) -> bool:
+        """Whether the ffmpeg on PATH has the encoder ``fmt`` needs (Debian's has no AMR one)."""
         ffmpeg = shutil.which("ffmpeg")
         return ffmpeg is not None and FORMATS[fmt].codec in ffmpeg_encoders(ffmpeg)
 
     def key(self, text: str) -> str:
+        """The cache key of ``text`` read by this speaker's engine."""
         return speech_key(self.engine, text)
 
     async def speak(self, text: str, fmt: str = "mp3") -> Speech:
@@ -375,6 +384,7 @@ class Speaker:
         task.add_done_callback(self._stopping.discard)
 
     async def close(self) -> None:
+        """Cancel the texts being made and stop the worker, waiting for idle ones still stopping."""
         for making in list(self._making.values()):
             making.cancel()
         if self._idle is not None:

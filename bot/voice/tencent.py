@@ -39,6 +39,7 @@ MAX_PCM_BYTES = 60 * 16000 * 2
 
 
 def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` as lowercase hex, as the TC3 signature wants it."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -47,6 +48,7 @@ def _hmac(key: bytes, message: str) -> bytes:
 
 
 def utc_date(timestamp: int) -> str:
+    """The UTC date of a Unix timestamp, "YYYY-MM-DD": the TC3 credential scope's date."""
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
 
 
@@ -176,6 +178,7 @@ class TencentEngine:
         return self._session
 
     async def close(self) -> None:
+        """Close the HTTP session (a new one opens for the next message)."""
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -36,10 +36,12 @@ HEADER = struct.Struct(">I")
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def write_frame(out: BinaryIO, payload: bytes) -> None:
+    """Write one length-prefixed frame and flush it."""
     out.write(HEADER.pack(len(payload)) + payload)
     out.flush()
 
@@ -57,10 +59,12 @@ def read_frame(source: BinaryIO) -> bytes | None:
 
 
 def send(out: BinaryIO, header: dict[str, Any]) -> None:
+    """Send a JSON header as one frame."""
     write_frame(out, json.dumps(header, ensure_ascii=False).encode("utf-8"))
 
 
 def serve(engine_name: str, source: BinaryIO, out: BinaryIO) -> int:
+    """Load the engine, say ready, then answer texts until the input ends; the exit code."""
     from bot.voice.synth import load_engine
 
     started = time.perf_counter()
@@ -103,6 +107,7 @@ def serve(engine_name: str, source: BinaryIO, out: BinaryIO) -> int:
 
 
 def main(argv: list[str]) -> int:
+    """Serve on stdin and stdout, the engine's prints sent to stderr; returns the exit code."""
     if len(argv) != 2:
         print("usage: python -m bot.voice.tts_worker <engine>", file=sys.stderr)
         return 2

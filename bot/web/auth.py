@@ -58,6 +58,7 @@ def set_cookie(
     max_age: int,
     path: str,
 ) -> None:
+    """Set an HttpOnly, SameSite=Strict cookie, Secure when ``secure_cookies`` says so."""
     response.set_cookie(
         name,
         value,
@@ -70,10 +71,12 @@ def set_cookie(
 
 
 def secure_cookies(request: web.Request) -> bool:
+    """Whether cookies are Secure: the request came over https, or KEPU_PUBLIC_URL is https."""
     return request.secure or request.app[keys.SETTINGS].secure_cookies
 
 
 def start_cookie(response: web.StreamResponse, request: web.Request, session_id: str) -> None:
+    """Set the console session cookie: for ``/console`` only, ``SESSION_HOURS`` long."""
     set_cookie(response, request, COOKIE, session_id, SESSION_HOURS * 3600, "/console")
 
 
@@ -171,4 +174,5 @@ def volunteer_may(actor: Actor, path: str) -> bool:
 
 
 def api_actor(request: web.Request) -> Actor:
+    """Who an API request's token belongs to (set by ``bearer_required``)."""
     return request[ACTOR]

@@ -71,6 +71,7 @@ class Ears:
 
     @property
     def enabled(self) -> bool:
+        """Whether the chat page offers voice input (an engine was built)."""
         return self.engine is not None
 
 

@@ -70,6 +70,8 @@ class _Failures:
 
 
 class LoginThrottle:
+    """Sign-in attempts and failures per client and per account, kept in memory."""
+
     def __init__(
         self,
         per_minute: int = 10,
@@ -92,10 +94,12 @@ class LoginThrottle:
         return self.attempts.allow(client)
 
     def failed(self, client: str, account: str) -> None:
+        """Count a failed sign-in against the client and, when one was named, the account."""
         self.clients.add(client)
         if account:
             self.accounts.add(account)
 
     def succeeded(self, client: str, account: str) -> None:
+        """Clear the client's and the account's failures."""
         self.clients.clear(client)
         self.accounts.clear(account)

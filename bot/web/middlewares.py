@@ -62,6 +62,7 @@ async def security_headers(request: web.BaseRequest, response: web.StreamRespons
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """HTTP errors and crashes as JSON under /api/, as a page under /console; crashes logged."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -102,11 +103,13 @@ HTTP_STATUS: dict[type[ConsoleError], int] = {
 
 
 def status_of(exc: ConsoleError) -> int:
+    """The HTTP status of a console service error; 400 for a kind not in ``HTTP_STATUS``."""
     return next((s for kind, s in HTTP_STATUS.items() if isinstance(exc, kind)), 400)
 
 
 @web.middleware
 async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Console service errors as JSON under /api/, else as a page; the message clipped."""
     try:
         return await handler(request)
     except ConsoleError as exc:

@@ -20,6 +20,7 @@ SWEEP_SECONDS = 600.0
 
 
 def setup_order_routes(app: web.Application) -> None:
+    """Orders, volunteers and help queues (console and /api/v1), and the overdue sweep."""
     add_get, add_post = app.router.add_get, app.router.add_post
     add_get("/console/orders", console_orders.orders_queue, name="console_orders")
     add_get(f"/console/orders/{ORDER_ID}", console_orders.order_page, name="console_order")

@@ -8,6 +8,7 @@ from bot.web.views import console_alerts
 
 
 def setup_outreach_routes(app: web.Application) -> None:
+    """/console/alerts: compose, preview, approve and schedule alerts; figures; the digest."""
     add_get, add_post = app.router.add_get, app.router.add_post
     add_get("/console/alerts", console_alerts.alerts_page, name="console_alerts")
     add_get("/console/alerts/new", console_alerts.new_alert, name="console_alert_new")

@@ -68,6 +68,8 @@ def platform_pushers(settings: Settings, db: Database) -> dict[str, Pusher]:
 
 
 class VerdictPushes:
+    """Pushes due verdicts to reporters on WeChat and WeCom: when kicked, and every minute."""
+
     def __init__(self, db: Database, pushers: dict[str, Pusher]) -> None:
         self.db = db
         self.pushers = pushers
@@ -85,9 +87,11 @@ class VerdictPushes:
         return sent
 
     async def run(self) -> None:
+        """Push when kicked and every ``SWEEP_SECONDS`` until cancelled."""
         await _sweep(self._wake, SWEEP_SECONDS, self.push_once, "the verdicts due")
 
     async def close(self) -> None:
+        """Close every platform API's HTTP session (``OrderAlerts`` shares them)."""
         for pusher in self.pushers.values():
             await pusher.api.close()
 
@@ -104,6 +108,7 @@ class OrderAlerts:
         self._wake = asyncio.Event()
 
     def kick(self) -> None:
+        """An order was assigned: send its alerts now rather than at the next sweep."""
         self._wake.set()
 
     async def push_once(self) -> int:
@@ -124,4 +129,5 @@ class OrderAlerts:
         return sent
 
     async def run(self) -> None:
+        """Send when kicked and every ``ORDER_SWEEP_SECONDS`` until cancelled."""
         await _sweep(self._wake, ORDER_SWEEP_SECONDS, self.push_once, "the order alerts due")

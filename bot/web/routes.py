@@ -27,6 +27,7 @@ from bot.web.views.voice import setup_voice
 
 
 def setup_routes(app: web.Application, static_dir: Path) -> None:
+    """The chat page and its APIs, the public API, entry pages, health, assets, the console."""
     app.router.add_get("/", chat.page, name="chat")
     app.router.add_post("/api/v1/chat", chat.send, name="chat_send")
     app[chat.RECENT_TURNS] = chat.RecentTurns()

@@ -33,6 +33,7 @@ class Mouth:
 
     @property
     def enabled(self) -> bool:
+        """Whether answers can be read aloud (a speaker was built)."""
         return self.speaker is not None
 
 
@@ -53,5 +54,6 @@ async def mouth_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def speech_enabled(app: web.Application) -> bool:
+    """Whether the chat page offers reading aloud (this app has a speaker)."""
     mouth = app.get(MOUTH)
     return mouth is not None and mouth.enabled

@@ -21,6 +21,7 @@ MAINTAIN_SECONDS = 3600.0
 
 
 def setup_stats_routes(app: web.Application) -> None:
+    """The console's gaps, drafts and statistics pages, their API, and the summing tasks."""
     add_post = app.router.add_post
     app.router.add_get("/console/gaps", console_gaps.gaps_page, name="console_gaps")
     app.router.add_get("/console/drafts/new", console_gaps.new_draft, name="console_draft_new")

@@ -10,6 +10,7 @@ from bot.web.views.common import rate_limited, read_text
 
 
 async def ask(request: web.Request) -> web.Response:
+    """Anyone, limited per client: the best entry (if it answers), its score, the alternatives."""
     if (refused := rate_limited(request)) is not None:
         return refused
     text = await read_text(request)

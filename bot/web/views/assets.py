@@ -32,6 +32,8 @@ _COMPRESS = {".css", ".js", ".svg", ".ico"}
 
 @dataclass(frozen=True)
 class Asset:
+    """A static file as served: its body, gzipped too when that is smaller, and its ETag."""
+
     name: str
     hashed_name: str
     content_type: str
@@ -41,6 +43,8 @@ class Asset:
 
 
 class Assets:
+    """Every file of the static directory, read at start, by plain and content-hashed name."""
+
     def __init__(self, root: Path) -> None:
         self._by_name: dict[str, Asset] = {}
         for path in sorted(root.iterdir()):
@@ -57,6 +61,7 @@ class Assets:
         return self._by_name.get(name)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """``/static/{name}``: cached a year under the hashed name, revalidated under the plain."""
         name = request.match_info["name"]
         asset = self._by_name.get(name)
         if asset is None:
@@ -96,6 +101,7 @@ def _accepts_gzip(request: web.Request) -> bool:
 
 
 def respond(request: web.Request, asset: Asset, cache_control: str) -> web.StreamResponse:
+    """The asset, gzipped when accepted, or 304 when ``If-None-Match`` has its ETag."""
     gzipped = asset.gzipped is not None and _accepts_gzip(request)
     etag = f'"{asset.etag}-gz"' if gzipped else f'"{asset.etag}"'
     headers = {"Cache-Control": cache_control, "ETag": etag}

@@ -103,6 +103,7 @@ class RecentTurns:
         return seen.task if seen else None
 
     def put(self, sender: str, client_id: str, task: asyncio.Task[Outcome]) -> None:
+        """Remember the task answering this id; the oldest ids go past the bounds."""
         self._expire()
         ids = self._by_sender.setdefault(sender, [])
         while len(ids) >= self.per_sender:
@@ -177,6 +178,7 @@ def _keep_sender(response: web.StreamResponse, request: web.Request, sender: str
 
 
 async def page(request: web.Request) -> web.StreamResponse:
+    """``GET /``, for anyone: the chat page; a first visit gets its sender cookie here."""
     assets = request.app[ASSETS]
     context = {
         "menu": MAIN_MENU,
@@ -198,6 +200,7 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 
 async def send(request: web.Request) -> web.Response:
+    """``POST /api/v1/chat`` (JSON, anyone, rate-limited): one message relayed to Rasa."""
     settings = request.app[keys.SETTINGS]
     if request.content_type != "application/json":
         return web.json_response({"error": "请用 JSON 发送"}, status=415)

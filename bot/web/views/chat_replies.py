@@ -72,6 +72,7 @@ def hotline_table() -> dict[str, Any]:
 
 
 def option(number: int | None, label: str, send: str, later: str | None) -> dict[str, Any]:
+    """One button: what a tap sends now (``send``), and once newer messages came (``later``)."""
     return {"number": number, "label": label, "send": send, "later": later}
 
 

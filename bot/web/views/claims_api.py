@@ -24,6 +24,7 @@ DEFAULT_LIMIT = 100
 
 
 def claim_json(claim: ClaimView) -> dict[str, Any]:
+    """A claim as the API gives it: labels beside codes, times in ISO 8601, the debunk nested."""
     return {
         "id": claim.id,
         "title": claim.title,
@@ -51,6 +52,7 @@ def claim_json(claim: ClaimView) -> dict[str, Any]:
 
 
 def report_json(report: ReportView) -> dict[str, Any]:
+    """A report as the API gives it: its text as redacted on arrival, no reporter id."""
     return {
         "id": report.id,
         "public_id": report.public_id,
@@ -124,6 +126,7 @@ async def list_claims(request: web.Request) -> web.Response:
 
 @bearer_required
 async def get_claim(request: web.Request) -> web.Response:
+    """Any token: the claim, its first page of reports, and the claims merged into it."""
     claim_id = to_int(request.match_info["id"], "id", minimum=1)
     detail = await console.claim_detail(request.app[keys.DATABASE], claim_id)
     return web.json_response(
@@ -152,6 +155,7 @@ async def list_reports(request: web.Request) -> web.Response:
 
 @bearer_required
 async def set_status(request: web.Request) -> web.Response:
+    """A moderator's or admin's token: set ``{"status"}``; returns the claim."""
     body = await _body(request)
     claim = await triage.set_status(
         request.app[keys.DATABASE],
@@ -164,6 +168,7 @@ async def set_status(request: web.Request) -> web.Response:
 
 @bearer_required
 async def set_verdict(request: web.Request) -> web.Response:
+    """An expert's or admin's token: record ``{"verdict"}`` (unpublished); returns the claim."""
     body = await _body(request)
     claim = await debunk.set_verdict(
         request.app[keys.DATABASE],

@@ -20,6 +20,7 @@ AUDIT_PER_PAGE = 50
 
 
 async def audit_page(request: web.Request) -> web.Response:
+    """``GET /console/audit`` (admins): the audit log by pages, of one target if asked."""
     actor = actor_of(request)
     page = to_int(request.query.get("page", "1"), "页码", minimum=1)
     target = (request.query.get("target") or "").strip()[:64] or None
@@ -45,6 +46,7 @@ async def audit_page(request: web.Request) -> web.Response:
 
 
 async def users_page(request: web.Request) -> web.Response:
+    """``GET /console/users`` (admins): every account, with forms to add and change them."""
     return await _users_page(request)
 
 
@@ -70,6 +72,7 @@ async def _users_page(
 
 
 async def user_add(request: web.Request) -> web.Response:
+    """``POST /console/users`` (admins): a new account; its one-time password shown once."""
     form = await request.post()
     name, role = str(form.get("name", "")).strip(), str(form.get("role", ""))
     db = request.app[keys.DATABASE]
@@ -119,6 +122,7 @@ async def tokens_page(request: web.Request) -> web.Response:
 
 
 async def token_revoke(request: web.Request) -> web.Response:
+    """``POST /console/tokens/revoke`` (admins): revoke the API token ``id``."""
     require(actor_of(request), "manage_users")
     form = await request.post()
     token_id = to_int(form.get("id", ""), "令牌编号", minimum=1)

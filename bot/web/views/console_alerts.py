@@ -143,6 +143,7 @@ def _last_month() -> str:
 
 
 async def new_alert(request: web.Request) -> web.Response:
+    """``GET /console/alerts/new`` (experts, admins): an empty composer, 防骗 selected."""
     require(actor_of(request), "draft_alert")
     blank = AlertForm(FRAUD, "", "", None, False)
     return render(request, "console/alert.html", _context(request, alert=None, form=blank))
@@ -159,6 +160,7 @@ def _refusal(
 
 
 async def create_alert(request: web.Request) -> web.Response:
+    """``POST /console/alerts`` (experts, admins): save a draft, then show it."""
     db, actor = request.app[keys.DATABASE], actor_of(request)
     form = await read_form(request)
     try:
@@ -186,6 +188,7 @@ async def _preview(request: web.Request, alert: AlertView | None) -> web.Respons
 
 
 async def alert_page(request: web.Request) -> web.Response:
+    """``GET /console/alerts/{id}`` (experts, admins): an alert, its previews and figures."""
     require(actor_of(request), "draft_alert")
     db = request.app[keys.DATABASE]
     alert = await desk.get(db, _alert_id(request))
@@ -283,6 +286,7 @@ async def digest_page(request: web.Request) -> web.Response:
 
 
 async def digest_draft(request: web.Request) -> web.Response:
+    """``POST /console/alerts/digest`` (experts, admins): draft a month's 流言榜, or open it."""
     actor = actor_of(request)
     require(actor, "draft_alert")
     db = request.app[keys.DATABASE]

@@ -30,6 +30,7 @@ HEADER = (
 
 
 def report_row(report: ReportView, re_reports: set[int]) -> tuple[str, ...]:
+    """One report as a row under ``HEADER``; "是" in the last cell for a re-report."""
     return (
         report.public_id,
         local_time(report.created_at),
@@ -51,6 +52,7 @@ async def _rows(db: Database, claim_id: int, total: int) -> AsyncIterator[tuple[
 
 
 async def claim_reports_csv(request: web.Request) -> web.StreamResponse:
+    """Any staff account; an unknown claim is a 404 page, not a broken download."""
     claim_id = to_int(request.match_info["id"], "线索编号", minimum=1)
     db = request.app[keys.DATABASE]
     detail = await console.claim_detail(db, claim_id, limit=1)  # 404 before any byte is sent

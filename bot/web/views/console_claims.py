@@ -57,6 +57,7 @@ async def to_queue(request: web.Request) -> web.Response:
 
 
 async def claim_page(request: web.Request) -> web.Response:
+    """``GET /console/claims/{id}`` (any staff): the claim, its reports, history and forms."""
     claim_id = to_int(request.match_info["id"], "线索编号", minimum=1)
     return await _claim_page(request, claim_id)
 

@@ -31,6 +31,7 @@ def local_time(value: datetime | None) -> str:
 
 
 def actor_of(request: web.Request) -> Actor:
+    """The signed-in user of a console request (its session set by ``console_auth``)."""
     return session_of(request).actor
 
 

@@ -108,6 +108,7 @@ def _form(
 
 
 async def create_draft(request: web.Request) -> web.Response:
+    """``POST /console/drafts`` (any staff): a new entry draft, then its page."""
     db, actor = request.app[keys.DATABASE], actor_of(request)
     form = await read_form(request)
     try:
@@ -120,6 +121,7 @@ async def create_draft(request: web.Request) -> web.Response:
 
 
 async def draft_page(request: web.Request) -> web.Response:
+    """``GET /console/drafts/{id}`` (any staff): one entry draft's form."""
     require(actor_of(request), "draft_entry")
     draft = await drafts.get(request.app[keys.DATABASE], _draft_id(request))
     return _form(request, draft)

@@ -39,6 +39,7 @@ LOGIN_FORM_SECONDS = 3600
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
+    """``GET /console/login``: the form and a fresh login CSRF cookie; signed in: to ``next``."""
     db = request.app[keys.DATABASE]
     if await session_for(db, request.cookies.get(COOKIE, "")) is not None:
         return see_other(safe_next(request.query.get("next")))
@@ -60,6 +61,7 @@ def _login_form(
 
 
 async def login(request: web.Request) -> web.StreamResponse:
+    """``POST /console/login``: the login CSRF, then the throttle, then the password."""
     form = await read_form(request)
     # Before anything is counted: a forged or stale form costs no one an attempt.
     if not same(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
@@ -96,6 +98,7 @@ def _wait_text(seconds: float) -> str:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
+    """``POST /console/logout``: end this browser's session and go to the sign-in page."""
     await end_session(request.app[keys.DATABASE], request.cookies.get(COOKIE, ""))
     response = see_other("/console/login")
     response.del_cookie(COOKIE, path="/console")
@@ -103,10 +106,12 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def password_page(request: web.Request) -> web.StreamResponse:
+    """``GET /console/password``, for every account (volunteers too): one's own password."""
     return _password_form(request)
 
 
 async def password_change(request: web.Request) -> web.StreamResponse:
+    """``POST /console/password``: all the user's sessions end; this browser gets a new one."""
     form = await request.post()
     new = str(form.get("new", ""))[:MAX_FIELD_CHARS]
     if new != str(form.get("repeat", "")):

@@ -39,6 +39,7 @@ NOTICES = {
 
 
 async def orders_queue(request: web.Request) -> web.Response:
+    """``GET /console/orders``: every order for dispatchers; a volunteer's own and 抢单."""
     actor = actor_of(request)
     query = request.query
     view = query.get("state", "open")
@@ -87,6 +88,7 @@ async def orders_queue(request: web.Request) -> web.Response:
 
 
 async def order_page(request: web.Request) -> web.Response:
+    """``GET /console/orders/{id}``: one order and its actions; a volunteer's own only."""
     return await _order_page(request, request.match_info["id"])
 
 
@@ -150,6 +152,7 @@ async def order_act(request: web.Request) -> web.Response:
 
 
 async def volunteers_page(request: web.Request, error: ConsoleError | None = None) -> web.Response:
+    """``GET /console/volunteers`` (moderators, admins); only admins add and verify."""
     actor = actor_of(request)
     if not can(actor, "dispatch"):
         raise Forbidden(f"{actor.role_label}没有这项权限")
@@ -172,6 +175,7 @@ async def volunteers_page(request: web.Request, error: ConsoleError | None = Non
 
 
 async def volunteer_add(request: web.Request) -> web.Response:
+    """``POST /console/volunteers`` (admins): register a volunteer, with an ID check if noted."""
     actor = actor_of(request)
     if not can(actor, "manage_volunteers"):
         raise Forbidden(f"{actor.role_label}没有这项权限")
@@ -197,6 +201,7 @@ async def volunteer_add(request: web.Request) -> web.Response:
 
 
 async def volunteer_verify(request: web.Request) -> web.Response:
+    """``POST /console/volunteers/verify`` (admins): record a volunteer's ID check."""
     actor = actor_of(request)
     if not can(actor, "manage_volunteers"):
         raise Forbidden(f"{actor.role_label}没有这项权限")
@@ -214,6 +219,7 @@ async def volunteer_verify(request: web.Request) -> web.Response:
 
 
 async def help_page(request: web.Request) -> web.Response:
+    """``GET /console/help`` (moderators, admins): help requests or unanswered questions."""
     actor = actor_of(request)
     query = request.query
     kind = query.get("kind", "help")
@@ -251,6 +257,7 @@ async def help_page(request: web.Request) -> web.Response:
 
 
 async def help_handled(request: web.Request) -> web.Response:
+    """``POST /console/help/{kind}/{item}/handled`` (moderators, admins), with a note."""
     kind = request.match_info["kind"]
     item_id = to_int(request.match_info["item"], "编号", minimum=1)
     form = await read_form(request)

@@ -77,6 +77,7 @@ def _kept(query: Mapping[str, str]) -> dict[str, str]:
 
 
 async def queue(request: web.Request) -> web.Response:
+    """``GET /console/`` (any staff): the claim queue, filtered and sorted as the URL asks."""
     return await _queue_page(request, request.query)
 
 

@@ -81,6 +81,7 @@ def forget() -> None:
 
 
 async def tables_for(request: web.Request, period: Period) -> list[Table]:
+    """The period's tables this user may see, kept ``TABLES_SECONDS`` per scope."""
     assignee = scope_of(actor_of(request))
     db = request.app[keys.DATABASE]
     key = (db.url, period, assignee)
@@ -96,6 +97,7 @@ async def tables_for(request: web.Request, period: Period) -> list[Table]:
 
 
 async def stats_page(request: web.Request) -> web.Response:
+    """``GET /console/stats``: all figures for experts and admins; a moderator's own claims'."""
     period = period_of(request)
     actor = actor_of(request)
     assignee = scope_of(actor)
@@ -225,6 +227,7 @@ async def segment_asked(
 
 
 def draw_segments(table: Table) -> str:
+    """The segments table as an SVG line chart: people per month in each segment."""
     series = {row[0]: [None if v is None else float(v) for v in row[1:]] for row in table.rows}
     return charts.line_chart(table.columns[1:], series, title="用户分层：每月人数", unit="人")
 

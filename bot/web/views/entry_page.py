@@ -18,6 +18,7 @@ ENTRY_ID = r"{id:[a-z0-9][a-z0-9-]{0,79}}"
 
 
 async def entry_page(request: web.Request) -> web.StreamResponse:
+    """Public, cached for an hour; an unknown id gets the page's 404 version."""
     entry = await request.app[keys.KNOWLEDGE].get(request.match_info["id"])
     context = {"entry": entry, "asset": request.app[ASSETS].url}
     response = aiohttp_jinja2.render_template("entry.html", request, context)

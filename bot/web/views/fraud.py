@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 async def check(request: web.Request) -> web.Response:
+    """Anyone, limited per client: the risk, the signals found and advice; the text not kept."""
     if (refused := rate_limited(request)) is not None:
         return refused
     text = await read_text(request)

@@ -16,6 +16,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """200 when the database and Rasa each answer within 2 s, else 503 saying which did not."""
     app = request.app
     checks: dict[str, str] = {}
     try:

@@ -38,6 +38,7 @@ API_ACTIONS = (
 
 
 def order_json(order: OrderView) -> dict[str, Any]:
+    """An order as the API gives it; ``phone`` masked unless the caller is its volunteer."""
     volunteer = order.volunteer
     return {
         "id": order.id,
@@ -95,6 +96,7 @@ async def list_orders(request: web.Request) -> web.Response:
 
 @bearer_required
 async def get_order(request: web.Request) -> web.Response:
+    """One order and its history; a volunteer's token only theirs."""
     detail = await service.order_detail(
         request.app[keys.DATABASE], api_actor(request), request.match_info["id"]
     )

@@ -35,6 +35,7 @@ FAILED = "暂时读不了，请看上面的文字；过一会儿可以再点一�
 
 
 def setup_speech(app: web.Application) -> None:
+    """The speaker (built at start when KEPU_TTS is on) and its endpoint."""
     app[MOUTH] = Mouth()
     app.cleanup_ctx.append(mouth_ctx)
     app.router.add_get(f"/api/v1/chat/speech/{ENTRY_ID}", read_aloud, name="chat_speech")
@@ -47,6 +48,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 async def read_aloud(request: web.Request) -> web.StreamResponse:
+    """Anyone, limited like the chat: the entry's MP3; 404 when off, 503 when busy or failed."""
     mouth = request.app[MOUTH]
     if mouth.speaker is None or mouth.limits is None:
         return _error(404, NOT_READABLE)

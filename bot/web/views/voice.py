@@ -48,6 +48,7 @@ NOT_AUDIO = "这不是录音，请按住“按住说话”再说一遍。"
 
 
 def setup_voice(app: web.Application) -> None:
+    """The speech engine (built at start when KEPU_ASR names one) and its endpoint."""
     app[EARS] = Ears()
     app.cleanup_ctx.append(ears_ctx)
     app.router.add_post("/api/v1/chat/voice", send_voice, name="chat_voice")
@@ -69,6 +70,7 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
 
 
 async def send_voice(request: web.Request) -> web.Response:
+    """Anyone, limited like the chat: the clip recognised and answered as a typed message."""
     demuxer = CONTENT_TYPES.get(request.content_type)
     if demuxer is None:
         return _refuse(415, "请用录音格式发送（audio/webm 或 audio/ogg）")
