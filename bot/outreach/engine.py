@@ -96,7 +96,9 @@ class Policy:
         if self.quiet_from == self.quiet_until:  # no quiet hours
             return False
         hour = now.astimezone(CHINA_TIME).hour
-        return hour >= self.quiet_from or hour < self.quiet_until
+        if self.quiet_from < self.quiet_until:  # within one day, e.g. 1-6
+            return self.quiet_from <= hour < self.quiet_until
+        return hour >= self.quiet_from or hour < self.quiet_until  # over midnight, e.g. 21-8
 
     def quiet_ends(self, now: datetime) -> datetime:
         """The next ``quiet_until`` o'clock, China time, after ``now``; in UTC."""

@@ -246,3 +246,18 @@ async def test_one_message_ends_everything_planned_included(migrated_db) -> None
     assert statuses["o-2"] == "pending"
     again = await answer(db, "wechat", "o-1", Command("unsubscribe"))
     assert "没有订阅任何提醒" in again.text
+
+
+def test_quiet_hours_over_midnight_and_within_a_day() -> None:
+    from datetime import datetime
+
+    from bot.storage.models import CHINA_TIME
+
+    def at(hour: int) -> datetime:
+        return datetime(2026, 12, 7, hour, 30, tzinfo=CHINA_TIME)
+
+    night = Policy()  # 21-8
+    assert [h for h in range(24) if night.quiet(at(h))] == [0, 1, 2, 3, 4, 5, 6, 7, 21, 22, 23]
+    early = Policy(quiet_from=1, quiet_until=6)
+    assert [h for h in range(24) if early.quiet(at(h))] == [1, 2, 3, 4, 5]
+    assert not any(Policy(quiet_from=8, quiet_until=8).quiet(at(h)) for h in range(24))
