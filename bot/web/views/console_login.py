@@ -113,7 +113,9 @@ async def password_page(request: web.Request) -> web.StreamResponse:
 async def password_change(request: web.Request) -> web.StreamResponse:
     """``POST /console/password``: all the user's sessions end; this browser gets a new one."""
     form = await request.post()
-    new = str(form.get("new", ""))[:MAX_FIELD_CHARS]
+    new = str(form.get("new", ""))
+    if len(new) > MAX_FIELD_CHARS:  # refused, not cut: a cut password would not be the one typed
+        return _password_form(request, error=f"新密码最多 {MAX_FIELD_CHARS} 个字符。")
     if new != str(form.get("repeat", "")):
         return _password_form(request, error="两次输入的新密码不一样。")
     try:

@@ -362,7 +362,7 @@ async def test_pictures_sent_with_a_report_are_shown_to_signed_in_users_only(
 async def test_a_password_change_is_refused_when_the_new_one_is_unusable(
     console_client, staff
 ) -> None:
-    """Two different new passwords, or one too short, change nothing and say why."""
+    """Two different new passwords, one too short or one too long change nothing and say why."""
     from bot.accounts.users import authenticate
 
     mod = staff["moderator"]
@@ -372,6 +372,7 @@ async def test_a_password_change_is_refused_when_the_new_one_is_unusable(
     tries = [
         ("a-long-new-password-1", "a-long-new-password-2", "两次输入的新密码不一样"),
         ("short-9ch", "short-9ch", "新密码至少 10 个字符"),  # nine characters
+        ("长" * 300, "长" * 300, "新密码最多 256 个字符"),  # refused, not cut to 256
     ]
     for new, repeat, why in tries:
         status, _, body = await post_form(
