@@ -111,14 +111,19 @@ _MASK = "\ue000"  # stands for what no rule may take (a private-use character)
 _SEPARATOR_CHARS = " -–—_./·•・"
 _SEPARATOR = r"(?:[ ]{1,2}|[ ]?[-–—_./·•・][ ]?)"
 _DIGIT_OR_NUMERAL = rf"[\d{CHINESE_DIGITS}]"
+# Within a spelled run also the bracket after an area code: "(010)柒0000000" is read
+# as one number, like "010-柒0000000".
+_SPELLED_SEPARATOR = r"(?:[ ]{1,2}|[ ]?[-–—_./·•・)][ ]?)"
 _ID_END = r"(?:[Xx](?![A-Za-z]))"  # the check character of an ID card
 _SPELLED_RUN = re.compile(
-    rf"{_DIGIT_OR_NUMERAL}(?:{_SEPARATOR}?{_DIGIT_OR_NUMERAL}){{3,}}(?:{_SEPARATOR}?{_ID_END})?"
+    rf"{_DIGIT_OR_NUMERAL}(?:{_SPELLED_SEPARATOR}?{_DIGIT_OR_NUMERAL}){{3,}}"
+    rf"(?:{_SEPARATOR}?{_ID_END})?"
 )
 _CHINESE_DIGIT = re.compile(f"[{CHINESE_DIGITS}]")
 # A numeral next to another digit character: cheap to look for, and needed by any spelled run.
 _NUMERAL_PAIR = re.compile(
-    rf"[{CHINESE_DIGITS}]{_SEPARATOR}?{_DIGIT_OR_NUMERAL}|\d{_SEPARATOR}?[{CHINESE_DIGITS}]"
+    rf"[{CHINESE_DIGITS}]{_SPELLED_SEPARATOR}?{_DIGIT_OR_NUMERAL}"
+    rf"|\d{_SPELLED_SEPARATOR}?[{CHINESE_DIGITS}]"
 )
 # A word asking for a number, at most 4 characters before it (电话是：, 手机号码 ).
 _NUMBER_CUE = re.compile(
