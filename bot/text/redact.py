@@ -111,9 +111,10 @@ _MASK = "\ue000"  # stands for what no rule may take (a private-use character)
 _SEPARATOR_CHARS = " -–—_./·•・"
 _SEPARATOR = r"(?:[ ]{1,2}|[ ]?[-–—_./·•・][ ]?)"
 _DIGIT_OR_NUMERAL = rf"[\d{CHINESE_DIGITS}]"
-# Within a spelled run also the bracket after an area code: "(010)柒0000000" is read
-# as one number, like "010-柒0000000".
-_SPELLED_SEPARATOR = r"(?:[ ]{1,2}|[ ]?[-–—_./·•・)][ ]?)"
+# Within a spelled run also the bracket after an area code, half- or full-width:
+# "(010)柒0000000" and "（010）柒0000000" are read as one number, like "010-柒0000000".
+_SPELLED_SEPARATOR_CHARS = _SEPARATOR_CHARS + ")）"
+_SPELLED_SEPARATOR = r"(?:[ ]{1,2}|[ ]?[-–—_./·•・)）][ ]?)"
 _ID_END = r"(?:[Xx](?![A-Za-z]))"  # the check character of an ID card
 _SPELLED_RUN = re.compile(
     rf"{_DIGIT_OR_NUMERAL}(?:{_SPELLED_SEPARATOR}?{_DIGIT_OR_NUMERAL}){{3,}}"
@@ -198,7 +199,7 @@ def _read_spelled_numbers(view: str) -> str:
         run = m.group()
         if not _CHINESE_DIGIT.search(run):
             continue
-        digits = [i for i, c in enumerate(run) if c not in _SEPARATOR_CHARS]
+        digits = [i for i, c in enumerate(run) if c not in _SPELLED_SEPARATOR_CHARS]
         cue = _NUMBER_CUE.search(view, max(0, m.start() - 12), m.start()) is not None
         if len(digits) < (SPELLED_MIN_DIGITS_AFTER_CUE if cue else SPELLED_MIN_DIGITS):
             continue

@@ -60,6 +60,7 @@ VALID_CARD_19 = luhn_completed("621700123456789012")
         ("打(023)62345678或者（010）6234 5678", "打[电话]或者[电话]"),
         # a numeral after the bracket, a zero-width space inside it (found by the property test)
         ("听说(01\u200b0)柒0000000好", "听说[电话]好"),
+        ("听说（01\u200b0）柒0000000好", "听说[电话]好"),
         ("家里02362345678", "家里[电话]"),
     ],
 )
