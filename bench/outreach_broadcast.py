@@ -4,7 +4,7 @@ turns slow down (target: p95 no more than 10% above the same turns without it).
 
 Usage:
     .venv/bin/python -m bench.outreach_broadcast [--subscribers 100000] [--backend sqlite]
-        [--users 8] [--think 1,2] [--seconds 60] [--model PATH] [--no-write]
+        [--users 8] [--cpu-share 0.1] [--think 1,2] [--seconds 60] [--model PATH] [--no-write]
 
 1. Starts our stack as ``kepu run`` does (``bench.load.our_stack``: throw-away var/,
    free loopback ports, the WeChat channel pointed at a loopback stand-in of the
@@ -258,7 +258,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         throwaway_database(args.backend, "kepu_outreach") as place,
         aiohttp.ClientSession(timeout=timeout) as session,
     ):
-        env = {"KEPU_OUTREACH_QUIET_HOURS": "none", "KEPU_DATABASE_URL": place.url}
+        env = {
+            "KEPU_OUTREACH_QUIET_HOURS": "none",
+            "KEPU_DATABASE_URL": place.url,
+            "KEPU_OUTREACH_CPU_SHARE": str(args.cpu_share),
+        }
         async with start_stack(args, session, model, env) as stack:
             phases, state, scheduled = await broadcast(args, stack, place, session, mix, meta)
             sent = Counter(user for user, texts in stack.standin.pushed.items() for _ in texts)
@@ -274,6 +278,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "backend": args.backend,
         "users": args.users,
         "think": list(args.think),
+        "cpu_share": args.cpu_share,
         "alert_status": state["status"],
         "waited_for_plan_s": round(since - scheduled, 1),
         "broadcast_seconds": round(until - since, 1),
@@ -361,7 +366,9 @@ def report(result: dict[str, Any], command: str) -> str:
         f"window: customer-service messages) on {result['backend']}, sent by the web "
         "service's broadcaster through the loopback stand-in of the message API, while "
         f"{result['users']} people chatted over the REST channel (the realistic mix of "
-        f"bench/load.py, {result['think'][0]:g}-{result['think'][1]:g} s between turns).",
+        f"bench/load.py, {result['think'][0]:g}-{result['think'][1]:g} s between turns); "
+        f"the broadcaster's share of one core (KEPU_OUTREACH_CPU_SHARE): "
+        f"{result.get('cpu_share', 1.0):g}.",
         "",
         "| | value |",
         "| --- | --- |",
@@ -406,6 +413,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--subscribers", type=int, default=100_000)
     p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--users", type=int, default=8, help="people chatting meanwhile")
+    p.add_argument(
+        "--cpu-share",
+        type=float,
+        default=0.1,
+        help="the broadcaster's share of one core (KEPU_OUTREACH_CPU_SHARE; 1: flat out)",
+    )
     p.add_argument("--think", type=parse_think, default=(1.0, 2.0), help="seconds between turns")
     p.add_argument("--seconds", type=float, default=60.0, help="chat before and after")
     p.add_argument("--timeout", type=float, default=3600.0, help="longest broadcast waited for")

@@ -350,6 +350,15 @@ class Settings:
             "KEPU_OUTREACH_QUIET_HOURS",
         ),
     )
+    outreach_cpu_share: float = field(
+        default=0.1,
+        metadata=_doc(
+            "The share of one core's time a broadcast of subscribed alerts may take: after "
+            "each send the broadcaster rests for what the send cost times (1 / share - 1), "
+            "so that people chatting meanwhile are not slowed. 1 sends flat out.",
+            "KEPU_OUTREACH_CPU_SHARE",
+        ),
+    )
     wecom_api_base: str = field(
         default="https://qyapi.weixin.qq.com",
         metadata=_doc("WeCom API address (tests point it at a simulator).", "KEPU_WECOM_API_BASE"),
@@ -522,6 +531,8 @@ class Settings:
     def _check_channels(self) -> None:
         """A channel whose token is set must have everything it needs to answer."""
         self.quiet_hours()
+        if not 0.01 <= self.outreach_cpu_share <= 1.0:
+            raise SettingsError("KEPU_OUTREACH_CPU_SHARE must be between 0.01 and 1")
         if bool(self.wechat_alert_template_id) != bool(self.wechat_alert_template_fields):
             raise SettingsError(
                 "KEPU_WECHAT_ALERT_TEMPLATE_ID and KEPU_WECHAT_ALERT_TEMPLATE_FIELDS go together"

@@ -38,8 +38,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -90,6 +91,16 @@ class Policy:
     first_backoff: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=6)
     max_attempts: int = 8
+    # The share of one core's time the broadcaster may use while it sends: after each
+    # send it rests for what the send cost times (1 / cpu_share - 1), so that chat
+    # turns on the same machine keep their speed (1.0: no rest).
+    cpu_share: float = 1.0
+
+    def rest_after(self, spent: float) -> float:
+        """Seconds to rest after a send that took ``spent`` seconds of CPU."""
+        if self.cpu_share >= 1.0 or spent <= 0:
+            return 0.0
+        return spent * (1.0 / self.cpu_share - 1.0)
 
     def quiet(self, now: datetime) -> bool:
         """Whether ``now`` falls in the quiet hours, China time."""
@@ -265,6 +276,8 @@ class Broadcaster:
         routes: channel name -> route; a channel without one waits for the
             person's next message.
         clock: the current time (tests move it).
+        cpu_clock: the process's CPU seconds, for pacing (``Policy.cpu_share``).
+        sleep: how to rest between sends (tests record it).
     """
 
     def __init__(
@@ -276,12 +289,16 @@ class Broadcaster:
         public_url: str = "",
         clock: Callable[[], datetime] = utcnow,
         name: str = "",
+        cpu_clock: Callable[[], float] = time.process_time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
         self.routes = dict(routes)
         self.policy = policy or Policy()
         self.public_url = public_url
         self.clock = clock
+        self.cpu_clock = cpu_clock
+        self.sleep = sleep
         self.name = (name or uuid.uuid4().hex[:12])[:40]
         self._wait = WaitRoute()
         self.stopping = False
@@ -452,7 +469,13 @@ class Broadcaster:
                     break
                 if target.channel in paused:
                     continue
+                # The process's CPU, not only this task's: what the database thread
+                # and the web pages served meanwhile cost counts too (a conservative rest).
+                spent = self.cpu_clock()
                 await self._deliver(token, target, outcome, paused)
+                rest = self.policy.rest_after(self.cpu_clock() - spent)
+                if rest and not self.stopping:
+                    await self.sleep(rest)
         finally:
             await self._release(token)
             await self._finish_alerts()

@@ -50,7 +50,8 @@ def broadcaster_for(settings: Settings, db: Database, pushers: Mapping[str, Push
     if "wecom" in pushers:
         routes["wecom"] = AppRoute(pushers["wecom"].api)
     quiet = settings.quiet_hours()
-    policy = Policy(*quiet) if quiet else Policy(quiet_from=0, quiet_until=0)
+    hours = quiet or (0, 0)  # the same hour twice: no quiet hours
+    policy = Policy(*hours, cpu_share=settings.outreach_cpu_share)
     return Broadcaster(db, routes, policy=policy, public_url=settings.public_url)
 
 

@@ -261,3 +261,38 @@ def test_quiet_hours_over_midnight_and_within_a_day() -> None:
     early = Policy(quiet_from=1, quiet_until=6)
     assert [h for h in range(24) if early.quiet(at(h))] == [1, 2, 3, 4, 5]
     assert not any(Policy(quiet_from=8, quiet_until=8).quiet(at(h)) for h in range(24))
+
+
+def test_the_rest_after_a_send_keeps_the_broadcasters_share_of_the_cpu() -> None:
+    assert Policy().rest_after(0.01) == 0.0  # flat out
+    share = Policy(cpu_share=0.25)
+    assert abs(share.rest_after(0.01) - 0.03) < 1e-9  # 10 ms of work, 30 ms of rest
+    assert share.rest_after(0.0) == 0.0
+
+
+async def test_the_broadcaster_rests_between_sends_for_its_share(migrated_db, simulator) -> None:
+    sim, base = simulator
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wechat", ["o-1", "o-2", "o-3"], last_inbound_at=clock.now)
+    await scheduled_alert(db, clock.now)
+    cpu = iter(range(100))  # each reading one CPU second later: every send costs 1 s
+    rests: list[float] = []
+
+    async def rest(seconds: float) -> None:
+        rests.append(seconds)
+
+    api = wechat(base)
+    worker = Broadcaster(
+        db,
+        {"wechat": WeChatRoute(api)},
+        policy=Policy(quiet_from=0, quiet_until=0, cpu_share=0.2),
+        clock=clock,
+        cpu_clock=lambda: float(next(cpu)),
+        sleep=rest,
+    )
+    try:
+        outcome = await worker.run_once()
+    finally:
+        await api.close()
+    assert outcome.sent == 3 and len(sim.sent) == 3
+    assert rests == [4.0, 4.0, 4.0]  # 1 s of work, 4 s of rest: a fifth of the time
