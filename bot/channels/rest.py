@@ -20,34 +20,31 @@ with ``{"sender", "message"}``), but:
   message already;
 - the channel notes who wrote from which address (``bot.rumors.reporters``), so
   that invented senders from one address do not count as many rumour reporters.
+
+The turn itself (cleaning, the busy reply and its undo, what is owed) is run by
+``bot.channels.turn.TurnRunner``, as in the WeChat channels.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-import os
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import speedups
-from bot.channels.rollback import forget_failed_turn, watch_turn
-from bot.menu.pages import BUSY_REPLY
+from bot.channels.services import ChannelServices, process_services
+from bot.channels.turn import OnNewMessage, TurnOutput, TurnRunner
 from bot.net.proxies import client_of, parse_address
 from bot.net.ratelimit import TOO_FAST_REPLY, ChatLimits, retry_after
-from bot.orders.notices import owed_notices
-from bot.outreach.owed import WEB_CHANNELS, owed_alerts
-from bot.rumors.delivery import take_due
+from bot.outreach.owed import WEB_CHANNELS
 from bot.rumors.reporters import Sightings
 from bot.settings import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, Settings, relay_secret
-from bot.storage.db import Database
-from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +52,15 @@ ALLOWED_INPUT_CHANNELS = ("rest", "webchat")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-class TaggedCollectingOutput(CollectingOutputChannel):
+class TaggedCollectingOutput(CollectingOutputChannel, TurnOutput):
     """Rasa's collector, keeping a message's ``custom`` tag (the move it makes and
     the knowledge entry it serves) on the same message instead of a second one."""
+
+    def replied(self) -> bool:
+        return bool(self.messages)
+
+    def add_text(self, recipient_id: str, text: str) -> None:
+        self.messages.append({"recipient_id": recipient_id, "text": text})
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         custom = message.get("custom")
@@ -75,25 +78,29 @@ class TaggedCollectingOutput(CollectingOutputChannel):
 
 
 class KepuRestInput(InputChannel):
-    def __init__(self, max_chars: int | None = None, settings: Settings | None = None) -> None:
-        self.max_chars = max_chars or int(os.environ.get("KEPU_MAX_MESSAGE_CHARS", "1000"))
-        self._settings = settings
-        self._db: Database | None = None
+    def __init__(
+        self,
+        max_chars: int | None = None,
+        settings: Settings | None = None,
+        services: ChannelServices | None = None,
+    ) -> None:
+        """``services``: the process's (default), or their own made from ``settings``."""
+        if services is None:
+            services = ChannelServices(settings) if settings is not None else process_services()
+        self.services = services
+        services.hold(self)
+        self.runner = TurnRunner(services, self.name(), max_chars)
         self._limits: ChatLimits | None = None
         self._relay_secret: bytes | None = None
-        self.sightings = Sightings(lambda: self.db)
+        self.sightings = Sightings(lambda: self.services.db)
 
     @property
     def settings(self) -> Settings:
-        if self._settings is None:  # read when the first message comes, not at import
-            self._settings = Settings.from_env()
-        return self._settings
+        return self.services.settings
 
     @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._db = Database(self.settings.database_url)
-        return self._db
+    def max_chars(self) -> int:
+        return self.runner.max_chars
 
     @property
     def limits(self) -> ChatLimits:
@@ -117,17 +124,8 @@ class KepuRestInput(InputChannel):
         return client_of(request.ip, forwarded, self.settings.proxy_networks), False
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    async def owed_verdicts(self, sender: str) -> list[str]:
-        """Verdicts due to ``sender``; none (and they stay due) if the database is away."""
-        try:
-            return await take_due(self.db, sender)
-        except Exception:
-            log.exception("could not read the verdicts owed to a sender")
-            return []
+        """Let go of the shared services (the last channel closes the database)."""
+        await self.services.release(self)
 
     @classmethod
     def name(cls) -> str:
@@ -140,7 +138,7 @@ class KepuRestInput(InputChannel):
         credentials = credentials or {}
         return cls(max_chars=credentials.get("max_chars"))
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("kepu_rest_webhook", __name__)
 
         @bp.listener("after_server_stop")
@@ -172,13 +170,9 @@ class KepuRestInput(InputChannel):
                     status=429,
                     headers={"Retry-After": retry_after(wait)},
                 )
-            inbound = clean_inbound(body.get("message"), self.max_chars)
-            if inbound.empty:
-                return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
-            if inbound.too_long:
-                return response.json(
-                    [{"recipient_id": sender, "text": too_long_reply(self.max_chars)}]
-                )
+            cleaned = self.runner.clean(body.get("message"))
+            if cleaned.reply:  # empty or too long: never reaches the assistant
+                return response.json([{"recipient_id": sender, "text": cleaned.reply}])
             channel = body.get("input_channel")
             if channel not in ALLOWED_INPUT_CHANNELS:
                 channel = self.name()
@@ -188,34 +182,18 @@ class KepuRestInput(InputChannel):
                 message_id = None
             await self.sightings.saw(sender, client if client != "unknown" else None)
             collector = TaggedCollectingOutput()
-            message = UserMessage(
-                inbound.text,
+            await self.runner.run(
+                on_new_message,
                 collector,
                 sender,
+                cleaned.text,
+                agent=getattr(request.app.ctx, "agent", None),
                 input_channel=channel,
-                metadata=metadata,
                 message_id=message_id,
+                metadata=metadata,
             )
-            with watch_turn() as turn:
-                try:
-                    await on_new_message(message)
-                except Exception:
-                    log.exception("turn failed for a rest message")
-                    turn.lost_actions.append("the whole turn")
-            if turn.failed or not collector.messages:
-                log.warning(
-                    "busy reply to a rest message: %s",
-                    f"{len(turn.lost_actions)} action(s) lost" if turn.failed else "no reply",
-                )
-                collector.messages.append({"recipient_id": sender, "text": BUSY_REPLY})
-                # Undo what the broken turn changed, so that sending it again works.
-                await forget_failed_turn(getattr(request.app.ctx, "agent", None), message)
-            for text in await self.owed_verdicts(sender):
-                collector.messages.append({"recipient_id": sender, "text": text})
-            for text in await owed_notices(self.db, sender):  # service orders
-                collector.messages.append({"recipient_id": sender, "text": text})
-            for text in await owed_alerts(self.db, WEB_CHANNELS, sender):  # subscribed alerts
-                collector.messages.append({"recipient_id": sender, "text": text})
+            for text in await self.runner.owed(sender, WEB_CHANNELS):
+                collector.add_text(sender, text)
             return response.json(collector.messages)
 
         return bp

@@ -19,6 +19,7 @@ import secrets
 import time
 from typing import Any
 
+from bot.channels.services import ChannelServices, process_services
 from bot.channels.wechat.webhook import CallbackChannel, Limits, Sealed
 from bot.settings import Settings
 from bot.voice.listener import Listener
@@ -66,7 +67,6 @@ def _limits(s: Settings, credentials: dict[str, Any] | None) -> Limits:
         reply_budget=s.wechat_reply_budget,
         timestamp_window=timestamp_window(credentials, DEFAULT_WINDOW_SECONDS),
         max_body_bytes=s.max_body_bytes,
-        max_chars=s.max_message_chars,
         per_sender=s.chat_rate_per_sender,
         per_client=s.webhook_rate_per_client,
         proxies=s.proxy_networks,
@@ -87,11 +87,11 @@ class WeChatInput(CallbackChannel):
         crypto: MessageCrypto | None,
         api: WeChatApi,
         limits: Limits,
-        database_url: str,
+        services: ChannelServices,
         listener: Listener | None = None,
         speaker: Speaker | None = None,
     ) -> None:
-        super().__init__(limits, api, database_url, listener, speaker)
+        super().__init__(limits, api, services, listener, speaker)
         self.token = token
         self.appid = appid
         self.mode = mode
@@ -103,7 +103,8 @@ class WeChatInput(CallbackChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
-        s = settings_with("wechat", credentials, WECHAT_KEYS)
+        services = process_services()
+        s = settings_with("wechat", credentials, WECHAT_KEYS, base=services.settings)
         crypto = None
         if s.wechat_mode != "plain":
             crypto = MessageCrypto(s.wechat_token, s.wechat_aes_key, s.wechat_appid)
@@ -114,7 +115,7 @@ class WeChatInput(CallbackChannel):
             crypto=crypto,
             api=WeChatApi(s.wechat_api_base, s.wechat_appid, s.wechat_appsecret, RetryPolicy()),
             limits=_limits(s, credentials),
-            database_url=s.database_url,
+            services=services,
             listener=Listener.from_settings(s),  # KEPU_ASR: a broken set-up stops the start
             speaker=build_speaker(s),  # KEPU_TTS: off by default; a broken set-up only logs
         )
@@ -168,11 +169,11 @@ class WeComInput(CallbackChannel):
         agent_id: int,
         api: WeComApi,
         limits: Limits,
-        database_url: str,
+        services: ChannelServices,
         listener: Listener | None = None,
         speaker: Speaker | None = None,
     ) -> None:
-        super().__init__(limits, api, database_url, listener, speaker)
+        super().__init__(limits, api, services, listener, speaker)
         self.crypto = crypto
         self.agent_id = agent_id
 
@@ -182,14 +183,15 @@ class WeComInput(CallbackChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeComInput:
-        s = settings_with("wecom", credentials, WECOM_KEYS)
+        services = process_services()
+        s = settings_with("wecom", credentials, WECOM_KEYS, base=services.settings)
         agent_id = int(s.wecom_agent_id)
         return cls(
             crypto=MessageCrypto(s.wecom_token, s.wecom_aes_key, s.wecom_corp_id),
             agent_id=agent_id,
             api=WeComApi(s.wecom_api_base, s.wecom_corp_id, s.wecom_secret, agent_id),
             limits=_limits(s, credentials),
-            database_url=s.database_url,
+            services=services,
             listener=Listener.from_settings(s),  # KEPU_ASR: a broken set-up stops the start
             speaker=build_speaker(s),  # KEPU_TTS: off by default; a broken set-up only logs
         )

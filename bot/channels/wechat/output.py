@@ -7,15 +7,14 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel
-
+from bot.channels.turn import TurnOutput
 from bot.voice.speech import spoken_text
 from bot.wechat.replies import render_buttons
 
 log = logging.getLogger(__name__)
 
 
-class TextCollector(OutputChannel):
+class TextCollector(TurnOutput):
     """Collects what the assistant says in one turn, as texts the platforms can show."""
 
     def __init__(self) -> None:
@@ -27,6 +26,12 @@ class TextCollector(OutputChannel):
     @classmethod
     def name(cls) -> str:
         return "wechat_text"
+
+    def replied(self) -> bool:
+        return bool(self.texts)
+
+    def add_text(self, recipient_id: str, text: str) -> None:
+        self.texts.append(text)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         if text and text.strip():

@@ -18,6 +18,8 @@ passive reply (what does not fit in one message follows through the message
 API); otherwise the webhook answers "success" at once and the whole answer is
 pushed through the message API when the assistant finishes. Verdicts owed to
 the user (rumour report-back) and messages kept from earlier follow the answer.
+The turn itself (cleaning, the busy reply and its undo, what is owed) is run by
+``bot.channels.turn.TurnRunner``, as in the REST channel.
 
 A voice message becomes text (``bot.voice``: WeChat's transcript, or the
 audio fetched through the media API and recognised) and is then answered
@@ -38,28 +40,25 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.rollback import forget_failed_turn, watch_turn
+from bot.channels.services import ChannelServices
+from bot.channels.turn import OnNewMessage, TurnRunner
 from bot.channels.wechat.output import TextCollector, entry_speech
 from bot.menu.pages import BUSY_REPLY
 from bot.net.proxies import client_of
 from bot.net.ratelimit import TOO_FAST_REPLY, ChatLimits
-from bot.orders.notices import owed_notices
-from bot.outreach.owed import owed_alerts
-from bot.rumors.delivery import take_due
 from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
 from bot.settings import IPNetwork
 from bot.storage.db import Database
-from bot.text.inbound import EMPTY_REPLY, clean_inbound, too_long_reply
 from bot.voice.listener import Listener, MediaError
 from bot.voice.speaker import Speaker, SpeechFailed
 from bot.wechat import replies
@@ -87,7 +86,6 @@ CLAIM_POLL_SECONDS = 0.2
 REPORT_FORM = "report_rumor_form"
 # The platforms' answer for a media id they no longer have (temporary media: 3 days).
 MEDIA_GONE = frozenset({40007, 46001})
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 # A voice reply waits this long after a passive reply went out, so that it follows it.
 PASSIVE_FIRST_SECONDS = 1.0
 # Uploaded voice is reused for the same text while the platform keeps it (3 days).
@@ -116,7 +114,6 @@ class Limits:
     reply_budget: float
     timestamp_window: float
     max_body_bytes: int
-    max_chars: int
     per_sender: int = 20  # messages a minute per user (KEPU_CHAT_RATE_PER_SENDER)
     per_client: int = 1200  # callbacks a minute per address (KEPU_WEBHOOK_RATE_PER_CLIENT)
     proxies: tuple[IPNetwork, ...] = ()  # KEPU_TRUSTED_PROXIES: who may name the client
@@ -134,18 +131,19 @@ class CallbackChannel(InputChannel, abc.ABC):
         self,
         limits: Limits,
         api: PlatformApi,
-        database_url: str,
+        services: ChannelServices,
         listener: Listener | None = None,
         speaker: Speaker | None = None,
     ) -> None:
         self.limits = limits
         self.api = api
-        self.database_url = database_url
+        self.services = services  # settings and the database, shared with the other channels
+        services.hold(self)
+        self.runner = TurnRunner(services, self.name())
         self.listener = listener or Listener()  # default: WeChat's transcript only
         self.speaker = speaker  # KEPU_TTS: answers to voice messages read aloud (None: off)
         self._voice_media: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._voice_format_missing = False
-        self._db: Database | None = None
         self._receipts: ReceiptLog | None = None
         self._pusher: Pusher | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -174,9 +172,7 @@ class CallbackChannel(InputChannel, abc.ABC):
 
     @property
     def db(self) -> Database:
-        if self._db is None:  # created on first use, never at import time
-            self._db = Database(self.database_url)
-        return self._db
+        return self.services.db
 
     @property
     def receipts(self) -> ReceiptLog:
@@ -305,11 +301,9 @@ class CallbackChannel(InputChannel, abc.ABC):
                 return self.ask(inbound, replies.click_text(inbound.event_key), on_new_message)
             return None  # unsubscribe, view, location reports …: nothing to say
         if kind == "text":
-            cleaned = clean_inbound(inbound.content, self.limits.max_chars)
-            if cleaned.empty:
-                return _fixed(EMPTY_REPLY)
-            if cleaned.too_long:
-                return _fixed(too_long_reply(self.limits.max_chars))
+            cleaned = self.runner.clean(inbound.content)
+            if cleaned.reply:  # empty or too long
+                return _fixed(cleaned.reply)
             if self.listener.recent.corrects(inbound.sender, cleaned.text):
                 return _fixed(replies.VOICE_CORRECTION)
             return self.ask(inbound, cleaned.text, on_new_message)
@@ -322,17 +316,17 @@ class CallbackChannel(InputChannel, abc.ABC):
     async def voice_turn(self, inbound: Inbound, on_new_message: OnNewMessage) -> list[str]:
         """A voice message: its text answered like typed text, after "您说的是：…"."""
         heard = await self.listener.hear(inbound.recognition, inbound.media_id, self.fetch_voice)
-        cleaned = clean_inbound(heard.text, self.limits.max_chars)
+        cleaned = self.runner.clean(heard.text)
         if cleaned.empty:
             return [replies.voice_help(self.name(), heard.problem or "silent")]
-        if cleaned.too_long:
-            return [too_long_reply(self.limits.max_chars)]
+        if cleaned.reply:  # too long
+            return [cleaned.reply]
         if self.listener.recent.corrects(inbound.sender, cleaned.text):  # a spoken "不对"
             return [replies.VOICE_CORRECTION]
-        texts, collector = await self.ask_collected(inbound, cleaned.text, on_new_message)
+        collector, busy = await self.ask_collected(inbound, cleaned.text, on_new_message)
         self.listener.recent.remember(inbound.sender)
-        answer = TurnTexts([replies.heard(cleaned.text), *texts])
-        if self.speaker is not None and texts == collector.texts:  # not a failed turn
+        answer = TurnTexts([replies.heard(cleaned.text), *collector.texts])
+        if self.speaker is not None and not busy:  # not a failed turn
             answer.speech = entry_speech(collector)
         return answer
 
@@ -393,44 +387,30 @@ class CallbackChannel(InputChannel, abc.ABC):
 
     async def ask(self, inbound: Inbound, text: str, on_new_message: OnNewMessage) -> list[str]:
         """One turn of the assistant; a polite busy reply if it fails or says nothing."""
-        texts, _ = await self.ask_collected(inbound, text, on_new_message)
-        return texts
+        collector, _ = await self.ask_collected(inbound, text, on_new_message)
+        return collector.texts
 
     async def ask_collected(
         self, inbound: Inbound, text: str, on_new_message: OnNewMessage
-    ) -> tuple[list[str], TextCollector]:
-        """``ask``, and the turn's collector (which entries it said)."""
+    ) -> tuple[TextCollector, bool]:
+        """``ask``'s collector (its texts, which entries it said), and whether it was busy."""
         collector = TextCollector()
-        message = UserMessage(
-            text,
+        busy = await self.runner.run(
+            on_new_message,
             collector,
             inbound.sender,
+            text,
+            agent=self._agent,
             input_channel=self.name(),
             message_id=inbound.msg_id or None,
             metadata={"msg_type": inbound.msg_type},
         )
-        with watch_turn() as turn:
-            try:
-                await on_new_message(message)
-            except Exception:  # the user still gets an answer; the failure is logged
-                log.exception("turn failed for a %s message", self.name())
-                turn.lost_actions.append("the whole turn")
-        if collector.texts and not turn.failed:
-            return collector.texts, collector
-        # An action failed: say so, and undo the turn so that sending it again works.
-        await forget_failed_turn(self._agent, message)
-        return [*collector.texts, BUSY_REPLY], collector
+        return collector, busy
 
     async def owed(self, sender: str) -> list[str]:
-        """Verdicts due to ``sender``, service-order notices, and messages kept for them."""
-        try:
-            verdicts = await take_due(self.db, sender)
-        except (SQLAlchemyError, OSError):
-            log.exception("could not read the verdicts owed to a sender")
-            verdicts = []
-        notices = await owed_notices(self.db, sender)
-        alerts = await owed_alerts(self.db, (self.name(),), sender)  # subscribed alerts held
-        return verdicts + notices + alerts + await self.pusher.take_waiting(sender)
+        """What is owed to ``sender`` on this channel (``TurnRunner.owed``), and messages kept."""
+        owed = await self.runner.owed(sender, (self.name(),))
+        return owed + await self.pusher.take_waiting(sender)
 
     async def answer(
         self,
@@ -559,11 +539,9 @@ class CallbackChannel(InputChannel, abc.ABC):
         await self.listener.close()
         if self.speaker is not None:
             await self.speaker.close()
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-            self._receipts = None
-            self._pusher = None
+        self._receipts = None
+        self._pusher = None
+        await self.services.release(self)  # the last channel to stop closes the database
 
     def _refuse(self, exc: Refused) -> HTTPResponse:
         log.warning("%s webhook refused a request: %s", self.name(), exc.reason)
