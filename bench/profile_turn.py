@@ -145,6 +145,8 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
         "our channel (checks, verdicts owed, rollback)",
         (
             r"bot/channels/rest\.py",
+            r"bot/channels/turn\.py",
+            r"bot/channels/services\.py",
             r"bot/channels/rollback\.py",
             r"bot/rumors/delivery\.py",
             r"bot/text/inbound\.py",
