@@ -40,17 +40,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.growth import (
-    SEED,
-    Plans,
-    console_data,
-    console_tables,
-    load_postgres,
-    load_sqlite,
-    machine,
-    quantiles,
-    throwaway_database,
-)
+from bench.console_data import console_data, console_tables
+from bench.growth import SEED
+from bench.growth_report import machine
+from bench.throwaway_db import Plans, load_postgres, load_sqlite, throwaway_database
+from bench.timing import quantiles
 
 REPEAT = 15
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

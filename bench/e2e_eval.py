@@ -54,16 +54,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.load import (
-    WECHAT_TOKEN,
-    WeChatApiStandIn,
-    WeChatSigner,
-    _spawn,
-    current_model,
-    free_port,
-    stop,
-    wait_ready,
-)
+from bench.stacks import _spawn, stop, wait_ready
+from bench.startup import free_port
+from bench.stock_model import current_model
+from bench.wechat_platform import WECHAT_TOKEN, WeChatApiStandIn, WeChatSigner
 from bot.settings import PROJECT_ROOT
 from bot.understanding.replies import UNANSWERED, UNSURE
 

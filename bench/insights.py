@@ -4,7 +4,7 @@ cost of writing one analytics event per turn, on PostgreSQL with 10 million even
 Usage: .venv/bin/python -m bench.insights [--events 10000000] [--days 400]
        [--backend postgresql|sqlite]
 
-A throw-away database (``bench.growth.throwaway_database``) is filled with
+A throw-away database (``bench.throwaway_db.throwaway_database``) is filled with
 ``--events`` analytics events over ``--days`` days ending yesterday (China time):
 60,000 hashed users, about 5 turns each on a day they write, channels, moves,
 decisions, topics, 300 entries, fraud checks, in proportions like the
@@ -43,7 +43,8 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from bench.growth import PG_DSN, machine, throwaway_database
+from bench.growth_report import machine
+from bench.throwaway_db import PG_DSN, throwaway_database
 from bot.insights.events import CHINA_TIME, Turn, TurnAssembler
 from bot.settings import PROJECT_ROOT
 

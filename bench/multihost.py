@@ -45,29 +45,14 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.load import (
-    BUSY_LOAD,
-    DOC,
-    MIX_TEXT,
-    WECHAT_TOKEN,
-    Sample,
-    WeChatApiStandIn,
-    WeChatSigner,
-    _spawn,
-    cpu_by_role,
-    current_model,
-    drive,
-    load_mix,
-    machine,
-    machine_line,
-    parse_mixes,
-    parse_users,
-    percentile,
-    production_profile,
-    replace_section,
-    stop,
-    wait_ready,
-)
+from bench.drive import Sample, drive, percentile
+from bench.load import parse_mixes, parse_users
+from bench.load_report import BUSY_LOAD, DOC, MIX_TEXT, machine, machine_line, replace_section
+from bench.mixes import load_mix
+from bench.procstat import cpu_by_role
+from bench.stacks import _spawn, production_profile, stop, wait_ready
+from bench.stock_model import current_model
+from bench.wechat_platform import WECHAT_TOKEN, WeChatApiStandIn, WeChatSigner
 from bot.run.nginx import FAIL_TIMEOUT_SECONDS, HEALTH_PATH, INSTANCE_HEADER
 from bot.settings import PROJECT_ROOT
 

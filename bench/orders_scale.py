@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bench.growth import Plans, Table, load_postgres, load_sqlite, throwaway_database
+from bench.throwaway_db import Plans, Table, load_postgres, load_sqlite, throwaway_database
 
 SEED = 20261204
 TARGET_MS = 50.0

@@ -48,21 +48,14 @@ from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.growth import load_postgres, load_sqlite, throwaway_database
-from bench.load import (
-    DOC,
-    Mix,
-    current_model,
-    load_mix,
-    machine,
-    parse_think,
-    percentile,
-    read_stats,
-    replace_section,
-    rest_sender,
-    role,
-)
-from bench.load import our_stack as start_stack
+from bench.drive import percentile, rest_sender
+from bench.load import parse_think
+from bench.load_report import DOC, machine, replace_section
+from bench.mixes import Mix, load_mix
+from bench.procstat import read_stats, role
+from bench.stacks import our_stack as start_stack
+from bench.stock_model import current_model
+from bench.throwaway_db import load_postgres, load_sqlite, throwaway_database
 from bot.settings import PROJECT_ROOT
 
 SECTION = "## Broadcast to subscribers (issue 22)"

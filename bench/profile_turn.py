@@ -55,7 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import load
+from bench import drive, load, mixes, procstat, stock_model
+from bench.stacks import _spawn, our_stack, stop, wait_ready
 from bench.startup import free_port
 from bot.settings import PROJECT_ROOT
 
@@ -294,16 +295,16 @@ def python_threads(pid: int) -> set[int]:
 
 
 def processes(roots: Sequence[int]) -> dict[str, int]:
-    """role -> pid of the stack's Python processes (bench.load.role)."""
-    stats = load.read_stats()
-    _, pids = load.tree_ticks(stats, roots)
+    """role -> pid of the stack's Python processes (bench.procstat.role)."""
+    stats = procstat.read_stats()
+    _, pids = procstat.tree_ticks(stats, roots)
     out: dict[str, int] = {}
     for pid in sorted(pids):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        name = load.role(cmd)
+        name = procstat.role(cmd)
         if name in PROCESSES and name not in out:
             out[name] = pid
     return out
@@ -437,7 +438,7 @@ async def stock_stack(
     args: argparse.Namespace, session: Any
 ) -> AsyncIterator[tuple[str, list[int]]]:
     """The stock assistant of bench/stock/ (memory tracker store), ready; (base URL, roots)."""
-    model = load.ensure_stock_model()
+    model = stock_model.ensure_stock_model()
     rasa_port, actions_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="kepu-profile-stock-") as tmp:
         tmpdir = Path(tmp)
@@ -455,13 +456,13 @@ async def stock_stack(
         }
         log = tmpdir / "stock.log"
         py = sys.executable
-        actions = load._spawn(
+        actions = _spawn(
             [py, "-m", "rasa_sdk", "--actions", "bench.stock.actions", "--port", str(actions_port)],
             env,
             PROJECT_ROOT,
             log,
         )
-        rasa = load._spawn(
+        rasa = _spawn(
             [
                 py,
                 "-m",
@@ -484,7 +485,7 @@ async def stock_stack(
         )
         base = f"http://127.0.0.1:{rasa_port}"
         try:
-            await load.wait_ready(
+            await wait_ready(
                 session,
                 [f"http://127.0.0.1:{actions_port}/health", f"{base}/"],
                 [actions, rasa],
@@ -492,15 +493,15 @@ async def stock_stack(
             )
             yield base, [rasa.pid, actions.pid]
         finally:
-            await load.stop(rasa)
-            await load.stop(actions)
+            await stop(rasa)
+            await stop(actions)
 
 
 async def profile_level(
-    args: argparse.Namespace, session: Any, mix: load.Mix, base: str, roots: list[int], stack: str
+    args: argparse.Namespace, session: Any, mix: mixes.Mix, base: str, roots: list[int], stack: str
 ) -> Profile:
-    send = load.rest_sender(session, f"{base}/webhooks/rest/webhook")
-    await load.drive(send, mix, 2, 120, 20, f"{stack}-warmup", mix_name="knowledge")
+    send = drive.rest_sender(session, f"{base}/webhooks/rest/webhook")
+    await drive.drive(send, mix, 2, 120, 20, f"{stack}-warmup", mix_name="knowledge")
     procs = processes(roots)
     print(f"[profile] {stack} processes: {procs}", flush=True)
     PROFILES.mkdir(parents=True, exist_ok=True)
@@ -536,12 +537,12 @@ async def profile_level(
     await asyncio.sleep(1.0)  # py-spy attached
     pids = list(procs.values())
     threads0 = thread_ticks(pids)
-    cpu0 = {name: load.tree_cpu_seconds([pid]) for name, pid in procs.items()}
-    samples, wall = await load.drive(
+    cpu0 = {name: procstat.tree_cpu_seconds([pid]) for name, pid in procs.items()}
+    samples, wall = await drive.drive(
         send, mix, args.users, args.seconds, 10**6, f"{stack}-profile", mix_name="knowledge"
     )
     await asyncio.sleep(0.5)
-    cpu1 = {name: load.tree_cpu_seconds([pid]) for name, pid in procs.items()}
+    cpu1 = {name: procstat.tree_cpu_seconds([pid]) for name, pid in procs.items()}
     threads1 = thread_ticks(pids)
     for name, (spy, _) in spies.items():
         _, err = await asyncio.to_thread(spy.communicate)
@@ -585,8 +586,8 @@ async def profile_level(
         seconds=round(wall, 1),
         turns=turns,
         throughput=turns / wall if wall else 0.0,
-        p50_ms=load.percentile(ok, 50) * 1000,
-        p95_ms=load.percentile(ok, 95) * 1000,
+        p50_ms=drive.percentile(ok, 50) * 1000,
+        p95_ms=drive.percentile(ok, 95) * 1000,
         processes=result,
     )
 
@@ -594,14 +595,14 @@ async def profile_level(
 async def amain(args: argparse.Namespace) -> list[Profile]:
     import aiohttp
 
-    mix, _ = load.load_mix()
+    mix, _ = mixes.load_mix()
     out = []
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(
         timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
     ) as session:
-        model = Path(args.model) if args.model else load.current_model()
-        async with load.our_stack(args, session, model, dict(args.env)) as stack:
+        model = Path(args.model) if args.model else stock_model.current_model()
+        async with our_stack(args, session, model, dict(args.env)) as stack:
             out.append(await profile_level(args, session, mix, stack.rasa, stack.roots, "kepu"))
         if args.stock:
             async with stock_stack(args, session) as (base, roots):

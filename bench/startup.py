@@ -107,7 +107,7 @@ def timed_turn(rasa: str, sender: str, text: str) -> float:
 
 def timed_wechat(rasa: str, user: str, text: str) -> tuple[float, bool]:
     """Seconds until the WeChat webhook answers, and whether the answer came in it."""
-    from bench.load import WeChatSigner  # bench.load imports this module
+    from bench.wechat_platform import WeChatSigner  # it imports this module
 
     query, body = WeChatSigner().request(user, text)
     req = urllib.request.Request(
@@ -134,7 +134,7 @@ def new_users_at_once(rasa: str, tag: str, wechat: bool = False) -> dict[str, fl
 
 
 def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
-    from bench.load import WECHAT_TOKEN  # bench.load imports this module
+    from bench.wechat_platform import WECHAT_TOKEN  # it imports this module
 
     ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
     with tempfile.TemporaryDirectory() as var:

@@ -3,7 +3,7 @@ trained assistant and action server behind them: REST, WeChat in safe mode
 (signed, AES-encrypted) and WeCom. Each asks a question, has a pasted scam
 checked and reports a rumour; the stored report is read back.
 
-The platforms' message API is the simulator of ``tests.bot.channels.platform``,
+The platforms' message API is the simulator of ``bench.wechat_platform``,
 served from a thread of this process; callbacks are signed and encrypted by
 that module's independent implementation.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,10 +21,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
+from bench.wechat_platform import PlatformClient, Simulator, SimulatorThread, message_xml
 from tests.bot.channels.conftest import WECHAT, WECOM, WECOM_AGENT_ID
-from tests.bot.channels.platform import PlatformClient, Simulator, message_xml
 from tests.conftest import SHARED_CACHE, free_port
 from tests.test_stack import _post, _ready, start_stack, wait_for_stack
 
@@ -37,39 +35,6 @@ SCAM = (
     "否则将依法逮捕，联系电话 17012345678"
 )
 CLAIM = "听说村里的井水喝了会得癌症，是张大爷打13812345678告诉我的"
-
-
-class SimulatorThread:
-    """The simulated WeChat/WeCom API on its own event loop in a thread."""
-
-    def __init__(self) -> None:
-        self.simulator = Simulator()
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        runner = web.AppRunner(self.simulator.app(), access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", self.port)
-        self._loop.run_until_complete(site.start())
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(runner.cleanup())
-
-    def start(self) -> None:
-        self._thread.start()
-        assert self._ready.wait(10)
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
 
 
 @pytest.fixture(scope="module")

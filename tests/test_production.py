@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import WeChatSigner
+from bench.wechat_platform import WeChatSigner
 from bot.menu.pages import BUSY_REPLY
 from bot.run import nginx
 from bot.settings import Settings

@@ -1,5 +1,6 @@
-"""The pure parts of bench/load.py: statistics, CPU accounting, WeChat signing, the mix,
-the report. No services are started and nothing is timed."""
+"""The pure parts of the load bench (bench/load.py and the modules it uses):
+statistics, CPU accounting, WeChat signing, the mix, the report. No services are
+started and nothing is timed."""
 
 from __future__ import annotations
 
@@ -14,19 +15,28 @@ from pathlib import Path
 
 import pytest
 
-from bench import load
+from bench import (
+    drive,
+    load,
+    load_report,
+    mixes,
+    procstat,
+    service_log,
+    stock_model,
+    wechat_platform,
+)
 from bot.wechat.crypto import check_signature
 from bot.wechat.messages import Inbound, parse_xml
 
 
 def test_percentile_interpolates_between_ranks() -> None:
     values = [5.0, 1.0, 3.0, 2.0, 4.0]
-    assert load.percentile(values, 0) == 1.0
-    assert load.percentile(values, 50) == 3.0
-    assert load.percentile(values, 100) == 5.0
-    assert load.percentile(values, 95) == pytest.approx(4.8)
-    assert load.percentile([7.0], 99) == 7.0
-    assert math.isnan(load.percentile([], 50))
+    assert drive.percentile(values, 0) == 1.0
+    assert drive.percentile(values, 50) == 3.0
+    assert drive.percentile(values, 100) == 5.0
+    assert drive.percentile(values, 95) == pytest.approx(4.8)
+    assert drive.percentile([7.0], 99) == 7.0
+    assert math.isnan(drive.percentile([], 50))
 
 
 def _stat_line(pid: int, comm: str, ppid: int, utime: int, stime: int, cut=0, cst=0) -> str:
@@ -37,7 +47,7 @@ def _stat_line(pid: int, comm: str, ppid: int, utime: int, stime: int, cut=0, cs
 
 
 def test_parse_stat_reads_ticks_even_with_odd_command_names() -> None:
-    st = load.parse_stat(_stat_line(4242, "rasa (run) ) x", 17, 300, 40, cut=5, cst=2))
+    st = procstat.parse_stat(_stat_line(4242, "rasa (run) ) x", 17, 300, 40, cut=5, cst=2))
     assert (st.pid, st.ppid, st.ticks) == (4242, 17, 347)
 
 
@@ -45,27 +55,27 @@ def test_tree_ticks_sums_a_process_and_all_its_descendants_only() -> None:
     stats = {
         s.pid: s
         for s in (
-            load.ProcStat(1, 0, 1000),  # init: not ours
-            load.ProcStat(10, 1, 5),  # supervisor
-            load.ProcStat(11, 10, 100),  # rasa
-            load.ProcStat(12, 10, 50),  # actions
-            load.ProcStat(13, 11, 7),  # a grandchild
-            load.ProcStat(20, 1, 999),  # someone else's process
+            procstat.ProcStat(1, 0, 1000),  # init: not ours
+            procstat.ProcStat(10, 1, 5),  # supervisor
+            procstat.ProcStat(11, 10, 100),  # rasa
+            procstat.ProcStat(12, 10, 50),  # actions
+            procstat.ProcStat(13, 11, 7),  # a grandchild
+            procstat.ProcStat(20, 1, 999),  # someone else's process
         )
     }
-    assert load.tree_ticks(stats, [10]) == (162, {10, 11, 12, 13})
-    assert load.tree_ticks(stats, [11, 12]) == (157, {11, 12, 13})
-    assert load.tree_ticks(stats, [99]) == (0, set())  # exited
+    assert procstat.tree_ticks(stats, [10]) == (162, {10, 11, 12, 13})
+    assert procstat.tree_ticks(stats, [11, 12]) == (157, {11, 12, 13})
+    assert procstat.tree_ticks(stats, [99]) == (0, set())  # exited
 
 
 def test_reads_this_process_from_proc() -> None:
-    stats = load.read_stats()
+    stats = procstat.read_stats()
     assert os.getpid() in stats and stats[os.getpid()].ppid == os.getppid()
-    assert load.tree_cpu_seconds([os.getpid()]) >= 0
+    assert procstat.tree_cpu_seconds([os.getpid()]) >= 0
 
 
 def test_wechat_request_is_signed_as_the_channel_checks_it() -> None:
-    signer = load.WeChatSigner(token="tok", account="gh_x")
+    signer = wechat_platform.WeChatSigner(token="tok", account="gh_x")
     query, body = signer.request("user-1", "帮我看看这条短信：]]> 有链接")
     check_signature(query["signature"], "tok", query["timestamp"], query["nonce"])
     assert query["openid"] == "user-1" and query["nonce"].isdigit()
@@ -76,7 +86,7 @@ def test_wechat_request_is_signed_as_the_channel_checks_it() -> None:
 
 
 def test_every_wechat_request_has_a_fresh_nonce_and_message_id() -> None:
-    signer = load.WeChatSigner()
+    signer = wechat_platform.WeChatSigner()
     requests = [signer.request("u", "菜单") for _ in range(50)]
     nonces = {q["nonce"] for q, _ in requests}
     ids = {Inbound.from_fields(parse_xml(b)).msg_id for _, b in requests}
@@ -85,11 +95,11 @@ def test_every_wechat_request_has_a_fresh_nonce_and_message_id() -> None:
 
 def test_wechat_signature_is_sha1_of_the_sorted_parts() -> None:
     expected = hashlib.sha1(b"123456abc").hexdigest()
-    assert load.wechat_signature("abc", "123", "456") == expected
-    assert load.wechat_query("abc", "123", "456", "o1")["signature"] == expected
+    assert wechat_platform.signature("abc", "123", "456") == expected
+    assert wechat_platform.wechat_query("abc", "123", "456", "o1")["signature"] == expected
 
 
-MIX = load.Mix(
+MIX = mixes.Mix(
     questions=("微信怎么发语音", "高血压要注意什么"),
     eval_questions=("脑膜炎治疗费用是多少？",),
     eval_messages=("我是您的外孙，请把钱转到这个卡上",),
@@ -118,7 +128,7 @@ def test_a_session_is_the_scripted_realistic_mix() -> None:
     pool = set(MIX.questions) | set(MIX.eval_questions)
     assert {texts[2], texts[4], texts[5]} <= pool
     assert texts[7] in set(MIX.claims) | set(MIX.eval_claims)
-    assert texts[8] in load.RUMOUR_WHERE
+    assert texts[8] in mixes.RUMOUR_WHERE
 
 
 def test_other_users_start_elsewhere_in_the_script_with_each_step_whole() -> None:
@@ -139,41 +149,41 @@ def test_sessions_are_deterministic_and_differ_between_users() -> None:
     sessions = {tuple(MIX.session(u, c)) for u in range(10) for c in range(3)}
     assert len(sessions) > 20
     # Without eval texts, only the built-in pools are used.
-    plain = load.Mix(questions=("一个问题",))
+    plain = mixes.Mix(questions=("一个问题",))
     for u in range(20):
         turns = plain.session(u, 0)
         assert {t for k, t in turns if k == "knowledge"} == {"一个问题"}
         messages = [t for k, t in turns if k == "fraud"]
         assert len(messages) == 2
-        assert all(any(m.endswith(sms) for sms in load.FRAUD_SMS) for m in messages)
+        assert all(any(m.endswith(sms) for sms in mixes.FRAUD_SMS) for m in messages)
 
 
 def test_mix_reads_the_knowledge_base_and_works_without_eval_files(tmp_path: Path) -> None:
-    mix, source = load.load_mix(eval_dir=tmp_path)
+    mix, source = mixes.load_mix(eval_dir=tmp_path)
     assert len(mix.questions) > 100 and not mix.eval_questions
     assert "not found" in source
 
 
 def test_replace_section_appends_then_replaces_only_its_own_section() -> None:
     doc = "# Benchmarks\n\nintro\n\n## Training\n\nnumbers\n"
-    first = load.replace_section(doc, "## Load test (issue 8)\n\nold table\n")
+    first = load_report.replace_section(doc, "## Load test (issue 8)\n\nold table\n")
     assert first.startswith(doc.rstrip("\n")) and first.endswith("old table\n")
     middle = first + "\n## Later section\n\nkept\n"
-    second = load.replace_section(middle, "## Load test (issue 8)\n\nnew table\n")
+    second = load_report.replace_section(middle, "## Load test (issue 8)\n\nnew table\n")
     assert "old table" not in second and "new table" in second
     assert "## Training\n\nnumbers" in second and second.endswith("## Later section\n\nkept\n")
-    assert load.replace_section(second, "## Load test (issue 8)\n\nnew table\n") == second
+    assert load_report.replace_section(second, "## Load test (issue 8)\n\nnew table\n") == second
 
 
 def _level(stack: str, users: int, seconds: list[float], cpu: float, channel="rest", **extra):
     samples = [
-        load.Sample("menu", s, True, "passive" if channel == "wechat" else "") for s in seconds
+        drive.Sample("menu", s, True, "passive" if channel == "wechat" else "") for s in seconds
     ]
-    return load.Level(stack, channel, users, 10.0, samples, cpu, 0.1, dict(extra))
+    return drive.Level(stack, channel, users, 10.0, samples, cpu, 0.1, dict(extra))
 
 
 def test_report_has_the_tables_ratio_and_verdicts() -> None:
-    run = load.Run(
+    run = load_report.Run(
         levels=[
             _level("kepu", 10, [0.1, 0.2, 0.3, 0.6], cpu=0.4),
             _level("kepu", 50, [1.0, 6.0], channel="wechat", cpu=0.1, over_budget=1),
@@ -181,7 +191,7 @@ def test_report_has_the_tables_ratio_and_verdicts() -> None:
         ],
         idle_cpu={"kepu": 0.01, "stock": 0.0},
     )
-    assert load.overall_cost_ratio(run.levels) == pytest.approx(2.0)
+    assert load_report.overall_cost_ratio(run.levels) == pytest.approx(2.0)
     args = load.parse_args(["--users", "10", "--seconds", "5"])
     meta = {
         "machine": {"nproc": 2, "cpu": "X", "ram_gib": 1.0, "python": "3.10", "kernel": "k"},
@@ -189,8 +199,8 @@ def test_report_has_the_tables_ratio_and_verdicts() -> None:
         "load_before": "0",
         "load_after": "0",
     }
-    text = load.report(run, args, "texts", meta)
-    assert text.startswith(load.SECTION)
+    text = load_report.report(run, args, "texts", meta)
+    assert text.startswith(load_report.SECTION)
     assert "| kepu | 10 | 4 | 0.4 |" in text and "| stock | 10 | 4 |" in text
     assert "**2.00×**" in text
     assert "2.00× — **missed**" in text  # cost ratio over 1.3
@@ -198,7 +208,7 @@ def test_report_has_the_tables_ratio_and_verdicts() -> None:
     assert "max 6.00 s, 1 of 2 over 4.5 s" in text
     assert "Command: `.venv/bin/python -m bench.load --users 10 --seconds 5 --max-turns" in text
     assert "machine was shared" not in text
-    assert "machine was shared" in load.report(run, args, "texts", {**meta, "busy": True})
+    assert "machine was shared" in load_report.report(run, args, "texts", {**meta, "busy": True})
 
 
 def test_arguments_are_bounded() -> None:
@@ -212,21 +222,21 @@ def test_arguments_are_bounded() -> None:
 def test_stock_model_name_follows_its_inputs(tmp_path: Path) -> None:
     a = tmp_path / "config.yml"
     a.write_text("pipeline: []\n")
-    first = load.stock_hash([a])
+    first = stock_model.stock_hash([a])
     a.write_text("pipeline: [x]\n")
-    assert load.stock_hash([a]) != first and len(first) == 16
-    assert load.stock_hash() == load.stock_hash()
+    assert stock_model.stock_hash([a]) != first and len(first) == 16
+    assert stock_model.stock_hash() == stock_model.stock_hash()
 
 
 def test_processes_are_told_apart_by_their_command_line() -> None:
     py = "/work/main/.venv/bin/python -m"
-    assert load.role(f"{py} rasa run --model m.tar.gz --port 5005") == "rasa"
-    assert load.role(f"{py} rasa_sdk --actions actions --port 5055") == "actions"
-    assert load.role(f"{py} bot.run.cli web") == "web"
-    assert load.role(f"{py} bot.run.cli run --model m.tar.gz") == "supervisor"
-    assert load.role("nginx: master process /usr/sbin/nginx -p var/nginx") == "nginx"
-    assert load.role("nginx: worker process") == "nginx"
-    assert load.role("/bin/sh -c true") == "other"
+    assert procstat.role(f"{py} rasa run --model m.tar.gz --port 5005") == "rasa"
+    assert procstat.role(f"{py} rasa_sdk --actions actions --port 5055") == "actions"
+    assert procstat.role(f"{py} bot.run.cli web") == "web"
+    assert procstat.role(f"{py} bot.run.cli run --model m.tar.gz") == "supervisor"
+    assert procstat.role("nginx: master process /usr/sbin/nginx -p var/nginx") == "nginx"
+    assert procstat.role("nginx: worker process") == "nginx"
+    assert procstat.role("/bin/sh -c true") == "other"
 
 
 def test_cpu_is_counted_per_role_over_the_whole_tree() -> None:
@@ -244,15 +254,15 @@ def test_cpu_is_counted_per_role_over_the_whole_tree() -> None:
         deadline = time.monotonic() + 30
         roles: dict[str, float] = {}
         while time.monotonic() < deadline:
-            roles = load.cpu_by_role([parent.pid])
+            roles = procstat.cpu_by_role([parent.pid])
             if len(roles) == 2:
                 break
             time.sleep(0.05)
         assert set(roles) == {"supervisor", "actions"}
         assert all(seconds >= 0 for seconds in roles.values())
-        assert load.cpu_by_role([os.getpid()]).keys() >= {"other"}
+        assert procstat.cpu_by_role([os.getpid()]).keys() >= {"other"}
     finally:
-        for child in load.read_stats().values():
+        for child in procstat.read_stats().values():
             if child.ppid == parent.pid:
                 os.kill(child.pid, signal.SIGKILL)
         parent.kill()
@@ -271,7 +281,7 @@ def test_actions_are_counted_per_user_message() -> None:
         {"event": "active_loop", "name": "report_rumor_form"},
         {"event": "action", "name": "action_listen"},
     ]
-    assert load.count_actions(events) == (2, {"action_show_menu": 1, "report_rumor_form": 1})
+    assert drive.count_actions(events) == (2, {"action_show_menu": 1, "report_rumor_form": 1})
 
 
 def test_the_sqlite_stock_variant_is_a_second_baseline() -> None:
@@ -286,15 +296,15 @@ def test_the_sqlite_stock_variant_is_a_second_baseline() -> None:
         _level("stock", 1, [0.1, 0.1], cpu=0.1),
         _level("stock-sqlite", 1, [0.1, 0.1], cpu=0.2),
     ]
-    assert load.overall_cost_ratio(levels) == pytest.approx(3.0)
-    assert load.overall_cost_ratio(levels, "stock-sqlite") == pytest.approx(1.5)
-    assert "stock-sqlite CPU ms/turn" in "\n".join(load.ratio_table(levels, "stock-sqlite"))
+    assert load_report.overall_cost_ratio(levels) == pytest.approx(3.0)
+    assert load_report.overall_cost_ratio(levels, "stock-sqlite") == pytest.approx(1.5)
+    assert "stock-sqlite CPU ms/turn" in "\n".join(load_report.ratio_table(levels, "stock-sqlite"))
 
 
 def test_errors_the_service_logs_are_counted_per_logger(tmp_path: Path) -> None:
     log = tmp_path / "stack.log"
     log.write_text("2026-11-29 09:19:00 ERROR    bot.wechat.dedup  - old\n")
-    offset = load.log_size(log)
+    offset = service_log.log_size(log)
     with log.open("a") as fh:
         fh.write(
             "2026-11-29 09:20:01 INFO     rasa.core.processor  - fine\n"
@@ -305,16 +315,16 @@ def test_errors_the_service_logs_are_counted_per_logger(tmp_path: Path) -> None:
             "2026-11-29 09:20:03 ERROR    bot.wechat.dedup  - receipt log unavailable\n"
             "2026-11-29 09:20:04 ERROR    bot.wechat.dedup  - receipt log unavailable\n"
         )
-    assert load.logged_errors(log, offset) == {
+    assert service_log.logged_errors(log, offset) == {
         "actions.report_rumor": 1,
         "bot.wechat.dedup": 2,
     }
-    assert load.logged_errors(None, 0) == {} and load.log_size(tmp_path / "none") == 0
+    assert service_log.logged_errors(None, 0) == {} and service_log.log_size(tmp_path / "none") == 0
 
 
 def test_the_knowledge_mix_is_questions_only_and_deterministic() -> None:
     turns = MIX.turns("knowledge", user=3, cycle=1)
-    assert len(turns) == load.KNOWLEDGE_TURNS
+    assert len(turns) == mixes.KNOWLEDGE_TURNS
     assert {k for k, _ in turns} == {"knowledge"}
     assert {t for _, t in turns} <= set(MIX.questions) | set(MIX.eval_questions)
     assert turns == MIX.turns("knowledge", 3, 1) != MIX.turns("knowledge", 4, 1)
@@ -324,13 +334,15 @@ def test_the_knowledge_mix_is_questions_only_and_deterministic() -> None:
 def test_mixes_and_environment_are_arguments() -> None:
     args = load.parse_args(["--mix", "knowledge,realistic", "--env", "KEPU_SPEEDUPS_OFF=x"])
     assert args.mix == ["knowledge", "realistic"] and args.env == [("KEPU_SPEEDUPS_OFF", "x")]
-    assert args.heading == load.SECTION_KNOWLEDGE
-    assert load.parse_args([]).heading == load.SECTION and load.parse_args([]).mix == ["realistic"]
+    assert args.heading == load_report.SECTION_KNOWLEDGE
+    assert load.parse_args([]).heading == load_report.SECTION and load.parse_args([]).mix == [
+        "realistic"
+    ]
     with pytest.raises(SystemExit):
         load.parse_args(["--mix", "menu"])
     with pytest.raises(SystemExit):
         load.parse_args(["--env", "lower=1"])
-    assert "--mix knowledge,realistic --env KEPU_SPEEDUPS_OFF=x" in load.command_line(args)
+    assert "--mix knowledge,realistic --env KEPU_SPEEDUPS_OFF=x" in load_report.command_line(args)
 
 
 def test_report_of_the_knowledge_mix_has_its_own_targets() -> None:
@@ -339,7 +351,7 @@ def test_report_of_the_knowledge_mix_has_its_own_targets() -> None:
         lv.mix = mix
         return lv
 
-    run = load.Run(
+    run = load_report.Run(
         levels=[
             level("kepu", 10, [0.1, 0.2, 0.25, 0.28], cpu=0.16, mix="knowledge"),
             level("stock", 10, [0.1, 0.1, 0.2, 0.2], cpu=0.2, mix="knowledge"),
@@ -354,8 +366,8 @@ def test_report_of_the_knowledge_mix_has_its_own_targets() -> None:
         "load_before": "0",
         "load_after": "0",
     }
-    text = load.report(run, args, "texts", meta)
-    assert text.startswith(load.SECTION_KNOWLEDGE)
+    text = load_report.report(run, args, "texts", meta)
+    assert text.startswith(load_report.SECTION_KNOWLEDGE)
     assert "### REST turns (knowledge mix)" in text and "### REST turns (realistic mix)" in text
     assert "CPU per turn ≤ 1.0× the stock custom-action turn on the same mix: 0.80× — met" in text
     assert "≥ 25 turns/s at saturation: 0.4 turns/s (best level) — **missed**" in text
@@ -365,8 +377,8 @@ def test_report_of_the_knowledge_mix_has_its_own_targets() -> None:
 
 def test_our_rasa_and_action_server_entry_points_are_recognised() -> None:
     py = "/work/main/.venv/bin/python -m"
-    assert load.role(f"{py} bot.run.rasa_entry --model m.tar.gz --port 5005") == "rasa"
-    assert load.role(f"{py} actions.security --actions actions --port 5055") == "actions"
+    assert procstat.role(f"{py} bot.run.rasa_entry --model m.tar.gz --port 5005") == "rasa"
+    assert procstat.role(f"{py} actions.security --actions actions --port 5055") == "actions"
 
 
 def test_the_scale_out_table_gives_each_process_its_share_of_the_throughput() -> None:
@@ -375,15 +387,15 @@ def test_the_scale_out_table_gives_each_process_its_share_of_the_throughput() ->
     two.processes = 2
     two.cpu_by_role = {"rasa": 9.0, "nginx": 0.6}
     one.mix = two.mix = "knowledge"
-    rows = [r.split(" | ") for r in load.scale_table([one, two])[2:]]
+    rows = [r.split(" | ") for r in load_report.scale_table([one, two])[2:]]
     assert rows[0][2:4] == ["1", "10"] and rows[0][5] == "20.0" and rows[0][-1] == "100% |"
     assert rows[1][2:4] == ["2", "10"] and rows[1][5] == "30.0"
     assert rows[1][-2:] == ["15.0", "75% |"]  # 30 / (2 × 20)
-    nginx_column = 10 + load.ROLES.index("nginx")
+    nginx_column = 10 + load_report.ROLES.index("nginx")
     assert rows[1][nginx_column] == "2.0"  # 0.6 s of CPU over 300 turns
 
 
 def test_processes_mean_the_production_profile_and_their_own_section() -> None:
     args = load.parse_args(["--processes", "1,2", "--mix", "knowledge"])
-    assert args.processes == [1, 2] and args.heading == load.SECTION_SCALE
-    assert "--processes 1,2" in load.command_line(args)
+    assert args.processes == [1, 2] and args.heading == load_report.SECTION_SCALE
+    assert "--processes 1,2" in load_report.command_line(args)

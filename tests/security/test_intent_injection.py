@@ -32,12 +32,14 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bench.wechat_platform import PlatformClient, message_xml
 from bot.channels.rest import KepuRestInput
 from bot.nlu.normalizer import CANONICAL_KEY, KepuNormalizer
 from bot.settings import Settings
 from bot.text.homophone import HomophoneCorrector
 from bot.text.inbound import clean_inbound
 from bot.text.segment import user_dictionary_words
+from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     WECHAT_PLAIN,
     http,
@@ -45,7 +47,6 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     sqlite_url,
     wechat_channel,
 )
-from tests.bot.channels.platform import FakeAssistant, PlatformClient, message_xml, rasa_server
 
 FILLERS = ["嗯", "呃", "额", "唔", "啊", "哦", "喂", "那个", "这个", "就是", "就是说", "然后"]
 STUTTERS = ["我我我", "嗯嗯嗯", "那个那个", "就是就是"]

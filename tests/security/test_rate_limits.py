@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bench.wechat_platform import PlatformClient, message_xml
 from bot.channels.rest import KepuRestInput
 from bot.net.ratelimit import TOO_FAST_REPLY
 from bot.settings import (
@@ -25,6 +26,7 @@ from bot.settings import (
     SettingsError,
     relay_secret,
 )
+from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     WECHAT_PLAIN,
     http,
@@ -32,7 +34,6 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     sqlite_url,
     wechat_channel,
 )
-from tests.bot.channels.platform import FakeAssistant, PlatformClient, message_xml, rasa_server
 
 
 def assert_too_fast(status: int, headers: Any, body: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from bot.rumors.reports import ReportQueue
 from bot.settings import RELAY_CLIENT_HEADER, RELAY_SECRET_HEADER, Settings, relay_secret
 from bot.storage.db import Database
 from bot.storage.models import ChannelReceipt, RumorClaim, RumorReport
-from tests.bot.channels.platform import rasa_server
+from tests.bot.channels.assistant import rasa_server
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
 
 FABRICATED = "紧急通知：镇上发的疫苗有毒，打了会中毒得癌症，赶紧转发给家里老人"

@@ -9,10 +9,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bench.wechat_platform import Account, Simulator
 from bot.channels.wechat.channel import WeChatInput, WeComInput
 from bot.storage.db import Database
 from bot.wechat.api import RetryPolicy
-from tests.bot.channels.platform import Account, Simulator
 
 # The account of WeChat's published WXBizMsgCrypt sample (token, AppID, EncodingAESKey).
 WECHAT = Account(

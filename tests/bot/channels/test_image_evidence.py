@@ -11,13 +11,14 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from bench.wechat_platform import message_xml
 from bot.rumors import evidence
 from bot.rumors.reports import ReportQueue, purge_expired
 from bot.storage.db import Database
 from bot.storage.models import ReportEvidence
 from bot.wechat import replies
 from tests.bot.channels import test_wechat_channel
-from tests.bot.channels.platform import FakeAssistant, message_xml
+from tests.bot.channels.assistant import FakeAssistant
 from tests.bot.channels.test_wechat_channel import USER
 
 harness_factory = test_wechat_channel.harness_factory  # the fixture, shared

@@ -10,18 +10,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from bench.wechat_platform import PlatformClient, Simulator, message_xml
 from bot.channels.wechat.webhook import CallbackChannel
 from bot.menu.pages import menu_text
 from bot.voice.audio import MAX_VOICE_BYTES
 from bot.wechat import replies
+from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import WECHAT, WECOM, WECOM_AGENT_ID, wechat_channel
-from tests.bot.channels.platform import (
-    FakeAssistant,
-    PlatformClient,
-    Simulator,
-    message_xml,
-    rasa_server,
-)
 from tests.bot.voice.sounds import Spoken, spoken_sentence
 from tests.bot.voice.tencent_sim import SECRET_ID, SECRET_KEY, TencentAsrSimulator
 

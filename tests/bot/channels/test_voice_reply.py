@@ -16,18 +16,13 @@ from typing import Any
 
 import pytest
 
+from bench.wechat_platform import PlatformClient, Simulator, message_xml
 from bot.channels.wechat.webhook import PASSIVE_FIRST_SECONDS, CallbackChannel
 from bot.voice.speech import spoken_text
 from bot.wechat import replies
 from bot.wechat.api import WeChatApi, WeComApi
+from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import WECHAT, WECOM, WECOM_AGENT_ID, wechat_channel, wecom_channel
-from tests.bot.channels.platform import (
-    FakeAssistant,
-    PlatformClient,
-    Simulator,
-    message_xml,
-    rasa_server,
-)
 from tests.bot.voice.speaking import tone_speaker
 
 USER = "oSpeechUser-1234567890abcdefgh"

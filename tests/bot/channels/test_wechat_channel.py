@@ -17,22 +17,15 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
+from bench.wechat_platform import PlatformClient, Reply, Simulator, message_xml, signature
 from bot.channels.wechat.channel import WeChatInput
 from bot.menu.pages import BUSY_REPLY
 from bot.rumors.reports import ReportQueue
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim
 from bot.wechat import replies
+from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import BUDGET, WECHAT, WECHAT_PLAIN, migrate, wechat_channel
-from tests.bot.channels.platform import (
-    FakeAssistant,
-    PlatformClient,
-    Reply,
-    Simulator,
-    message_xml,
-    rasa_server,
-    signature,
-)
 from tests.bot.storage_backends import database_url  # noqa: F401  (fixture)
 from tests.bot.wechat.test_messages import BILLION_LAUGHS, XXE
 

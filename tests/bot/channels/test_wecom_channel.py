@@ -8,17 +8,10 @@ import uuid
 
 import pytest
 
+from bench.wechat_platform import Account, PlatformClient, encrypt, message_xml, signature
 from bot.wechat import replies
+from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import WECOM, WECOM_AGENT_ID, wecom_channel
-from tests.bot.channels.platform import (
-    Account,
-    FakeAssistant,
-    PlatformClient,
-    encrypt,
-    message_xml,
-    rasa_server,
-    signature,
-)
 
 CORP = WECOM.receive_id
 USER = "ZhangSan"

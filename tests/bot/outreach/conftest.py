@@ -1,4 +1,4 @@
-"""The simulated WeChat/WeCom API (``tests.bot.channels.platform``) for the outreach tests."""
+"""The simulated WeChat/WeCom API (``bench.wechat_platform``) for the outreach tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.bot.channels.platform import Simulator
+from bench.wechat_platform import Simulator
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""Test doubles of the outside world: a simulated WeChat/WeCom API server, a client
-that signs and encrypts callbacks the way the platforms do, and a fake assistant.
+"""The WeChat/WeCom platform as the benches and the tests meet it: callbacks posted
+the way the platforms post them (signed, and AES-encrypted in safe mode), and the
+platforms' message API simulated on loopback.
 
-The client's encryption is written here independently of ``bot.channels.wechat``
-(which is checked against WeChat's published vectors), so a symmetric bug in
-the code under test cannot hide behind itself.
+The encryption is written here independently of ``bot.wechat`` and
+``bot.channels.wechat`` (which are checked against WeChat's published vectors), so
+a symmetric bug in the code under test cannot hide behind itself: nothing here
+imports the code under test.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import asyncio
 import base64
 import hashlib
 import io
+import itertools
 import os
+import random
 import struct
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
@@ -25,10 +28,13 @@ from xml.etree import ElementTree
 import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from rasa.core.channels.channel import InputChannel, UserMessage, register
-from sanic import Sanic
 
-from tests.conftest import free_port
+from bench.startup import free_port
+
+# The plain-mode account the load benches configure their stack with.
+WECHAT_TOKEN = "kepubenchtoken"
+WECHAT_ACCOUNT = "gh_kepu_bench"
+
 
 # --- the platforms' API ----------------------------------------------------------------
 
@@ -146,6 +152,77 @@ class Simulator:
         return self.sent
 
 
+class WeChatApiStandIn:
+    """The simulated API served on a free loopback port, in this process's event loop.
+
+    ``sent``: customer-service messages delivered; ``pushed``: their texts per user,
+    in order.
+    """
+
+    def __init__(self, simulator: Simulator | None = None) -> None:
+        self.simulator = simulator or Simulator()
+        self.port = free_port()
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sent(self) -> int:
+        return len(self._customer_service())
+
+    @property
+    def pushed(self) -> dict[str, list[str]]:
+        pushed: dict[str, list[str]] = {}
+        for body in self._customer_service():
+            text = (body.get("text") or {}).get("content", "")
+            pushed.setdefault(body.get("touser", ""), []).append(text)
+        return pushed
+
+    def _customer_service(self) -> list[dict[str, Any]]:
+        return [
+            c["json"] for c in self.simulator.sent if c["path"] == "/cgi-bin/message/custom/send"
+        ]
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.simulator.app(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class SimulatorThread:
+    """The simulated API on its own event loop in a thread (for synchronous callers)."""
+
+    def __init__(self) -> None:
+        self._server = WeChatApiStandIn()
+        self.simulator = self._server.simulator
+        self.port = self._server.port
+        self.base = self._server.base
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._server.start())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self._server.close())
+
+    def start(self) -> None:
+        self._thread.start()
+        assert self._ready.wait(10)
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
 # --- the platforms' callbacks ------------------------------------------------------------
 
 
@@ -171,18 +248,25 @@ def decrypt(aes_key: str, encrypted: str) -> tuple[bytes, str]:
     return plain[20 : 20 + length], plain[20 + length :].decode()
 
 
+def cdata(text: str) -> str:
+    """``text`` as CDATA; a "]]>" inside it is split over two sections."""
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
 def message_xml(account: str, user: str, msg_type: str, **fields: str | int) -> bytes:
+    """A callback message as the platform posts it; integers bare, text as CDATA.
+    ``CreateTime`` defaults to now."""
     parts = [
-        f"<ToUserName><![CDATA[{account}]]></ToUserName>",
-        f"<FromUserName><![CDATA[{user}]]></FromUserName>",
+        f"<ToUserName>{cdata(account)}</ToUserName>",
+        f"<FromUserName>{cdata(user)}</FromUserName>",
         f"<CreateTime>{fields.pop('CreateTime', int(time.time()))}</CreateTime>",
-        f"<MsgType><![CDATA[{msg_type}]]></MsgType>",
+        f"<MsgType>{cdata(msg_type)}</MsgType>",
     ]
     for tag, value in fields.items():
         parts.append(
             f"<{tag}>{value}</{tag}>"
             if isinstance(value, int)
-            else f"<{tag}><![CDATA[{value}]]></{tag}>"
+            else f"<{tag}>{cdata(value)}</{tag}>"
         )
     return ("<xml>" + "".join(parts) + "</xml>").encode()
 
@@ -274,43 +358,32 @@ class PlatformClient:
         return {child.tag: child.text or "" for child in ElementTree.fromstring(plain)}
 
 
-# --- the assistant and the Rasa server around the channel ----------------------------------
+# --- plain mode, for the load benches ---------------------------------------------------
 
 
-@dataclass
-class FakeAssistant:
-    """Stands in for Rasa's agent: answers through the output channel, fast or slow."""
-
-    delay: float = 0.0
-    answer: Callable[[str], list[dict[str, Any]]] = lambda text: [{"text": f"答：{text}"}]
-    received: list[UserMessage] = field(default_factory=list)
-
-    async def handle_message(self, message: UserMessage) -> None:
-        self.received.append(message)
-        await asyncio.sleep(self.delay)
-        for response in self.answer(message.text):
-            await message.output_channel.send_response(message.sender_id, dict(response))
+def wechat_query(token: str, timestamp: str, nonce: str, openid: str) -> dict[str, str]:
+    """The query string of a plain-mode callback."""
+    return {
+        "signature": signature(token, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "openid": openid,
+    }
 
 
-@asynccontextmanager
-async def rasa_server(channel: InputChannel, assistant: FakeAssistant) -> AsyncIterator[str]:
-    """A Sanic server wiring ``channel`` exactly as ``rasa run`` does; yields the webhook URL."""
-    # Sanic rewrites its own methods for the first app of a process; test mode lets
-    # each test start a fresh app.
-    Sanic.test_mode = True
-    app = Sanic(f"kepu_test_{uuid.uuid4().hex[:12]}")
-    app.ctx.agent = assistant  # what Rasa's registered handler calls
-    register([channel], app, route="/webhooks/")
-    port = free_port()  # Sanic reads port 0 as "the default, 8000"
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.start_serving()
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/{channel.name()}/webhook"
-    finally:
-        server.close()
-        await server.wait_closed()
-        await channel.close()  # type: ignore[attr-defined]
+class WeChatSigner:
+    """Plain-mode text messages, signed; a fresh nonce and MsgId for every request."""
+
+    def __init__(self, token: str = WECHAT_TOKEN, account: str = WECHAT_ACCOUNT) -> None:
+        self.token = token
+        self.account = account
+        self._ids = itertools.count(random.SystemRandom().randrange(10**15, 9 * 10**15))
+
+    def request(self, user: str, content: str) -> tuple[dict[str, str], bytes]:
+        now = int(time.time())
+        nonce = str(uuid.uuid4().int % 10**10)
+        query = wechat_query(self.token, str(now), nonce, user)
+        body = message_xml(
+            self.account, user, "text", CreateTime=now, Content=content, MsgId=next(self._ids)
+        )
+        return query, body
