@@ -1,6 +1,11 @@
 """The console's queue page at 1,000,000 reports: filters, sorts and search (issue 24).
 
 Usage: .venv/bin/python -m bench.console_queue [--reports 1000000] [--backends sqlite,postgresql]
+       [--keep DIR]
+
+``--keep DIR`` keeps the SQLite file (``DIR/queue-<reports>.db``) after the run and
+reuses it in the next one instead of loading it again (several minutes at 1M
+reports); PostgreSQL's database is always a throw-away one.
 
 The reports and claims of ``bench.growth``'s console part (a year of reports over
 100,000 claims, Zipf-like: the biggest claim holds about 121,000 reports; 5%
@@ -33,8 +38,10 @@ import os
 import re
 import tempfile
 import time
+import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -43,7 +50,7 @@ from urllib.parse import urlencode
 from bench.console_data import console_data, console_tables
 from bench.growth import SEED
 from bench.growth_report import machine
-from bench.throwaway_db import Plans, load_postgres, load_sqlite, throwaway_database
+from bench.throwaway_db import Plans, Throwaway, load_postgres, load_sqlite, throwaway_database
 from bench.timing import quantiles
 
 REPEAT = 15
@@ -117,7 +124,19 @@ async def load_documents(place: Any, docs: dict[int, list[str]]) -> None:
         await conn.close()
 
 
-async def measure(backend: str, reports: int) -> list[dict]:
+@asynccontextmanager
+async def database_place(backend: str, reports: int, keep: Path | None) -> AsyncIterator[Any]:
+    """Where the data live: a throw-away database, or with ``keep`` a SQLite file kept."""
+    if keep is None or backend != "sqlite":
+        async with throwaway_database(backend, "kepu_bench_queue") as place:
+            yield place
+        return
+    keep.mkdir(parents=True, exist_ok=True)
+    path = keep / f"queue-{reports}-{SEED}.db"
+    yield Throwaway(f"sqlite+aiosqlite:///{path}", path=path)
+
+
+async def measure(backend: str, reports: int, keep: Path | None = None) -> list[dict]:
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -135,18 +154,27 @@ async def measure(backend: str, reports: int) -> list[dict]:
     prepare = time.perf_counter() - t
     words = pick_words(docs)
     rows: list[dict] = []
-    async with throwaway_database(backend, "kepu_bench_queue") as place:
+    async with database_place(backend, reports, keep) as place:
+        reuse = place.path is not None and place.path.exists()
         db = Database(place.url)
         await db.migrate()
         t = time.perf_counter()
-        if place.path is not None:
-            load_sqlite(place.path, console_tables(data))
-        else:
-            await load_postgres(place.url, console_tables(data))
-        await load_documents(place, docs)
+        try:
+            if place.path is None:
+                await load_postgres(place.url, console_tables(data))
+            elif not reuse:
+                load_sqlite(place.path, console_tables(data))
+            if not reuse:
+                await load_documents(place, docs)
+        except BaseException:
+            if keep is not None and place.path is not None:
+                place.path.unlink(missing_ok=True)  # never reuse a half-loaded file
+            raise
         fill = time.perf_counter() - t
         del data
-        password = await add_user(db, "bench", "moderator")
+        # A user of its own per run: a kept file holds the earlier runs' users.
+        user = f"bench{uuid.uuid4().hex[:8]}"
+        password = await add_user(db, user, "moderator")
         await db.close()
 
         server_ms: list[float] = []
@@ -175,7 +203,7 @@ async def measure(backend: str, reports: int) -> list[dict]:
                 page = await client.get("/console/login")
                 token = CSRF.search(await page.text()).group(1)
                 signed = await client.post(
-                    "/console/login", data={"csrf": token, "name": "bench", "password": password}
+                    "/console/login", data={"csrf": token, "name": user, "password": password}
                 )
                 assert signed.status == 200, await signed.text()
                 month_ago = (datetime.now(timezone.utc) - timedelta(days=30)).date().isoformat()
@@ -274,11 +302,12 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the SQLite file in this folder")
     args = parser.parse_args()
     print(f"machine: {machine()}\n", flush=True)
     rows: list[dict] = []
     for backend in args.backends.split(","):
-        rows += asyncio.run(measure(backend, args.reports))
+        rows += asyncio.run(measure(backend, args.reports, args.keep))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
     print(table(rows))

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.accounts.access import Actor
 from bot.accounts.audit import record
@@ -1042,16 +1043,19 @@ async def low_ratings(db: Database, actor: Actor, *, limit: int = 50) -> list[tu
     return [(p, s, c) for p, s, c in rows]
 
 
+def urgent_waiting_count() -> ScalarSelect:
+    """``urgent_waiting``'s count as a subquery, to be read with other values."""
+    return (
+        select(func.count(ServiceOrder.id))
+        .where(ServiceOrder.state.in_(("review", "open")), ServiceOrder.urgent.is_(True))
+        .scalar_subquery()
+    )
+
+
 async def urgent_waiting(db: Database) -> int:
     """Urgent orders no volunteer has yet (待审核 or 待派单): the console's alert."""
     async with db.session() as session:
-        count: int = (
-            await session.execute(
-                select(func.count(ServiceOrder.id)).where(
-                    ServiceOrder.state.in_(("review", "open")), ServiceOrder.urgent.is_(True)
-                )
-            )
-        ).scalar_one()
+        count: int = (await session.execute(select(urgent_waiting_count()))).scalar_one()
     return count
 
 

@@ -155,6 +155,8 @@ class RumorClaim(Base):
         ),
         # The queue sorted by how many people reported a claim (migration 0015).
         Index("ix_rumor_claims_reporters", "reporters", "id"),
+        # The queue's count with a harm or a date filter, without reading rows (0018).
+        Index("ix_rumor_claims_queue_filters", "status", "merged_into", "harm", "last_seen"),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)

@@ -21,9 +21,15 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from bot.accounts.access import Actor
-from bot.accounts.users import SESSION_HOURS, SessionInfo, actor_for_token, session_for
+from bot.accounts.users import (
+    SESSION_HOURS,
+    SessionInfo,
+    actor_for_token,
+    session_for,
+    session_with,
+)
 from bot.orders.access import can
-from bot.orders.service import urgent_waiting
+from bot.orders.service import urgent_waiting_count
 from bot.web import keys
 from bot.web.middlewares import Handler, html_error
 
@@ -91,7 +97,12 @@ async def console_auth(request: web.Request, handler: Handler) -> web.StreamResp
     if not (request.path == "/console" or request.path.startswith("/console/")):
         return await handler(request)
     if request.path not in PUBLIC_PATHS:
-        info = await session_for(request.app[keys.DATABASE], request.cookies.get(COOKIE, ""))
+        db, cookie = request.app[keys.DATABASE], request.cookies.get(COOKIE, "")
+        if request.method == "GET":
+            # The banner's count read with the session: one statement, not two.
+            info, urgent = await session_with(db, cookie, urgent_waiting_count())
+        else:
+            info, urgent = await session_for(db, cookie), 0
         if info is None:
             if request.method in ("GET", "HEAD"):
                 location = "/console/login?" + urlencode({"next": request.path_qs})
@@ -107,7 +118,7 @@ async def console_auth(request: web.Request, handler: Handler) -> web.StreamResp
             return html_error(request, 403, "志愿者账号只能处理自己的服务单。")
         request[SESSION] = info
         if request.method == "GET" and can(info.actor, "dispatch"):
-            request[URGENT_WAITING] = await urgent_waiting(request.app[keys.DATABASE])
+            request[URGENT_WAITING] = urgent
     response = await handler(request)
     response.headers["Cache-Control"] = "no-store"  # console pages hold moderation data
     return response
