@@ -18,6 +18,7 @@ the message to a ``TurnRunner``, which
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -50,16 +51,16 @@ class Cleaned:
         return not self.text
 
 
-class TurnOutput(OutputChannel):
+class TurnOutput(OutputChannel, abc.ABC):
     """A channel's collector for one turn, as the runner reads and extends it."""
 
+    @abc.abstractmethod
     def replied(self) -> bool:
         """Whether the turn said anything the user will see."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def add_text(self, recipient_id: str, text: str) -> None:
         """Add ``text`` after what the turn said."""
-        raise NotImplementedError
 
 
 class TurnRunner:
