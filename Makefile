@@ -39,10 +39,14 @@ validate: setup
 
 # Under coverage (branch; config in pyproject.toml, [tool.coverage.*]), the
 # processes the tests start included; the report is printed whatever pytest
-# says, and the step fails exactly when pytest fails.
+# says, and the step fails exactly when pytest fails. Two workers (pytest-xdist),
+# one per core; tests/conftest.py groups the tests so that the ones starting the
+# whole service run one after another. `make pytest TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= 2
 pytest: setup
 	$(BIN)/python -m coverage erase
-	status=0; $(BIN)/python -m coverage run -m pytest -p no:cacheprovider -q -rs || status=$$?; \
+	status=0; $(BIN)/python -m coverage run -m pytest -p no:cacheprovider -q -rs \
+		--numprocesses=$(TEST_WORKERS) --dist=loadgroup || status=$$?; \
 	$(BIN)/python -m coverage combine -q; \
 	$(BIN)/python -m coverage report; \
 	exit $$status

@@ -31,6 +31,27 @@ SHARED_CACHE = PROJECT_ROOT / "var" / "cache"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How `make test` shares the suite between its two workers (``-n 2 --dist
+    loadgroup``; plain pytest ignores the groups). The tests that start the whole
+    service (``stack``: a supervisor, Rasa processes, nginx) run one after another
+    on one worker: two stacks starting at once on two cores time each other out.
+    The in-process dialogue tests share one worker too, so the agent is loaded
+    once. Every other module stays whole on one worker, its module fixtures
+    built once. Runs before xdist's own hook, which reads the groups."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.get_closest_marker("stack"):
+            group = "stack"
+        elif item.get_closest_marker("conversation"):
+            group = "conversation"
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def in_ci() -> bool:
     """Whether the tests run as CI runs them (``CI=true``), read when asked."""
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
