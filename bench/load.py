@@ -78,7 +78,7 @@ from bench.load_report import (
 from bench.mixes import MIXES, Mix, load_mix
 from bench.procstat import idle_rate
 from bench.service_log import logged_errors
-from bench.stacks import _spawn, our_stack, production_profile, stop, wait_ready
+from bench.stacks import our_stack, production_profile, spawn, stop, wait_ready
 from bench.startup import free_port
 from bench.stock_model import current_model, ensure_stock_model
 from bench.wechat_platform import WeChatSigner
@@ -196,7 +196,7 @@ async def measure_stock(
             "PYTHONPATH": str(PROJECT_ROOT),
         }
         log = tmpdir / "stock.log"
-        actions = _spawn(
+        actions = spawn(
             [
                 sys.executable,
                 "-m",
@@ -210,7 +210,7 @@ async def measure_stock(
             PROJECT_ROOT,
             log,
         )
-        rasa = _spawn(
+        rasa = spawn(
             [
                 sys.executable,
                 "-m",
