@@ -1,17 +1,15 @@
 """The report of the load bench: its Markdown tables, the targets' verdicts, the
-machine it ran on, and the section of docs/benchmarks.md it rewrites."""
+machine and load it ran on, and the section of docs/benchmarks.md it rewrites."""
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bench.drive import Level
+from bench.machine import machine_text
 from bench.mixes import KNOWLEDGE_TURNS
 from bench.stock_model import RASA_VERSION
 from bot.settings import PROJECT_ROOT
@@ -41,29 +39,6 @@ class Run:
     notes: list[str] = field(default_factory=list)
     idle_cpu: dict[str, float] = field(default_factory=dict)  # CPU s per s while idle
     actions: dict[str, dict[str, Any]] = field(default_factory=dict)  # per stack, warm-up
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(x.split()[1])
-            for x in Path("/proc/meminfo").read_text().splitlines()
-            if x.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        mem_kb = 0
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": model,
-        "ram_gib": round(mem_kb / 1024**2, 1),
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-    }
 
 
 def _ms(seconds: float) -> str:
@@ -306,10 +281,9 @@ def mix_tables(levels: list[Level], suffix: str) -> list[str]:
 
 def machine_line(meta: dict[str, Any]) -> str:
     """The machine, the day and the load around the run, said once for every report."""
-    m = meta["machine"]
     return (
-        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, "
-        f"Python {m['python']}, rasa {RASA_VERSION}. Measured {meta['date']}; "
+        f"Machine: {machine_text(meta['machine'], f'rasa {RASA_VERSION}')}. "
+        f"Measured {meta['date']}; "
         f"load average {meta['load_before']} before, {meta['load_after']} after."
         + (
             f" **The machine was shared (1-minute load average above {BUSY_LOAD} before the "

@@ -47,7 +47,8 @@ from typing import Any
 
 from bench.drive import Sample, drive, percentile
 from bench.load import parse_mixes, parse_users
-from bench.load_report import BUSY_LOAD, DOC, MIX_TEXT, machine, machine_line, replace_section
+from bench.load_report import BUSY_LOAD, DOC, MIX_TEXT, machine_line, replace_section
+from bench.machine import load_average, machine
 from bench.mixes import load_mix
 from bench.procstat import cpu_by_role
 from bench.stacks import production_profile, spawn, stop, wait_ready
@@ -399,14 +400,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    load_before = os.getloadavg()
+    busy = os.getloadavg()[0] > BUSY_LOAD
+    load_before = load_average()
     layout, found, result = asyncio.run(amain(args))
     meta = {
         "machine": machine(),
         "date": datetime.date.today().isoformat(),
-        "load_before": " / ".join(f"{x:.2f}" for x in load_before),
-        "load_after": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "busy": load_before[0] > BUSY_LOAD,
+        "load_before": load_before,
+        "load_after": load_average(),
+        "busy": busy,
     }
     text = report(args, layout, found, result, meta)
     print()
