@@ -54,8 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.ports import free_port
 from bench.stacks import spawn, stop, wait_ready
-from bench.startup import free_port
 from bench.stock_model import current_model
 from bench.wechat_platform import WECHAT_TOKEN, WeChatApiStandIn, WeChatSigner
 from bot.settings import PROJECT_ROOT

@@ -76,10 +76,10 @@ from bench.load_report import (
 )
 from bench.machine import load_average, machine
 from bench.mixes import MIXES, Mix, load_mix
+from bench.ports import free_port
 from bench.procstat import idle_rate
 from bench.service_log import logged_errors
 from bench.stacks import our_stack, production_profile, spawn, stop, wait_ready
-from bench.startup import free_port
 from bench.stock_model import current_model, ensure_stock_model
 from bench.wechat_platform import WeChatSigner
 from bot.settings import PROJECT_ROOT

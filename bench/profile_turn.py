@@ -56,8 +56,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import drive, load, mixes, procstat, stock_model
+from bench.ports import free_port
 from bench.stacks import our_stack, spawn, stop, wait_ready
-from bench.startup import free_port
 from bot.settings import PROJECT_ROOT
 
 PROFILES = PROJECT_ROOT / "docs" / "profiles"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.startup import free_port
+from bench.ports import free_port
 from bench.wechat_platform import WECHAT_TOKEN, WeChatApiStandIn
 from bot.settings import PROJECT_ROOT
 

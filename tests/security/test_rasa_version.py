@@ -21,8 +21,8 @@ import rasa.core.run
 import rasa.server
 from sanic import Sanic
 
+from bench.ports import free_port
 from bot.run import rasa_entry
-from tests.conftest import free_port
 
 TOKEN = "a-test-token-" + "x" * 32
 # Addresses anyone may try, and the status Rasa answers them with.

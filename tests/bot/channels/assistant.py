@@ -14,7 +14,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
-from tests.conftest import free_port
+from bench.ports import free_port
 
 
 @dataclass
