@@ -49,7 +49,8 @@ from urllib.parse import urlencode
 
 from bench.console_data import console_data, console_tables
 from bench.growth import SEED
-from bench.growth_report import machine
+from bench.growth_report import SQLITE
+from bench.machine import machine_now
 from bench.throwaway_db import Plans, Throwaway, load_postgres, load_sqlite, throwaway_database
 from bench.timing import quantiles
 
@@ -304,7 +305,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the SQLite file in this folder")
     args = parser.parse_args()
-    print(f"machine: {machine()}\n", flush=True)
+    print(f"machine: {machine_now(SQLITE)}\n", flush=True)
     rows: list[dict] = []
     for backend in args.backends.split(","):
         rows += asyncio.run(measure(backend, args.reports, args.keep))

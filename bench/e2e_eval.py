@@ -54,8 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.stacks import _spawn, stop, wait_ready
-from bench.startup import free_port
+from bench.ports import free_port
+from bench.stacks import spawn, stop, wait_ready
 from bench.stock_model import current_model
 from bench.wechat_platform import WECHAT_TOKEN, WeChatApiStandIn, WeChatSigner
 from bot.settings import PROJECT_ROOT
@@ -428,7 +428,7 @@ async def evaluate(args: argparse.Namespace, rows: list[Row]) -> None:
                     "TF_CPP_MIN_LOG_LEVEL": "2",
                 }
                 model = current_model()
-                proc = _spawn(
+                proc = spawn(
                     [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)],
                     env,
                     PROJECT_ROOT,

@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.console_data import console_data, console_tables
-from bench.growth_report import machine, report
+from bench.growth_report import SQLITE, report
+from bench.machine import machine_now
 from bench.report_texts import ReportTexts, masked_claims
 from bench.throwaway_db import Plans, load_postgres, load_sqlite, sqlite_time, throwaway_database
 from bench.timing import peak_mib, row, rss_mib, timed, timed_async
@@ -387,7 +388,7 @@ def main() -> None:
             rows += json.loads(path.read_text(encoding="utf-8"))
         report(rows)
         return
-    print(f"machine: {machine()}\n", flush=True)
+    print(f"machine: {machine_now(SQLITE)}\n", flush=True)
     parts = set(args.parts.split(","))
     for part in ("kb", "kb-cached"):
         if part in parts:

@@ -1,14 +1,13 @@
 """The report of the growth benches: the Markdown table of their rows (growth per
-10× the size), the query plans, and the machine line."""
+10× the size), the query plans, and what their machine line adds."""
 
 from __future__ import annotations
 
 import math
-import os
-import platform
 import sqlite3
-from datetime import datetime
-from pathlib import Path
+
+# What the growth benches add to the machine line (bench.machine.machine_now).
+SQLITE = f"SQLite {sqlite3.sqlite_version}"
 
 
 def fmt(value: float | None, unit: str = "") -> str:
@@ -45,27 +44,6 @@ def table(rows: list[dict]) -> str:
             f"| {build_growth} | {r['load']:.2f} |"
         )
     return "\n".join(lines)
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    mem = next(
-        int(line.split()[1]) / 2**20
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}; {datetime.now().strftime('%Y-%m-%d %H:%M')}; "
-        f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-    )
 
 
 def report(rows: list[dict]) -> None:

@@ -43,7 +43,8 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from bench.growth_report import machine
+from bench.growth_report import SQLITE
+from bench.machine import machine_now
 from bench.throwaway_db import PG_DSN, throwaway_database
 from bot.insights.events import CHINA_TIME, Turn, TurnAssembler
 from bot.settings import PROJECT_ROOT
@@ -469,7 +470,9 @@ def main() -> None:
     parser.add_argument("--fill-only", action="store_true", help="fill --keep, measure nothing")
     args = parser.parse_args()
     rows = asyncio.run(measure(args.events, args.days, args.backend, args.keep, args.fill_only))
-    print(f"\n{args.events:,} events over {args.days} days, {args.backend}; {machine()}\n")
+    print(
+        f"\n{args.events:,} events over {args.days} days, {args.backend}; {machine_now(SQLITE)}\n"
+    )
     print("| measured | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")

@@ -70,16 +70,16 @@ from bench.load_report import (
     SECTION_SCALE,
     TARGET_WECHAT_SECONDS,
     Run,
-    machine,
     replace_section,
     report,
     scale_report,
 )
+from bench.machine import load_average, machine
 from bench.mixes import MIXES, Mix, load_mix
+from bench.ports import free_port
 from bench.procstat import idle_rate
 from bench.service_log import logged_errors
-from bench.stacks import _spawn, our_stack, production_profile, stop, wait_ready
-from bench.startup import free_port
+from bench.stacks import our_stack, production_profile, spawn, stop, wait_ready
 from bench.stock_model import current_model, ensure_stock_model
 from bench.wechat_platform import WeChatSigner
 from bot.settings import PROJECT_ROOT
@@ -196,7 +196,7 @@ async def measure_stock(
             "PYTHONPATH": str(PROJECT_ROOT),
         }
         log = tmpdir / "stock.log"
-        actions = _spawn(
+        actions = spawn(
             [
                 sys.executable,
                 "-m",
@@ -210,7 +210,7 @@ async def measure_stock(
             PROJECT_ROOT,
             log,
         )
-        rasa = _spawn(
+        rasa = spawn(
             [
                 sys.executable,
                 "-m",
@@ -386,16 +386,16 @@ async def amain(args: argparse.Namespace, mix: Mix) -> Run:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    load = os.getloadavg()
-    load_before = " / ".join(f"{x:.2f}" for x in load)
+    busy = os.getloadavg()[0] > BUSY_LOAD
+    load_before = load_average()
     mix, mix_source = load_mix()
     run = asyncio.run(amain(args, mix))
     meta = {
         "machine": machine(),
         "date": datetime.date.today().isoformat(),
         "load_before": load_before,
-        "busy": load[0] > BUSY_LOAD,
-        "load_after": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "busy": busy,
+        "load_after": load_average(),
     }
     text = (scale_report if args.processes else report)(run, args, mix_source, meta)
     print()

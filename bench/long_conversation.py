@@ -32,7 +32,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.startup import free_port, up
+from bench.ports import free_port
+from bench.startup import up
 from bot.run.training import model_path
 from bot.settings import PROJECT_ROOT
 

@@ -47,10 +47,11 @@ from typing import Any
 
 from bench.drive import Sample, drive, percentile
 from bench.load import parse_mixes, parse_users
-from bench.load_report import BUSY_LOAD, DOC, MIX_TEXT, machine, machine_line, replace_section
+from bench.load_report import BUSY_LOAD, DOC, MIX_TEXT, machine_line, replace_section
+from bench.machine import load_average, machine
 from bench.mixes import load_mix
 from bench.procstat import cpu_by_role
-from bench.stacks import _spawn, production_profile, stop, wait_ready
+from bench.stacks import production_profile, spawn, stop, wait_ready
 from bench.stock_model import current_model
 from bench.wechat_platform import WECHAT_TOKEN, WeChatApiStandIn, WeChatSigner
 from bot.run.nginx import FAIL_TIMEOUT_SECONDS, HEALTH_PATH, INSTANCE_HEADER
@@ -181,7 +182,7 @@ async def started(
                 if var != first:
                     copy_secrets(first, var)
                 env = host_env(args, layout, host, var, shared, standin.base)
-                procs[host] = _spawn(argv, env, PROJECT_ROOT, var / "stack.log")
+                procs[host] = spawn(argv, env, PROJECT_ROOT, var / "stack.log")
                 if var == first:
                     # The first host migrates the shared database before it starts its
                     # processes; the others start once it has (as the README says).
@@ -199,7 +200,7 @@ async def started(
             proxy += ["--rasa", ",".join(layout.rasa_backends)]
             proxy += ["--web", ",".join(layout.web_backends)]
             front_var.mkdir(mode=0o700)
-            procs["front"] = _spawn(proxy, front_env, PROJECT_ROOT, front_var / "stack.log")
+            procs["front"] = spawn(proxy, front_env, PROJECT_ROOT, front_var / "stack.log")
             began = time.monotonic()
             urls = [f"http://{h}:{layout.web_port}/readyz" for h in layout.hosts]
             urls += [f"{layout.front}{HEALTH_PATH}", f"{layout.front}/"]
@@ -399,14 +400,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    load_before = os.getloadavg()
+    busy = os.getloadavg()[0] > BUSY_LOAD
+    load_before = load_average()
     layout, found, result = asyncio.run(amain(args))
     meta = {
         "machine": machine(),
         "date": datetime.date.today().isoformat(),
-        "load_before": " / ".join(f"{x:.2f}" for x in load_before),
-        "load_after": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "busy": load_before[0] > BUSY_LOAD,
+        "load_before": load_before,
+        "load_after": load_average(),
+        "busy": busy,
     }
     text = report(args, layout, found, result, meta)
     print()

@@ -50,7 +50,8 @@ from typing import Any
 
 from bench.drive import percentile, rest_sender
 from bench.load import parse_think
-from bench.load_report import DOC, machine, replace_section
+from bench.load_report import DOC, replace_section
+from bench.machine import machine, machine_text
 from bench.mixes import Mix, load_mix
 from bench.procstat import read_stats, role
 from bench.stacks import our_stack as start_stack
@@ -341,7 +342,6 @@ def summary(latencies: list[float], errors: int) -> dict[str, Any]:
 
 
 def report(result: dict[str, Any], command: str) -> str:
-    m = result["machine"]
     seconds = result["broadcast_seconds"]
     rate = result["standin_messages"] / seconds if seconds else float("nan")
     t = result["turns"]
@@ -351,9 +351,9 @@ def report(result: dict[str, Any], command: str) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, Python "
-        f"{m['python']}; measured {result['date']}, shared with other engineers' jobs: load "
-        f"average {result['load_before']} before, {result['load_after']} after (1, 5, 15 min).",
+        f"Machine: {machine_text(result['machine'])}; measured {result['date']}, shared with "
+        f"other engineers' jobs: load average {result['load_before']} before, "
+        f"{result['load_after']} after (1, 5, 15 min).",
         "",
         f"One 防骗提醒 to {result['subscribers']:,} WeChat subscribers (all within the 48-hour "
         f"window: customer-service messages) on {result['backend']}, sent by the web "

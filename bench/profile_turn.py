@@ -56,8 +56,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import drive, load, mixes, procstat, stock_model
-from bench.stacks import _spawn, our_stack, stop, wait_ready
-from bench.startup import free_port
+from bench.ports import free_port
+from bench.stacks import our_stack, spawn, stop, wait_ready
 from bot.settings import PROJECT_ROOT
 
 PROFILES = PROJECT_ROOT / "docs" / "profiles"
@@ -456,13 +456,13 @@ async def stock_stack(
         }
         log = tmpdir / "stock.log"
         py = sys.executable
-        actions = _spawn(
+        actions = spawn(
             [py, "-m", "rasa_sdk", "--actions", "bench.stock.actions", "--port", str(actions_port)],
             env,
             PROJECT_ROOT,
             log,
         )
-        rasa = _spawn(
+        rasa = spawn(
             [
                 py,
                 "-m",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.startup import free_port
+from bench.ports import free_port
 from bench.wechat_platform import WECHAT_TOKEN, WeChatApiStandIn
 from bot.settings import PROJECT_ROOT
 
@@ -60,7 +60,9 @@ async def stop(proc: subprocess.Popen) -> None:
         await asyncio.to_thread(proc.wait, 10)
 
 
-def _spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
+def spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
+    """Start ``argv`` in a process group of its own (``stop`` ends the group), its output
+    appended to ``log``."""
     with log.open("ab") as out:
         return subprocess.Popen(
             argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -117,7 +119,7 @@ async def our_stack(
             "TF_CPP_MIN_LOG_LEVEL": "2",
             **(extra_env or {}),
         }
-        proc = _spawn(
+        proc = spawn(
             [sys.executable, "-m", "bot.run.cli", "run", "--model", str(model)],
             env,
             PROJECT_ROOT,

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,14 +33,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.ports import free_port
+from bench.wechat_platform import WECHAT_TOKEN, WeChatSigner
 from bot.run.training import model_path
 from bot.settings import PROJECT_ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def up(url: str) -> bool:
@@ -107,8 +102,6 @@ def timed_turn(rasa: str, sender: str, text: str) -> float:
 
 def timed_wechat(rasa: str, user: str, text: str) -> tuple[float, bool]:
     """Seconds until the WeChat webhook answers, and whether the answer came in it."""
-    from bench.wechat_platform import WeChatSigner  # it imports this module
-
     query, body = WeChatSigner().request(user, text)
     req = urllib.request.Request(
         f"{rasa}/webhooks/wechat/webhook?{urlencode(query)}", data=body, method="POST"
@@ -134,8 +127,6 @@ def new_users_at_once(rasa: str, tag: str, wechat: bool = False) -> dict[str, fl
 
 
 def one_run(model: Path, cache_dir: str | None) -> dict[str, float]:
-    from bench.wechat_platform import WECHAT_TOKEN  # it imports this module
-
     ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
     with tempfile.TemporaryDirectory() as var:
         env = {

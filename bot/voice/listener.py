@@ -189,6 +189,12 @@ _CORRECTIONS = frozenset({"不对", "错了", "听错了", "说错了", "识别�
 _PUNCTUATION = re.compile(r"[\s，。！？、,.!?~～…]+")
 
 
+def heard_reply(text: str) -> str:
+    """The transcript quoted back before its answer (web chat, WeChat, WeCom), so a
+    wrong one can be put right with "不对" (``RecentTranscripts.corrects``)."""
+    return f"您说的是：“{text}”（听错了请回复“不对”）"
+
+
 class RecentTranscripts:
     """Who was just answered from a transcript, so that "不对" can be taken as a correction.
 

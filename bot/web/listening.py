@@ -6,8 +6,9 @@ voice messages of WeChat (``local`` or ``tencent``). With ``wechat`` or
 ``none`` the web has no engine: the page does not show the button, and an
 upload anyway is answered with how to type or use the phone's own voice input.
 
-A transcript is quoted back ("您说的是：…"); a "不对" right after it, typed or
-tapped, is answered with how to say it again (``correction``), as on WeChat.
+A transcript is quoted back ("您说的是：…", ``bot.voice.listener.heard_reply``; the
+page shows "不对" as a button under it); a "不对" right after it, typed or tapped, is
+answered with how to say it again (``CORRECTION``), as on WeChat.
 """
 
 from __future__ import annotations
@@ -54,11 +55,6 @@ CORRECTION = (
 def problem_reply(problem: str) -> str:
     """Why a clip got no answer, what to do instead, and the menu: never a dead end."""
     return f"{PROBLEMS.get(problem, PROBLEMS['failed'])}\n{menu_text()}"
-
-
-def heard_reply(text: str) -> str:
-    """The transcript quoted first; the page shows "不对" as a button under it."""
-    return f"您说的是：“{text}”（听错了请回复“不对”）"
 
 
 @dataclass

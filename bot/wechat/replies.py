@@ -37,11 +37,6 @@ def voice_help(channel: str, problem: str) -> str:
     return f"{reason}\n{menu_text()}"
 
 
-def heard(text: str) -> str:
-    """The transcript quoted back first, so a wrong one can be put right with "不对"."""
-    return f"您说的是：“{text}”（听错了请回“不对”）"
-
-
 IMAGE_RECEIVED = (
     "收到您发的图片了。图片里的字我暂时看不了，请把想问的事用文字或语音告诉我。"
     "想举报谣言，请先发“举报谣言”，再发截图，并用文字或语音说说图片上的说法。"

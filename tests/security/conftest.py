@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bench.ports import free_port
 from bot.accounts.users import add_user, create_token
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
@@ -20,7 +21,6 @@ from bot.web.app import create_app
 from bot.web.login_throttle import LoginThrottle
 from tests.bot.web.conftest import console_client, staff  # noqa: F401  (fixtures)
 from tests.bot.web.console_support import Staff, database
-from tests.conftest import free_port
 
 MakeClient = Callable[..., Awaitable[TestClient]]
 

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.ports import free_port
 from bot.run.cli import _rasa_env, action_server_argv
 from bot.settings import ACTION_SECRET_HEADER, ACTION_SERVER_MAX_BODY, PROJECT_ROOT, Settings
-from tests.conftest import SHARED_CACHE, free_port
+from tests.conftest import SHARED_CACHE
 
 pytestmark = pytest.mark.stack
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bench.ports import free_port
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.web.middlewares import SECURITY_HEADERS
 from tests.bot.web.console_support import CSRF_FIELD, login
-from tests.conftest import free_port
 
 
 def assert_safe_headers(resp, where: str) -> None:

@@ -10,8 +10,6 @@ one ``rasa run`` serves) is started here as ``bot.run.rasa_entry`` configures it
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +19,9 @@ import rasa.core.run
 import rasa.server
 from sanic import Sanic
 
+from bench.ports import free_port
 from bot.run import rasa_entry
-from tests.conftest import free_port
+from tests.bot.channels.assistant import serving
 
 TOKEN = "a-test-token-" + "x" * 32
 # Addresses anyone may try, and the status Rasa answers them with.
@@ -44,22 +43,6 @@ def names_rasa(text: str, headers: Any) -> list[str]:
     found = [word for word in (rasa.__version__, "Rasa", "rasa.com") if word in text]
     server = headers.get("Server", "")
     return found + ([f"Server: {server}"] if server else [])
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Sanic) -> AsyncIterator[str]:
-    port = free_port()  # Sanic reads port 0 as "the default, 8000"
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.start_serving()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def probe(base: str) -> list[tuple[str, str, int, list[str]]]:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_CACHE, free_port
+from bench.ports import free_port
+from tests.conftest import SHARED_CACHE
 from tests.test_stack import _get, _post, _ready, start_stack, wait_for_stack
 
 pytestmark = pytest.mark.stack

@@ -59,7 +59,7 @@ from bot.net.ratelimit import TOO_FAST_REPLY, ChatLimits
 from bot.rumors.evidence import MAX_IMAGE_BYTES, keep_image, store_content
 from bot.settings import IPNetwork
 from bot.storage.db import Database
-from bot.voice.listener import Listener, MediaError
+from bot.voice.listener import Listener, MediaError, heard_reply
 from bot.voice.speaker import Speaker, SpeechFailed
 from bot.wechat import replies
 from bot.wechat.api import (
@@ -325,7 +325,7 @@ class CallbackChannel(InputChannel, abc.ABC):
             return [replies.VOICE_CORRECTION]
         collector, busy = await self.ask_collected(inbound, cleaned.text, on_new_message)
         self.listener.recent.remember(inbound.sender)
-        answer = TurnTexts([replies.heard(cleaned.text), *collector.texts])
+        answer = TurnTexts([heard_reply(cleaned.text), *collector.texts])
         if self.speaker is not None and not busy:  # not a failed turn
             answer.speech = entry_speech(collector)
         return answer

@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.text.inbound import clean_inbound, too_long_reply
 from bot.voice.audio import decode_voice, sniff
 from bot.voice.errors import AudioError
+from bot.voice.listener import heard_reply
 from bot.web import keys
 from bot.web.listening import (
     CONTENT_TYPES,
@@ -34,7 +35,6 @@ from bot.web.listening import (
     MAX_SECONDS,
     Ears,
     ears_ctx,
-    heard_reply,
     problem_reply,
 )
 from bot.web.views.chat import CLIENT_ID, _body, _keep_sender, _sender_of, _too_fast, _turn_once

@@ -1,6 +1,6 @@
 """Test doubles of the assistant around a channel: a fake Rasa agent, and a Sanic
-server wiring the channel as ``rasa run`` does. The platform's side (callbacks,
-its message API) is ``bench.wechat_platform``."""
+server wiring the channel as ``rasa run`` does (``serving``: any Sanic app on a free
+port). The platform's side (callbacks, its message API) is ``bench.wechat_platform``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
-from tests.conftest import free_port
+from bench.ports import free_port
 
 
 @dataclass
@@ -33,14 +33,9 @@ class FakeAssistant:
 
 
 @asynccontextmanager
-async def rasa_server(channel: InputChannel, assistant: FakeAssistant) -> AsyncIterator[str]:
-    """A Sanic server wiring ``channel`` exactly as ``rasa run`` does; yields the webhook URL."""
-    # Sanic rewrites its own methods for the first app of a process; test mode lets
-    # each test start a fresh app.
-    Sanic.test_mode = True
-    app = Sanic(f"kepu_test_{uuid.uuid4().hex[:12]}")
-    app.ctx.agent = assistant  # what Rasa's registered handler calls
-    register([channel], app, route="/webhooks/")
+async def serving(app: Sanic) -> AsyncIterator[str]:
+    """``app`` served on a free loopback port for the block; yields its base URL. (Make
+    the app with ``Sanic.test_mode = True``, so a test can start a fresh one.)"""
     port = free_port()  # Sanic reads port 0 as "the default, 8000"
     server = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
@@ -49,8 +44,23 @@ async def rasa_server(channel: InputChannel, assistant: FakeAssistant) -> AsyncI
     await server.startup()
     await server.start_serving()
     try:
-        yield f"http://127.0.0.1:{port}/webhooks/{channel.name()}/webhook"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.close()
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def rasa_server(channel: InputChannel, assistant: FakeAssistant) -> AsyncIterator[str]:
+    """A Sanic server wiring ``channel`` exactly as ``rasa run`` does; yields the webhook URL."""
+    # Sanic rewrites its own methods for the first app of a process; test mode lets
+    # each test start a fresh app.
+    Sanic.test_mode = True
+    app = Sanic(f"kepu_test_{uuid.uuid4().hex[:12]}")
+    app.ctx.agent = assistant  # what Rasa's registered handler calls
+    register([channel], app, route="/webhooks/")
+    try:
+        async with serving(app) as base:
+            yield f"{base}/webhooks/{channel.name()}/webhook"
+    finally:
         await channel.close()  # type: ignore[attr-defined]

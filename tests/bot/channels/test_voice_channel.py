@@ -14,6 +14,7 @@ from bench.wechat_platform import PlatformClient, Simulator, message_xml
 from bot.channels.wechat.webhook import CallbackChannel
 from bot.menu.pages import menu_text
 from bot.voice.audio import MAX_VOICE_BYTES
+from bot.voice.listener import heard_reply
 from bot.wechat import replies
 from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import WECHAT, WECOM, WECOM_AGENT_ID, wechat_channel
@@ -119,7 +120,7 @@ async def test_an_engine_transcribes_what_wechat_left_empty(voice, tencent_asr, 
         v.platform.media["voice-1"] = ("audio/amr", spoken.amr)
         reply = await v.send(11, media_id="voice-1", recognition="")
         said = tencent_asr.transcript
-        assert reply == f"{replies.heard(said)}\n\n答：{said}"
+        assert reply == f"{heard_reply(said)}\n\n答：{said}"
         assert reply.startswith(f"您说的是：“{said}”")
         (message,) = v.assistant.received
         assert message.text == said and message.metadata == {"msg_type": "voice"}
@@ -134,13 +135,13 @@ async def test_wechat_transcript_saves_the_engine_call_unless_the_engine_is_pref
     async with voice() as v:
         v.platform.media["voice-2"] = ("audio/amr", spoken.amr)
         reply = await v.send(21, media_id="voice-2", recognition="稻子生虫了咋个办")
-        assert reply.startswith(replies.heard("稻子生虫了咋个办"))
+        assert reply.startswith(heard_reply("稻子生虫了咋个办"))
         assert tencent_asr.accepted == []
     monkeypatch.setenv("KEPU_ASR_PREFER", "engine")
     async with voice() as v:
         v.platform.media["voice-2"] = ("audio/amr", spoken.amr)
         reply = await v.send(22, media_id="voice-2", recognition="稻子生虫了咋个办")
-        assert reply.startswith(replies.heard(tencent_asr.transcript))
+        assert reply.startswith(heard_reply(tencent_asr.transcript))
         assert len(tencent_asr.accepted) == 1
 
 
@@ -161,7 +162,7 @@ async def test_wecom_voice_is_recognised_by_the_engine(voice, tencent_asr, spoke
     async with voice(wecom=True) as v:
         v.platform.media["wecom-voice"] = ("audio/amr", spoken.amr)
         reply = await v.send(41, media_id="wecom-voice")
-        assert reply == f"{replies.heard(tencent_asr.transcript)}\n\n答：{tencent_asr.transcript}"
+        assert reply == f"{heard_reply(tencent_asr.transcript)}\n\n答：{tencent_asr.transcript}"
 
 
 async def test_buidui_after_a_transcript_asks_to_say_it_again(voice) -> None:

@@ -18,8 +18,8 @@ import pytest
 
 from bench.wechat_platform import PlatformClient, Simulator, message_xml
 from bot.channels.wechat.webhook import PASSIVE_FIRST_SECONDS, CallbackChannel
+from bot.voice.listener import heard_reply
 from bot.voice.speech import spoken_text
-from bot.wechat import replies
 from bot.wechat.api import WeChatApi, WeComApi
 from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import WECHAT, WECOM, WECOM_AGENT_ID, wechat_channel, wecom_channel
@@ -108,7 +108,7 @@ async def chat(simulator, sqlite_url, http, tmp_path: Path):
 async def test_a_voice_question_gets_the_text_then_the_answer_read_aloud(chat) -> None:
     async with chat() as c:
         reply = await c.voice(1)
-        assert reply.startswith(replies.heard("AED怎么用")) and AED[0] in reply
+        assert reply.startswith(heard_reply("AED怎么用")) and AED[0] in reply
         assert c.platform.uploads == []  # the passive reply went first
         await c.settle()
         (upload,) = c.platform.uploads

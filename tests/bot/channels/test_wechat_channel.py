@@ -23,6 +23,7 @@ from bot.menu.pages import BUSY_REPLY
 from bot.rumors.reports import ReportQueue
 from bot.storage.db import Database
 from bot.storage.models import ReportDelivery, RumorClaim
+from bot.voice.listener import heard_reply
 from bot.wechat import replies
 from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import BUDGET, WECHAT, WECHAT_PLAIN, migrate, wechat_channel
@@ -265,7 +266,7 @@ async def test_voice_uses_the_transcript_and_asks_again_when_it_is_empty(harness
             Recognition="稻子生虫咋个办",
             MsgId=1,
         )
-        heard = replies.heard("稻子生虫咋个办")
+        heard = heard_reply("稻子生虫咋个办")
         assert h.passive(await h.client.post(voice)) == f"{heard}\n\n答：稻子生虫咋个办"
         silent = message_xml("gh_test", USER, "voice", MediaId="m2", Recognition="", MsgId=2)
         assert h.passive(await h.client.post(silent)) == replies.voice_help("wechat", "none")

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from bench.wechat_platform import Account, PlatformClient, encrypt, message_xml, signature
+from bot.voice.listener import heard_reply
 from bot.wechat import replies
 from tests.bot.channels.assistant import FakeAssistant, rasa_server
 from tests.bot.channels.conftest import WECOM, WECOM_AGENT_ID, wecom_channel
@@ -76,7 +77,7 @@ async def test_voice_without_a_transcript_asks_again(wecom) -> None:
     reply = await client.post(app_message("voice", 3, MediaId="m", Format="amr"))
     assert client.open_reply(reply)["Content"] == replies.voice_help("wecom", "none")
     reply = await client.post(app_message("voice", 4, MediaId="m", Recognition="柚子树咋个修"))
-    heard = replies.heard("柚子树咋个修")
+    heard = heard_reply("柚子树咋个修")
     assert client.open_reply(reply)["Content"] == f"{heard}\n\n答：柚子树咋个修"
     assert [m.text for m in assistant.received] == ["柚子树咋个修"]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bench.ports import free_port
 from bot.accounts.users import add_user, create_token
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
@@ -16,7 +17,6 @@ from bot.web.app import create_app
 from tests.bot.channels.conftest import WECOM, WECOM_AGENT_ID, simulator  # noqa: F401
 from tests.bot.orders.test_web import PHONE, new_order
 from tests.bot.web.console_support import Staff, database, login, post_form
-from tests.conftest import free_port
 
 
 async def wait_for(predicate, seconds: float = 10.0) -> None:

@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bench.ports import free_port
 from bot.menu.pages import BUSY_REPLY
 from bot.run import nginx
 from bot.run.cli import rasa_specs
 from bot.settings import Settings
-from tests.conftest import free_port, port_open, service_absent
+from tests.conftest import port_open, service_absent
 
 PRODUCTION = {
     "KEPU_TRACKER_URL": "postgresql://kepu@127.0.0.1:5432/kepu",

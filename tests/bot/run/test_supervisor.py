@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from bench.ports import free_port
 from bot.run.supervisor import ProcessSpec, Supervisor
-from tests.conftest import free_port
 
 
 def _server(name: str) -> ProcessSpec:

@@ -13,7 +13,14 @@ import pytest
 from bot.settings import Settings
 from bot.voice import listener as listener_module
 from bot.voice.errors import RecognitionFailed, VoiceSetupError
-from bot.voice.listener import Heard, Listener, MediaError, RecentTranscripts, build_engine
+from bot.voice.listener import (
+    Heard,
+    Listener,
+    MediaError,
+    RecentTranscripts,
+    build_engine,
+    heard_reply,
+)
 from bot.voice.local import LocalEngine
 from bot.voice.models import model_spec
 from bot.voice.tencent import TencentEngine
@@ -136,6 +143,14 @@ def test_recent_transcripts_take_only_the_next_message(monkeypatch: pytest.Monke
 
 def settings(**values) -> Settings:
     return Settings(**values)
+
+
+def test_the_quote_back_asks_for_the_word_a_correction_is_taken_from() -> None:
+    quote = heard_reply("稻子生虫咋个办")
+    assert quote == "您说的是：“稻子生虫咋个办”（听错了请回复“不对”）"
+    recent = RecentTranscripts()
+    recent.remember("u1")
+    assert recent.corrects("u1", "不对")  # the word the quote asks for
 
 
 def test_build_engine_by_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

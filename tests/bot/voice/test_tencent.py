@@ -9,12 +9,12 @@ import time
 import aiohttp
 import pytest
 
+from bench.ports import free_port
 from bot.voice import tencent
 from bot.voice.audio import decode_voice
 from bot.voice.errors import RecognitionFailed
 from bot.voice.tencent import TencentEngine
 from tests.bot.voice.tencent_sim import SECRET_ID, SECRET_KEY
-from tests.conftest import free_port
 
 
 def test_signature_matches_the_official_python_sdk() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bench.ports import free_port
 from bot.fraud.checker import default_checker
 from bot.knowledge.loader import load_entries
 from bot.knowledge.reply import answer_messages
@@ -29,7 +30,6 @@ from bot.understanding.replies import RELATED_MENU_LINE, UNANSWERED_RECORDED, UN
 from bot.voice.speaker import Speaker
 from bot.web.app import create_app
 from bot.web.speaking import MOUTH, Mouth
-from tests.conftest import free_port
 
 GREETING = "您好！我是科普助手，可以帮您解答手机使用、健康、防骗、种植养殖的问题。"
 THANKS = "谢谢您！还有问题随时问我。"

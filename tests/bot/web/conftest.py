@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bench.ports import free_port
 from bot.accounts.users import add_user, create_token
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.bot.web.console_support import Staff, database
-from tests.conftest import free_port
 
 
 @pytest.fixture

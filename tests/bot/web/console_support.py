@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from aiohttp.test_utils import TestClient
 
+from bench.ports import free_port
 from bot.fraud.checker import default_checker
 from bot.knowledge.service import KnowledgeService
 from bot.rumors.reports import ReportQueue
@@ -20,7 +21,6 @@ from bot.storage.db import Database
 from bot.web import keys
 from bot.web.app import create_app
 from tests.bot.web.chat_support import serve_in_thread
-from tests.conftest import free_port
 
 XSS_SCRIPT = "<script>alert('xss')</script>听说喝醋能软化血管"
 XSS_IMG = '<img src=x onerror="alert(1)">群里说喝醋能软化血管 是真的吗'

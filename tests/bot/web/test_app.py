@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bench.ports import free_port
 from bot.fraud.checker import default_checker
 from bot.fraud.stats import check_counts
 from bot.knowledge.dense import DenseEncoder
@@ -16,7 +17,7 @@ from bot.knowledge.service import KnowledgeService
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web import keys
 from bot.web.app import HERE, create_app
-from tests.conftest import SHARED_CACHE, free_port
+from tests.conftest import SHARED_CACHE
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from aiohttp import ClientTimeout, web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.ports import free_port
 from bot.fraud.checker import default_checker
 from bot.knowledge.reply import answer_messages
 from bot.knowledge.schema import Entry
@@ -25,7 +26,6 @@ from bot.web.app import create_app
 from bot.web.views.assets import IMMUTABLE
 from bot.web.views.chat import RecentTurns
 from bot.web.views.chat_replies import ALWAYS_LINKED, card_reply, short_source, text_reply
-from tests.conftest import free_port
 
 ENTRY_YML = """\
 id: test-aed

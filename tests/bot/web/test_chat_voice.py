@@ -19,8 +19,9 @@ from bot.knowledge.service import KnowledgeService
 from bot.menu.pages import menu_text
 from bot.run import nginx
 from bot.settings import Settings
+from bot.voice.listener import heard_reply
 from bot.web.app import create_app
-from bot.web.listening import CORRECTION, MAX_BYTES, MAX_SECONDS, heard_reply
+from bot.web.listening import CORRECTION, MAX_BYTES, MAX_SECONDS
 from tests.bot.voice.tencent_sim import SECRET_ID, SECRET_KEY, TencentAsrSimulator
 from tests.bot.web.voice_clips import SENTENCE, opus, spoken_samples
 

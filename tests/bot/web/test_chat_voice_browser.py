@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 
+from bench.ports import free_port
 from bot.web.listening import CORRECTION
 from tests.bot.voice.tencent_sim import SECRET_ID, SECRET_KEY, TencentAsrSimulator
 from tests.bot.web.chat_support import Served, serve
 from tests.bot.web.test_chat_browser import PHONE, SCREENSHOTS, Phone
 from tests.bot.web.voice_clips import SENTENCE, spoken_wav_file
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, service_absent
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, service_absent
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}
