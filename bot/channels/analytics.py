@@ -26,6 +26,7 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.channels import speedups
 from bot.insights.events import TurnAssembler
 from bot.insights.writer import EventWriter
 from bot.settings import Settings
@@ -50,7 +51,11 @@ class AnalyticsBroker(EventBroker):
     ) -> AnalyticsBroker:
         kwargs = dict(broker_config.kwargs) if broker_config is not None else {}
         flush_seconds = float(kwargs.get("flush_seconds", 2.0))
-        db = Database(Settings.from_env().database_url, pool_size=1)  # one writer
+        db = Database(  # one writer, closed with the broker (``close``)
+            Settings.from_env().database_url,
+            pool_size=1,
+            keep_connections=speedups.keeps_connections(),
+        )
         broker = cls(EventWriter(db, flush_seconds=flush_seconds))
         broker._own_db = db
         return broker

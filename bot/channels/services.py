@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 
+from bot.channels import speedups
 from bot.settings import Settings
 from bot.storage.db import Database
 
@@ -28,7 +29,10 @@ class ChannelServices:
     def db(self) -> Database:
         """The shared database, made at its first use (again after a close)."""
         if self._db is None:
-            self._db = Database(self.settings.database_url)
+            # Closed when the server stops: it may keep its connections.
+            self._db = Database(
+                self.settings.database_url, keep_connections=speedups.keeps_connections()
+            )
         return self._db
 
     def hold(self, holder: object) -> None:

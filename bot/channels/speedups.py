@@ -21,9 +21,13 @@ transactions and locking are unchanged.
 
 ``aiosqlite_pool``: the same for our own SQLite database in the Rasa process
 (``bot.storage.db.Database`` over aiosqlite: the verdicts owed to a sender,
-read on every REST turn, and the WeChat channel's bookkeeping). Without a pool
-each session started an aiosqlite thread, opened the file, ran three pragmas
-and closed it again.
+read on every REST turn, the WeChat channel's bookkeeping, the analytics
+writer). Without a pool each session started an aiosqlite thread, opened the
+file, ran three pragmas and closed it again. Not a patch of SQLAlchemy: the two
+owners there, which close their database when the server stops
+(``bot.channels.services``, ``bot.channels.analytics``), ask
+``keeps_connections()`` and pass ``keep_connections`` to the ``Database`` they
+make; any other Database in the process keeps SQLAlchemy 1.4's choice.
 
 ``keepalive``: Rasa 3.6's ``EndpointConfig.request`` makes a new aiohttp
 ``ClientSession`` for every call, so every action call opened and closed a TCP
@@ -91,6 +95,13 @@ def install(names: Iterable[str] | None = None) -> None:
         if name not in _installed:
             _INSTALLERS[name]()
             _installed.add(name)
+
+
+def keeps_connections() -> bool:
+    """Whether this process's own SQLite database keeps its connections: only
+    where our channels installed the fixes (the Rasa server), and unless
+    ``aiosqlite_pool`` is switched off."""
+    return "aiosqlite_pool" in _installed
 
 
 # --- schema: the action-response validator, built once ---------------------------------
@@ -173,18 +184,7 @@ def _install_sqlite_pool() -> None:
 
 
 def _install_aiosqlite_pool() -> None:
-    from sqlalchemy import pool
-    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-
-    original = SQLiteDialect_aiosqlite.get_pool_class.__func__
-
-    def get_pool_class(cls: Any, url: Any) -> Any:
-        # SQLAlchemy 2.0's choice for a SQLite file over aiosqlite.
-        if cls._is_url_file_db(url):
-            return pool.AsyncAdaptedQueuePool
-        return original(cls, url)
-
-    SQLiteDialect_aiosqlite.get_pool_class = classmethod(get_pool_class)
+    """Nothing to patch: the database's owners ask ``keeps_connections()``."""
 
 
 # --- keepalive: one HTTP session per endpoint --------------------------------------------

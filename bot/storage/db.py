@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -33,9 +33,12 @@ class Database:
         (SQLAlchemy 1.4's ``NullPool``: a thread started, the file opened, three
         pragmas, and for the last connection of a WAL database a checkpoint on
         closing; four times for one console page). Only for an owner that calls
-        ``close()`` (the web service does, on shutdown): aiosqlite runs each
-        connection in a thread that is no daemon, so a kept connection never
-        closed would hold the process open at exit. PostgreSQL always pools.
+        ``close()`` (the web service and the Rasa process's channels do, on
+        shutdown): aiosqlite runs each connection in a thread that is no daemon,
+        so a kept connection never closed would hold the process open at exit.
+        Either pool is named, not left to the dialect's default, so a Database
+        behaves the same whatever else the process has patched. PostgreSQL
+        always pools.
         """
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -47,6 +50,8 @@ class Database:
                 if keep_connections:
                     # A file's connection does not drop: no ping before each use.
                     options = {"poolclass": AsyncAdaptedQueuePool}
+                else:
+                    options["poolclass"] = NullPool
         else:
             from bot.settings import Settings
 

@@ -203,19 +203,39 @@ def test_the_kept_session_sends_and_answers_as_rasa_did(monkeypatch) -> None:
     assert len(set(ports[1:])) == 1  # one kept connection for the three calls
 
 
-def test_our_sqlite_database_gets_the_async_queue_pool(monkeypatch) -> None:
+async def test_our_sqlite_database_keeps_its_connections_where_the_fixes_are_installed(
+    monkeypatch, tmp_path
+) -> None:
+    """The channels' and the analytics writer's database keep their connections in
+    the Rasa process (they close it when the server stops); every other Database
+    there keeps SQLAlchemy 1.4's one connection per session, patched or not."""
     from sqlalchemy import pool
-    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-    from sqlalchemy.engine import make_url
 
-    monkeypatch.setattr(
-        SQLiteDialect_aiosqlite, "get_pool_class", SQLiteDialect_aiosqlite.get_pool_class
-    )
-    speedups._install_aiosqlite_pool()
-    file_url = make_url("sqlite+aiosqlite:////tmp/kepu.db")
-    assert SQLiteDialect_aiosqlite.get_pool_class(file_url) is pool.AsyncAdaptedQueuePool
-    memory = make_url("sqlite+aiosqlite://")
-    assert SQLiteDialect_aiosqlite.get_pool_class(memory) is pool.StaticPool
+    from bot.channels.services import ChannelServices
+    from bot.settings import Settings
+    from bot.storage.db import Database
+
+    monkeypatch.setattr(speedups, "_installed", set())
+    monkeypatch.setenv("KEPU_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("KEPU_DATABASE_URL", raising=False)
+    settings = Settings.from_env()
+    assert not speedups.keeps_connections()
+    idle = ChannelServices(settings)
+    assert isinstance(idle.db.engine.pool, pool.NullPool)
+    await idle.close()
+
+    monkeypatch.setenv("KEPU_SPEEDUPS_OFF", "aiosqlite_pool")
+    speedups.install(["aiosqlite_pool"])
+    assert not speedups.keeps_connections()  # switched off: not installed
+    monkeypatch.delenv("KEPU_SPEEDUPS_OFF")
+    speedups.install(["aiosqlite_pool"])
+    assert speedups.keeps_connections()
+    served = ChannelServices(settings)
+    assert isinstance(served.db.engine.pool, pool.AsyncAdaptedQueuePool)
+    await served.close()
+    other = Database(settings.database_url)
+    assert isinstance(other.engine.pool, pool.NullPool)
+    await other.close()
 
 
 def test_each_fix_can_be_switched_off_for_measuring(monkeypatch) -> None:
