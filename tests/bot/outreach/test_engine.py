@@ -307,13 +307,14 @@ async def test_the_broadcaster_rests_between_groups_for_its_share(migrated_db, s
 
 class Scripted:
     """A route that answers its ``fail_at``-th call (1-based) with ``code`` and sends
-    every other, recording who was called."""
+    every other, recording who was called; ``during`` runs in every call."""
 
-    def __init__(self, fail_at: int = 0, code: int = 45009) -> None:
-        self.fail_at, self.code = fail_at, code
+    def __init__(self, fail_at: int = 0, code: int = 45009, during=lambda: None) -> None:
+        self.fail_at, self.code, self.during = fail_at, code, during
         self.called: list[str] = []
 
     async def send(self, target, text: str, now) -> str:
+        self.during()
         self.called.append(target.recipient)
         if len(self.called) == self.fail_at:
             raise ApiError(self.code, "scripted")
@@ -420,21 +421,28 @@ async def test_a_group_starts_no_call_after_half_its_lease(migrated_db) -> None:
     db, clock = migrated_db, Clock()
     await subscribers(db, "wecom", ["member-1", "member-2", "member-3"])
     await scheduled_alert(db, clock.now)
-    route = Scripted()
-    real_send = route.send
-
-    async def slow(*args) -> str:
-        clock.advance(minutes=3)  # a platform that takes 3 minutes to answer
-        return await real_send(*args)
-
-    route.send = slow  # type: ignore[method-assign]
+    route = Scripted(during=lambda: clock.advance(minutes=3))  # 3 minutes to answer
     worker = Broadcaster(db, {"wecom": route}, policy=Policy(group=10), clock=clock)
     first = await worker.run_once()
     assert first.sent == 1 and len(route.called) == 1  # 3 min > 2.5 min: the rest go back
+    assert await not_sent(db) == [("pending", 0, None)] * 2  # as before: no attempt counted
+    assert (await worker.run_once()).sent == 1  # and the next batch goes on
+
+
+async def test_stop_during_a_group_ends_its_call_and_gives_back_the_rest(migrated_db) -> None:
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wecom", ["member-1", "member-2", "member-3"])
+    await scheduled_alert(db, clock.now)
+    route = Scripted()
+    worker = Broadcaster(db, {"wecom": route}, policy=Policy(group=10), clock=clock)
+    route.during = worker.stop  # the service stops while the first call is under way
+    outcome = await worker.run_once()
+    assert outcome.sent == 1 and len(route.called) == 1
+    assert await not_sent(db) == [("pending", 0, None)] * 2  # as before: no attempt counted
+
+
+async def not_sent(db) -> list[tuple[str, int, str | None]]:
+    """(status, attempts, worker) of every delivery not sent, sorted."""
     async with db.session() as session:
         rows = (await session.execute(select(OutreachDelivery))).scalars().all()
-    assert sorted((d.status, d.attempts, d.worker) for d in rows if d.status != "sent") == [
-        ("pending", 0, None),
-        ("pending", 0, None),
-    ]
-    assert (await worker.run_once()).sent == 1  # and the next batch goes on
+    return sorted((d.status, d.attempts, d.worker) for d in rows if d.status != "sent")
