@@ -54,3 +54,38 @@ async def scheduled_alert(
     await alerts.approve(db, alert_id, "admin")
     await alerts.schedule(db, alert_id, send_at=send_at)
     return alert_id
+
+
+class Writes:
+    """Counts the write transactions committed on ``db``'s engine: a commit after at
+    least one INSERT, UPDATE or DELETE (a read-only session's commit is not counted)."""
+
+    def __init__(self, db: Database) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        self.engine = db.engine.sync_engine
+        self._listeners = (
+            ("before_cursor_execute", self._statement),
+            ("commit", self._commit),
+            ("rollback", self._rollback),
+        )
+        for name, listener in self._listeners:
+            event.listen(self.engine, name, listener)
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        for name, listener in self._listeners:
+            event.remove(self.engine, name, listener)
+
+    def _statement(self, conn, _cursor, statement: str, *_args) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            conn.info["wrote"] = True
+
+    def _commit(self, conn) -> None:
+        if conn.info.pop("wrote", False):
+            self.count += 1
+
+    def _rollback(self, conn) -> None:
+        conn.info.pop("wrote", None)

@@ -10,12 +10,19 @@ from sqlalchemy import func, select
 from bot.outreach import alerts
 from bot.outreach.chat import answer
 from bot.outreach.commands import DIGEST, FARM, FRAUD, Command
-from bot.outreach.engine import AppRoute, Broadcaster, Policy, Template, WeChatRoute
+from bot.outreach.engine import AppRoute, Broadcaster, Policy, Template, WeChatRoute, aware
 from bot.outreach.owed import take_held
 from bot.outreach.subscriptions import subscribe, subscriptions
 from bot.storage.models import OutreachDelivery, OutreachRecipient
-from bot.wechat.api import RetryPolicy, WeChatApi, WeComApi
-from tests.bot.outreach.support import CHINA, MORNING, Clock, scheduled_alert, subscribers
+from bot.wechat.api import ApiError, RetryPolicy, WeChatApi, WeComApi
+from tests.bot.outreach.support import (
+    CHINA,
+    MORNING,
+    Clock,
+    Writes,
+    scheduled_alert,
+    subscribers,
+)
 
 FAST = RetryPolicy(attempts=2, first_delay=0.01, timeout=2.0)
 
@@ -270,12 +277,12 @@ def test_the_rest_after_a_send_keeps_the_broadcasters_share_of_the_cpu() -> None
     assert share.rest_after(0.0) == 0.0
 
 
-async def test_the_broadcaster_rests_between_sends_for_its_share(migrated_db, simulator) -> None:
+async def test_the_broadcaster_rests_between_groups_for_its_share(migrated_db, simulator) -> None:
     sim, base = simulator
     db, clock = migrated_db, Clock()
     await subscribers(db, "wechat", ["o-1", "o-2", "o-3"], last_inbound_at=clock.now)
     await scheduled_alert(db, clock.now)
-    cpu = iter(range(100))  # each reading one CPU second later: every send costs 1 s
+    cpu = iter(range(100))  # each reading one CPU second later: every group costs 1 s
     rests: list[float] = []
 
     async def rest(seconds: float) -> None:
@@ -285,7 +292,7 @@ async def test_the_broadcaster_rests_between_sends_for_its_share(migrated_db, si
     worker = Broadcaster(
         db,
         {"wechat": WeChatRoute(api)},
-        policy=Policy(quiet_from=0, quiet_until=0, cpu_share=0.2),
+        policy=Policy(quiet_from=0, quiet_until=0, cpu_share=0.2, group=2),
         clock=clock,
         cpu_clock=lambda: float(next(cpu)),
         sleep=rest,
@@ -295,4 +302,147 @@ async def test_the_broadcaster_rests_between_sends_for_its_share(migrated_db, si
     finally:
         await api.close()
     assert outcome.sent == 3 and len(sim.sent) == 3
-    assert rests == [4.0, 4.0, 4.0]  # 1 s of work, 4 s of rest: a fifth of the time
+    assert rests == [4.0, 4.0]  # two groups (2 + 1): 1 s of work, 4 s of rest each
+
+
+class Scripted:
+    """A route that answers its ``fail_at``-th call (1-based) with ``code`` and sends
+    every other, recording who was called; ``during`` runs in every call."""
+
+    def __init__(self, fail_at: int = 0, code: int = 45009, during=lambda: None) -> None:
+        self.fail_at, self.code, self.during = fail_at, code, during
+        self.called: list[str] = []
+
+    async def send(self, target, text: str, now) -> str:
+        self.during()
+        self.called.append(target.recipient)
+        if len(self.called) == self.fail_at:
+            raise ApiError(self.code, "scripted")
+        return "custom"
+
+
+async def test_a_group_costs_two_write_transactions(migrated_db) -> None:
+    db, clock = migrated_db, Clock()
+    users = [f"o-{i:02d}" for i in range(25)]
+    await subscribers(db, "wechat", users, last_inbound_at=clock.now - timedelta(hours=1))
+    await scheduled_alert(db, clock.now)
+    route = Scripted(fail_at=4, code=43004)  # one refused for good: its cap is given back
+    writes = Writes(db)
+    try:
+        outcome = await Broadcaster(
+            db, {"wechat": route}, policy=Policy(group=10), clock=clock
+        ).run_once()
+    finally:
+        writes.close()
+    assert outcome.sent == 24 and outcome.failed == 1 and len(route.called) == 25
+    # Per batch: plan, recover, claim, give back the unclaimed, close the alert (5);
+    # per group (10, 10, 5): all to "sending", all outcomes (2). One row at a time
+    # this was 5 + 2 per row (and 3 for a failure): 56.
+    assert writes.count == 5 + 2 * 3
+    async with db.session() as session:
+        caps = (await session.execute(select(OutreachRecipient.cap_until))).scalars().all()
+    assert sorted(cap is None for cap in caps) == [False] * 24 + [True]
+
+
+async def test_two_alerts_to_one_person_in_a_group_take_the_cap_once(migrated_db) -> None:
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wecom", ["member-1", "member-2"])
+    for text in ("第一条：冒充客服的骗局。", "第二条：保健品会销的骗局。"):
+        await scheduled_alert(db, clock.now, text=text)
+    route = Scripted(fail_at=1, code=43004)  # member-1's first is refused for good
+    worker = Broadcaster(db, {"wecom": route}, policy=Policy(group=10), clock=clock)
+    first = await worker.run_once()
+    # Four rows in one group: each person's first takes the cap, their second waits.
+    assert first.sent == 1 and first.failed == 1 and first.capped == 2
+    assert len(route.called) == 2 and set(route.called) == {"member-1", "member-2"}
+    async with db.session() as session:
+        rows = dict(
+            (
+                await session.execute(
+                    select(OutreachRecipient.recipient, OutreachRecipient.cap_until)
+                )
+            ).all()
+        )
+        waiting = (
+            await session.execute(
+                select(OutreachRecipient.recipient, OutreachDelivery.next_attempt_at)
+                .join(OutreachRecipient, OutreachRecipient.id == OutreachDelivery.recipient_id)
+                .where(OutreachDelivery.status == "pending")
+            )
+        ).all()
+    week = clock.now + timedelta(days=7)
+    assert rows["member-1"] is None  # nothing went out to member-1: the cap is free again
+    assert aware(rows["member-2"]) == week
+    # member-1's second is due again at once; member-2's waits for the week.
+    assert sorted((who, aware(at)) for who, at in waiting) == [
+        ("member-1", clock.now),
+        ("member-2", week),
+    ]
+    again = await worker.run_once()
+    assert again.sent == 1 and route.called[-1] == "member-1"
+
+
+async def test_a_rate_error_mid_group_pauses_the_rest_of_its_channel(migrated_db) -> None:
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wechat", [f"o-{i}" for i in range(4)], last_inbound_at=clock.now)
+    await subscribers(db, "wecom", ["member-1", "member-2"])
+    await scheduled_alert(db, clock.now)
+    wechat_route, wecom_route = Scripted(fail_at=2, code=45011), Scripted()
+    worker = Broadcaster(
+        db, {"wechat": wechat_route, "wecom": wecom_route}, policy=Policy(group=10), clock=clock
+    )
+    first = await worker.run_once()
+    # WeChat's second call was refused: its last two were never tried; WeCom went on.
+    assert len(wechat_route.called) == 2 and len(wecom_route.called) == 2
+    assert first.sent == 3 and first.retried == 1 and first.failed == 0
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(OutreachRecipient, OutreachDelivery).join(
+                    OutreachDelivery, OutreachDelivery.recipient_id == OutreachRecipient.id
+                )
+            )
+        ).all()
+    untried = [
+        (r, d) for r, d in rows if r.recipient not in wechat_route.called + ["member-1", "member-2"]
+    ]
+    assert len(untried) == 2
+    for recipient, delivery in untried:  # back as they were: due now, no attempt counted
+        assert (delivery.status, delivery.attempts, delivery.worker) == ("pending", 0, None)
+        assert aware(delivery.next_attempt_at) == clock.now and recipient.cap_until is None
+    [(_, refused)] = [(r, d) for r, d in rows if r.recipient == wechat_route.called[1]]
+    assert refused.status == "pending" and refused.attempts == 1
+    assert aware(refused.next_attempt_at) == clock.now + timedelta(seconds=30)
+    second = await worker.run_once()  # a new batch: the untried two, not the refused one
+    assert second.sent == 2 and len(wechat_route.called) == 4
+
+
+async def test_a_group_starts_no_call_after_half_its_lease(migrated_db) -> None:
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wecom", ["member-1", "member-2", "member-3"])
+    await scheduled_alert(db, clock.now)
+    route = Scripted(during=lambda: clock.advance(minutes=3))  # 3 minutes to answer
+    worker = Broadcaster(db, {"wecom": route}, policy=Policy(group=10), clock=clock)
+    first = await worker.run_once()
+    assert first.sent == 1 and len(route.called) == 1  # 3 min > 2.5 min: the rest go back
+    assert await not_sent(db) == [("pending", 0, None)] * 2  # as before: no attempt counted
+    assert (await worker.run_once()).sent == 1  # and the next batch goes on
+
+
+async def test_stop_during_a_group_ends_its_call_and_gives_back_the_rest(migrated_db) -> None:
+    db, clock = migrated_db, Clock()
+    await subscribers(db, "wecom", ["member-1", "member-2", "member-3"])
+    await scheduled_alert(db, clock.now)
+    route = Scripted()
+    worker = Broadcaster(db, {"wecom": route}, policy=Policy(group=10), clock=clock)
+    route.during = worker.stop  # the service stops while the first call is under way
+    outcome = await worker.run_once()
+    assert outcome.sent == 1 and len(route.called) == 1
+    assert await not_sent(db) == [("pending", 0, None)] * 2  # as before: no attempt counted
+
+
+async def not_sent(db) -> list[tuple[str, int, str | None]]:
+    """(status, attempts, worker) of every delivery not sent, sorted."""
+    async with db.session() as session:
+        rows = (await session.execute(select(OutreachDelivery))).scalars().all()
+    return sorted((d.status, d.attempts, d.worker) for d in rows if d.status != "sent")
