@@ -721,6 +721,7 @@ class Broadcaster:
         if not changes:
             return
         reopened = [i for rid in sorted(undo) for i in started.behind.get(rid, [])]
+        reserved_until = now + self.policy.cap  # what _reserve_caps wrote for this group
         async with self.db.session() as session:
             for change, ids in changes.items():
                 await session.execute(
@@ -738,7 +739,7 @@ class Broadcaster:
                     update(OutreachRecipient)
                     .where(
                         OutreachRecipient.id.in_(sorted(undo)),
-                        OutreachRecipient.cap_until == now + self.policy.cap,
+                        OutreachRecipient.cap_until == reserved_until,
                     )
                     .values(cap_until=None)
                     .execution_options(synchronize_session=False)
@@ -749,7 +750,7 @@ class Broadcaster:
                     .where(
                         OutreachDelivery.id.in_(reopened),
                         OutreachDelivery.status == "pending",
-                        OutreachDelivery.next_attempt_at == now + self.policy.cap,
+                        OutreachDelivery.next_attempt_at == reserved_until,
                     )
                     .values(next_attempt_at=now)
                     .execution_options(synchronize_session=False)
