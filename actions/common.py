@@ -11,10 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.knowledge.reply import answer_messages
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import ANSWER_THRESHOLD, LEADER_THRESHOLD
+from bot.text.normalize import CANONICAL_KEY, Canonical, canonical
 
 
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_canonical(tracker: Tracker) -> Canonical:
+    """The latest message in canonical form, as the NLU worked it out (``text_canonical``);
+    worked out here only for a message the NLU did not read (an "/intent" payload)."""
+    form = (tracker.latest_message or {}).get(CANONICAL_KEY)
+    return Canonical(form) if isinstance(form, str) else canonical(latest_text(tracker))
 
 
 def latest_intent(tracker: Tracker) -> str:

@@ -16,11 +16,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import channel_of, latest_intent, latest_text, say, slot_list
+from actions.common import channel_of, latest_canonical, latest_intent, say, slot_list
 from bot.outreach.chat import CROP_OPTION, SUBSCRIBE_OPTION, answer, crop_from_option
 from bot.outreach.commands import FARM, Command, crop_of, parse
 from bot.storage.db import Database
-from bot.text.normalize import canonical
 
 log = logging.getLogger(__name__)
 # "水稻" in answer to the crop question: a short reply naming one crop.
@@ -37,13 +36,12 @@ def command_of(tracker: Tracker, chosen: str | None) -> Command | None:
         if chosen.startswith(SUBSCRIBE_OPTION):
             return parse(chosen[len(SUBSCRIBE_OPTION) :])
         return None
-    text = latest_text(tracker)
-    command = parse(text)
+    form = latest_canonical(tracker)
+    command = parse(form)
     if command is not None:
         return command
     asked = any(o.startswith(CROP_OPTION) for o in slot_list(tracker, "pending_options"))
-    short = len(canonical(text)) <= CROP_REPLY_MAX_CHARS
-    crop = crop_of(canonical(text)) if asked and short else None
+    crop = crop_of(form) if asked and len(form) <= CROP_REPLY_MAX_CHARS else None
     return Command("subscribe", FARM, crop) if crop else None
 
 

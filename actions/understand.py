@@ -14,7 +14,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_confidence, latest_intent, latest_text, say, say_entry
+from actions.common import (
+    latest_canonical,
+    latest_confidence,
+    latest_intent,
+    latest_text,
+    say,
+    say_entry,
+)
 from actions.outreach import outreach_turn
 from actions.render import render
 from actions.services import get_services
@@ -48,11 +55,13 @@ class ActionUnderstand(Action):
                 # Taken out or merged since the list was shown: the id is no question.
                 say(dispatcher, ENTRY_GONE, "none")
                 return events
-            text = value
+            text = form = value
         else:
-            text = latest_text(tracker)
+            # Decided on the form the NLU made canonical; the user's own words are
+            # what a report would file and what is quoted back.
+            text, form = latest_text(tracker), latest_canonical(tracker)
         decision = await services.understanding.decide(
-            text, intent=latest_intent(tracker), confidence=latest_confidence(tracker)
+            form, intent=latest_intent(tracker), confidence=latest_confidence(tracker)
         )
         log.info("understanding: %s", decision.log_line())
         return events + await render(decision, text, dispatcher, tracker, services)

@@ -7,8 +7,10 @@ form. Sound-alike misspellings of the assistant's own terms (挂好 for 挂号,
 养老金认正 for 养老金认证) are then put right by a ``HomophoneCorrector`` that
 learns its terms, at training time, from the training examples and the jieba
 user dictionary; they are stored with the model. The user's own words stay in
-the tracker's user event; the rewritten text is added to the parse result as
-``text_canonical``.
+the tracker's user event. The canonical form (before the corrector, whose
+terms are the classifier's own) is added to the parse result as
+``text_canonical``: the action server reads it instead of working it out again,
+and search puts right misheard terms against the knowledge base's terms.
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.text.homophone import HomophoneCorrector
-from bot.text.normalize import canonical, drop_leading_slashes
+from bot.text.normalize import CANONICAL_KEY, canonical, drop_leading_slashes
 from bot.text.segment import user_dictionary_words
 
-CANONICAL_KEY = "text_canonical"
 TERMS_FILE = "homophone_terms.json"
 
 
@@ -80,21 +81,22 @@ class KepuNormalizer(GraphComponent):
             )
         return self._resource
 
-    def _rewrite(self, text: str) -> str:
-        text = canonical(text)
-        return drop_leading_slashes(self._corrector(text)) if self._corrector is not None else text
+    def _rewrite(self, form: str) -> str:
+        """What the classifier reads: the canonical form with our terms put right."""
+        return drop_leading_slashes(self._corrector(form)) if self._corrector is not None else form
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
             text = example.get(TEXT)
             if text:
-                example.set(TEXT, self._rewrite(text))
+                example.set(TEXT, self._rewrite(canonical(text)))
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             original = message.get(TEXT) or ""
-            rewritten = self._rewrite(original)
+            form = canonical(original)
+            rewritten = self._rewrite(form)
             message.set(TEXT, rewritten or original)
-            message.set(CANONICAL_KEY, rewritten, add_to_output=True)
+            message.set(CANONICAL_KEY, str(form), add_to_output=True)
         return messages

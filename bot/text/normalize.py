@@ -15,6 +15,11 @@ numbers stay as they are) and:
 
 ``normalize`` is ``canonical`` plus lower-case with punctuation as spaces,
 the form search indexes. Both are idempotent and never raise.
+
+A message is made canonical once: ``canonical`` returns a ``Canonical``
+string, and given one it returns it as it is, so the form the NLU computed
+(carried to the action server as ``text_canonical``) flows through the
+understanding step, search and claim matching without being worked out again.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 LEXICON = Path(__file__).parent / "data" / "dialect_lexicon.tsv"
+# The parse result's key for the canonical form (set by ``bot.nlu.normalizer``).
+CANONICAL_KEY = "text_canonical"
 
 _PUNCT = re.compile(
     r"[\s\u3000\u00a0!-/:-@\[-`{-~，。！？、；：“”‘’（）【】《》〈〉「」『』…—·～]+"
@@ -106,10 +113,22 @@ def _numeral(match: re.Match[str]) -> str:
         return match.group(1)
 
 
-def canonical(text: str) -> str:
+class Canonical(str):
+    """Text that is already ``canonical``: the mark that lets it be carried along.
+
+    Anything derived from it (a slice, ``lower()``, a substitution) is a plain
+    ``str`` again, so a changed text is never mistaken for a canonical one.
+    """
+
+    __slots__ = ()
+
+
+def canonical(text: str) -> Canonical:
     """Canonical Mandarin for NLU; readable, punctuation kept."""
+    if isinstance(text, Canonical):
+        return text
     if not isinstance(text, str) or not text:
-        return ""
+        return Canonical()
     text = unicodedata.normalize("NFKC", text)
     # NFKC turns the channels' "／" back into "/": Rasa's RegexMessageHandler,
     # the last node of the NLU graph, would then read "/intent{...}" as a
@@ -126,7 +145,7 @@ def canonical(text: str) -> str:
         text = pattern.sub(lambda m: table[m.group(0)], text)
     # Removing fillers may bring a slash to the front again ("嗯/restart"): the
     # final text never starts with one, whatever came before it.
-    return drop_leading_slashes(_SPACES.sub(" ", text).strip())
+    return Canonical(drop_leading_slashes(_SPACES.sub(" ", text).strip()))
 
 
 def drop_leading_slashes(text: str) -> str:

@@ -32,6 +32,7 @@ from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit
 from bot.knowledge.service import AskResult
 from bot.storage.db import Database
+from bot.text.normalize import CANONICAL_KEY, canonical
 from bot.understanding.decide import Decision
 
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "bot" / "domain"
@@ -141,7 +142,9 @@ class FakeUnderstanding:
 
     async def decide(self, text: str, **options: Any) -> Decision:
         self.calls.append((text, options))
-        return self.decisions.get(text, Decision("none"))
+        # The action passes the canonical form (咋个 → 怎么): set by either form.
+        by_form = {canonical(said): decision for said, decision in self.decisions.items()}
+        return self.decisions.get(text) or by_form.get(canonical(text), Decision("none"))
 
 
 class Broken:
@@ -236,14 +239,18 @@ def make_tracker(
     message_id: str = "wx-msg-1",
     metadata: dict[str, Any] | None = None,
     active_loop: str | None = None,
+    text_canonical: str | None = None,
 ) -> Tracker:
     """The tracker Rasa sends to the action server for the message ``text``.
 
     ``events``: what happened before this message; ``extracted``: slot candidates a
-    form set from this message (trailing slot events, as validation actions see them).
+    form set from this message (trailing slot events, as validation actions see them);
+    ``text_canonical``: the form the NLU carries (by default ``canonical(text)``, as
+    the NLU works it out).
     """
     latest = {
         "text": text,
+        CANONICAL_KEY: canonical(text) if text_canonical is None else text_canonical,
         "intent": {"name": intent, "confidence": confidence},
         "entities": entities or [],
         "message_id": message_id,

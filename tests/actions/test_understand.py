@@ -5,6 +5,7 @@ their entry, choices, offers, an honest "not yet" recorded for the curators."""
 from __future__ import annotations
 
 from actions.understand import ENTRY_GONE, ActionUnderstand
+from bot.text.normalize import CANONICAL_KEY, Canonical, canonical
 from bot.understanding.decide import Decision, hotline_for
 from tests.actions.support import (
     HEATSTROKE,
@@ -44,9 +45,24 @@ async def test_an_answer_is_the_entry_tagged_with_id_topic_and_score_band(act, k
         "pending_options": None,
         "last_entry_id": "health-heatstroke",
     }
+    # Decided on the canonical form the NLU carried (咋个 → 怎么), not the raw words.
     assert kit.understanding.calls == [
-        ("中暑了咋个办", {"intent": "free_text", "confidence": 0.42})
+        ("中暑了怎么办", {"intent": "free_text", "confidence": 0.42})
     ]
+
+
+async def test_the_form_the_nlu_carried_is_decided_on_not_worked_out_again(act, kit) -> None:
+    await understand(act, kit, "中暑了咋个办", text_canonical="中暑了怎么办（NLU）")
+    ((text, _),) = kit.understanding.calls
+    assert text == "中暑了怎么办（NLU）" and isinstance(text, Canonical)
+    assert canonical(text) is text  # search and matching take it as it is
+
+
+async def test_a_message_the_nlu_did_not_read_is_made_canonical_here(act, kit) -> None:
+    tracker = make_tracker("中暑了咋个办")
+    del tracker.latest_message[CANONICAL_KEY]  # an "/intent" payload skips the NLU
+    await act(ActionUnderstand(), tracker)
+    assert kit.understanding.calls[0][0] == "中暑了怎么办"
 
 
 async def test_the_score_band_follows_the_hit_of_the_served_entry(act, kit) -> None:

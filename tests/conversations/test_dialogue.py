@@ -376,12 +376,13 @@ async def test_a_candidate_far_ahead_of_the_rest_is_answered_outright(chat: Chat
     assert "您是想问" not in reply and "红包" in reply and "来源：" in reply, reply
 
 
-async def test_nlu_reads_the_corrected_text_and_keeps_the_original(chat: Chat) -> None:
-    await chat.say("挂好咋个在手机上挂")
+async def test_nlu_carries_the_canonical_form_and_keeps_the_original(chat: Chat) -> None:
+    reply = await chat.say("挂好咋个在手机上挂")
     tracker = await chat.agent.tracker_store.retrieve(chat.sender)
     message = tracker.latest_message
     assert message.text == "挂好咋个在手机上挂"
-    assert message.parse_data["text_canonical"] == "挂号怎么在手机上挂"
+    assert message.parse_data["text_canonical"] == "挂好怎么在手机上挂"
+    assert "挂号" in reply, reply  # search puts 挂好 right against the knowledge base
 
 
 async def test_a_neutralised_slash_stays_text_inside_nlu(chat: Chat) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text.normalize import LEXICON, canonical, dialect_table, normalize
+from bot.text.normalize import LEXICON, Canonical, canonical, dialect_table, normalize
 
 with LEXICON.open(encoding="utf-8") as fh:
     ROWS = list(csv.DictReader(fh, delimiter="\t"))
@@ -140,3 +140,16 @@ def test_no_generated_prefix_brings_a_slash_to_the_front() -> None:
                 assert not text.strip().startswith("/"), (prefix, command, text)
                 checked += 1
     assert checked > 5000
+
+
+def test_a_canonical_text_is_carried_as_it_is_and_a_changed_one_is_not() -> None:
+    """Made canonical once: given its own result, ``canonical`` returns that very
+    object; anything derived from it is plain text and is worked out again."""
+    once = canonical("包谷遭虫咬了咋个整")
+    assert isinstance(once, Canonical)
+    assert canonical(once) is once
+    assert normalize(once) == normalize("包谷遭虫咬了咋个整")
+    derived = once.replace("玉米", "包谷")
+    assert not isinstance(derived, Canonical)
+    assert canonical(derived) == once
+    assert canonical("") == "" and isinstance(canonical(""), Canonical)
