@@ -15,6 +15,8 @@ from bot.text.normalize import CANONICAL_KEY, Canonical, canonical
 
 
 def latest_text(tracker: Tracker) -> str:
+    """The parse result's text: the NLU's rewrite of the message (canonical, with the
+    classifier's terms put right), not the user's own words (the user event's)."""
     return (tracker.latest_message or {}).get("text") or ""
 
 

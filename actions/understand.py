@@ -57,8 +57,9 @@ class ActionUnderstand(Action):
                 return events
             text = form = value
         else:
-            # Decided on the form the NLU made canonical; the user's own words are
-            # what a report would file and what is quoted back.
+            # Decided on the canonical form the NLU carried (``text_canonical``). The
+            # parse result's text (the NLU's rewrite: its own terms put right) is,
+            # as before, what an offer to report files and a "not yet" records.
             text, form = latest_text(tracker), latest_canonical(tracker)
         decision = await services.understanding.decide(
             form, intent=latest_intent(tracker), confidence=latest_confidence(tracker)
