@@ -103,6 +103,19 @@ def test_decide_answers_when_the_gate_is_sure_enough() -> None:
     assert decide([], _stump(0.5)).kind == "none"
 
 
+def test_a_leader_the_gate_doubts_stays_one_tap_away() -> None:
+    # Far ahead but covering half the question: the rule answered it outright; when
+    # the gate doubts it, it is offered (as perhaps related: it covers too little
+    # to be offered as what was meant).
+    leader = [
+        Hit(STEM_BORER, 0.59, 0.56, False, _signals("二化螟")),
+        Hit(HONGBAO, 0.37, 0.56, False, _signals("二化螟")),
+    ]
+    assert decide(leader).kind == "answer"
+    doubted = decide(leader, _stump(0.9))
+    assert doubted.kind == "choices" and doubted.hits == leader[:1] and not doubted.close
+
+
 def test_decide_never_answers_an_entry_about_another_thing() -> None:
     top = _hits()[0]
     conflicting = [Hit(top.entry, top.score, top.coverage, True, top.signals)]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
+from bot.knowledge.gate import load as load_gate
 from bot.knowledge.loader import load_entries
 from bot.knowledge.search import Hit, SearchIndex, content_text
 from bot.knowledge.service import decide
@@ -96,6 +97,10 @@ def test_clear_questions_are_answered_directly(index: SearchIndex, query, entry_
     result = decide(index.search(query))
     assert result.kind == "answer"
     assert result.best.entry.id == entry_id
+    # the trained gate the service decides by answers them too
+    gate = load_gate()
+    if gate is not None:
+        assert decide(index.search(query), gate).kind == "answer"
 
 
 @pytest.mark.parametrize(
@@ -132,6 +137,7 @@ def test_a_question_naming_no_app_prefers_the_general_entry(
 @pytest.mark.parametrize("query", ["火星上有没有外星人", "今年彩票开啥子号", "帮我算一下八字"])
 def test_out_of_scope_questions_are_not_answered(index: SearchIndex, query) -> None:
     assert decide(index.search(query)).kind != "answer"
+    assert decide(index.search(query), load_gate()).kind != "answer"
 
 
 @pytest.mark.parametrize(
