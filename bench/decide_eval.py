@@ -10,6 +10,10 @@ with the same rules as the end-to-end evaluation. It skips the channel, the
 NLU and the dialogue, so it is for iterating on search and decision rules;
 the figures we report come from ``bench.e2e_eval`` through the running stack.
 
+Direct answers are decided as the service decides them: by the trained gate
+(``bot/knowledge/gate.json``) when its weights are there, by the hand-set
+thresholds with ``--rules`` or without the file.
+
 The messages of the sets that were read are filed under their entries as
 ``asked`` (``knowledge/*/*.yml``), so on those sets search would find each
 message itself: ``--unasked`` leaves the set's own messages out of the index,
@@ -72,8 +76,11 @@ def without_asked(texts: list[str]):
     return load
 
 
-async def run(rows: list[Row], unasked: bool = False) -> list[tuple[Row, Reply]]:
+async def run(
+    rows: list[Row], unasked: bool = False, rules: bool = False
+) -> list[tuple[Row, Reply]]:
     from bot.fraud.checker import FraudChecker
+    from bot.knowledge import gate as answerability
     from bot.knowledge.dense import DenseEncoder
     from bot.knowledge.loader import load_entries
     from bot.knowledge.service import KnowledgeService
@@ -85,6 +92,7 @@ async def run(rows: list[Row], unasked: bool = False) -> list[tuple[Row, Reply]]
         PROJECT_ROOT / "knowledge",
         DenseEncoder(settings.vector_cache),
         load=without_asked([r.text for r in rows]) if unasked else load_entries,
+        gate_path=None if rules else answerability.WEIGHTS,
     )
     await knowledge.refresh(force=True)
     understanding = Understanding(knowledge, FraudChecker())
@@ -106,9 +114,14 @@ def main() -> None:
         action="store_true",
         help="leave the set's own messages out of the entries' asked messages (out-of-fold)",
     )
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="decide direct answers by the hand-set thresholds, not the trained gate",
+    )
     args = parser.parse_args()
     rows = [r for r in select(load_rows(args.data), args.half) if r.move not in NOT_FREE_TEXT]
-    results = asyncio.run(run(rows, args.unasked))
+    results = asyncio.run(run(rows, args.unasked, args.rules))
     print("\n".join(report(results, f"### understanding step only, {len(rows)} free-text rows")))
     misses = [(r, rep) for r, rep in results if not correct(r, rep)]
     routes = sum(bool(misroute(r, rep)) for r, rep in results)

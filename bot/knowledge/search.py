@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,6 +172,28 @@ VIEWS = {"word": _words, "char": _chars, "pinyin": _pinyin}
 
 
 @dataclass(frozen=True)
+class Signals:
+    """How one hit's score came about, and the question as search read it: what the
+    answerability gate (``bot.knowledge.gate``) weighs besides score and coverage."""
+
+    # The normalised question with misheard terms put right (``_heard``).
+    heard: str = ""
+    # The corrector changed a term of the question (a voice transcript's 打农要).
+    corrected: bool = False
+    # Idf-weighted share of the question's topical words that no entry uses.
+    unknown: float = 0.0
+    # Content words of the question.
+    words: int = 0
+    # Lexical score against the whole entry and against its best single phrasing.
+    lexical: float = 0.0
+    phrase: float = 0.0
+    # Dense cosines (before rescaling): best phrasing, and the phrasings' centroid;
+    # 0 when the entry was not on the shortlist or there is no encoder.
+    cosine: float = 0.0
+    centroid: float = 0.0
+
+
+@dataclass(frozen=True)
 class Hit:
     entry: Entry
     score: float
@@ -181,6 +204,7 @@ class Hit:
     # The question names an app, crop, animal or card the entry never names while
     # the entry names another of that kind (``bot.knowledge.entities``).
     conflict: bool = False
+    signals: Signals = Signals()
 
 
 def _entry_document(entry: Entry) -> str:
@@ -277,9 +301,13 @@ class SearchIndex:
 
     def _scores(self, text: str) -> Array:
         """``scores`` of the query's content text (``_query_text``)."""
+        return self._parts(text)[0]
+
+    def _parts(self, text: str) -> tuple[Array, dict[str, Array]]:
+        """``_scores``, and the signals it was made of, entry by entry."""
         n = len(self.entries)
         if not n:
-            return np.zeros(0)
+            return np.zeros(0), {}
         entry_lex = np.zeros(n)
         phrase_lex = np.zeros(len(self._owners))
         if text:
@@ -290,6 +318,7 @@ class SearchIndex:
                 phrase_lex += weight * (q @ phrases).toarray().ravel()
         best_phrase = np.maximum.reduceat(phrase_lex, self._starts)
         score = ENTRY_WEIGHT * entry_lex + (1 - ENTRY_WEIGHT) * best_phrase
+        parts = {"lexical": entry_lex, "phrase": best_phrase}
         total = 1.0
         if self._dense is not None and self._centroids is not None and self._queries is not None:
             # Sentence vectors are compared only for the entries that lead on the
@@ -303,7 +332,11 @@ class SearchIndex:
             mixed = (1 - CENTROID_WEIGHT) * best + CENTROID_WEIGHT * centroid
             score[shortlist] += DENSE_WEIGHT * _rescale(mixed)
             total += DENSE_WEIGHT
-        return score / total
+            parts["cosine"] = np.zeros(n)
+            parts["cosine"][shortlist] = best
+            parts["centroid"] = np.zeros(n)
+            parts["centroid"][shortlist] = centroid
+        return score / total, parts
 
     def _best_phrasing(self, entries: Array, vector: Array) -> Array:
         """Best cosine among each listed entry's phrasings (entries ascending)."""
@@ -329,12 +362,23 @@ class SearchIndex:
     def _query_words(self, query: str) -> list[str]:
         return self._query_text(query).split()
 
-    def _coverage(self, words: list[str], i: int) -> float:
-        topical = [
+    @staticmethod
+    def _topical(words: list[str]) -> list[str]:
+        """The words that say what a question is about (no context words, openings of
+        speech or quantities)."""
+        return [
             w
             for w in words
             if w not in CONTEXT_WORDS and w not in _SPOKEN and not _QUANTITY.fullmatch(w)
         ]
+
+    def _coverage(self, words: list[str], i: int) -> float:
+        return self._share(words, lambda word: self._found(word, i))
+
+    def _share(self, words: list[str], has: Callable[[str], float]) -> float:
+        """Idf-weighted share of the query's topical words for which ``has`` holds (a
+        word no entry uses weighs as the rarest word)."""
+        topical = self._topical(words)
         if not topical:
             return 0.0
         vec = self._views["word"][0]
@@ -344,7 +388,7 @@ class SearchIndex:
         for word in topical:
             weight = float(idf[vocabulary[word]]) if word in vocabulary else unseen
             total += weight
-            found += weight * self._found(word, i)
+            found += weight * has(word)
         return found / total
 
     def _found(self, word: str, i: int) -> float:
@@ -380,7 +424,7 @@ class SearchIndex:
         # The corrector reads every sound of the query: once per search.
         heard = self._heard(query)
         text = content_text(heard)
-        score = self._scores(text)
+        score, parts = self._parts(text)
         named = self._things.named(heard)
         self._prefer_general(score, named)
         wanted = min(k + 2, len(score))  # room for twins that are dropped
@@ -396,15 +440,42 @@ class SearchIndex:
                 continue
             kept.append(int(i))
         words = text.split()
+        corrected = heard != _as_meant(normalize(query))
+        unknown = self._unknown(words)
+        zeros = np.zeros(len(score))
+        cosine, centroid = parts.get("cosine", zeros), parts.get("centroid", zeros)
         return [
             Hit(
                 self.entries[i],
                 float(score[i]),
                 self._coverage(words, i),
                 self._things.conflicts(named, self._entry_things[i]),
+                Signals(
+                    heard,
+                    corrected,
+                    unknown,
+                    len(words),
+                    float(parts["lexical"][i]),
+                    float(parts["phrase"][i]),
+                    float(cosine[i]),
+                    float(centroid[i]),
+                ),
             )
             for i in kept
         ]
+
+    def _unknown(self, words: list[str]) -> float:
+        """Idf-weighted share of the query's topical words that no entry's text uses
+        (by word or by sound), weighted as ``_coverage`` weighs them."""
+        vocabulary = self._views["word"][0].vocabulary_
+        return self._share(words, lambda w: float(w not in vocabulary and not self._anywhere(w)))
+
+    def _anywhere(self, word: str) -> bool:
+        """Some entry's text has ``word`` or a word that sounds the same."""
+        sound = " ".join(fuzzy_pinyin(word)) if len(word) >= 2 else None
+        return any(word in d for d in self._docs) or (
+            sound is not None and any(sound in d for d in self._doc_sounds)
+        )
 
     def _prefer_general(self, score: Array, named: dict[str, set[int]]) -> None:
         """Lower (in place) the score of an entry about one thing of a kind the question

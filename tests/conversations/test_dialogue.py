@@ -370,10 +370,15 @@ async def test_a_number_the_not_sure_reply_did_not_offer_lists_what_it_did(chat:
     assert reply.startswith("没有这个选项，请回复数字：") and "1 外面的免费WiFi" in reply, reply
 
 
-async def test_a_candidate_far_ahead_of_the_rest_is_answered_outright(chat: Chat) -> None:
+async def test_a_candidate_far_ahead_of_the_rest_is_answered_or_offered(chat: Chat) -> None:
     # It covers only part of the question, but no other entry comes near it.
-    reply = await chat.say("红包领不到咋回事")
+    reply = await chat.say("微信红包领不到咋回事")
     assert "您是想问" not in reply and "红包" in reply and "来源：" in reply, reply
+    # Without 微信 the answerability gate (bot/knowledge/gate.json) doubts it: out of
+    # fold, the rule's answers of this kind were right 42 times in 70. The entry is
+    # one tap away after an honest "not sure".
+    reply = await Chat(chat.agent).say("红包领不到咋回事")
+    assert "来源：" not in reply and "没有把握" in reply and "1. 微信红包怎么领" in reply, reply
 
 
 async def test_nlu_carries_the_canonical_form_and_keeps_the_original(chat: Chat) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bot.knowledge.dense import DIM, DenseEncoder, QueryEncoder
+from bot.knowledge.gate import load as load_gate
 from bot.knowledge.loader import load_entries
 from bot.knowledge.search import Hit, SearchIndex, content_text
 from bot.knowledge.service import decide
@@ -96,6 +97,10 @@ def test_clear_questions_are_answered_directly(index: SearchIndex, query, entry_
     result = decide(index.search(query))
     assert result.kind == "answer"
     assert result.best.entry.id == entry_id
+    # the trained gate the service decides by answers them too
+    gate = load_gate()
+    if gate is not None:
+        assert decide(index.search(query), gate).kind == "answer"
 
 
 @pytest.mark.parametrize(
@@ -132,6 +137,7 @@ def test_a_question_naming_no_app_prefers_the_general_entry(
 @pytest.mark.parametrize("query", ["火星上有没有外星人", "今年彩票开啥子号", "帮我算一下八字"])
 def test_out_of_scope_questions_are_not_answered(index: SearchIndex, query) -> None:
     assert decide(index.search(query)).kind != "answer"
+    assert decide(index.search(query), load_gate()).kind != "answer"
 
 
 @pytest.mark.parametrize(
@@ -317,3 +323,22 @@ def test_words_residents_sent_are_not_learnt_as_terms() -> None:
     asked = SearchIndex([_entry("farm-a", "水稻二化螟怎么防", questions, ["拖拉机打药要得不"])])
     assert curated.corrector("脱拉机打药") == asked.corrector("脱拉机打药") == "脱拉机打药"
     assert asked.corrector("二化名咋个防") == "二化螟咋个防"
+
+
+def test_hits_carry_how_their_score_came_about(index: SearchIndex) -> None:
+    hits = index.search("二化名咋个防")
+    top = hits[0]
+    assert top.entry.id == "farm-rice-stem-borer"
+    signals = top.signals
+    assert "二化螟" in signals.heard and signals.corrected  # 二化名 heard as 二化螟
+    assert signals.unknown == 0.0 and signals.words >= 1
+    assert 0 < signals.lexical <= 1 and 0 < signals.phrase <= 1
+    assert 0.5 < signals.cosine <= 1 and 0.5 < signals.centroid <= 1
+    assert all(h.signals.heard == signals.heard for h in hits)
+
+
+def test_words_no_entry_knows_are_the_unknown_share(index: SearchIndex) -> None:
+    known = index.search("二化螟咋个防")[0].signals
+    unknown = index.search("量子纠缠计算机二化螟")[0].signals
+    assert not known.corrected and known.unknown == 0.0
+    assert 0 < unknown.unknown < 1
