@@ -409,16 +409,15 @@ async def list_claims(
         # Walking the order reads about (offset + limit) * claims / total rows;
         # sorting the matches reads total rows. The highest id stands for claims.
         claims = (await session.execute(select(func.max(RumorClaim.id)))).scalar() or 0
-        count = select(func.count()).select_from(RumorClaim).where(*where)
         upto = None
         if count_cap is not None:
             # Enough to decide: past sqrt((offset + limit) * claims) the walk wins.
             needed = max(count_cap, offset + limit, _ceil_sqrt((offset + limit) * claims))
             upto = -(-needed // count_cap) * count_cap
-            first = select(literal_column("1")).select_from(RumorClaim).where(*where)
-            count = select(func.count()).select_from(first.limit(upto + 1).subquery())
-        led = _match_led_count(db, filters, None if upto is None else upto + 1)
-        total = (await session.execute(count if led is None else led)).scalar_one()
+        stop = None if upto is None else upto + 1
+        led = _match_led_count(db, filters, stop)
+        count = _count(where, stop) if led is None else led
+        total = (await session.execute(count)).scalar_one()
         exact = upto is None or total <= upto
         walk = total * total >= (offset + limit) * claims
         _, page = _claims_query(db, filters, sort, walk)
@@ -439,9 +438,17 @@ def _ceil_sqrt(value: int) -> int:
     return math.isqrt(value - 1) + 1 if value > 0 else 0
 
 
+def _count(where: list[Any], limit: int | None) -> Select:
+    """The count of the claims that meet ``where``, stopping at ``limit`` if given."""
+    if limit is None:
+        return select(func.count()).select_from(RumorClaim).where(*where)
+    first = select(literal_column("1")).select_from(RumorClaim).where(*where)
+    return select(func.count()).select_from(first.limit(limit).subquery())
+
+
 def _match_led_count(db: Database, filters: ClaimFilter, limit: int | None) -> TextClause | None:
     """SQLite: the count of a search with no filter but the status, led by the matches;
-    ``None`` for any other filter (or no word to search for), which keep the count of
+    ``None`` for any other filter (or no word to search for), which keep ``_count`` of
     ``_claims_query``'s conditions.
 
     The matches come in id order and each is looked up in the unmerged claims' ``(id,
