@@ -51,11 +51,18 @@ def match_expression(query: SearchQuery, dialect: str) -> str:
     return both.join(groups)
 
 
+def match_query(typed: str, dialect: str) -> str | None:
+    """What was typed as the database's own query (``match_expression``); ``None`` if
+    it holds no word to search for (only punctuation, say)."""
+    query = compile_query(typed)
+    return match_expression(query, dialect) if query else None
+
+
 def matching_claims(typed: str, dialect: str) -> TextualSelect | None:
     """Ids of the claims whose documents match what was typed; ``None`` if it holds
     no word to search for (only punctuation, say)."""
-    query = compile_query(typed)
-    if not query:
+    search = match_query(typed, dialect)
+    if search is None:
         return None
     if dialect == "sqlite":
         sql = "SELECT rowid AS claim_id FROM claim_search WHERE claim_search MATCH :search"
@@ -68,11 +75,7 @@ def matching_claims(typed: str, dialect: str) -> TextualSelect | None:
             "SELECT claim_id FROM claim_search WHERE document @@ CAST(:search AS tsquery)"
             " OFFSET 0"
         )
-    return (
-        text(sql)
-        .bindparams(search=match_expression(query, dialect))
-        .columns(column("claim_id", Integer))
-    )
+    return text(sql).bindparams(search=search).columns(column("claim_id", Integer))
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -39,6 +39,20 @@ def db(migrated_db: Database) -> Database:
     return migrated_db
 
 
+INDEX = "ix_rumor_claims_unmerged_id_status"  # migration 0019, SQLite only
+
+
+async def _poison_claims(db: Database) -> list[int]:
+    """The POISON claims, 1 to 4 reporters each (different priorities); their ids."""
+    queue = ReportQueue(db)
+    ids = []
+    for i, text in enumerate(POISON):
+        for sender in range(i % 4 + 1):
+            receipt = await queue.submit(text, sender_id=f"{i}-{sender}", channel="wechat")
+        ids.append(receipt.claim_id)
+    return ids
+
+
 async def _found(db: Database, typed: str, **filters) -> list[str]:
     page = await console.list_claims(db, ClaimFilter(statuses=(), text=typed, **filters))
     return [c.title for c in page.items]
@@ -191,10 +205,7 @@ async def test_claims_stored_before_search_are_found_after_the_migration(
 
 
 async def test_search_pages_keep_the_queue_order_with_many_or_few_matches(db) -> None:
-    queue = ReportQueue(db)
-    for i, text in enumerate(POISON):
-        for sender in range(i % 4 + 1):  # 1 to 4 reporters: different priorities
-            await queue.submit(text, sender_id=f"{i}-{sender}", channel="wechat")
+    await _poison_claims(db)
     every = await console.list_claims(db, ClaimFilter(), limit=50)
     assert every.total == 8
     # "有毒" is in every claim: the page walks the queue's order; "腊肉" is in one.
@@ -209,10 +220,7 @@ async def test_search_pages_keep_the_queue_order_with_many_or_few_matches(db) ->
 
 
 async def test_a_capped_count_says_more_and_keeps_the_page_and_its_plan(db, monkeypatch) -> None:
-    queue = ReportQueue(db)
-    for i, text in enumerate(POISON):
-        for sender in range(i % 4 + 1):
-            await queue.submit(text, sender_id=f"{i}-{sender}", channel="wechat")
+    await _poison_claims(db)
     walks: list[bool] = []
     claims_query = console._claims_query
 
@@ -243,3 +251,105 @@ async def test_a_capped_count_says_more_and_keeps_the_page_and_its_plan(db, monk
     assert (first.total, first.total_exact) == (6, False)
     last = await console.list_claims(db, ClaimFilter(text="有毒"), limit=3, offset=6, count_cap=2)
     assert (last.total, last.total_exact, last.has_next) == (8, True, False)
+
+
+async def _statuses_and_a_merge(db: Database, ids: list[int]) -> dict[int, str]:
+    """Claims in every status, the seventh merged (it keeps its document); the status
+    of each claim left unmerged."""
+    statuses = ("pending", "pending", "verifying", "verifying", "concluded", "rejected")
+    statuses += ("pending", "pending")
+    async with db.session() as session:
+        for claim_id, status in zip(ids, statuses, strict=True):
+            await session.execute(
+                update(RumorClaim).where(RumorClaim.id == claim_id).values(status=status)
+            )
+    await triage.merge(db, MOD, ids[6], ids[0])
+    async with db.session() as session:
+        assert await search.terms_of(session, ids[6])  # still matches, but merged
+    return {i: status for i, status in zip(ids, statuses, strict=True) if i != ids[6]}
+
+
+def _statements(db: Database) -> list[tuple[str, object]]:
+    """The statements the database runs from now on, with their parameters."""
+    ran: list[tuple[str, object]] = []
+    sa.event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, parameters, *_: ran.append((statement, parameters)),
+    )
+    return ran
+
+
+async def test_a_search_by_status_alone_counts_the_same_led_by_its_matches(db, monkeypatch) -> None:
+    """SQLite counts a search with no filter but the status from its matches
+    (console._match_led_count); totals, pages and the pager stay those of the
+    conditions' count, capped or not, over every status or some, words or pinyin."""
+    ids = await _poison_claims(db)
+    unmerged = await _statuses_and_a_merge(db, ids)
+    ran = _statements(db)
+    led = console._match_led_count
+    cases = [
+        (typed, statuses, cap, offset)
+        for typed in ("有毒", "youdu", "腊肉", "？！")
+        for statuses in ((), ("pending", "verifying"), ("verifying",), ("concluded", "rejected"))
+        for cap, offset in ((None, 0), (2, 0), (2, 3), (4, 3), (100, 0))
+    ]
+    for typed, statuses, cap, offset in cases:
+        filters = ClaimFilter(statuses=statuses, text=typed)
+        ran.clear()
+        monkeypatch.setattr(console, "_match_led_count", led)
+        page = await console.list_claims(db, filters, limit=3, offset=offset, count_cap=cap)
+        counted_by_matches = any(INDEX in statement for statement, _ in ran)
+        monkeypatch.setattr(console, "_match_led_count", lambda *_: None)
+        before = await console.list_claims(db, filters, limit=3, offset=offset, count_cap=cap)
+        case = (typed, statuses, cap, offset)
+        assert [c.id for c in page.items] == [c.id for c in before.items], case
+        assert (page.total, page.total_exact, page.has_next) == (
+            before.total,
+            before.total_exact,
+            before.has_next,
+        ), case
+        assert counted_by_matches is (db.is_sqlite and typed != "？！"), case
+        if typed == "有毒" and cap is None:  # in every claim: the statuses decide
+            wanted = [i for i, s in unmerged.items() if not statuses or s in statuses]
+            assert page.total == len(wanted), case
+    # The pinyin finds what the word finds; a cap of 2 says "more" past it.
+    word = await console.list_claims(db, ClaimFilter(statuses=(), text="有毒"), limit=7)
+    sound = await console.list_claims(db, ClaimFilter(statuses=(), text="youdu"), limit=7)
+    assert [c.id for c in sound.items] == [c.id for c in word.items] and word.total == 7
+    capped = await console.list_claims(
+        db, ClaimFilter(statuses=(), text="youdu"), limit=3, count_cap=2
+    )
+    assert (capped.total, capped.total_exact, capped.has_next) == (6, False, True)
+
+
+async def test_sqlite_counts_a_search_from_its_matches_unless_other_filters_narrow_it(
+    db,
+) -> None:
+    """The count led by the matches reads them first, then the unmerged claims'
+    (id, status) index by id (migration 0019); with a harm (or any filter but the
+    status) the conditions' count stays. PostgreSQL has neither the index nor the
+    statement."""
+    ids = await _poison_claims(db)
+    await _statuses_and_a_merge(db, ids)
+    ran = _statements(db)
+    page = await console.list_claims(db, ClaimFilter(text="有毒"), count_cap=1000)
+    assert page.total == 5
+    led = [(statement, params) for statement, params in ran if INDEX in statement]
+    assert len(led) == (1 if db.is_sqlite else 0)
+    if db.is_sqlite:
+        async with db.engine.connect() as conn:
+            index = await conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (INDEX,)
+            )
+            assert index.scalar_one().endswith("(id, status) WHERE merged_into IS NULL")
+            plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + led[0][0], led[0][1])
+            steps = [row[-1] for row in plan.all()]
+        scan = next(i for i, step in enumerate(steps) if step.startswith("SCAN claim_search"))
+        seek = next(i for i, step in enumerate(steps) if INDEX in step)
+        assert scan < seek and steps[seek].endswith(f"{INDEX} (id=?)"), steps
+    harm = page.items[0].harm
+    ran.clear()
+    narrowed = await console.list_claims(db, ClaimFilter(text="有毒", harm=harm), count_cap=1000)
+    assert narrowed.total == len([c for c in page.items if c.harm == harm]) > 0
+    assert not any(INDEX in statement for statement, _ in ran)
