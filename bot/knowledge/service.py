@@ -107,8 +107,8 @@ def decide(hits: list[Hit], gate: Gate | None = None) -> AskResult:
     """Answer, offer choices, or say we do not know. With ``gate`` (the trained
     answerability gate, ``bot.knowledge.gate``) the top entry is answered when the
     gate finds it likely enough to be right; without, by the hand-set rule. Choices
-    are the plausible entries either way, and a top entry the rule would have
-    answered that the gate doubts ("红包领不到咋回事": far ahead, covering half)."""
+    are the plausible entries either way, among them a top entry the rule would have
+    answered but the gate doubts ("红包领不到咋回事": far ahead, covering half)."""
     if not hits:
         return AskResult("none", hits)
     ruled = answers(hits)
