@@ -310,6 +310,25 @@ def entry_first_lines() -> dict[str, str]:
 # --- report ---------------------------------------------------------------------------
 
 
+def answered(reply: Reply) -> bool:
+    """The reply says an entry as the answer (a debunk is one)."""
+    return bool(reply.decisions & {"answer", "debunk"})
+
+
+def direct(row: Row, reply: Reply) -> bool:
+    """A direct answer to a row that names an entry or "none": graded by its entry."""
+    return answered(reply) and bool(row.entries or "none" in row.kinds)
+
+
+def direct_right(row: Row, reply: Reply) -> bool:
+    return bool(set(reply.served) & row.entries)
+
+
+def out_of_scope(row: Row) -> bool:
+    """Labelled none and nothing else ("none|<entry>" accepts that entry)."""
+    return row.kinds == {"none"} and not row.entries
+
+
 def pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}% ({part}/{whole})" if whole else "n/a"
 
@@ -340,16 +359,11 @@ def report(results: list[tuple[Row, Reply]], heading: str) -> list[str]:
     lines.append(f"- misroutes (target ≤ 1%): {pct(sum(routes.values()), n)}")
     for kind, count in routes.most_common():
         lines.append(f"  - {kind}: {count}")
-    direct = [
-        (r, rep)
-        for r, rep in results
-        if rep.decisions & {"answer", "debunk"} and (r.entries or "none" in r.kinds)
-    ]
-    direct_ok = sum(bool(set(rep.served) & r.entries) for r, rep in direct)
-    lines.append(f"- direct answers correct (target ≥ 97%): {pct(direct_ok, len(direct))}")
-    # Out of scope: labelled none and nothing else ("none|<entry>" accepts that entry).
-    oos = [(r, rep) for r, rep in results if r.kinds == {"none"} and not r.entries]
-    oos_wrong = sum(bool(rep.decisions & {"answer", "debunk"}) for r, rep in oos)
+    said = [(r, rep) for r, rep in results if direct(r, rep)]
+    direct_ok = sum(direct_right(r, rep) for r, rep in said)
+    lines.append(f"- direct answers correct (target ≥ 97%): {pct(direct_ok, len(said))}")
+    oos = [(r, rep) for r, rep in results if out_of_scope(r)]
+    oos_wrong = sum(answered(rep) for r, rep in oos)
     lines.append(
         f"- labelled none but answered with an entry (target ≤ 3%): {pct(oos_wrong, len(oos))}"
     )

@@ -58,7 +58,17 @@ from typing import Any
 import numpy as np
 
 from bench.decide_eval import as_reply
-from bench.e2e_eval import Row, correct, entry_aliases, misroute
+from bench.e2e_eval import (
+    Row,
+    answered,
+    correct,
+    direct,
+    direct_right,
+    entry_aliases,
+    misroute,
+    out_of_scope,
+    pct,
+)
 from bench.gate_data import OUT, READ_SETS, Recording, free_text_rows, load_recording, replay
 from bot.knowledge.gate import FEATURES, WEIGHTS, Gate, features
 from bot.knowledge.service import decide
@@ -181,13 +191,10 @@ class Tally:
         return Tally(*(a + b for a, b in pairs))
 
     def line(self, name: str) -> str:
-        def p(a: int, b: int) -> str:
-            return f"{100 * a / b:.1f}% ({a}/{b})" if b else "n/a"
-
         return (
-            f"| {name} | {p(self.direct_ok, self.direct)} | {self.direct - self.direct_ok} "
-            f"| {p(self.oos_answered, self.oos)} | {p(self.correct, self.rows)} "
-            f"| {p(self.in_scope_ok, self.in_scope)} | {p(self.misroutes, self.rows)} |"
+            f"| {name} | {pct(self.direct_ok, self.direct)} | {self.direct - self.direct_ok} "
+            f"| {pct(self.oos_answered, self.oos)} | {pct(self.correct, self.rows)} "
+            f"| {pct(self.in_scope_ok, self.in_scope)} | {pct(self.misroutes, self.rows)} |"
         )
 
 
@@ -206,12 +213,12 @@ def grade(rows: list[Row], decisions: list[Any]) -> Tally:
         t.rows += 1
         t.correct += ok
         t.misroutes += bool(misroute(row, rep))
-        if rep.decisions & {"answer", "debunk"} and (row.entries or "none" in row.kinds):
+        if direct(row, rep):
             t.direct += 1
-            t.direct_ok += bool(set(rep.served) & row.entries)
-        if row.kinds == {"none"} and not row.entries:
+            t.direct_ok += direct_right(row, rep)
+        if out_of_scope(row):
             t.oos += 1
-            t.oos_answered += bool(rep.decisions & {"answer", "debunk"})
+            t.oos_answered += answered(rep)
         if row.in_scope:
             t.in_scope += 1
             t.in_scope_ok += ok
@@ -288,12 +295,7 @@ def stale(sets: list[Dataset]) -> None:
         written = data[f"e2e_{d.name}"]
         for row, decision in zip(d.rows, asyncio.run(replay(d.rows, d.rec, decide)), strict=True):
             rep = as_reply(decision, 0.0)
-            wrong = not set(rep.served) & row.entries
-            if (
-                rep.decisions & {"answer", "debunk"}
-                and (row.entries or "none" in row.kinds)
-                and wrong
-            ):
+            if direct(row, rep) and not direct_right(row, rep):
                 label = "labelled none" if "none" in row.kinds else "labelled another entry"
                 later = rep.served and entries.get(rep.served[0], 0) > written
                 counts[(label, "entry added after the set" if later else "entry older")] += 1
