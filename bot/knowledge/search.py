@@ -422,7 +422,8 @@ class SearchIndex:
         if not normalize(query) or not self.entries:
             return []
         # The corrector reads every sound of the query: once per search.
-        heard = self._heard(query)
+        meant = _as_meant(normalize(query))
+        heard = self.corrector(meant)  # ``_heard``, keeping the text before correction
         text = content_text(heard)
         score, parts = self._parts(text)
         named = self._things.named(heard)
@@ -440,7 +441,7 @@ class SearchIndex:
                 continue
             kept.append(int(i))
         words = text.split()
-        corrected = heard != _as_meant(normalize(query))
+        corrected = heard != meant
         unknown = self._unknown(words)
         zeros = np.zeros(len(score))
         cosine, centroid = parts.get("cosine", zeros), parts.get("centroid", zeros)
