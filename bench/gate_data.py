@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.decide_eval import NOT_FREE_TEXT, without_asked
 from bench.e2e_eval import Row, load_rows
 from bot.settings import PROJECT_ROOT
 
@@ -34,7 +35,6 @@ DATA_DIR = PROJECT_ROOT / "bench" / "data"
 # final test and is never recorded here.
 READ_SETS = ("dev", "holdout", *(f"holdout{i}" for i in range(2, 10)))
 OUT = PROJECT_ROOT / "var" / "gate"
-NOT_FREE_TEXT = frozenset({"chitchat", "command", "form_reply"})
 
 
 def set_path(name: str) -> Path:
@@ -118,7 +118,6 @@ class Replay:
 
 
 async def record(name: str) -> Recording:
-    from bench.decide_eval import without_asked
     from bot.fraud.checker import FraudChecker
     from bot.knowledge.dense import DenseEncoder
     from bot.knowledge.service import KnowledgeService
