@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, false, func, literal_column, select, text
+from sqlalchemy import String, bindparam, cast, false, func, literal_column, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
@@ -94,8 +94,21 @@ PRIORITY_LEVELS: tuple[tuple[float, str, str], ...] = (
     (0.0, "low", "低"),
 )
 MAX_PAGE = 500
-# PostgreSQL, for the queue's statements only (the transaction's own setting).
-SERIAL_QUERIES = "SET LOCAL max_parallel_workers_per_gather = 0"
+# PostgreSQL, for the queue's statements only (the transaction's own settings):
+# - no parallel workers: the count and the page touch at most some thousands of
+#   claims, and two workers cost more to start than they save (a search with two
+#   filters: 73 ms with a Gather against 40 ms without);
+# - a plan for each statement's own values: asyncpg prepares every statement, and
+#   after five runs PostgreSQL may keep a generic plan that knows neither the
+#   search's words nor the statuses (pinyin 30 ms a statement against 11, two
+#   filters 31 against 8);
+# - room to hash a common word's matches (the page's walk, ``_conditions``): about
+#   60 bytes a match, so 64 MB (x hash_mem_multiplier) holds two million.
+QUEUE_SETTINGS = (
+    "SET LOCAL max_parallel_workers_per_gather = 0",
+    "SET LOCAL plan_cache_mode = force_custom_plan",
+    "SET LOCAL work_mem = '64MB'",
+)
 # SQLite: the count of a search with no filter but the status, led by the matches
 # (``_match_led_count``). CROSS JOIN keeps the full-text matches the outer loop.
 MATCH_LED_COUNT = (
@@ -334,7 +347,15 @@ def _conditions(db: Database, filters: ClaimFilter, walk: bool = False) -> list[
         claim_id: ColumnOperators[Any] = RumorClaim.id
         if walk and db.is_sqlite:  # see _claims_query
             claim_id = literal_column("+rumor_claims.id", RumorClaim.id.type)
-        where.append(false() if found is None else claim_id.in_(found))
+        if found is None:
+            where.append(false())
+        elif walk and not db.is_sqlite:
+            # "IS TRUE": a filter PostgreSQL does not turn into a join. It hashes the
+            # matches once and tests each claim it walks in the order's index; as an
+            # IN it joins every match and sorts them all (see _claims_query).
+            where.append(claim_id.in_(found).is_(true()))
+        else:
+            where.append(claim_id.in_(found))
     return where
 
 
@@ -359,8 +380,11 @@ def _claims_query(
     and sorts every claim that meets it (every match of a common word: 120 ms at
     100,000 claims). With ``walk``, "+status" and "+id" (no index) make it walk
     the order's index and stop at the page instead, which is quick unless few
-    claims match; then ``list_claims`` asks for the other plan. The count always
-    uses the indexes.
+    claims match; then ``list_claims`` asks for the other plan. PostgreSQL joins a
+    search's matches to the claims and sorts them all (a common word, every
+    status, by newest: 42 ms at 100,000 claims); with ``walk`` the search is a
+    filter instead (``_conditions``) and it walks the order's index (18 ms, most
+    of it finding the matches). The count always uses the indexes.
     """
     filters.check()
     known(sort, SORTS, "排序")
@@ -402,10 +426,8 @@ async def list_claims(
     where, _ = _claims_query(db, filters, sort)
     async with db.session() as session:
         if not db.is_sqlite:
-            # The count and the page touch at most some thousands of claims: two
-            # parallel workers cost more to start than they save (a search with two
-            # filters: 73 ms with a Gather against 40 ms without, docs/benchmarks.md).
-            await session.execute(text(SERIAL_QUERIES))
+            for setting in QUEUE_SETTINGS:
+                await session.execute(text(setting))
         # Walking the order reads about (offset + limit) * claims / total rows;
         # sorting the matches reads total rows. The highest id stands for claims.
         claims = (await session.execute(select(func.max(RumorClaim.id)))).scalar() or 0

@@ -157,9 +157,10 @@ class RumorClaim(Base):
         Index("ix_rumor_claims_reporters", "reporters", "id"),
         # The queue's count with a harm or a date filter, without reading rows (0018).
         Index("ix_rumor_claims_queue_filters", "status", "merged_into", "harm", "last_seen"),
-        # Not declared here: SQLite's ix_rumor_claims_unmerged_id_status, (id, status)
-        # of unmerged claims (migration 0019), for the count of a search
-        # (bot.rumors.console._match_led_count names it; PostgreSQL has none).
+        # Not declared here, one database each, for the count of a search: SQLite's
+        # ix_rumor_claims_unmerged_id_status, (id, status) of unmerged claims
+        # (migration 0019; bot.rumors.console._match_led_count names it), and
+        # PostgreSQL's ix_rumor_claims_unmerged_status_id, (status, id) (0020).
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)

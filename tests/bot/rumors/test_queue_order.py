@@ -116,11 +116,9 @@ async def test_claims_stored_before_the_order_was_indexed_keep_their_place(
         await db.close()
 
 
-async def test_postgresql_runs_the_queue_without_parallel_workers_for_its_own_statements(
-    db,
-) -> None:
-    """Two parallel workers cost more to start than the queue's few thousand rows
-    save; the setting holds for the queue's transaction only."""
+async def test_postgresql_settings_hold_for_the_queues_own_statements_only(db) -> None:
+    """No parallel workers, a plan for each search's own words, room to hash the
+    matches: set for the queue's transaction, gone after it."""
     statements: list[str] = []
     sa.event.listen(
         db.engine.sync_engine,
@@ -129,8 +127,13 @@ async def test_postgresql_runs_the_queue_without_parallel_workers_for_its_own_st
     )
     page = await console.list_claims(db, ClaimFilter(text="停水"), sort="reporters")
     assert page.total == 0
-    assert (console.SERIAL_QUERIES in statements) is (not db.is_sqlite)
+    assert all((s in statements) is (not db.is_sqlite) for s in console.QUEUE_SETTINGS)
     if not db.is_sqlite:
         async with db.session() as session:
-            setting = await session.execute(sa.text("SHOW max_parallel_workers_per_gather"))
-            assert setting.scalar_one() != "0"
+            for name, inside in (
+                ("max_parallel_workers_per_gather", "0"),
+                ("plan_cache_mode", "force_custom_plan"),
+                ("work_mem", "64MB"),
+            ):
+                setting = await session.execute(sa.text(f"SHOW {name}"))
+                assert setting.scalar_one() != inside, name

@@ -353,3 +353,44 @@ async def test_sqlite_counts_a_search_from_its_matches_unless_other_filters_narr
     narrowed = await console.list_claims(db, ClaimFilter(text="有毒", harm=harm), count_cap=1000)
     assert narrowed.total == len([c for c in page.items if c.harm == harm]) > 0
     assert not any(INDEX in statement for statement, _ in ran)
+
+
+async def test_postgresql_walks_a_common_words_matches_as_a_hashed_filter(db) -> None:
+    """Many matches: PostgreSQL tests each claim it walks in the order against the
+    matches, hashed once (as a join it would sort them all); few matches: they
+    lead. Pages are the same either way. The count reads the unmerged claims'
+    (status, id) index there (migration 0020)."""
+    ids = await _poison_claims(db)
+    unmerged = await _statuses_and_a_merge(db, ids)
+    ran = _statements(db)
+    for typed, walks in (("有毒", True), ("腊肉", False)):
+        for statuses in ((), ("pending", "verifying")):
+            ran.clear()
+            filters = ClaimFilter(statuses=statuses, text=typed)
+            page = await console.list_claims(db, filters, limit=3)
+            pages = [(s, p) for s, p in ran if "ORDER BY" in s]
+            assert len(pages) == 1
+            statement, params = pages[0]
+            assert ("IS true" in statement) is (walks and not db.is_sqlite), typed
+            if walks and not db.is_sqlite:
+                async with db.engine.connect() as conn:
+                    plan = await conn.exec_driver_sql("EXPLAIN " + statement, params)
+                    assert "hashed SubPlan" in " ".join(row[0] for row in plan.all())
+            if walks:  # in every claim: the queue's own first page
+                every = await console.list_claims(db, ClaimFilter(statuses=statuses), limit=3)
+                assert [c.id for c in page.items] == [c.id for c in every.items]
+                wanted = [i for i, s in unmerged.items() if not statuses or s in statuses]
+                assert page.total == len(wanted)
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            found = await conn.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master"
+                " WHERE name = 'ix_rumor_claims_unmerged_status_id'"
+            )
+            assert found.scalar_one() == 0
+        else:
+            index = await conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes"
+                " WHERE indexname = 'ix_rumor_claims_unmerged_status_id'"
+            )
+            assert index.scalar_one().endswith("(status, id) WHERE (merged_into IS NULL)")
