@@ -4,7 +4,7 @@ turns slow down (target: p95 no more than 10% above the same turns without it).
 
 Usage:
     .venv/bin/python -m bench.outreach_broadcast [--subscribers 100000] [--backend sqlite]
-        [--users 8] [--cpu-share 0.1] [--think 1,2] [--seconds 60] [--model PATH] [--no-write]
+        [--users 8] [--cpu-share 0.05] [--think 1,2] [--seconds 60] [--model PATH] [--no-write]
 
 1. Starts our stack as ``kepu run`` does (``bench.load.our_stack``: throw-away var/,
    free loopback ports, the WeChat channel pointed at a loopback stand-in of the
@@ -409,7 +409,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--cpu-share",
         type=float,
-        default=0.1,
+        default=0.05,
         help="the broadcaster's share of one core (KEPU_OUTREACH_CPU_SHARE; 1: flat out)",
     )
     p.add_argument("--think", type=parse_think, default=(1.0, 2.0), help="seconds between turns")

@@ -103,7 +103,7 @@ def test_quiet_hours_come_from_the_settings(tmp_path, migrated_db) -> None:
 
 
 def test_the_broadcasters_share_of_the_cpu_comes_from_the_settings(tmp_path, migrated_db) -> None:
-    assert broadcaster_for(settings(tmp_path), migrated_db, {}).policy.cpu_share == 0.1
+    assert broadcaster_for(settings(tmp_path), migrated_db, {}).policy.cpu_share == 0.05
     flat_out = broadcaster_for(settings(tmp_path, outreach_cpu_share=1.0), migrated_db, {})
     assert flat_out.policy.rest_after(0.5) == 0.0
     for wrong in (0.0, 1.5, -1.0):
