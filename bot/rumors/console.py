@@ -344,18 +344,18 @@ def _conditions(db: Database, filters: ClaimFilter, walk: bool = False) -> list[
         where.append(RumorClaim.last_seen < filters.seen_before)
     if filters.text and filters.text.strip():
         found = search.matching_claims(filters.text.strip(), db.engine.dialect.name)
-        claim_id: ColumnOperators[Any] = RumorClaim.id
-        if walk and db.is_sqlite:  # see _claims_query
-            claim_id = literal_column("+rumor_claims.id", RumorClaim.id.type)
         if found is None:
             where.append(false())
-        elif walk and not db.is_sqlite:
+        elif not walk:
+            where.append(RumorClaim.id.in_(found))
+        elif db.is_sqlite:
+            # "+id" (no index): SQLite walks the order's index (see _claims_query).
+            where.append(literal_column("+rumor_claims.id", RumorClaim.id.type).in_(found))
+        else:
             # "IS TRUE": a filter PostgreSQL does not turn into a join. It hashes the
             # matches once and tests each claim it walks in the order's index; as an
             # IN it joins every match and sorts them all (see _claims_query).
-            where.append(claim_id.in_(found).is_(true()))
-        else:
-            where.append(claim_id.in_(found))
+            where.append(RumorClaim.id.in_(found).is_(true()))
     return where
 
 
