@@ -101,7 +101,8 @@ MAX_PAGE = 500
 # - a plan for each statement's own values: asyncpg prepares every statement, and
 #   after five runs PostgreSQL may keep a generic plan that knows neither the
 #   search's words nor the statuses (pinyin 30 ms a statement against 11, two
-#   filters 31 against 8);
+#   filters 31 against 8), nor that open statuses may take the open claims' index
+#   (bot.rumors.search.queue_condition);
 # - room to hash a common word's matches (the page's walk, ``_conditions``): about
 #   60 bytes a match, so 64 MB (x hash_mem_multiplier) holds two million.
 QUEUE_SETTINGS = (
@@ -343,7 +344,9 @@ def _conditions(db: Database, filters: ClaimFilter, walk: bool = False) -> list[
     if filters.seen_before:
         where.append(RumorClaim.last_seen < filters.seen_before)
     if filters.text and filters.text.strip():
-        found = search.matching_claims(filters.text.strip(), db.engine.dialect.name)
+        found = search.matching_claims(
+            filters.text.strip(), db.engine.dialect.name, filters.statuses
+        )
         if found is None:
             where.append(false())
         elif not walk:
@@ -469,33 +472,50 @@ def _count(where: list[Any], limit: int | None) -> Select:
 
 
 def _match_led_count(db: Database, filters: ClaimFilter, limit: int | None) -> TextClause | None:
-    """SQLite: the count of a search with no filter but the status, led by the matches;
-    ``None`` for any other filter (or no word to search for), which keep ``_count`` of
-    ``_claims_query``'s conditions.
+    """The count of a search with no filter but the status, led by the matches;
+    ``None`` for any other filter (or no word to search for), which keep ``_count``
+    of ``_claims_query``'s conditions: a harm, verdict, assignee, channel or date
+    narrows the claims more than a common word does, and the queue's filter index
+    leads that count.
 
-    The matches come in id order and each is looked up in the unmerged claims' ``(id,
-    status)`` (migration 0019), once, stopping at ``limit``. The conditions' count
-    listed every match first (about 12,000 for a common word at 100,000 claims) and
-    sought each once per status asked for: 9 ms against 4 ms, over every status 5
-    against 1 ms (docs/benchmarks.md). A harm, verdict, assignee, channel or date
-    narrows the claims more than a common word does: there the conditions' count,
-    led by the queue's filter index, is the quicker one.
+    SQLite: the matches come in id order and each is looked up in the unmerged
+    claims' ``(id, status)`` (migration 0019), once, stopping at ``limit``. The
+    conditions' count listed every match first (about 12,000 for a common word at
+    100,000 claims) and sought each once per status asked for: 9 ms against 4 ms,
+    over every status 5 against 1 ms (docs/benchmarks.md).
+
+    PostgreSQL: from ``claim_search`` alone, which holds each claim's queue status
+    (migration 0021); the open claims' matches through their own index. The
+    conditions' count hashed every match and probed it with the claims.
     """
-    if not db.is_sqlite or replace(filters, statuses=(), text=None) != ClaimFilter(statuses=()):
+    if replace(filters, statuses=(), text=None) != ClaimFilter(statuses=()):
         return None
-    matched = search.match_query((filters.text or "").strip(), "sqlite")
+    matched = search.match_query((filters.text or "").strip(), db.engine.dialect.name)
     if matched is None:
         return None
-    sql = MATCH_LED_COUNT
-    params: list[Any] = [bindparam("search", matched)]
-    if filters.statuses:
-        # "+": one seek by id, the status read from the entry (not one seek per status).
-        sql += " AND +rumor_claims.status IN :statuses"
-        params.append(bindparam("statuses", list(filters.statuses), expanding=True))
-    if limit is not None:
-        sql += " LIMIT :limit"
-        params.append(bindparam("limit", limit))
-    return text(f"SELECT count(*) FROM ({sql})").bindparams(*params)
+    params: list[Any] = []
+    if db.is_sqlite:
+        sql = MATCH_LED_COUNT
+        params.append(bindparam("search", matched))
+        if filters.statuses:
+            # "+": one seek by id, the status read from the entry (not one seek per status).
+            sql += " AND +rumor_claims.status IN :statuses"
+            params.append(bindparam("statuses", list(filters.statuses), expanding=True))
+        if limit is not None:
+            sql += " LIMIT :limit"
+            params.append(bindparam("limit", limit))
+        return text(f"SELECT count(*) FROM ({sql})").bindparams(*params)
+    where, params = search.queue_condition(matched, filters.statuses)
+    # MATERIALIZED: planned for every match (a GIN index, a bitmap), read only up to
+    # the limit. As a subquery under the LIMIT, PostgreSQL would scan claim_search
+    # and test each document (detoasted) until enough matched: 100 ms against 10.
+    matches = f"WITH matches AS MATERIALIZED (SELECT 1 FROM claim_search WHERE {where})"
+    if limit is None:
+        return text(f"{matches} SELECT count(*) FROM matches").bindparams(*params)
+    params.append(bindparam("limit", limit))
+    return text(
+        f"{matches} SELECT count(*) FROM (SELECT 1 FROM matches LIMIT :limit) AS capped"
+    ).bindparams(*params)
 
 
 async def iter_claims(

@@ -12,15 +12,22 @@ rowid is the claim id; PostgreSQL, a table ``claim_search(claim_id, terms)`` wit
 a generated ``tsvector`` of the terms under a GIN index. Terms are stored and
 matched exactly as written (no stemming, no parser of either database decides
 what a Chinese word is).
+
+PostgreSQL also keeps each claim's status beside its document (``queue_status``,
+NULL once merged; triggers of migration 0021 keep it), with the open claims'
+documents under a GIN index of their own: a search narrows its matches by status
+before the claims are read, and the default view reads open claims' matches only.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Integer, column, select, text
+from sqlalchemy import Integer, bindparam, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import TextualSelect
 
 from bot.storage.models import RumorClaim, RumorReport
@@ -58,24 +65,42 @@ def match_query(typed: str, dialect: str) -> str | None:
     return match_expression(query, dialect) if query else None
 
 
-def matching_claims(typed: str, dialect: str) -> TextualSelect | None:
+def matching_claims(typed: str, dialect: str, statuses: Sequence[str] = ()) -> TextualSelect | None:
     """Ids of the claims whose documents match what was typed; ``None`` if it holds
-    no word to search for (only punctuation, say)."""
+    no word to search for (only punctuation, say).
+
+    PostgreSQL: of the unmerged claims in ``statuses`` only (every status if empty).
+    SQLite: of every claim (its caller filters the claims)."""
     search = match_query(typed, dialect)
     if search is None:
         return None
     if dialect == "sqlite":
         sql = "SELECT rowid AS claim_id FROM claim_search WHERE claim_search MATCH :search"
-    else:
-        # OFFSET 0: the matches are found on their own, through the GIN index. Else
-        # PostgreSQL may merge-join the claims with claim_search in id order and test
-        # each claim's document (detoasted) against the query: 1 s for a common word
-        # in the capped count at 100,000 claims (docs/benchmarks.md).
-        sql = (
-            "SELECT claim_id FROM claim_search WHERE document @@ CAST(:search AS tsquery)"
-            " OFFSET 0"
-        )
-    return text(sql).bindparams(search=search).columns(column("claim_id", Integer))
+        return text(sql).bindparams(search=search).columns(column("claim_id", Integer))
+    # OFFSET 0: the matches are found on their own, through a GIN index. Else
+    # PostgreSQL may merge-join the claims with claim_search in id order and test
+    # each claim's document (detoasted) against the query: 1 s for a common word
+    # in the capped count at 100,000 claims (docs/benchmarks.md).
+    where, params = queue_condition(search, statuses)
+    return (
+        text(f"SELECT claim_id FROM claim_search WHERE {where} OFFSET 0")
+        .bindparams(*params)
+        .columns(column("claim_id", Integer))
+    )
+
+
+def queue_condition(search: str, statuses: Sequence[str]) -> tuple[str, list[BindParameter[Any]]]:
+    """PostgreSQL: the condition on ``claim_search`` for a query (``match_expression``)
+    and the queue's statuses (every status if empty; merged claims never), and its
+    parameters. Statuses that are all open let the planner take the open claims'
+    index (migration 0021): a plan for these values (``console.QUEUE_SETTINGS``)
+    sees that they imply its condition."""
+    params: list[BindParameter[Any]] = [bindparam("search", search)]
+    where = "document @@ CAST(:search AS tsquery)"
+    if statuses:
+        params.append(bindparam("statuses", list(statuses), expanding=True))
+        return f"{where} AND queue_status IN :statuses", params
+    return f"{where} AND queue_status IS NOT NULL", params
 
 
 def _dialect(session: AsyncSession) -> str:

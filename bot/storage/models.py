@@ -161,6 +161,8 @@ class RumorClaim(Base):
         # ix_rumor_claims_unmerged_id_status, (id, status) of unmerged claims
         # (migration 0019; bot.rumors.console._match_led_count names it), and
         # PostgreSQL's ix_rumor_claims_unmerged_status_id, (status, id) (0020).
+        # claim_search is not declared here either (0015; PostgreSQL's queue_status
+        # and open claims' index: 0021, bot.rumors.search).
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)

@@ -11,10 +11,14 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import service_absent
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 PG_DSN = os.environ.get("KEPU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -72,6 +76,18 @@ def upgrade_to(connection: object, revision: str) -> None:
     """Migrate a database to ``revision`` (``run_sync`` on an async connection): data
     stored before a migration, for the tests of what that migration does with it."""
     from alembic import command
+
+    command.upgrade(_alembic(connection), revision)
+
+
+def downgrade_to(connection: object, revision: str) -> None:
+    """Migrate a database down to ``revision`` (``run_sync`` on an async connection)."""
+    from alembic import command
+
+    command.downgrade(_alembic(connection), revision)
+
+
+def _alembic(connection: object) -> Config:
     from alembic.config import Config
 
     from bot.storage.db import MIGRATIONS
@@ -79,7 +95,7 @@ def upgrade_to(connection: object, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    return config
 
 
 async def schema_differences(database, tables: set[str]) -> list:
