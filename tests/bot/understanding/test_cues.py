@@ -424,6 +424,7 @@ def test_details_typed_in_or_money_paid_again_are_losses(text: str, expected: bo
         ("镇卫生院的电话是好多", False),
         ("农商银行的客服电话是多少", False),
         ("派出所的电话是好多，我要找警察", True),
+        ("派出所电话好多，我想联系他们", True),
         ("我们村网格员电话多少", True),
     ],
 )
@@ -444,3 +445,19 @@ def test_an_emergency_supposed_or_to_be_recognised_is_no_emergency_now(
     text: str, expected: bool
 ) -> None:
     assert cues.is_emergency_now(canonical(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the one wanted, named by what they do
+        ("我想找村上管低保的那个人", True),
+        ("我要找镇上的那个网格员", True),
+        ("你帮我喊一下村医嘛", True),
+        # not a person of the service
+        ("我想找个好点的医院看腰", False),
+        ("我要找工作", False),
+    ],
+)
+def test_a_person_wanted_by_what_they_do_is_asked_for(text: str, expected: bool) -> None:
+    assert bool(ASK_PERSON.search(canonical(text))) is expected
