@@ -190,10 +190,12 @@ async def test_asking_what_we_do_gets_the_menu_not_a_shrug(chat: Chat, session_v
     assert await stored_count(session_var, UnansweredQuestion, chat.sender) == 0
 
 
+# a call to make for the user is an errand; a place's number is a fact asked for
+@pytest.mark.parametrize("text", ["帮我打个电话给我儿子", "县中医院的电话是好多"])
 async def test_a_call_to_make_for_the_user_is_not_filed_as_help(
-    chat: Chat, session_var: Path
+    chat: Chat, session_var: Path, text: str
 ) -> None:
-    reply = await chat.say("帮我打个电话给我儿子")
+    reply = await chat.say(text)
     assert "求助已经记下" not in reply, reply
     assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
 
@@ -288,14 +290,6 @@ async def test_a_short_question_is_not_taken_for_a_greeting(chat: Chat, text: st
     reply = await chat.say(text)
     assert "我是科普助手，可以帮您解答" not in reply, reply
     assert any(t.get("decision") for t in chat.tags), chat.tags
-
-
-async def test_the_number_of_a_place_is_not_filed_as_a_help_request(
-    chat: Chat, session_var: Path
-) -> None:
-    reply = await chat.say("县中医院的电话是好多")
-    assert "求助已经记下" not in reply, reply
-    assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
 
 
 async def test_a_bank_notice_read_out_gets_a_verdict(chat: Chat) -> None:
