@@ -227,13 +227,15 @@ def misroute(row: Row, reply: Reply) -> str | None:
     if set(reply.served) & row.entries:
         return None  # the right answer, perhaps with a verdict on the call it describes
     if row.question and not row.kinds & {"fraud-check", "report", "help"}:
-        if kinds & {"report", "check-form"}:
+        # (a row labelled with the menu or the message check that gets it is right,
+        # not misrouted: "你们这个公众号都能问些什么" is a question whose answer is the menu)
+        if kinds & {"report", "check-form"} and "check-form" not in row.kinds:
             return "question → form"
         if "fraud-check" in kinds:
             return "question → fraud check"
         if "help" in kinds:
             return "question → help request"
-        if "menu" in kinds and not kinds & {"entry", "choices", "none"}:
+        if "menu" in kinds and "menu" not in row.kinds and not kinds & {"entry", "choices", "none"}:
             return "question → menu"
     commands = {"help", "report", "check-form", "report-status", "menu", "fraud-check"}
     if set(reply.served + reply.offered) & row.entries:

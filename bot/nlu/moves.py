@@ -29,6 +29,8 @@ message really is one:
 
 from __future__ import annotations
 
+import re
+
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
 from bot.menu.pages import match_menu_words
@@ -60,6 +62,7 @@ from bot.understanding.cues import (
     asks_about_a_visit,
     is_aftermath,
     looks_pasted,
+    without_place_number,
 )
 
 FREE_TEXT = "free_text"
@@ -79,6 +82,30 @@ RATING_FROM = frozenset(
 MOVE_MAX_CHARS = 12
 # Beyond this many characters a question word makes it a question ("是不是要先交钱").
 MOVE_QUESTION_CHARS = 6
+# A short move says its own kind of words: a greeting greets, a "no" says no, a
+# request to repeat asks again, the menu is asked for. DIET read "微信运动那个步数
+# 在哪看" and "晚上腿抽筋 痛醒好几回" as greetings, "小鸭子脚软站不起来" as a
+# "no" (for its 不) and "那个帮我唱首歌听一下" as "say that again": short
+# questions and requests without a move's words are free text. (Canonical text:
+# 啥子 is 什么, 莫得 and 没得 are 没有, 咋个 is 怎么.) Every training example of
+# these moves says them (tests/bot/nlu/test_moves.py).
+MOVE_WORDS = {
+    "greet": re.compile(
+        r"你好|您好|好呀|在不在|在吗|在没|在嘛|喂|^早|[早中午下晚]上好|午好|老师好|哈喽|嗨"
+        r"|有人|大家好|吃了没|^(hello|hi)\b",
+        re.IGNORECASE,
+    ),
+    "deny": re.compile(
+        r"^(嗯|哦|那个|我|这个)?\s*(不|没|莫|算了|错|否|搞错|说错|那个不|别)|不(是|对|要|用|行|想)"
+    ),
+    "repeat": re.compile(
+        r"再|重复|重说|没听|没看|听不|看不|刚才|刚刚|说什么|说的什么|说啥|讲什么|什么哦|^啥|上一条|慢点"
+    ),
+    "menu": re.compile(
+        r"菜单|主页|首页|返回|回到|回去|重新|从头|功能|选项|目录|帮助|能干|会干|能做|干什么|做什么"
+        r"|能问|可以问|怎么用|怎么问|该问|管些|会些|问什么|本事|开头|可以选"
+    ),
+}
 # What a command may say besides its own words ("我要举报一下" is a command).
 COMMAND_CONTENT_CHARS = 5
 
@@ -114,6 +141,17 @@ def gate(text: str, intent: str | None) -> str | None:
             return FREE_TEXT  # "被骗了打什么电话报警": 110 first, and what to do next
         if intent == "handoff" and CALL_FOR_OTHERS.search(text):
             return FREE_TEXT  # "帮我打个电话给我儿子": an errand, not one of us asked for
+        if (
+            intent == "handoff"
+            and QUESTION.search(text)
+            and not any(w in text for w in PERSON_WORDS)
+            and not ASK_PERSON.search(without_place_number(text))
+            and not ASK_CALL.search(without_place_number(text))
+        ):
+            # "养牛有没有政府补贴", "镇政府电话是多少": a question that names no person to
+            # talk to. The understanding step answers it (and hands off itself when
+            # the question asks for one of us after all).
+            return FREE_TEXT
         if intent == "handoff" and any(w in text for w in PERSON_WORDS):
             # "找个人来帮我弄一下手机": a person, whatever the errand; but "有个人上门说是
             # 燃气公司的…" tells of a visit, "你是机器人还是真人" asks about us and
@@ -133,6 +171,9 @@ def gate(text: str, intent: str | None) -> str | None:
     if intent in SHORT_MOVES:
         n = meaningful_chars(text)
         if n > MOVE_MAX_CHARS or (n > MOVE_QUESTION_CHARS and QUESTION.search(text)):
+            return FREE_TEXT
+        sign = MOVE_WORDS.get(intent or "")
+        if sign is not None and not sign.search(text):
             return FREE_TEXT
         if intent == "choose_option" and (
             parse_option_number(text) is None and match_menu_words(text) is None

@@ -3,7 +3,9 @@
 One table per cue, read by the understanding step (``decide.py``) and the NLU
 move gate (``bot/nlu/moves.py``), and by their tests. Each cue is a regular
 expression over canonical Mandarin (``bot.text.normalize.canonical``), so
-dialect words have already become Mandarin here.
+dialect words have already become Mandarin here. NFKC has also made the
+full-width marks ASCII (，？！：；（） → ,?!:;()), so a cue that names a mark names
+the ASCII one too; "。" and "、" stay as they are.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ PAID = re.compile(
     r"|(转|汇|付|交)了(钱|款)|扫码付了(钱|款)?|付了款"
     r"|钱(都|也)?(提|取)不出来|提不了现|提现不了|无法提现|不给提现"
     # "我都转了两回了", "已经转了一笔"
-    r"|转了[一二两三四五六七八九十几好]+(回|次|笔|道)"
+    r"|(转|汇|交|付|打)了[一二两三四五六七八九十几好]+(回|次|笔|道)"
+    # "点了短信里的链接，还填了银行卡号和密码"
+    r"|(填|输|输入|填写)了[^，,。？?！!]{0,8}(密码|验证码)"
 )
 SCAM_CONTEXT = re.compile(
     r"骗|陌生|不认识|客服|公安|警察|检察|法院|安全账户|冒充|对方|网上|刷单|贷款|投资|链接"
@@ -108,7 +112,7 @@ def is_aftermath(text: str) -> bool:
 GENERAL_QUESTION = re.compile(
     r"以后|之后|要注意|注意什么|行不行|能不能|可不可以|可以不|要不要|有没有用"
     r"|用什么|抹什么|吃什么|擦什么|涂什么|怎么处理|如何处理|怎样处理|正确|应该怎么"
-    r"|要打|疫苗|吗$|吗[？?。！]"
+    r"|要打|疫苗|吗$|吗[？?。！!]"
     r"|有哪些|什么症状|啥子症状|前兆|先兆|征兆|怎么急救|如何急救|怎么预防|平时"
     r"|什么反应|有什么表现|怎么防|如何防|应该做什么|该做什么|先做什么|第一时间"
     r"|怎么治|如何治|治疗|咨询|哪家医院|什么医院"
@@ -116,6 +120,9 @@ GENERAL_QUESTION = re.compile(
     r"|会不会(着火|起火|失火|爆炸|中毒|触电|漏电)|(怎么|咋个|如何)救|第一步"
     # which of two remedies ("烫伤了应该抹牙膏还是酱油")
     r"|还是|应该(抹|擦|涂|用|吃|喝|敷)|后遗症"
+    # a case supposed ("万一遭蛇咬了咋个办"), or how to tell one ("怎么看出是不是中风")
+    r"|万一|假如|假设|如果|要是"
+    r"|(怎么|怎样|如何|咋)(才能)?(看出|看得出|知道|晓得|判断|分辨|识别|区分|认出)"
 )
 # A question about an acute event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
 # emergency; a sign that it is happening now outweighs the question form
@@ -137,11 +144,16 @@ HABITUAL = re.compile(
 FORWARD_LEAD_IN = re.compile(
     # (not what one received oneself: "把手机收到的验证码告诉了他")
     r"(发来的|发的|发给我的|发过来|转发的|转来的|收到的(?!验证码|钱|款|红包|快递|包裹|东西|货)"
-    r"|收到(一条|一个|个|条)|短信(上)?说|信息(上)?说|消息(上)?说"
-    r"|通知(上)?说|上面写|念给你听|读给你听|群里发|群头发)"
+    r"|收到(一条|条)|收到(一个|个)(?![^，,。？?！!]{0,6}(包裹|快递|东西|货|件|钱|红包))"
+    r"|(短信|信息|消息|通知)(上|里|里面|头|上面)?(说|写|讲)|上面写|念给你听|读给你听|群里发|群头发)"
 )
 FORWARDED_BODY_MIN_CHARS = 18
 # "你看哈这个是不是骗子：亲，您买的柚子快递丢件……": a short question, then the message.
+# "这个是什么意思哦 【重庆人社】您的养老保险……": a few words of the user's, then a
+# signed message.
+_LEAD_SIGNATURE = re.compile(r"^[^【】]{0,16}(?=【[^】]{1,20}】)")
+# A message quoted in the user's own words: "我孙女发给我“奶奶我手机掉了……”，是她不嘛".
+_QUOTED = re.compile(r"[“「『\"]([^”」』\"]+)[”」』\"]")
 _LEAD_QUESTION = re.compile(
     r"^[^：:]{0,14}[：:]|^(这个|这条|这)?(是真的吗|是不是真的|是真的不|是不是骗子|靠得住不)[\s，,]"
 )
@@ -164,14 +176,16 @@ PERSONAL = re.compile(
 
 QUESTION = re.compile(
     r"[?？]|怎么|怎样|如何|什么|为什么|为啥|哪里|哪儿|哪个|哪些|多少|几[天次点个岁斤亩遍]"
-    r"|吗$|吗[，。！\s]|呢$|不$|没有$|能不能|可不可以|可以不|行不行|要不要|会不会|是不是|有没有|好不好"
+    r"|吗$|吗[，,。！!\s]|呢$|不$|没有$|能不能|可不可以|可以不|行不行|要不要|会不会|是不是|有没有|好不好"
     r"|咋|啥|嗦$|嗦[？?]|谁|几时|多久|多长时间|多大|多远"
     r"|([\u4e00-\u9fff])[不没]\1"  # A-not-A: 下不下雨, 去没去, 好不好
+    # A yes/no question closed by a spoken particle: "去得不哦", "有这个事没得嘛".
+    r"|(不|没有)[哦嘛喃啊呀哇噻嗦吧呢哈][?!。.]*$"
 )
 
 # A pasted message speaks to its reader ("您的账户…请点击…") or is signed.
 ADDRESSED = re.compile(
-    r"尊敬的|亲爱的|您好，|您的|你的账户|【[^】]{1,20}】|回复[0-9A-Za-z]|退订|点击|详询|请于|请在|请您|"
+    r"尊敬的|亲爱的|您好[，,]|您的|你的账户|【[^】]{1,20}】|回复[0-9A-Za-z]|退订|点击|详询|请于|请在|请您|"
     r"恭喜您|恭喜你|通知[:：]|温馨提示|各位|大家好|请每户|请大家|请各位|特此通知|请准时|请相互转告"
     r"|请联系|请拨打|请致电|即将扣费|即将扣款"
 )
@@ -197,9 +211,14 @@ CONTACT_CLAIM = re.compile(
 
 # Someone describes a call, visit or offer they received ("有人打电话说我医保卡冻结了").
 DESCRIBED_CONTACT = re.compile(
-    r"(打|来)(了个|个|了)?电话|打给我|来电|电话(里|上)?(说|喊|叫)|发(了)?(条|个)?(短信|信息|消息)"
+    # (a call made to the user, not the user's own: "打电话听不到对方声音" is a phone question)
+    r"来(了个|个|了)?电话|打(了个|个|了)电话|打(个|一个)?电话(来|过来|给我|跟我|说|喊|叫|问我)"
+    r"|(人|他|她|的|方|号|个|行|局|所|司|院)打(个|一个)?电话"
+    r"|打给我|来电|电话(里|上)?(说|喊|叫)|发(了)?(条|个)?(短信|信息|消息)"
+    # a call answered: "我接到一个电话说…", "刚接了个陌生电话" (not "接电话听不到声音")
+    r"|接(到|了)(一个|一通|个|了个)?[^，,。？?！!]{0,6}电话"
     r"|加(我|了我)|上门(推销|卖|收|换|办|检查|安检|检测|维修|送)|自称|说是[^，。？！,?!]{1,8}的|找我借钱|开车来"
-    r"|来了[两几一]?个人|有(个|一个)?人(说|让|要|叫|喊)|的人(说|让|要|叫|喊)|对方(说|让|要|叫)"
+    r"|来了[两几一]?(个|帮|伙|群)人|有(个|一个)?人(说|让|要|叫|喊)|的人(说|让|要|叫|喊)|对方(说|让|要|叫)"
     r"|(让|要|叫|喊)我(先)?(给他|给她)?(转|汇|交|付|垫|下载|下个|装|点|开|按|扫|报|说|告诉|把|充|填|拍)"
 )
 
@@ -232,7 +251,7 @@ ASKS_WHAT_WE_DO = re.compile(
 # request, and paying a bill is an errand, not a fee ("请志愿者上门帮我交电费").
 _ABOUT_A_VISIT = re.compile(
     r"(收(不收)?(钱|费)|要(不要)?收?钱|给不给钱|多少钱|免费|靠(不)?得住|安(不安)?全|正规)"
-    r"[^，。！!]{0,4}(吗|嘛|不|没有?|哦|呢|？|\?|$)"
+    r"[^，,。！!]{0,4}(吗|嘛|不|没有?|哦|呢|？|\?|$)"
 )
 _REQUEST_VERB = re.compile(r"找|喊|叫|派|请|预约|约")
 
@@ -292,6 +311,12 @@ ASK_PERSON = re.compile(
     rf"(那个|一个|个)?{_STAFF}[^，。？！,?!]{{0,3}}(说|讲|谈|聊|通话|通个话|联系|商量|反映)"
     r"|(?<![钱款])转(接)?(给|到)?(一下|下)?(那个|个)?(你们)?(的)?(工作人员|人工|真人|志愿者)"
     rf"|(想|要)(找|请|见)(个|一个|位|一位)?(你们)?(的)?{_STAFF}"
+    # the one wanted named after what they do: "我想找村里管医保的人", "我要找社区的
+    # 工作人员", "你帮我叫一下村医我要问他"
+    r"|(想|要)找[^，,。？?！!]{0,10}(工作人员|志愿者|网格员|村医|村干部|书记|管[^，,。？?！!]{1,6}的(那个|那位)?人)"
+    r"|(帮我)?(叫|喊)(一下|下)(那个)?(村医|医生|网格员|书记|村干部)"
+    # after a place's number: "派出所的电话好多号，我要找他们"
+    r"|(我|我们)(要|想)(找|联系)(他们|他|她|她们)"
 )
 
 # Asking for a number to call, or for someone to call back ("有没有哪个可以打电话问",
@@ -315,6 +340,32 @@ ASK_CALL = re.compile(
     r"|(打|拨)(个|一个)?电话(给|到)你们|给你们打(个|一个)?电话|打你们(的)?电话"
     r"|你们(的)?(电话|号码|联系方式)(号码)?(是)?(多少|好多|有没有|有吗|呢)"
 )
+
+# The number of a place ("县医院挂号电话是多少", "镇政府的电话是好多", "医保局电话有没有"):
+# a fact asked for, answered honestly with the hotline that knows it, not a request
+# for one of us. The people a hand-off reaches (村书记, 网格员, 兽医, 农技员 …) are asked
+# for by who they are and stay hand-offs; so does a person asked for beside the number
+# ("派出所的电话是好多嘛，我要找警察").
+PLACE_NUMBER = re.compile(
+    r"(医院|卫生院|诊所|药店|药房|局|政府|派出所|供电所|银行|营业厅|公司|小卖部|超市|商店|门市|"
+    r"车站|学校|幼儿园|快递|物业|自来水)[^，,。？?！!\s]{0,6}(的)?电话(号码)?(是)?"
+    r"(多少|好多|有没有|有没得|有莫得)"
+)
+
+
+def without_place_number(text: str) -> str:
+    """``text`` with the number of a place it asks for taken out (what is left may
+    still ask for a person)."""
+    return PLACE_NUMBER.sub(" ", text)
+
+
+# Asking whether it is a scam ("是不是骗子", "会不会是诈骗", voice's "是不是片子"): the
+# check is what the user asked for when no entry answers.
+SCAM_ASK = re.compile(
+    r"(是不是|是|会不会是|怕是|莫不是|不会是)(个|一个)?(骗子|骗人|诈骗|骗局|片子|骗钱)"
+    r"|骗人的(吧|吗|哦|嘛)|骗子(吧|吗)"
+)
+
 
 # A call the user wants made to family or a shop ("帮我打个电话给我儿子", "帮我给医院
 # 打个电话预约专家号"): an errand we cannot run, not a call asked of us. 给我 followed
@@ -539,9 +590,12 @@ def looks_pasted(text: str) -> bool:
         return True
     if han_chars(text) < PASTED_MIN_CHARS:
         return False
-    for lead in (FORWARD_LEAD_IN.search(text), _LEAD_QUESTION.search(text)):
+    for cue in (FORWARD_LEAD_IN, _LEAD_QUESTION, _LEAD_SIGNATURE):
+        lead = cue.search(text)
         if lead and han_chars(text[lead.end() :]) >= FORWARDED_BODY_MIN_CHARS:
             return True
+    if any(han_chars(q) >= FORWARDED_BODY_MIN_CHARS for q in _QUOTED.findall(text)):
+        return True
     if not ADDRESSED.search(text):
         return False
     if not asks(text):

@@ -174,9 +174,12 @@ class Understanding:
                 return await self._judged(verdict, evidence, await self.knowledge.ask(text))
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
-        asks_person = cues.ASK_PERSON.search(heard) and not cues.asks_about_a_visit(heard)
+        # "镇政府的电话是好多" asks a fact, not for one of us: the person cues read the
+        # message without the number of a place.
+        person_text = cues.without_place_number(heard)
+        asks_person = cues.ASK_PERSON.search(person_text) and not cues.asks_about_a_visit(heard)
         # "帮我打个电话给我儿子" asks for a call we cannot make, not for one of us.
-        asks_call = cues.ASK_CALL.search(heard) and not cues.CALL_FOR_OTHERS.search(heard)
+        asks_call = cues.ASK_CALL.search(person_text) and not cues.CALL_FOR_OTHERS.search(heard)
         if not pasted and (asks_call or (not told and asks_person)):
             return Decision("handoff", evidence=evidence, urgent=urgent)
         if not pasted and cues.ABOUT_US.search(heard):
@@ -237,6 +240,12 @@ class Understanding:
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
         if described:
             return await self._judged(verdict, evidence, result)
+        if cues.SCAM_ASK.search(heard) and not rumor:
+            # "咋个才晓得电话对面是不是骗子", "……是不是片子": asked whether something is a
+            # scam, the entry on that kind of scam answers when one comes close.
+            hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
+            if hit is not None and hit.score >= DESCRIBED_SCAM_MIN_SCORE:
+                return Decision("answer", entry=hit.entry, hits=result.hits, evidence=evidence)
         if expect_message:
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
         if claim:

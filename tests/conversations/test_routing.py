@@ -190,10 +190,12 @@ async def test_asking_what_we_do_gets_the_menu_not_a_shrug(chat: Chat, session_v
     assert await stored_count(session_var, UnansweredQuestion, chat.sender) == 0
 
 
+# a call to make for the user is an errand; a place's number is a fact asked for
+@pytest.mark.parametrize("text", ["帮我打个电话给我儿子", "县中医院的电话是好多"])
 async def test_a_call_to_make_for_the_user_is_not_filed_as_help(
-    chat: Chat, session_var: Path
+    chat: Chat, session_var: Path, text: str
 ) -> None:
-    reply = await chat.say("帮我打个电话给我儿子")
+    reply = await chat.say(text)
     assert "求助已经记下" not in reply, reply
     assert await stored_count(session_var, HandoffRequest, chat.sender) == 0
 
@@ -278,3 +280,19 @@ async def test_a_claim_only_a_guide_touches_offers_the_report_and_the_guide(
     guide = await chat.say("2")
     assert "来源：" in guide and WHERE_PROMPT not in guide, guide
     assert await stored_count(session_var, RumorReport, chat.sender) == 0
+
+
+# --- issue 13: misroutes read on the sets, in new words ------------------------------
+
+
+@pytest.mark.parametrize("text", ["高压锅的阀门在哪换", "膝盖痛 爬楼梯难受"])
+async def test_a_short_question_is_not_taken_for_a_greeting(chat: Chat, text: str) -> None:
+    reply = await chat.say(text)
+    assert "我是科普助手，可以帮您解答" not in reply, reply
+    assert any(t.get("decision") for t in chat.tags), chat.tags
+
+
+async def test_a_bank_notice_read_out_gets_a_verdict(chat: Chat) -> None:
+    reply = await chat.say("短信上写的是您尾号1234的储蓄卡今天支出两千元，如非本人操作请致电客服")
+    assert "检查结果：" in reply, reply
+    assert WHERE_PROMPT not in reply and CLAIM_PROMPT not in reply

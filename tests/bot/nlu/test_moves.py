@@ -6,10 +6,20 @@ import pytest
 
 pytest.importorskip("rasa")
 
+import yaml  # noqa: E402
 from rasa.shared.nlu.constants import INTENT, TEXT  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 
-from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noqa: E402
+from bot.nlu import moves  # noqa: E402
+from bot.nlu.moves import (  # noqa: E402
+    FREE_TEXT,
+    MOVE_WORDS,
+    REPORT_STATUS_INTENT,
+    MoveGate,
+    gate,
+)
+from bot.settings import PROJECT_ROOT  # noqa: E402
+from bot.text.normalize import canonical  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -26,6 +36,8 @@ from bot.nlu.moves import FREE_TEXT, REPORT_STATUS_INTENT, MoveGate, gate  # noq
         # a call to make for the user is an errand, not a person asked for
         ("帮我打个电话给我儿子", "handoff", FREE_TEXT),
         ("能不能给我打个电话", "handoff", None),
+        ("村干部的电话是多少", "handoff", None),
+        ("有没有人能帮我一下", "handoff", None),
         ("我要举报谣言", "report_rumor", None),
         ("帮我看看这条短信", "check_message", None),
         # Commands that carry a question or a claim are free text.
@@ -72,3 +84,45 @@ def test_the_component_rewrites_the_intent_with_full_confidence() -> None:
     message = Message({TEXT: "一天喝多少水合适", INTENT: {"name": "handoff", "confidence": 0.8}})
     MoveGate().process([message])
     assert message.get(INTENT) == {"name": FREE_TEXT, "confidence": 1.0}
+
+
+# --- issue 13: a short move says its own kind of words -------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("高压锅的阀门在哪换", "greet"),
+        ("膝盖痛 爬楼梯难受", "greet"),
+        ("小猪崽拉稀站不稳", "deny"),
+        ("帮我讲个笑话听", "repeat"),
+        ("帮我把电费交了", "menu"),
+        # a question that names no person to talk to
+        ("种油菜有没有政府补贴", "handoff"),
+        ("县医院的电话是多少", "handoff"),
+    ],
+)
+def test_a_short_message_without_a_moves_words_is_free_text(text: str, intent: str) -> None:
+    assert gate(canonical(text), intent) == FREE_TEXT
+
+
+def _training_examples(intent: str) -> list[str]:
+    examples: list[str] = []
+    for path in sorted((PROJECT_ROOT / "nlu_data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if block.get("intent") == intent:
+                lines = block["examples"].splitlines()
+                examples += [line.strip()[2:] for line in lines if line.strip().startswith("- ")]
+    return examples
+
+
+@pytest.mark.parametrize("intent", sorted(MOVE_WORDS))
+def test_every_training_example_of_a_move_says_its_words(
+    intent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    examples = [canonical(text) for text in _training_examples(intent)]
+    assert examples
+    with_words = [gate(text, intent) for text in examples]
+    monkeypatch.setattr(moves, "MOVE_WORDS", {})
+    # the move words turn away no example that the other rules keep
+    assert with_words == [gate(text, intent) for text in examples]

@@ -346,3 +346,118 @@ def test_questions_about_who_answers(text: str, about_us: bool) -> None:
 )
 def test_asking_what_we_do(text: str, expected: bool) -> None:
     assert bool(cues.ASKS_WHAT_WE_DO.search(text)) is expected
+
+
+# --- issue 13: cues read the canonical form, whose marks are ASCII -------------------
+
+
+def test_canonical_text_has_ascii_marks_and_the_cues_read_them() -> None:
+    # NFKC makes "，？！" ASCII: a cue that names only the full-width mark never fires.
+    text = canonical("您好，我是某某银行客服，您的信用卡即将停用，请回电。这个是骗子吗")
+    assert "," in text and "，" not in text
+    assert looks_pasted(text)
+    assert asks(canonical("这个菌子能吃吗，我怕有毒"))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a yes/no question closed by a spoken particle
+        ("村里发的那个药吃得不哦", True),
+        ("镇上办这个事要钱没得嘛", True),
+        ("这个事情我不晓得哦", False),
+        ("我吃不下哦", False),
+    ],
+)
+def test_a_spoken_yes_no_question_is_a_question(text: str, expected: bool) -> None:
+    assert asks(canonical(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a call the user answered is a call received
+        ("我昨天接到一个陌生电话，说我的快递丢了要赔我钱", True),
+        ("刚接了个电话说我孙子在派出所", True),
+        ("院坝头来了一伙人，说是送米送油", True),
+        # the user's own call is not
+        ("接电话的时候声音太小了咋个调", False),
+        ("打电话老是听到回音咋回事", False),
+        ("给儿子打电话打不通是不是欠费了", False),
+    ],
+)
+def test_a_call_received_is_told_from_a_call_made(text: str, expected: bool) -> None:
+    assert bool(cues.DESCRIBED_CONTACT.search(canonical(text))) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a message read out or quoted, then the user's words about it
+        ("信息上写的是您的话费积分今天到期请点链接兑换礼品，这个能点不", True),
+        ("我想问下 【某某物流】您的包裹因地址不详无法派送请尽快联系客服处理", True),
+        ("妹妹在群里转“明天起老人乘车卡要到镇上重新办理，逾期一律作废”，是不是哦", True),
+        # a parcel received is no message
+        ("收到个快递我又没买东西咋个办", False),
+        ("收到一个陌生人寄来的包裹要不要签", False),
+    ],
+)
+def test_a_message_read_out_or_quoted_is_pasted(text: str, expected: bool) -> None:
+    assert looks_pasted(canonical(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("一个自称客服的叫我下载软件，我下载了还填了银行卡密码", True),
+        ("说是交了保证金就能贷款，我都付了两次了", True),
+        ("银行卡密码忘了去哪里改", False),
+    ],
+)
+def test_details_typed_in_or_money_paid_again_are_losses(text: str, expected: bool) -> None:
+    assert is_aftermath(canonical(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("镇卫生院的电话是好多", False),
+        ("农商银行的客服电话是多少", False),
+        ("派出所的电话是好多，我要找警察", True),
+        ("派出所电话好多，我想联系他们", True),
+        ("我们村网格员电话多少", True),
+    ],
+)
+def test_the_number_of_a_place_is_no_request_for_a_person(text: str, expected: bool) -> None:
+    left = cues.without_place_number(canonical(text))
+    assert bool(ASK_PERSON.search(left) or ASK_CALL.search(left)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("要是被马蜂蛰了该怎么办", False),
+        ("咋个看得出来老人是不是脑梗", False),
+        ("我爸刚才突然倒在地上叫不醒", True),
+    ],
+)
+def test_an_emergency_supposed_or_to_be_recognised_is_no_emergency_now(
+    text: str, expected: bool
+) -> None:
+    assert cues.is_emergency_now(canonical(text)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the one wanted, named by what they do
+        ("我想找村上管低保的那个人", True),
+        ("我要找镇上的那个网格员", True),
+        ("你帮我喊一下村医嘛", True),
+        # not a person of the service
+        ("我想找个好点的医院看腰", False),
+        ("我要找工作", False),
+    ],
+)
+def test_a_person_wanted_by_what_they_do_is_asked_for(text: str, expected: bool) -> None:
+    assert bool(ASK_PERSON.search(canonical(text))) is expected

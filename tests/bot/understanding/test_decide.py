@@ -423,3 +423,47 @@ def test_an_entry_for_seniors_only_is_told_by_its_title() -> None:
     assert for_seniors_only("老人发烧、身上痛，能自己吃布洛芬或对乙酰氨基酚吗？")
     assert not for_seniors_only("被狗咬了、被猫抓了，伤口怎么处理？")
     assert not for_seniors_only("老人和孩子发烧怎么办")
+
+
+# --- issue 13: misroutes found on the read sets, in new words ------------------------
+
+
+@pytest.mark.parametrize("text", ["县中医院的电话是多少", "镇上供电所电话好多嘛"])
+async def test_the_number_of_a_place_is_not_a_help_request(understanding, text: str) -> None:
+    # a fact we may not hold: an honest reply, nothing recorded as a request for a person
+    decision = await understanding.decide(text)
+    assert decision.kind not in ("handoff", "emergency"), decision.log_line()
+
+
+async def test_a_person_asked_for_beside_a_number_still_hands_off(understanding) -> None:
+    decision = await understanding.decide("派出所电话是好多，我要找警察")
+    assert decision.kind == "handoff", decision.log_line()
+
+
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        # how to tell a scam: the entry on it, not a verdict on the question's words
+        ("怎么才能知道打电话来的是不是骗子", "fraud"),
+        # a snakebite supposed, not happening: the answer (120 first), not a hand-off
+        ("上山干活万一被蛇咬了怎么办", "health"),
+    ],
+)
+async def test_a_question_about_a_scam_or_an_emergency_is_answered(
+    understanding, text: str, topic: str
+) -> None:
+    decision = await understanding.decide(text)
+    assert decision.kind == "answer", decision.log_line()
+    assert decision.entry is not None and decision.entry.topic == topic
+
+
+async def test_a_call_the_user_answered_is_judged(understanding) -> None:
+    text = "我早上接到一个电话，说我的社保卡被人冒用了，要我配合公安调查"
+    decision = await understanding.decide(text)
+    assert decision.verdict is not None or decision.kind == "fraud_verdict", decision.log_line()
+
+
+async def test_a_bank_notice_read_out_gets_a_verdict(understanding) -> None:
+    text = "短信上写的是您尾号1234的储蓄卡今天支出两千元，如非本人操作请致电客服"
+    decision = await understanding.decide(text)
+    assert decision.kind == "fraud_verdict", decision.log_line()
