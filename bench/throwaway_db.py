@@ -113,7 +113,7 @@ class Plans:
 
     def _seen(self, _conn, _cursor, statement, parameters, _context, _many) -> None:
         words = statement.lstrip().upper()
-        if words.startswith("SELECT"):
+        if words.startswith(("SELECT", "WITH")):
             self.statements.append((statement, parameters))
         elif words.startswith("SET LOCAL") and statement not in self.settings:
             self.settings.append(statement)
