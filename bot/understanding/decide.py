@@ -243,8 +243,8 @@ class Understanding:
         if cues.SCAM_ASK.search(heard) and not rumor:
             # "咋个才晓得电话对面是不是骗子", "……是不是片子": asked whether something is a
             # scam, the entry on that kind of scam answers when one comes close.
-            hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
-            if hit is not None and hit.score >= DESCRIBED_SCAM_MIN_SCORE:
+            hit = _close_fraud_hit(result)
+            if hit is not None:
                 return Decision("answer", entry=hit.entry, hits=result.hits, evidence=evidence)
         if expect_message:
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
@@ -280,12 +280,18 @@ class Understanding:
         kind of scam when one comes close (whatever app the caller named: a scam
         works the same on QQ as on WeChat)."""
         evidence = _scores(evidence, result)
-        hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
-        if hit is not None and hit.score >= DESCRIBED_SCAM_MIN_SCORE:
+        hit = _close_fraud_hit(result)
+        if hit is not None:
             return Decision(
                 "answer", entry=hit.entry, hits=result.hits, verdict=verdict, evidence=evidence
             )
         return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
+
+
+def _close_fraud_hit(result: AskResult) -> Hit | None:
+    """The best entry on a kind of scam, if it comes close enough to answer."""
+    hit = next((h for h in result.hits if h.entry.topic == "fraud"), None)
+    return hit if hit is not None and hit.score >= DESCRIBED_SCAM_MIN_SCORE else None
 
 
 def _scores(evidence: dict[str, object], result: AskResult) -> dict[str, object]:

@@ -41,9 +41,9 @@ QUEUE_STATUS = "CASE WHEN {row}.merged_into IS NULL THEN {row}.status END"
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
     op.execute("ALTER TABLE claim_search ADD COLUMN queue_status varchar(16)")
     # In batches: each row is written again (with its full-text index entries), and
     # one statement over every claim could outlast the statement timeout
