@@ -12,8 +12,9 @@ the content, and rewrites a stretch of the text to a term only when all hold:
   are not terms) or two such words that stand together in the content
   (养老金认证, 心肌梗塞);
 - the stretch sounds like the term, tones ignored (ASR errors often change
-  the tone: 挂好 for 挂号); two-character stretches must match exactly, longer
-  ones may also differ by a Chongqing/Sichuan sound merge (z/zh, n/l, in/ing…);
+  the tone: 挂好 for 挂号), or differs by a Chongqing/Sichuan sound merge
+  (z/zh, n/l, in/ing, f/hu…: 龙药 for 农药, 发肥 for 化肥); a two-character
+  stretch with such a merge holds no modal verb (电会不会 is no 电费);
 - the stretch starts on a word boundary of the dictionary segmentation and,
   when shorter than four characters, ends on one (so 坐火车回 never yields 撤回),
   and is not itself a dictionary word (化名 and 心机 are words and stay; inside
@@ -50,6 +51,9 @@ MAX_LEARNED_PAIR_FREQUENCY = 10000
 # Grammatical characters that stand alone next to any word; a two-character
 # stretch containing one is a coincidence of sound, not a misspelt term.
 PARTICLES = frozenset("了的地得着过才就都也还又很在是吗呢吧嘛和跟与把被给让我你他她它这那上下里")
+# Verbs that stand before any other verb: with a sound merge they would be heard as
+# a term's character (电会不会 is no 电费, 要 no 药 when the sound is only alike).
+MODALS = frozenset("会要能想该可敢肯")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{%d,%d}$" % (MIN_TERM, MAX_TERM))
 
@@ -85,15 +89,20 @@ class HomophoneCorrector:
         self.counts = dict(counts)
         self.terms = frozenset(counts)
         groups: dict[str, list[str]] = {}
+        pairs: dict[str, list[str]] = {}
         for term in counts:
             syllables = plain_syllables(term)
             groups.setdefault(_key(syllables, fuzzy=False), []).append(term)
-            if len(term) > 2:
-                groups.setdefault(_key(syllables, fuzzy=True), []).append(term)
+            merged = groups if len(term) > 2 else pairs
+            merged.setdefault(_key(syllables, fuzzy=True), []).append(term)
+
         # Several terms may share a sound: the most frequent wins, ties alphabetically.
-        self._by_key = {
-            key: min(group, key=lambda t: (-counts[t], t)) for key, group in groups.items()
-        }
+        def most_used(by: dict[str, list[str]]) -> dict[str, str]:
+            return {key: min(group, key=lambda t: (-counts[t], t)) for key, group in by.items()}
+
+        self._by_key = most_used(groups)
+        # Two-character terms by their Chongqing/Sichuan sound: 龙药 is said as 农药.
+        self._pairs_by_sound = most_used(pairs)
 
     @classmethod
     def learn(
@@ -174,10 +183,31 @@ class HomophoneCorrector:
             size = 1
             if i in boundaries:
                 size = self._match(run, syllables, boundaries, i, out) or 1
+                if size > 1 and out[-1] == run[i : i + size]:
+                    # A term already right may end inside a misheard one (微信付款 in
+                    # 微信付款马): keep only its words before where that one starts.
+                    inner = self._misheard_across(run, syllables, boundaries, i, i + size)
+                    if inner:
+                        out.pop()
+                        size = inner - i
+                        if size > 1:  # (a single character is appended below)
+                            out.append(run[i:inner])
             if size == 1:
                 out.append(run[i])
             i += size
         return "".join(out)
+
+    def _misheard_across(
+        self, run: str, syllables: list[str], boundaries: set[int], start: int, end: int
+    ) -> int:
+        """Where, inside ``run[start:end]``, a misheard term starts that runs past
+        ``end``; 0 if none does."""
+        for j in sorted(b for b in boundaries if start < b < end):
+            found: list[str] = []
+            size = self._match(run, syllables, boundaries, j, found)
+            if size and j + size > end and found[0] != run[j : j + size]:
+                return j
+        return 0
 
     def _match(
         self, run: str, syllables: list[str], boundaries: set[int], i: int, out: list[str]
@@ -197,6 +227,8 @@ class HomophoneCorrector:
             exact = term is not None
             if term is None and size > 2:
                 term = self._by_key.get(_key(sounds, fuzzy=True))
+            elif term is None and not MODALS & set(stretch):
+                term = self._pairs_by_sound.get(_key(sounds, fuzzy=True))
             if (
                 term is not None
                 and _keeps_enough(stretch, term, exact)

@@ -47,6 +47,13 @@ def corrector() -> HomophoneCorrector:
         # key words jieba's dictionary splits (百草/枯, 小龙/虾)
         ("那个白草枯现在还能买到吗", "百草枯"),
         ("小龙瞎死了好多是怎么回事", "小龙虾"),
+        # two characters one of which a Chongqing/Sichuan sound merge changed
+        ("打龙药的时候要戴口罩不", "农药"),  # n/l
+        ("怎么分辨买的发肥是不是假的", "化肥"),  # hu/f
+        ("被马哄蛰了手肿了", "马蜂"),  # 蜂 said fong
+        ("感冒和牛感有什么区别", "流感"),  # n/l
+        # a term heard right (微信付款) ending inside a misheard one (付款马)
+        ("去超市买东西微信付款马在哪里打开", "付款码"),
     ],
 )
 def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str) -> None:
@@ -73,6 +80,8 @@ def test_voice_transcript_errors_are_put_right(corrector, heard: str, meant: str
         "这个事情好办不好办",
         "打完药以后喘不过气来",  # 气来 is not 起来: grammar words are never terms
         "所以我就想冲点蜂蜜水给他喝",  # two characters that keep none: 冲点 is no 充电
+        "手机充一晚上的电会不会爆炸",  # a modal verb: 电会 is no 电费 (会 said as 费)
+        "我想要个药盒子",
     ],
 )
 def test_correct_text_is_left_alone(corrector, text: str) -> None:

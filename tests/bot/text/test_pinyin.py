@@ -11,8 +11,19 @@ from bot.text.pinyin import fuzzy_pinyin, fuzzy_syllable
         ("shi", "si"),
         ("nan", "lan"),
         ("fu", "hu"),
-        ("feng", "fen"),
         ("xing", "xin"),
+        ("sheng", "sen"),
+        # "hu" before a vowel is said f: 化肥 fa fei, 火车 fo che, 黄 fang, 会 fei, 婚 fen
+        ("hua", "fa"),
+        ("huo", "fo"),
+        ("huang", "fang"),
+        ("hui", "fei"),
+        ("huan", "fan"),
+        ("hun", "fen"),
+        # 风 and 蜂 are said fong, which a recogniser writes hong (中哄, 马哄)
+        ("feng", "hong"),
+        # ü is said u (绿豆 lu dou)
+        ("lv", "lu"),
     ],
 )
 def test_each_sichuan_merge_folds_both_sounds_together(a: str, b: str) -> None:
@@ -21,7 +32,16 @@ def test_each_sichuan_merge_folds_both_sounds_together(a: str, b: str) -> None:
 
 @pytest.mark.parametrize(
     "a, b",
-    [("ba", "pa"), ("da", "ta"), ("zi", "ji"), ("ma", "na"), ("gan", "kan"), ("an", "en")],
+    [
+        ("ba", "pa"),
+        ("da", "ta"),
+        ("zi", "ji"),
+        ("ma", "na"),
+        ("gan", "kan"),
+        ("an", "en"),
+        ("hong", "hen"),  # 红 is not 很
+        ("hu", "ha"),  # 湖 is not 哈: only a u before another vowel goes
+    ],
 )
 def test_sounds_sichuanese_keeps_apart_stay_apart(a: str, b: str) -> None:
     # Aspiration, place of articulation and the an/en vowels are not merged
@@ -37,6 +57,10 @@ def test_sounds_sichuanese_keeps_apart_stay_apart(a: str, b: str) -> None:
         ("心机梗塞", "心肌梗塞"),
         ("牛奶", "刘奶"),
         ("湖南", "福兰"),
+        ("龙药", "农药"),
+        ("发肥", "化肥"),
+        ("中哄", "中风"),
+        ("路豆", "绿豆"),
     ],
 )
 def test_sichuan_merges_and_homophones_share_keys(heard: str, meant: str) -> None:
