@@ -171,6 +171,22 @@ def _pinyin(text: str) -> list[str]:
 VIEWS = {"word": _words, "char": _chars, "pinyin": _pinyin}
 
 
+def _with_neighbours(words: list[str]) -> dict[int, list[str]]:
+    """The sounds of each one-character word with the word before it and with the one
+    after it. A recogniser writes a one-character term with another character of its
+    sound (多少言 for 多少盐, 被色咬 for 被蛇咬, 越来越受 for 越来越瘦); no character
+    alone can be put right, but with its neighbour the sound is a term's."""
+    sounds: dict[int, list[str]] = {}
+    for k, word in enumerate(words):
+        if len(word) != 1 or not "\u4e00" <= word <= "\u9fff":
+            continue
+        pairs = [words[k - 1] + word] if k else []
+        if k + 1 < len(words):
+            pairs.append(word + words[k + 1])
+        sounds[k] = [" ".join(fuzzy_pinyin(pair)) for pair in pairs]
+    return sounds
+
+
 @dataclass(frozen=True)
 class Signals:
     """How one hit's score came about, and the question as search read it: what the
@@ -373,22 +389,33 @@ class SearchIndex:
         ]
 
     def _coverage(self, words: list[str], i: int) -> float:
-        return self._share(words, lambda word: self._found(word, i))
+        heard_in_context = _with_neighbours(words)
+        sounds = f" {self._doc_sounds[i]} "  # whole syllables: yan is not the start of yang
+        return self._share(
+            words,
+            lambda word, k: float(
+                self._found(word, i)
+                or any(f" {sound} " in sounds for sound in heard_in_context.get(k, ()))
+            ),
+        )
 
-    def _share(self, words: list[str], has: Callable[[str], float]) -> float:
-        """Idf-weighted share of the query's topical words for which ``has`` holds (a
-        word no entry uses weighs as the rarest word)."""
-        topical = self._topical(words)
+    def _share(self, words: list[str], has: Callable[[str, int], float]) -> float:
+        """Idf-weighted share of the query's topical words for which ``has`` (given the
+        word and its place in ``words``) holds (a word no entry uses weighs as the
+        rarest word)."""
+        topical = set(self._topical(words))
         if not topical:
             return 0.0
         vec = self._views["word"][0]
         vocabulary, idf = vec.vocabulary_, vec.idf_
         unseen = float(idf.max()) if len(idf) else 1.0
         total = found = 0.0
-        for word in topical:
+        for k, word in enumerate(words):
+            if word not in topical:
+                continue
             weight = float(idf[vocabulary[word]]) if word in vocabulary else unseen
             total += weight
-            found += weight * has(word)
+            found += weight * has(word, k)
         return found / total
 
     def _found(self, word: str, i: int) -> float:
@@ -469,7 +496,7 @@ class SearchIndex:
         """Idf-weighted share of the query's topical words that no entry's text uses
         (by word or by sound), weighted as ``_coverage`` weighs them."""
         vocabulary = self._views["word"][0].vocabulary_
-        return self._share(words, lambda w: float(w not in vocabulary and not self._anywhere(w)))
+        return self._share(words, lambda w, _: float(w not in vocabulary and not self._anywhere(w)))
 
     def _anywhere(self, word: str) -> bool:
         """Some entry's text has ``word`` or a word that sounds the same."""

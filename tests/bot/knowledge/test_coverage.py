@@ -104,3 +104,15 @@ def test_a_phone_that_lags_finds_the_cleaning_entry_not_the_sim_card(index) -> N
     assert index._query_words("手机好卡") == ["手机", "卡顿"]
     assert index.search("手机好卡咋个办", k=1)[0].entry.id == "lag"
     assert index.search("手机卡丢了咋个办", k=1)[0].entry.id == "sim"
+
+
+def test_a_misheard_character_counts_by_its_sound_beside_its_neighbour(index) -> None:
+    # A recogniser writes 胸口通 for 胸口痛: 通 alone is no word of the entry, but
+    # 胸口通 sounds as the entry's 胸口痛 does.
+    assert covers(index, "胸口通出冷汗", "heart") == covers(index, "胸口痛出冷汗", "heart")
+    assert covers(index, "胸口通出冷汗", "heart") == 1.0
+
+
+def test_a_character_that_sounds_like_nothing_beside_it_counts_for_nothing(index) -> None:
+    # 拉 beside 冷汗 sounds like nothing the entry says.
+    assert covers(index, "胸口痛冷汗拉", "heart") < 1.0
