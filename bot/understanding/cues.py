@@ -93,6 +93,14 @@ def _reported(text: str, start: int) -> bool:
     return bool(said) and not _OWN_DEED.search(clause[said[-1].end() :] + text[start : start + 2])
 
 
+def _requested(text: str, start: int) -> bool:
+    """The words at ``start`` are, in their clause, what someone asked the user to do
+    ("喊我把手机上收到的验证码念给他"), with no deed of the user's own after the asking."""
+    clause = _CLAUSE.split(text[:start])[-1]
+    asked = [*REQUESTED.finditer(clause)]
+    return bool(asked) and not _OWN_DEED.search(clause[asked[-1].end() :])
+
+
 def is_aftermath(text: str) -> bool:
     """True when ``text`` says money, a code or trust was already lost to a scam."""
     matches = [*AFTERMATH.finditer(text)]
@@ -100,7 +108,7 @@ def is_aftermath(text: str) -> bool:
         matches += PAID.finditer(text)
     return any(
         not HYPOTHETICAL.search(text[max(0, m.start() - 4) : m.start()])
-        and not REQUESTED.search(text[max(0, m.start() - 8) : m.start()])
+        and not _requested(text, m.start())
         and not _reported(text, m.start())
         for m in matches
     )
@@ -110,7 +118,7 @@ def is_aftermath(text: str) -> bool:
 # "烫伤了抹牙膏行不行") is answered from the knowledge base with 120 first;
 # only one happening now ("我爸晕倒了", "快救命") is handed off and recorded.
 GENERAL_QUESTION = re.compile(
-    r"以后|之后|要注意|注意什么|行不行|能不能|可不可以|可以不|要不要|有没有用"
+    r"以后|之后|过后|要注意|注意什么|行不行|能不能|可不可以|可以不|要不要|有没有用"
     r"|用什么|抹什么|吃什么|擦什么|涂什么|怎么处理|如何处理|怎样处理|正确|应该怎么"
     r"|要打|疫苗|吗$|吗[？?。！!]"
     r"|有哪些|什么症状|啥子症状|前兆|先兆|征兆|怎么急救|如何急救|怎么预防|平时"
@@ -123,6 +131,8 @@ GENERAL_QUESTION = re.compile(
     # a case supposed ("万一遭蛇咬了咋个办"), or how to tell one ("怎么看出是不是中风")
     r"|万一|假如|假设|如果|要是"
     r"|(怎么|怎样|如何|咋)(才能)?(看出|看得出|知道|晓得|判断|分辨|识别|区分|认出)"
+    # a claim heard and asked about ("听别个说遭狗咬了……不消打针，是不是真的")
+    r"|是真的|是不是真的|真的吗|真的假的|是假的|谣言|听说|听人说|听别人说"
 )
 # A question about an acute event ("中风有哪些前兆", "被蛇咬了以后要注意什么") is no
 # emergency; a sign that it is happening now outweighs the question form

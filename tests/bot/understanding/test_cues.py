@@ -36,6 +36,10 @@ from bot.understanding.cues import (
         # what the caller asked for is not what was done
         ("刚才有个说是银行的人打电话，叫我把手机上的验证码念给他", False),
         ("我已经把验证码念给他了", True),
+        # ... however far into the clause the thing asked for comes
+        ("有个人打电话喊我把手机上今天收到的验证码念给他", False),
+        ("他喊我把手机上收到的验证码念给他，我就把验证码念给他了", True),
+        ("对方叫我转账，我已经转了", True),
         # what the caller claimed is not what happened; what the person did after is
         ("有人打电话说我的医保卡在外地被盗刷了，要帮我转接到公安局", False),
         ("对方说我的卡被盗刷了", False),
@@ -439,6 +443,10 @@ def test_the_number_of_a_place_is_no_request_for_a_person(text: str, expected: b
         ("要是被马蜂蛰了该怎么办", False),
         ("咋个看得出来老人是不是脑梗", False),
         ("我爸刚才突然倒在地上叫不醒", True),
+        # a claim heard and asked about, or what to expect after a thing
+        ("听别个说遭狗咬了，只要狗十天都没死就不消打针，是不是真的", False),
+        ("吃了剩菜过后又拉又吐，是不是吃到啥子中毒了", False),
+        ("我真的好难受，胸口痛得喘不过气", True),
     ],
 )
 def test_an_emergency_supposed_or_to_be_recognised_is_no_emergency_now(
