@@ -496,3 +496,32 @@ async def test_postgresql_narrows_a_search_to_its_statuses_before_reading_claims
                 plan = await conn.exec_driver_sql("EXPLAIN " + statement, params)
                 text = " ".join(row[0] for row in plan.all())
                 assert (OPEN_INDEX in text) is open_only, (statuses, text)
+
+
+async def test_documents_folded_before_the_sichuan_sounds_are_written_again(db) -> None:
+    """Migration 0022: a document folded as before (化肥 stored as "huahei") is written
+    again with today's folding, so pinyin and sound-alike searches find it."""
+    fertiliser = "听说化肥撒多了地会板结，以后种不出庄稼"
+    queue = ReportQueue(db)
+    receipt = await queue.submit(fertiliser, sender_id="farmer", channel="wechat")
+    assert await _found(db, "huafei") == [fertiliser]
+    assert await _found(db, "发肥") == [fertiliser]  # a voice transcript's 化肥
+    async with db.session() as session:
+        terms = await search.terms_of(session, receipt.claim_id)
+    assert terms is not None and "hahei" in terms
+    # As the folding before 0022 wrote them: 化 kept its u, 肥 folded f onto h.
+    before = [{"hahei": "huahei", "ha": "hua"}.get(t, t) for t in terms]
+    key = "rowid" if db.is_sqlite else "claim_id"
+    async with db.engine.begin() as conn:
+        await conn.run_sync(downgrade_to, "0021")
+        await conn.execute(
+            sa.text(f"UPDATE claim_search SET terms = :terms WHERE {key} = :id"),
+            {"terms": " ".join(before), "id": receipt.claim_id},
+        )
+    assert await _found(db, "huafei") == []  # the old document misses today's query
+    async with db.engine.begin() as conn:
+        await conn.run_sync(upgrade_to, "head")
+    assert await _found(db, "huafei") == [fertiliser]
+    assert await _found(db, "发肥") == [fertiliser]
+    async with db.session() as session:
+        assert await search.terms_of(session, receipt.claim_id) == terms
