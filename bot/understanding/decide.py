@@ -170,7 +170,9 @@ class Understanding:
             # "群里有人说看直播领红包……叫我下个软件充值" retells a scam, not a rumour.
             and (not rumor or (verdict.risk == "high" and forwarded))
         ):
-            if told:
+            if forwarded:
+                # Retold ("收到条短信说我中了大奖，要先交税才领得到"): the verdict, and the
+                # entry on that kind of scam when one comes close.
                 return await self._judged(verdict, evidence, await self.knowledge.ask(text))
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
 
@@ -235,7 +237,7 @@ class Understanding:
             and (not asks or forwarded or cues.VOCATIVE.search(heard))
             and not (asks and rumor)
         ):
-            if told:
+            if forwarded:
                 return await self._judged(verdict, evidence, result)
             return Decision("fraud_verdict", verdict=verdict, evidence=evidence)
         if described:

@@ -89,6 +89,13 @@ async def test_a_described_call_gets_the_verdict_and_the_entry_on_that_scam(
     assert decision.entry is not None and decision.entry.id == entry_id
 
 
+async def test_a_message_retold_gets_the_verdict_and_the_entry_on_that_scam(understanding) -> None:
+    # a text message told in the user's words, long enough to be judged as a message
+    decision = await understanding.decide("收到条短信说我中了大奖，要先交税才领得到")
+    assert decision.verdict is not None and decision.verdict.risk == "high"
+    assert decision.entry is not None and decision.entry.id == "fraud-zhongjiang-xianjiaofei"
+
+
 async def test_a_claim_nobody_has_checked_is_offered_to_the_rumour_desk(understanding) -> None:
     decision = await understanding.decide("听说吃了火龙果人会变成蓝色的，是真的吗")
     assert decision.kind == "report_offer"
