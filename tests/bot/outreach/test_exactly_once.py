@@ -8,14 +8,20 @@ import asyncio
 import collections
 import contextlib
 import os
+import signal
+import sys
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
+from bench.wechat_platform import Simulator
 from bot.outreach import alerts
 from bot.outreach.engine import Broadcaster, Policy, WeChatRoute, aware
+from bot.settings import PROJECT_ROOT
 from bot.storage.db import Database
 from bot.storage.models import OutreachDelivery, OutreachRecipient
 from bot.wechat.api import RetryPolicy, WeChatApi
@@ -152,6 +158,76 @@ async def test_one_that_dies_during_a_send_leaves_only_its_calls_unknown(
     figures = await alerts.figures(migrated_db, alert_id)
     assert figures.by_status == {"sent": 5 - calls, "unknown": calls}
     assert list(journal.iterdir()) == []
+
+
+@dataclass
+class Hanging(Simulator):
+    """The stand-in, but the send after the first ``answered`` reaches it (it is
+    recorded) and is never answered: the sender is killed while it waits."""
+
+    answered: int = 3
+    hung: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, request: web.Request) -> web.Response:
+        if len(self.sent) == self.answered and not self.hung.is_set():
+            self.sent.append({"path": request.path, "raw": b"", "json": await request.json()})
+            self.hung.set()
+            await self.released.wait()
+            return web.json_response({"errcode": -1, "errmsg": "system busy"})
+        return await super().send(request)
+
+
+async def test_a_process_killed_in_a_group_is_replaced_with_its_journal(
+    migrated_db, aiohttp_server, tmp_path
+) -> None:
+    """A real process (tests/bot/outreach/dying_worker.py) claims a batch of 15, moves
+    a group of 10 to ``sending``, makes three calls and is killed (SIGKILL) during
+    the fourth. The four calls its journal names are ``unknown``; the six it never
+    tried and the five only claimed are sent by the replacement. Everyone has the
+    alert exactly once."""
+    sim = Hanging(answered=3)
+    server = await aiohttp_server(sim.app())
+    base = str(server.make_url("")).rstrip("/")
+    people = USERS[:15]
+    clock, alert_id = await broadcast_to_all(migrated_db, people)
+    journal = tmp_path / "outreach-journal"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.bot.outreach.dying_worker",
+        migrated_db.url,
+        base,
+        str(journal),
+        clock.now.isoformat(),
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    hung = asyncio.create_task(sim.hung.wait())
+    ended = asyncio.create_task(child.wait())
+    try:
+        await asyncio.wait({hung, ended}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGKILL)
+        _, errors = await child.communicate()
+        hung.cancel()
+        sim.released.set()
+    assert sim.hung.is_set(), errors.decode(errors="replace")[-2000:]
+    assert child.returncode == -signal.SIGKILL
+    assert await by_status(migrated_db) == {"sending": 10, "claimed": 5}
+    (left,) = journal.glob("*.journal")
+    clock.advance(minutes=6)
+    api = WeChatApi(base, "wx1", "s", FAST)
+    try:
+        await replacement_drains(migrated_db, WeChatRoute(api), clock, journal)
+    finally:
+        await api.close()
+    assert not left.exists()
+    assert copies(sim) == collections.Counter({user: 1 for user in people})
+    figures = await alerts.figures(migrated_db, alert_id)
+    assert figures.by_status == {"sent": 11, "unknown": 4}
 
 
 async def test_one_without_a_journal_that_dies_during_a_send_leaves_its_group_unknown(
