@@ -76,7 +76,7 @@ def _failing(what: str, path: Path) -> Iterator[None]:
 
 
 def _micros(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return delta // timedelta(microseconds=1)
 
 
 class Journal:
@@ -132,8 +132,9 @@ class Journal:
 
     def begin(self, token: str) -> None:
         """A batch claimed under ``token``, before any of its rows is ``sending``:
-        the lines of earlier batches go (their groups were settled, or are given up
-        to ``unknown`` with the file), this one's batch line is written and synced."""
+        the lines of earlier batches go (their groups were settled; a row one of them
+        left in doubt is then ``unknown`` as without a journal), and this one's batch
+        line is written and synced."""
         with self._lock, _failing("begin a batch", self.path):
             self._cut(self._start)
             self._append(f"batch {token}\n")
@@ -238,7 +239,7 @@ def parse(path: Path, text: str) -> Remains:
             calls.setdefault(rest, set())
             continue
         delivery, _, token = rest.partition(" ")
-        if kind == "call" and delivery.isdigit() and token in calls:
+        if kind == "call" and delivery.isascii() and delivery.isdigit() and token in calls:
             calls[token].add(int(delivery))
             continue
         whole = False

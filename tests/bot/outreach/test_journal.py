@@ -81,6 +81,7 @@ def test_a_journal_not_read_whole_is_not_relied_on(tmp_path) -> None:
         FIRST + "batch a:1\ncall 3 a:1\ncall 4",  # the last line cut short
         FIRST + "batch a:1\ncall 3 a:1\ncall 4 a:",  # ... even where it might parse
         FIRST + "batch a:1\ncall x a:1\ncall 4 a:1\n",  # a line that does not parse
+        FIRST + "batch a:1\ncall \u00b2 a:1\n",  # a digit, but not an ASCII one
         FIRST + "call 3 a:1\n",  # a call of no batch
         FIRST.replace("cap=604800000000", "cap=") + "batch a:1\n",
         "batch a:1\ncall 3 a:1\n",  # no first line
