@@ -10,7 +10,9 @@ Usage:
    free loopback ports, the WeChat channel pointed at a loopback stand-in of the
    message API), on a throw-away database (SQLite file, or a new PostgreSQL database
    on KEPU_BENCH_POSTGRES), with ``KEPU_OUTREACH_QUIET_HOURS=none`` so that it may
-   run at any hour.
+   run at any hour. The broadcaster keeps its journal (a line and an fdatasync
+   before each send, ``bot/outreach/journal.py``) in that var/, as in production,
+   so its cost is in the figures.
 2. Fills the database with ``--subscribers`` WeChat subscribers of 防骗提醒 who wrote
    within the last hour (so every alert goes as a customer-service message) by bulk
    copy, while the service runs.
@@ -239,6 +241,8 @@ async def alert_state(url: str, alert_id: int) -> dict[str, Any]:
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     import aiohttp
 
+    from bot.outreach.service import JOURNAL_DIR
+
     mix, mix_source = load_mix()
     model = Path(args.model) if args.model else current_model()
     meta: dict[str, Any] = {
@@ -259,6 +263,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         }
         async with start_stack(args, session, model, env) as stack:
             phases, state, scheduled = await broadcast(args, stack, place, session, mix, meta)
+            meta["journal"] = (stack.var / JOURNAL_DIR).is_dir()
             sent = Counter(user for user, texts in stack.standin.pushed.items() for _ in texts)
     meta["load_after"] = [round(x, 2) for x in os.getloadavg()]
     before, during, after = phases
@@ -361,7 +366,8 @@ def report(result: dict[str, Any], command: str) -> str:
         f"{result['users']} people chatted over the REST channel (the realistic mix of "
         f"bench/load.py, {result['think'][0]:g}-{result['think'][1]:g} s between turns); "
         f"the broadcaster's share of one core (KEPU_OUTREACH_CPU_SHARE): "
-        f"{result.get('cpu_share', 1.0):g}.",
+        f"{result.get('cpu_share', 1.0):g}; its journal (an fdatasync before each "
+        f"send): {'on' if result.get('journal') else 'off'}.",
         "",
         "| | value |",
         "| --- | --- |",

@@ -22,9 +22,14 @@ the worker stopping, half the lease gone) go back to ``pending`` in that last on
 
 **Dead workers.** A worker that dies leaves rows behind: ``claimed`` ones were
 never tried and go back to ``pending`` when their lease runs out (nobody skipped);
-``sending`` ones belong to the group it was sending and may or may not have arrived,
-so they become ``unknown`` and are not sent again (nobody gets two copies) but are
-counted: at most one group per dead worker, up to ``group - 1`` of it never tried.
+``sending`` ones belong to the group it was sending. With a journal
+(``bot/outreach/journal.py``: each delivery's id on local disk just before its call),
+the ones it names may have arrived and become ``unknown``, never sent again (nobody
+gets two copies), and the others were never tried and go back to ``pending`` with
+their weekly cap (nobody skipped). Without one (the worker ran on another host, or
+without a journal directory, or its journal cannot be read whole) all of them
+become ``unknown``: at most one group per dead worker, up to ``group - 1`` of it
+never tried.
 
 **Rules.** No pushes 21:00-08:00 China time (alerts for the web chat, which waits
 for the person's next message anyway, are still readied). One non-urgent alert a
@@ -55,12 +60,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import islice
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.outreach import journal as journals
 from bot.outreach.alerts import alert_message, heading
 from bot.storage.db import Database, rowcount
 from bot.storage.models import (
@@ -86,6 +93,7 @@ TEMPLATE_PATH = "/cgi-bin/message/template/send"
 # WeChat template fields by type prefix: their length limits.
 TEMPLATE_FIELD_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "keyword": 200}
 WAITING = "next_message"
+MID_SEND = "worker stopped mid-send"
 
 
 class Hold(Exception):
@@ -103,9 +111,10 @@ class Policy:
     batch: int = 200
     # Rows sent per group: two write transactions per group (all to "sending", then
     # all their outcomes) instead of two or three per row, so 0.2 per row at 10 (20
-    # would save only 0.1 more). A worker that dies mid-group leaves the whole group
-    # unknown, up to group - 1 rows of it never tried; and the CPU spent between two
-    # rests grows with the group. A group starts no call after half its lease.
+    # would save only 0.1 more). A worker without a journal that dies mid-group
+    # leaves the whole group unknown, up to group - 1 rows of it never tried; and the
+    # CPU spent between two rests grows with the group. A group starts no call after
+    # half its lease.
     group: int = 10
     first_backoff: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=6)
@@ -286,6 +295,36 @@ def _free_clause(now: datetime) -> Any:
     return or_(OutreachRecipient.cap_until.is_(None), OutreachRecipient.cap_until <= now)
 
 
+async def _give_back_cap(
+    session: AsyncSession,
+    people: list[int],
+    reserved_until: datetime,
+    behind: Any,
+    now: datetime,
+) -> None:
+    """The weekly cap a group reserved until ``reserved_until`` given back to
+    ``people`` (a cap reserved again since, another value, is left alone), and the
+    rows of theirs that waited for it (``behind``, a clause on the deliveries; None:
+    none) due again at ``now``."""
+    await session.execute(
+        update(OutreachRecipient)
+        .where(OutreachRecipient.id.in_(people), OutreachRecipient.cap_until == reserved_until)
+        .values(cap_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if behind is not None:
+        await session.execute(
+            update(OutreachDelivery)
+            .where(
+                behind,
+                OutreachDelivery.status == "pending",
+                OutreachDelivery.next_attempt_at == reserved_until,
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 @dataclass(frozen=True)
 class Started:
     """A group after its first transaction: the rows now ``sending`` (in the batch's
@@ -315,7 +354,7 @@ class Outcome:
     failed: int = 0
     capped: int = 0
     released: int = 0
-    lost: int = 0  # died mid-send: unknown
+    lost: int = 0  # died mid-send: unknown (with a journal: only the calls it names)
     routes: dict[str, int] = field(default_factory=dict)
 
 
@@ -328,6 +367,10 @@ class Broadcaster:
         clock: the current time (tests move it).
         cpu_clock: the process's CPU seconds, for pacing (``Policy.cpu_share``).
         sleep: how to rest between sends (tests record it).
+        journal: a directory on this host's disk for the workers' journals
+            (``bot.outreach.journal``); None: no journal, a worker that dies
+            mid-group leaves all of the group ``unknown``. Workers sharing a
+            database on one host should share it.
     """
 
     def __init__(
@@ -341,6 +384,7 @@ class Broadcaster:
         name: str = "",
         cpu_clock: Callable[[], float] = time.process_time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        journal: Path | None = None,
     ) -> None:
         self.db = db
         self.routes = dict(routes)
@@ -350,6 +394,8 @@ class Broadcaster:
         self.cpu_clock = cpu_clock
         self.sleep = sleep
         self.name = (name or uuid.uuid4().hex[:12])[:40]
+        self.journal_dir = journal
+        self._journal: journals.Journal | None = None  # made before the first batch
         self._wait = WaitRoute()
         self.stopping = False
         self.wake = asyncio.Event()  # set: look for work now (an alert scheduled)
@@ -359,6 +405,13 @@ class Broadcaster:
         batch, and end ``run``."""
         self.stopping = True
         self.wake.set()
+
+    def close(self) -> None:
+        """Remove this worker's journal (a clean stop; ``run`` does it as it ends). A
+        later batch makes a new one."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     # --- planning ---------------------------------------------------------------------
 
@@ -418,9 +471,15 @@ class Broadcaster:
     # --- leases -----------------------------------------------------------------------
 
     async def recover(self) -> tuple[int, int]:
-        """Rows of workers that died: untried ones back to pending, ones that died
-        mid-send to unknown. Returns (released, lost)."""
+        """Rows of workers that died, once their lease has run out: claimed ones back
+        to pending; of the ones they were sending, those a dead worker's journal
+        leaves out back to pending too (never tried), the others unknown. Dead
+        workers' journals are removed once none of their rows is left ``sending``.
+        Returns (released, lost)."""
         now = self.clock()
+        remains: list[journals.Remains] = []
+        if self.journal_dir is not None:
+            remains = await asyncio.to_thread(journals.left_behind, self.journal_dir)
         async with self.db.session() as session:
             released = await session.execute(
                 update(OutreachDelivery)
@@ -428,15 +487,118 @@ class Broadcaster:
                 .values(status="pending", worker=None, lease_until=None)
                 .execution_options(synchronize_session=False)
             )
+            untried, named, done = await self._recover_journalled(session, remains, now)
             lost = await session.execute(
                 update(OutreachDelivery)
                 .where(OutreachDelivery.status == "sending", OutreachDelivery.lease_until < now)
-                .values(status="unknown", lease_until=None, last_error="worker stopped mid-send")
+                .values(status="unknown", lease_until=None, last_error=MID_SEND)
                 .execution_options(synchronize_session=False)
             )
-        if rowcount(lost):
-            log.warning("%d alert deliveries were mid-send when a worker stopped", rowcount(lost))
-        return rowcount(released), rowcount(lost)
+        for dead in done:
+            await asyncio.to_thread(journals.remove, dead)
+        if untried:
+            log.warning(
+                "%d alert deliveries of a stopped worker were never tried (its journal): "
+                "due again",
+                untried,
+            )
+        if named + rowcount(lost):
+            log.warning(
+                "%d alert deliveries were mid-send when a worker stopped", named + rowcount(lost)
+            )
+        return rowcount(released) + untried, named + rowcount(lost)
+
+    async def _recover_journalled(
+        self, session: AsyncSession, remains: list[journals.Remains], now: datetime
+    ) -> tuple[int, int, list[journals.Remains]]:
+        """The ``sending`` rows whose lease ran out, of dead workers whose journals
+        can be read whole: the calls a journal names → ``unknown``, the rest →
+        ``pending`` (no attempt counted), their weekly cap given back and any row
+        of the person that waited behind it due again, as ``_finish_group`` does.
+        Returns (back to pending, unknown, the journals now done with).
+
+        A group reserved its non-urgent rows' caps until its start + ``Policy.cap``
+        and leased them until its start + ``Policy.lease``; the journal gives the
+        dead worker's two (its ``hold``), so the cap a row took is its
+        ``lease_until`` + ``hold``, matched exactly as ``_finish_group`` matches it:
+        a cap reserved again since (another value) is left alone."""
+        if not remains:
+            return 0, 0, []
+        whole = {token: dead for dead in remains if dead.whole for token in dead.calls}
+        untried: list[int] = []
+        named: list[int] = []
+        caps: dict[datetime, set[int]] = {}  # reserved until -> people whose cap goes back
+        if whole:
+            rows = (
+                await session.execute(
+                    select(
+                        OutreachDelivery.id,
+                        OutreachDelivery.worker,
+                        OutreachDelivery.recipient_id,
+                        OutreachDelivery.lease_until,
+                        OutreachAlert.urgent,
+                    )
+                    .join(OutreachAlert, OutreachAlert.id == OutreachDelivery.alert_id)
+                    .where(
+                        OutreachDelivery.status == "sending",
+                        OutreachDelivery.lease_until < now,
+                        OutreachDelivery.worker.in_(sorted(whole)),
+                    )
+                    .order_by(OutreachDelivery.id)
+                    .with_for_update(of=OutreachDelivery)
+                )
+            ).all()
+            for delivery_id, token, recipient_id, lease_until, urgent in rows:
+                dead = whole[token]
+                if delivery_id in dead.calls[token]:
+                    named.append(delivery_id)
+                    continue
+                untried.append(delivery_id)
+                leased = aware(lease_until)
+                if not urgent and leased is not None:
+                    caps.setdefault(leased + dead.hold, set()).add(recipient_id)
+        gone = (OutreachDelivery.status == "sending", OutreachDelivery.lease_until < now)
+        unknown = back = 0
+        if named:
+            unknown = rowcount(
+                await session.execute(
+                    update(OutreachDelivery)
+                    .where(OutreachDelivery.id.in_(named), *gone)
+                    .values(status="unknown", lease_until=None, last_error=MID_SEND)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+        if untried:
+            back = rowcount(
+                await session.execute(
+                    update(OutreachDelivery)
+                    .where(OutreachDelivery.id.in_(untried), *gone)
+                    .values(status="pending", worker=None, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+        for reserved_until, people in caps.items():
+            theirs = OutreachDelivery.recipient_id.in_(sorted(people))
+            await _give_back_cap(session, sorted(people), reserved_until, theirs, now)
+        # A journal is done with once none of its batches' rows is left sending (a
+        # dead worker's rows still leased are recovered by a later call); one that
+        # cannot be read whole is not relied on, so it may go at once.
+        sending: set[str] = set()
+        if whole:
+            sending = set(
+                (
+                    await session.execute(
+                        select(OutreachDelivery.worker)
+                        .where(
+                            OutreachDelivery.status == "sending",
+                            OutreachDelivery.worker.in_(sorted(whole)),
+                        )
+                        .distinct()
+                    )
+                ).scalars()
+            )
+        done = [dead for dead in remains if not dead.whole or not sending & set(dead.calls)]
+        return back, unknown, done
 
     async def _claim(self, now: datetime) -> tuple[str, list[Target]]:
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
@@ -516,6 +678,8 @@ class Broadcaster:
         paused: set[str] = set()
         queue = iter(targets)
         try:
+            if targets and self.journal_dir is not None:  # before any of them is sending
+                await asyncio.to_thread(self._begin_journal, token)
             while not self.stopping:
                 # The next group: the batch's rows in order, less those of paused channels.
                 group = list(
@@ -535,6 +699,16 @@ class Broadcaster:
             await self._finish_alerts()
         return outcome
 
+    def _begin_journal(self, token: str) -> None:
+        """The batch ``token`` in this worker's journal, made at its first batch (in a
+        thread: both wait for the disk)."""
+        if self._journal is None:
+            assert self.journal_dir is not None
+            self._journal = journals.Journal.create(
+                self.journal_dir, self.policy.lease, self.policy.cap
+            )
+        self._journal.begin(token)
+
     async def _send_group(
         self, token: str, group: list[Target], outcome: Outcome, paused: set[str]
     ) -> None:
@@ -542,16 +716,18 @@ class Broadcaster:
         to ``sending`` (with their caps), the API calls one after another, then all
         their outcomes. A row stays ``sending`` from before its call until its outcome
         is written, so a worker that dies in between leaves the group's rows to
-        ``recover`` (``unknown``, never sent again). Rows not tried because the
-        channel paused, the worker is stopping or half the lease has gone go back to
-        ``pending``, as does the rest of the group when something other than the
-        platform's answer ends a call (a cancelled task); the row of that call stays
-        ``sending``."""
+        ``recover``: with a journal, each call's delivery is noted on disk before the
+        call starts, and only the noted ones become ``unknown`` (never sent again);
+        without, all of them do. Rows not tried because the channel paused, the
+        worker is stopping or half the lease has gone go back to ``pending``, as does
+        the rest of the group when something other than the platform's answer ends a
+        call (a cancelled task); the row of that call stays ``sending``."""
         now = self.clock()
         started = await self._start_group(token, group, now)
         outcome.capped += started.capped
         done: dict[int, dict[str, Any]] = {}  # delivery id -> its row's new values
         calling: int | None = None  # the delivery whose API call is under way
+        journal = self._journal
         # No call starts after half the lease: it ends before another worker could
         # take the group's rows for dead.
         last_start = now + self.policy.lease / 2
@@ -559,11 +735,19 @@ class Broadcaster:
             for target in started.ready:
                 if self.stopping or target.channel in paused or self.clock() >= last_start:
                     continue  # not tried: back to pending with the others
+                if journal is not None:  # on disk before the call, or no call
+                    await asyncio.to_thread(journal.note, token, target.delivery_id)
                 calling = target.delivery_id
                 done[calling] = await self._call(target, now, paused)
                 calling = None
         finally:
-            await self._finish_group(token, started, done, calling, now, outcome)
+            written = False
+            try:
+                await self._finish_group(token, started, done, calling, now, outcome)
+                written = calling is None
+            finally:
+                if journal is not None:  # the group's lines go once nothing is in doubt
+                    journal.settle(written)
 
     async def _start_group(self, token: str, group: list[Target], now: datetime) -> Started:
         """One transaction: the group's claimed rows → ``sending`` (cancelled or past
@@ -735,26 +919,8 @@ class Broadcaster:
                     .execution_options(synchronize_session=False)
                 )
             if undo:
-                await session.execute(
-                    update(OutreachRecipient)
-                    .where(
-                        OutreachRecipient.id.in_(sorted(undo)),
-                        OutreachRecipient.cap_until == reserved_until,
-                    )
-                    .values(cap_until=None)
-                    .execution_options(synchronize_session=False)
-                )
-            if reopened:
-                await session.execute(
-                    update(OutreachDelivery)
-                    .where(
-                        OutreachDelivery.id.in_(reopened),
-                        OutreachDelivery.status == "pending",
-                        OutreachDelivery.next_attempt_at == reserved_until,
-                    )
-                    .values(next_attempt_at=now)
-                    .execution_options(synchronize_session=False)
-                )
+                behind = OutreachDelivery.id.in_(reopened) if reopened else None
+                await _give_back_cap(session, sorted(undo), reserved_until, behind, now)
         for values in done.values():
             status = values["status"]
             if status == "sent":
@@ -783,20 +949,27 @@ class Broadcaster:
 
     async def run(self, every: float = 30.0) -> None:
         """Send until stopped: a batch at a time, then wait ``every`` seconds (or for
-        ``wake``) when there was nothing to do."""
+        ``wake``) when there was nothing to do. The journal is removed at the end."""
         wake = self.wake
-        while not self.stopping:
-            try:
-                outcome = await self.run_once()
-            except SQLAlchemyError:
-                log.exception("outreach: database error; trying again shortly")
-                outcome = Outcome()
-            busy = outcome.sent + outcome.held + outcome.failed + outcome.planned
-            if busy:
-                continue
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(wake.wait(), every)
-            wake.clear()
+        try:
+            while not self.stopping:
+                try:
+                    outcome = await self.run_once()
+                except SQLAlchemyError:
+                    log.exception("outreach: database error; trying again shortly")
+                    outcome = Outcome()
+                except journals.JournalError:
+                    # Nothing is sent that the journal could not note first.
+                    log.exception("outreach: the journal cannot be written; trying again shortly")
+                    outcome = Outcome()
+                busy = outcome.sent + outcome.held + outcome.failed + outcome.planned
+                if busy:
+                    continue
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), every)
+                wake.clear()
+        finally:
+            self.close()
 
 
 async def pending_count(db: Database) -> int:

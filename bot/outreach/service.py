@@ -24,6 +24,7 @@ from bot.wechat.push import Pusher
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 15.0  # a batch in hand finishes its current send, then stops
+JOURNAL_DIR = "outreach-journal"  # <var>/outreach-journal/: the broadcasters' journals
 CALENDAR_SECONDS = 6 * 3600.0  # how often the seasonal calendar is looked at
 
 
@@ -39,7 +40,8 @@ def template_for(settings: Settings) -> Template | None:
 
 def broadcaster_for(settings: Settings, db: Database, pushers: Mapping[str, Pusher]) -> Broadcaster:
     """Routes for the configured platforms; the web chat (and any platform not
-    configured) waits for the person's next message."""
+    configured) waits for the person's next message. Its journal is in
+    ``<var>/outreach-journal/``, shared with the other processes of this host."""
     routes: dict[str, Route] = {}
     if "wechat" in pushers:
         try:
@@ -52,7 +54,13 @@ def broadcaster_for(settings: Settings, db: Database, pushers: Mapping[str, Push
     quiet = settings.quiet_hours()
     hours = quiet or (0, 0)  # the same hour twice: no quiet hours
     policy = Policy(*hours, cpu_share=settings.outreach_cpu_share)
-    return Broadcaster(db, routes, policy=policy, public_url=settings.public_url)
+    return Broadcaster(
+        db,
+        routes,
+        policy=policy,
+        public_url=settings.public_url,
+        journal=settings.var_dir / JOURNAL_DIR,
+    )
 
 
 async def draft_seasonal(db: Database, knowledge_dir: Path) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.outreach import alerts
@@ -321,23 +322,30 @@ class Scripted:
         return "custom"
 
 
-async def test_a_group_costs_two_write_transactions(migrated_db) -> None:
+@pytest.mark.parametrize("journal", [False, True])
+async def test_a_group_costs_two_write_transactions(migrated_db, tmp_path, journal) -> None:
     db, clock = migrated_db, Clock()
     users = [f"o-{i:02d}" for i in range(25)]
     await subscribers(db, "wechat", users, last_inbound_at=clock.now - timedelta(hours=1))
     await scheduled_alert(db, clock.now)
     route = Scripted(fail_at=4, code=43004)  # one refused for good: its cap is given back
+    worker = Broadcaster(
+        db,
+        {"wechat": route},
+        policy=Policy(group=10),
+        clock=clock,
+        journal=tmp_path / "outreach-journal" if journal else None,
+    )
     writes = Writes(db)
     try:
-        outcome = await Broadcaster(
-            db, {"wechat": route}, policy=Policy(group=10), clock=clock
-        ).run_once()
+        outcome = await worker.run_once()
     finally:
         writes.close()
+        worker.close()
     assert outcome.sent == 24 and outcome.failed == 1 and len(route.called) == 25
     # Per batch: plan, recover, claim, give back the unclaimed, close the alert (5);
     # per group (10, 10, 5): all to "sending", all outcomes (2). One row at a time
-    # this was 5 + 2 per row (and 3 for a failure): 56.
+    # this was 5 + 2 per row (and 3 for a failure): 56. The journal adds none.
     assert writes.count == 5 + 2 * 3
     async with db.session() as session:
         caps = (await session.execute(select(OutreachRecipient.cap_until))).scalars().all()

@@ -7,14 +7,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from datetime import timedelta
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
+from aiohttp import web
 from sqlalchemy import select
 
+from bench.wechat_platform import Simulator
 from bot.outreach import alerts
-from bot.outreach.engine import Broadcaster, Policy, WeChatRoute
+from bot.outreach.engine import Broadcaster, Policy, WeChatRoute, aware
+from bot.settings import PROJECT_ROOT
 from bot.storage.db import Database
-from bot.storage.models import OutreachDelivery
+from bot.storage.models import OutreachDelivery, OutreachRecipient
 from bot.wechat.api import RetryPolicy, WeChatApi
 from tests.bot.outreach.support import Clock, scheduled_alert, subscribers
 
@@ -117,31 +126,127 @@ async def test_a_worker_that_dies_mid_broadcast_is_replaced(migrated_db, simulat
     assert figures.by_status == {"sent": len(USERS)}
 
 
-async def test_one_that_dies_during_a_send_leaves_its_group_unknown(migrated_db, simulator) -> None:
-    """The whole group went to ``sending`` in one transaction: a worker that dies
-    during its first call leaves all of it in doubt, sent or not, and nobody in it
-    is sent the alert again. The batch's next group was only claimed: it goes out."""
+@pytest.mark.parametrize("calls", [1, 2, 3])
+async def test_one_that_dies_during_a_send_leaves_only_its_calls_unknown(
+    migrated_db, simulator, tmp_path, calls
+) -> None:
+    """The whole group went to ``sending`` in one transaction, and the worker died
+    during the group's ``calls``-th call (its message went out). Its journal names
+    the calls it started: those are ``unknown`` and not sent again; the rest of the
+    group was never tried and goes back, with the weekly cap it took, and the
+    replacement sends it. Nobody gets two copies, nobody is skipped; the dead
+    worker's journal is removed once its rows are recovered."""
+    sim, base = simulator
+    clock, alert_id = await broadcast_to_all(migrated_db, USERS[:5])
+    journal = tmp_path / "outreach-journal"
+    api = WeChatApi(base, "wx1", "s", FAST)
+    route = WeChatRoute(api)
+    dies(await dying_in_a_call(migrated_db, route, clock, 3, journal, calls))
+    assert await by_status(migrated_db) == {"sending": 3, "claimed": 2}
+    (left,) = journal.iterdir()
+    replacement = Broadcaster(migrated_db, {"wechat": route}, clock=clock, journal=journal)
+    try:
+        assert await replacement.recover() == (0, 0)  # leased: not yet given up
+        assert left.exists()
+        clock.advance(minutes=6)
+        await drain(replacement)
+        assert not left.exists()  # recovered: the dead worker's journal goes
+    finally:
+        replacement.close()
+        await api.close()
+    assert copies(sim) == collections.Counter({user: 1 for user in USERS[:5]})
+    figures = await alerts.figures(migrated_db, alert_id)
+    assert figures.by_status == {"sent": 5 - calls, "unknown": calls}
+    assert list(journal.iterdir()) == []
+
+
+@dataclass
+class Hanging(Simulator):
+    """The stand-in, but the send after the first ``answered`` reaches it (it is
+    recorded) and is never answered: the sender is killed while it waits."""
+
+    answered: int = 3
+    hung: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, request: web.Request) -> web.Response:
+        if len(self.sent) == self.answered and not self.hung.is_set():
+            self.sent.append({"path": request.path, "raw": b"", "json": await request.json()})
+            self.hung.set()
+            await self.released.wait()
+            return web.json_response({"errcode": -1, "errmsg": "system busy"})
+        return await super().send(request)
+
+
+async def test_a_process_killed_in_a_group_is_replaced_with_its_journal(
+    migrated_db, aiohttp_server, tmp_path
+) -> None:
+    """A real process (tests/bot/outreach/dying_worker.py) claims a batch of 15, moves
+    a group of 10 to ``sending``, makes three calls and is killed (SIGKILL) during
+    the fourth. The four calls its journal names are ``unknown``; the six it never
+    tried and the five only claimed are sent by the replacement. Everyone has the
+    alert exactly once."""
+    sim = Hanging(answered=3)
+    server = await aiohttp_server(sim.app())
+    base = str(server.make_url("")).rstrip("/")
+    people = USERS[:15]
+    clock, alert_id = await broadcast_to_all(migrated_db, people)
+    journal = tmp_path / "outreach-journal"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.bot.outreach.dying_worker",
+        migrated_db.url,
+        base,
+        str(journal),
+        clock.now.isoformat(),
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    hung = asyncio.create_task(sim.hung.wait())
+    ended = asyncio.create_task(child.wait())
+    try:
+        await asyncio.wait({hung, ended}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGKILL)
+        _, errors = await child.communicate()
+        hung.cancel()
+        sim.released.set()
+    assert sim.hung.is_set(), errors.decode(errors="replace")[-2000:]
+    assert child.returncode == -signal.SIGKILL
+    assert await by_status(migrated_db) == {"sending": 10, "claimed": 5}
+    (left,) = journal.glob("*.journal")
+    clock.advance(minutes=6)
+    api = WeChatApi(base, "wx1", "s", FAST)
+    try:
+        await replacement_drains(migrated_db, WeChatRoute(api), clock, journal)
+    finally:
+        await api.close()
+    assert not left.exists()
+    assert copies(sim) == collections.Counter({user: 1 for user in people})
+    figures = await alerts.figures(migrated_db, alert_id)
+    assert figures.by_status == {"sent": 11, "unknown": 4}
+
+
+async def test_one_without_a_journal_that_dies_during_a_send_leaves_its_group_unknown(
+    migrated_db, simulator, tmp_path
+) -> None:
+    """A worker with no journal in the replacement's directory (it ran on another host,
+    or without one): a worker that dies during its first call leaves all of its group
+    in doubt, sent or not, and nobody in it is sent the alert again. The batch's next
+    group was only claimed: it goes out."""
     sim, base = simulator
     clock, alert_id = await broadcast_to_all(migrated_db, USERS[:5])
     api = WeChatApi(base, "wx1", "s", FAST)
     route = WeChatRoute(api)
-    real_send = route.send
-
-    async def send_then_die(*args):
-        await real_send(*args)
-        raise Crash()  # the message went out; the process died before noting it
-
-    route.send = send_then_die  # type: ignore[method-assign]
-    dying = Broadcaster(migrated_db, {"wechat": route}, policy=Policy(group=3), clock=clock)
-    dying._release = _never  # type: ignore[method-assign]
-    dying._finish_group = _never  # type: ignore[method-assign]
-    with contextlib.suppress(Crash):
-        await dying.run_once()
-    route.send = real_send  # type: ignore[method-assign]
+    await dying_in_a_call(migrated_db, route, clock, 3)
     assert await by_status(migrated_db) == {"sending": 3, "claimed": 2}
     clock.advance(minutes=6)
+    journal = tmp_path / "outreach-journal"
     try:
-        await drain(Broadcaster(migrated_db, {"wechat": route}, clock=clock))
+        await replacement_drains(migrated_db, route, clock, journal)
     finally:
         await api.close()
     assert sum(copies(sim).values()) == 3 and max(copies(sim).values()) == 1
@@ -149,6 +254,116 @@ async def test_one_that_dies_during_a_send_leaves_its_group_unknown(migrated_db,
     # Those in doubt are counted, not guessed at: one did arrive here, two were never
     # tried, but a dead worker cannot say which, so the console shows all three unknown.
     assert figures.by_status == {"sent": 2, "unknown": 3}
+
+
+async def test_a_journal_with_a_torn_last_line_is_not_relied_on(
+    migrated_db, simulator, tmp_path
+) -> None:
+    """The journal's last line was cut short (the write of a note was not finished):
+    it is not relied on, so the dead worker's group is all ``unknown``, as without a
+    journal, and the file goes."""
+    sim, base = simulator
+    clock, alert_id = await broadcast_to_all(migrated_db, USERS[:5])
+    journal = tmp_path / "outreach-journal"
+    api = WeChatApi(base, "wx1", "s", FAST)
+    route = WeChatRoute(api)
+    dying = await dying_in_a_call(migrated_db, route, clock, 3, journal)
+    (left,) = journal.iterdir()
+    with left.open("a") as file:
+        file.write("call 1")
+    dies(dying)
+    clock.advance(minutes=6)
+    try:
+        await replacement_drains(migrated_db, route, clock, journal)
+    finally:
+        await api.close()
+    assert not left.exists()
+    assert sum(copies(sim).values()) == 3 and max(copies(sim).values()) == 1
+    figures = await alerts.figures(migrated_db, alert_id)
+    assert figures.by_status == {"sent": 2, "unknown": 3}
+
+
+async def test_untried_rows_give_back_the_cap_they_took(migrated_db, simulator, tmp_path) -> None:
+    """Two alerts to two people, in one group of four: each person's first row took
+    their weekly cap, the second waits behind it. The worker dies during the first
+    call. That person's cap stays taken (the alert may have reached them); the
+    other's row was never tried: its cap is given back and the row waiting behind
+    it is due again at once, as when a group's outcomes are written."""
+    sim, base = simulator
+    clock = Clock()
+    people = USERS[:2]
+    await subscribers(migrated_db, "wechat", people, last_inbound_at=clock.now - timedelta(hours=1))
+    first = await scheduled_alert(migrated_db, clock.now)
+    second = await scheduled_alert(migrated_db, clock.now, text="第二条提醒：不要点陌生链接。")
+    journal = tmp_path / "outreach-journal"
+    api = WeChatApi(base, "wx1", "s", FAST)
+    route = WeChatRoute(api)
+    dies(await dying_in_a_call(migrated_db, route, clock, 4, journal))
+    (reached,) = copies(sim)
+    (untried,) = set(people) - {reached}
+    taken = clock.now + Policy().cap
+    assert await caps(migrated_db) == {reached: taken, untried: taken}
+    clock.advance(minutes=6)
+    replacement = Broadcaster(migrated_db, {"wechat": route}, clock=clock, journal=journal)
+    try:
+        assert await replacement.recover() == (1, 1)
+        assert await caps(migrated_db) == {reached: taken, untried: None}
+        assert await rows(migrated_db) == {
+            (first, reached): ("unknown", taken - Policy().cap),
+            (first, untried): ("pending", taken - Policy().cap),
+            (second, reached): ("pending", taken),  # behind a cap still taken
+            (second, untried): ("pending", clock.now),  # due again at once
+        }
+        await drain(replacement)
+    finally:
+        replacement.close()
+        await api.close()
+    assert copies(sim) == collections.Counter({reached: 1, untried: 1})  # one a week
+
+
+async def test_a_live_workers_journal_and_rows_are_left_alone(
+    migrated_db, simulator, tmp_path
+) -> None:
+    """A worker whose call hangs is alive: it holds its journal's lock. Another
+    worker's ``recover`` neither reads nor removes the journal; once the group's
+    lease has run out its rows become ``unknown`` as without a journal (the live
+    worker may yet make the call it noted), and when it wakes it starts no other."""
+    sim, base = simulator
+    clock, alert_id = await broadcast_to_all(migrated_db, USERS[:3])
+    journal = tmp_path / "outreach-journal"
+    api = WeChatApi(base, "wx1", "s", FAST)
+    route = WeChatRoute(api)
+    real_send = route.send
+    calling, go_on = asyncio.Event(), asyncio.Event()
+
+    async def hang(*args):
+        calling.set()
+        await go_on.wait()
+        return await real_send(*args)
+
+    route.send = hang  # type: ignore[method-assign]
+    slow = Broadcaster(
+        migrated_db, {"wechat": route}, policy=Policy(group=3), clock=clock, journal=journal
+    )
+    sending = asyncio.create_task(slow.run_once())
+    other = Broadcaster(migrated_db, {"wechat": WeChatRoute(api)}, clock=clock, journal=journal)
+    try:
+        await asyncio.wait_for(calling.wait(), 10)
+        (held,) = journal.iterdir()
+        assert await other.recover() == (0, 0)
+        clock.advance(minutes=6)
+        assert await other.recover() == (0, 3)
+        assert held.exists()
+        go_on.set()
+        await sending
+        assert held.exists()  # until the worker stops
+        slow.close()
+        assert list(journal.iterdir()) == []
+    finally:
+        go_on.set()
+        await api.close()
+    assert copies(sim) == collections.Counter({USERS[0]: 1})
+    assert (await alerts.figures(migrated_db, alert_id)).by_status == {"unknown": 3}
 
 
 async def test_one_that_dies_before_noting_its_group_sends_none_again(
@@ -215,6 +430,80 @@ async def test_an_error_during_a_send_gives_back_the_rest_of_the_group(
     assert copies(sim) == collections.Counter({user: 1 for user in USERS[:5]})
     figures = await alerts.figures(migrated_db, alert_id)
     assert figures.by_status == {"sent": 4, "unknown": 1}
+
+
+async def dying_in_a_call(
+    db: Database,
+    route: WeChatRoute,
+    clock: Clock,
+    group: int,
+    journal: Path | None = None,
+    calls: int = 1,
+) -> Broadcaster:
+    """A worker that dies during its first group's ``calls``-th call, once the
+    message has gone out: nothing it would do after runs (``Crash``). Its journal,
+    if it has one, is still held: ``dies`` lets it go."""
+    real_send = route.send
+    made = 0
+
+    async def send_then_die(*args):
+        nonlocal made
+        await real_send(*args)
+        made += 1
+        if made == calls:
+            raise Crash()  # the message went out; the process died before noting it
+
+    route.send = send_then_die  # type: ignore[method-assign]
+    dying = Broadcaster(
+        db, {"wechat": route}, policy=Policy(group=group), clock=clock, journal=journal
+    )
+    dying._release = _never  # type: ignore[method-assign]
+    dying._finish_group = _never  # type: ignore[method-assign]
+    try:
+        with contextlib.suppress(Crash):
+            await dying.run_once()
+    finally:
+        route.send = real_send  # type: ignore[method-assign]
+    return dying
+
+
+async def replacement_drains(db: Database, route: WeChatRoute, clock: Clock, journal: Path) -> None:
+    """A replacement worker with the journal directory ``journal`` sends all there is,
+    then stops cleanly."""
+    replacement = Broadcaster(db, {"wechat": route}, clock=clock, journal=journal)
+    try:
+        await drain(replacement)
+    finally:
+        replacement.close()
+
+
+def dies(worker: Broadcaster) -> None:
+    """What the kernel does for a process that dies: its files are closed (the
+    journal's lock with them); nothing is removed."""
+    assert worker._journal is not None
+    os.close(worker._journal._fd)
+
+
+async def caps(db: Database) -> dict[str, datetime | None]:
+    async with db.session() as session:
+        found = await session.execute(
+            select(OutreachRecipient.recipient, OutreachRecipient.cap_until)
+        )
+        return {recipient: aware(until) for recipient, until in found.all()}
+
+
+async def rows(db: Database) -> dict[tuple[int, str], tuple[str, datetime | None]]:
+    """(alert, person) -> (status, next attempt)."""
+    async with db.session() as session:
+        found = await session.execute(
+            select(
+                OutreachDelivery.alert_id,
+                OutreachRecipient.recipient,
+                OutreachDelivery.status,
+                OutreachDelivery.next_attempt_at,
+            ).join(OutreachRecipient, OutreachRecipient.id == OutreachDelivery.recipient_id)
+        )
+        return {(a, r): (status, aware(due)) for a, r, status, due in found.all()}
 
 
 async def by_status(db: Database) -> dict[str, int]:

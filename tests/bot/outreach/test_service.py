@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import stat
 from datetime import timedelta
 
 import pytest
@@ -50,6 +51,8 @@ def test_routes_and_template_come_from_the_settings(tmp_path, migrated_db) -> No
 
 
 async def test_the_loop_sends_what_is_due_and_stops(tmp_path, migrated_db, monkeypatch) -> None:
+    """It sends with its journal in <var>/outreach-journal/ (0600, the folder 0700),
+    which a clean stop removes."""
     db = migrated_db
     # 柚子 防冻 and 冬季清园 are due on 6 December.
     monkeypatch.setattr("bot.outreach.service.utcnow", lambda: MORNING - timedelta(days=1))
@@ -65,6 +68,10 @@ async def test_the_loop_sends_what_is_due_and_stops(tmp_path, migrated_db, monke
                 break
             await asyncio.sleep(0.05)
         assert held and "【防骗提醒】" in held[0]
+        journals = tmp_path / "outreach-journal"
+        assert stat.S_IMODE(journals.stat().st_mode) == 0o700
+        (journal,) = journals.iterdir()
+        assert journal.suffix == ".journal" and stat.S_IMODE(journal.stat().st_mode) == 0o600
         for _ in range(400):  # the seasonal calendar is looked at too
             if await calendar_keys(db):
                 break
@@ -73,6 +80,7 @@ async def test_the_loop_sends_what_is_due_and_stops(tmp_path, migrated_db, monke
         await stop(worker, task)
     assert task.done() and not task.cancelled()
     assert await calendar_keys(db)
+    assert list(journals.iterdir()) == []
 
 
 async def calendar_keys(db) -> list[str]:

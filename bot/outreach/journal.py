@@ -1,0 +1,308 @@
+"""Each worker's journal of the alert deliveries it is about to send, on local disk.
+
+A group's rows go to ``sending`` in one transaction and their outcomes are written in
+another (``bot/outreach/engine.py``, "Groups"); a worker that dies in between leaves
+the whole group ``sending``, and the database alone cannot say which of its rows
+had a call under way and which were never tried. The journal can: just before each
+API call the worker appends the delivery's id to its own file and waits until the
+line is on disk, so a delivery of a dead worker's batch that its journal does not
+name was never sent. ``recover`` sends the named ones to ``unknown`` (nobody gets two
+copies) and the others back to ``pending`` (nobody is skipped). It costs no
+database write: one small write and ``fdatasync`` per call, in a thread.
+
+**Files.** ``<directory>/<random>.journal`` (the directory 0700, the files 0600), one
+per worker. The worker holds an exclusive ``flock`` on its file from the moment the
+file has a name until it stops, and the kernel drops a dead process's locks: a
+journal that can be locked belongs to a worker that is gone, whatever its rows'
+leases say. A journal's lines::
+
+    kepu-outreach-journal 1 lease=<µs> cap=<µs> pid=<pid>
+    batch <token>            a batch claimed under <token> (its rows' ``worker``)
+    call <id> <token>        delivery <id> of that batch: its call may have started
+
+The first line gives the worker's ``Policy.lease`` and ``Policy.cap``: a group set its
+rows' lease to its start + lease and reserved their people's weekly cap until its
+start + cap, so a row given back can give back the cap it took (``hold``).
+
+**What is kept.** For the batch in hand its ``batch`` line, and the ``call`` lines of
+the group in hand. After a group's outcomes are committed its ``call`` lines are cut
+off; a group that ended otherwise (a call cancelled, its outcomes not written)
+keeps them until the next batch starts, when the file goes back to its first line:
+the file never grows past one batch line and one group. A clean stop removes it.
+
+**Reading** (``left_behind``): the journals nobody holds. One that cannot be read
+whole (a line cut short, as by a write the machine did not finish, or any line that
+does not parse) is not relied on at all: its worker's rows are treated as if it had
+no journal (``unknown``), which may leave someone untried but never sends twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+MAGIC = "kepu-outreach-journal"
+VERSION = "1"
+SUFFIX = ".journal"
+# A file being made (before it is locked and named *.journal); one left by a process
+# that died in those few instructions is removed after this long.
+UNFINISHED = ".journal-new"
+UNFINISHED_AGE = 60.0
+_sync = getattr(os, "fdatasync", os.fsync)  # the data and the size; no other metadata
+
+
+class JournalError(OSError):
+    """A journal cannot be made or written: no call may start until it can."""
+
+
+@contextlib.contextmanager
+def _failing(what: str, path: Path) -> Iterator[None]:
+    """``OSError`` as ``JournalError``, saying which journal and what was being done."""
+    try:
+        yield
+    except JournalError:
+        raise
+    except OSError as exc:
+        raise JournalError(exc.errno, f"outreach journal {path}: {what}: {exc}") from exc
+
+
+def _micros(delta: timedelta) -> int:
+    return delta // timedelta(microseconds=1)
+
+
+class Journal:
+    """This worker's journal: created, locked and named by ``create``, written by
+    ``begin``, ``note`` and ``settle``, removed by ``close``.
+
+    ``begin`` and ``note`` wait for the disk (call them in a thread); every method
+    holds the journal's lock, so a ``note`` still running in its thread after its
+    task was cancelled finishes before the file is cut."""
+
+    def __init__(self, path: Path, fd: int, start: int) -> None:
+        self.path = path
+        self._fd = fd
+        self._start = start  # the end of the first line
+        self._end = start  # the end of what was written whole
+        self._mark = start  # where a settled group's lines begin
+        self._torn = False  # a write failed: what lies past _end is cut before the next
+        self._lock = threading.Lock()
+
+    @classmethod
+    def create(cls, directory: Path, lease: timedelta, cap: timedelta) -> Journal:
+        """A new journal in ``directory`` (made 0700 if missing): written, synced and
+        locked under a name nobody reads, then renamed, so that every ``*.journal``
+        is whole and either locked by a live worker or left by a dead one."""
+        with _failing("create", directory):
+            return cls._create(directory, lease, cap)
+
+    @classmethod
+    def _create(cls, directory: Path, lease: timedelta, cap: timedelta) -> Journal:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if directory.stat().st_mode & 0o077:
+            os.chmod(directory, 0o700)
+        name = uuid.uuid4().hex
+        unfinished = directory / f"{name}{UNFINISHED}"
+        fd = os.open(unfinished, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            first = (
+                f"{MAGIC} {VERSION} lease={_micros(lease)} cap={_micros(cap)} "
+                f"pid={os.getpid()}\n"
+            ).encode()
+            _write_all(fd, first, 0)
+            _sync(fd)
+            path = directory / f"{name}{SUFFIX}"
+            os.rename(unfinished, path)
+            _sync_directory(directory)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(unfinished)
+            raise
+        return cls(path, fd, len(first))
+
+    def begin(self, token: str) -> None:
+        """A batch claimed under ``token``, before any of its rows is ``sending``:
+        the lines of earlier batches go (their groups were settled; a row one of them
+        left in doubt is then ``unknown`` as without a journal), and this one's batch
+        line is written and synced."""
+        with self._lock, _failing("begin a batch", self.path):
+            self._cut(self._start)
+            self._append(f"batch {token}\n")
+            self._mark = self._end
+
+    def note(self, token: str, delivery_id: int) -> None:
+        """Delivery ``delivery_id`` of batch ``token`` is about to be sent: returns
+        once the line is on disk. Raises ``JournalError`` if it cannot be written
+        (the call must then not be made)."""
+        with self._lock, _failing("note a call", self.path):
+            self._append(f"call {delivery_id} {token}\n")
+
+    def settle(self, written: bool) -> None:
+        """A group has ended. ``written``: its outcomes were committed and none of its
+        rows is left ``sending``, so its lines are cut off. Otherwise they stay (until
+        the next batch), as ``recover`` will need them if this worker dies."""
+        with self._lock, _failing("settle a group", self.path):
+            if written:
+                self._cut(self._mark)
+            else:
+                self._mark = self._end
+
+    def close(self) -> None:
+        """A clean stop: the file is removed, then closed (its lock goes with it).
+        Rows of this worker still ``sending`` (a call cancelled) become ``unknown``
+        after their lease, as without a journal."""
+        with self._lock, _failing("close", self.path):
+            if self._fd < 0:
+                return
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+            os.close(self._fd)
+            self._fd = -1
+
+    def _append(self, line: str) -> None:
+        data = line.encode()
+        if self._torn:
+            os.ftruncate(self._fd, self._end)
+            self._torn = False
+        try:
+            _write_all(self._fd, data, self._end)
+            _sync(self._fd)
+        except BaseException:
+            self._torn = True
+            raise
+        self._end += len(data)
+
+    def _cut(self, offset: int) -> None:
+        if self._end != offset or self._torn:
+            os.ftruncate(self._fd, offset)
+            self._end = offset
+            self._torn = False
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    while data:
+        written = os.pwrite(fd, data, offset)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "outreach journal: nothing written")
+        data, offset = data[written:], offset + written
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Remains:
+    """The journal of a worker that is gone."""
+
+    path: Path
+    whole: bool  # every line read and understood: it may be relied on
+    hold: timedelta  # cap - lease: a row's cap was reserved until its lease_until + hold
+    calls: Mapping[str, frozenset[int]]  # batch token -> deliveries whose call may have started
+
+
+def parse(path: Path, text: str) -> Remains:
+    """What a journal's text says; ``whole`` is False if any line is cut short or
+    does not parse (the batches read up to it are still listed, for clean-up)."""
+    calls: dict[str, set[int]] = {}
+    lines = text.split("\n")
+    whole = lines[-1] == ""  # the last line ends with its newline
+    lines = lines[:-1]
+    hold = timedelta(0)
+    if not lines or not _first_line(lines[0]):
+        return Remains(path, False, hold, {})
+    fields: dict[str, str] = {}
+    for part in lines[0].split()[2:]:
+        key, _, value = part.partition("=")
+        fields[key] = value
+    try:
+        hold = timedelta(microseconds=int(fields["cap"]) - int(fields["lease"]))
+    except (KeyError, ValueError):
+        whole = False
+    for line in lines[1:]:
+        kind, _, rest = line.partition(" ")
+        if kind == "batch" and rest:
+            calls.setdefault(rest, set())
+            continue
+        delivery, _, token = rest.partition(" ")
+        if kind == "call" and delivery.isascii() and delivery.isdigit() and token in calls:
+            calls[token].add(int(delivery))
+            continue
+        whole = False
+        break
+    return Remains(path, whole, hold, {token: frozenset(ids) for token, ids in calls.items()})
+
+
+def _first_line(line: str) -> bool:
+    return line.split()[:2] == [MAGIC, VERSION]
+
+
+def left_behind(directory: Path) -> list[Remains]:
+    """The journals in ``directory`` that no live worker holds, read; unfinished files
+    of workers that died while making one are removed."""
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return []
+    found: list[Remains] = []
+    for name in names:
+        path = directory / name
+        if name.endswith(UNFINISHED):
+            _remove_unfinished(path)
+        elif name.endswith(SUFFIX):
+            text = _read_unheld(path)
+            if text is not None:
+                found.append(parse(path, text))
+    return found
+
+
+def _read_unheld(path: Path) -> str | None:
+    """The text of ``path`` if no process holds its lock (its worker is gone), else
+    None. Readers share the lock, so two workers may read one journal at once."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None  # removed meanwhile
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # its worker is alive
+        with os.fdopen(os.dup(fd), "rb") as file:
+            return file.read().decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
+
+
+def _remove_unfinished(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        if time.time() - os.fstat(fd).st_mtime > UNFINISHED_AGE:
+            path.unlink(missing_ok=True)
+    except BlockingIOError:
+        pass  # being made
+    finally:
+        os.close(fd)
+
+
+def remove(remains: Remains) -> None:
+    """Delete a dead worker's journal once its rows are recovered."""
+    remains.path.unlink(missing_ok=True)
