@@ -365,7 +365,8 @@ class SearchIndex:
     def coverage(self, query: str, i: int) -> float:
         """Idf-weighted share of the query's content words found in entry ``i``'s text
         (the word itself, or a word that sounds the same: 二化名 for 二化螟)."""
-        return self._coverage(self._query_words(query), i)
+        words = self._query_words(query)
+        return self._coverage(words, i, _with_neighbours(words))
 
     def _heard(self, query: str) -> str:
         """The normalised query as meant: misheard terms put right. 卡 is read before
@@ -388,8 +389,9 @@ class SearchIndex:
             if w not in CONTEXT_WORDS and w not in _SPOKEN and not _QUANTITY.fullmatch(w)
         ]
 
-    def _coverage(self, words: list[str], i: int) -> float:
-        heard_in_context = _with_neighbours(words)
+    def _coverage(self, words: list[str], i: int, heard_in_context: dict[int, list[str]]) -> float:
+        """``coverage`` of the query's content ``words``, given their
+        ``_with_neighbours`` sounds (worked out once for all the hits)."""
         sounds = f" {self._doc_sounds[i]} "  # whole syllables: yan is not the start of yang
         return self._share(
             words,
@@ -468,6 +470,7 @@ class SearchIndex:
                 continue
             kept.append(int(i))
         words = text.split()
+        heard_in_context = _with_neighbours(words)
         corrected = heard != meant
         unknown = self._unknown(words)
         zeros = np.zeros(len(score))
@@ -476,7 +479,7 @@ class SearchIndex:
             Hit(
                 self.entries[i],
                 float(score[i]),
-                self._coverage(words, i),
+                self._coverage(words, i, heard_in_context),
                 self._things.conflicts(named, self._entry_things[i]),
                 Signals(
                     heard,
