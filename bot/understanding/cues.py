@@ -86,19 +86,15 @@ _CLAUSE = re.compile(r"[，。？！,?!；;\n]")
 _OWN_DEED = re.compile(r"我(就|也|便|才|已经|马上|赶紧|还|都|把)|结果|然后|后来|就把|现在|这下")
 
 
-def _reported(text: str, start: int) -> bool:
-    """The words at ``start`` are, in their clause, someone else's claim."""
+def _governed(cue: re.Pattern[str], text: str, start: int, peek: int = 0) -> bool:
+    """The words at ``start`` are, in their clause, governed by the last ``cue`` before
+    them: someone else's claim (``REPORTED``: "有人打电话说我医保卡被盗刷了") or what
+    someone asked the user to do (``REQUESTED``: "喊我把手机上收到的验证码念给他"), with
+    no deed of the user's own after it (looking ``peek`` characters past ``start``)."""
     clause = _CLAUSE.split(text[:start])[-1]
-    said = [*REPORTED.finditer(clause)]
-    return bool(said) and not _OWN_DEED.search(clause[said[-1].end() :] + text[start : start + 2])
-
-
-def _requested(text: str, start: int) -> bool:
-    """The words at ``start`` are, in their clause, what someone asked the user to do
-    ("喊我把手机上收到的验证码念给他"), with no deed of the user's own after the asking."""
-    clause = _CLAUSE.split(text[:start])[-1]
-    asked = [*REQUESTED.finditer(clause)]
-    return bool(asked) and not _OWN_DEED.search(clause[asked[-1].end() :])
+    found = [*cue.finditer(clause)]
+    after = clause[found[-1].end() :] + text[start : start + peek] if found else ""
+    return bool(found) and not _OWN_DEED.search(after)
 
 
 def is_aftermath(text: str) -> bool:
@@ -108,8 +104,8 @@ def is_aftermath(text: str) -> bool:
         matches += PAID.finditer(text)
     return any(
         not HYPOTHETICAL.search(text[max(0, m.start() - 4) : m.start()])
-        and not _requested(text, m.start())
-        and not _reported(text, m.start())
+        and not _governed(REQUESTED, text, m.start())
+        and not _governed(REPORTED, text, m.start(), peek=2)
         for m in matches
     )
 
