@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, column, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import TextualSelect
@@ -165,6 +166,18 @@ async def forget(session: AsyncSession, claim_ids: Sequence[int]) -> None:
             text(f"DELETE FROM claim_search WHERE {key} IN ({marks})"),
             {f"c{i}": claim_id for i, claim_id in enumerate(chunk)},
         )
+
+
+def stored_document_terms(bind: Connection, claim_id: int, title: str) -> list[str]:
+    """The terms ``rebuild`` would write for a claim, read through a plain connection
+    (the migrations that write every document: its title and first reports)."""
+    reports = bind.execute(
+        text(
+            "SELECT text FROM rumor_reports WHERE claim_id = :id ORDER BY created_at, id LIMIT :n"
+        ),
+        {"id": claim_id, "n": REBUILD_TEXTS},
+    ).scalars()
+    return document_terms([title, *reports])
 
 
 def document_terms(texts: Iterable[str]) -> list[str]:

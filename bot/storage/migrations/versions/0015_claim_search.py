@@ -20,8 +20,6 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-REBUILD_TEXTS = 500
-
 
 def upgrade() -> None:
     bind = op.get_bind()
@@ -50,19 +48,12 @@ def _fill(bind: sa.engine.Connection) -> None:
     ).all()
     if not claims:
         return  # a new database: nothing to read, no tokenizer to load
-    from bot.rumors.search import document_terms
+    from bot.rumors.search import stored_document_terms
 
     key = "rowid" if bind.dialect.name == "sqlite" else "claim_id"
     insert = sa.text(f"INSERT INTO claim_search ({key}, terms) VALUES (:id, :terms)")
     for claim_id, title in claims:
-        reports = bind.execute(
-            sa.text(
-                "SELECT text FROM rumor_reports WHERE claim_id = :id"
-                " ORDER BY created_at, id LIMIT :n"
-            ),
-            {"id": claim_id, "n": REBUILD_TEXTS},
-        ).scalars()
-        terms = document_terms([title, *reports])
+        terms = stored_document_terms(bind, claim_id, title)
         bind.execute(insert, {"id": claim_id, "terms": " ".join(terms)})
 
 

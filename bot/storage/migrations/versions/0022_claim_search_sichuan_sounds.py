@@ -28,8 +28,6 @@ down_revision = "0021"
 branch_labels = None
 depends_on = None
 
-REBUILD_TEXTS = 500  # bot.rumors.search.REBUILD_TEXTS, as of this revision
-
 
 def upgrade() -> None:
     bind = op.get_bind()
@@ -42,18 +40,11 @@ def upgrade() -> None:
     ).all()
     if not claims:
         return  # a new database: nothing to read, no tokenizer to load
-    from bot.rumors.search import document_terms
+    from bot.rumors.search import stored_document_terms
 
     write = sa.text(f"UPDATE claim_search SET terms = :terms WHERE {key} = :id")
     for claim_id, title in claims:
-        reports = bind.execute(
-            sa.text(
-                "SELECT text FROM rumor_reports WHERE claim_id = :id"
-                " ORDER BY created_at, id LIMIT :n"
-            ),
-            {"id": claim_id, "n": REBUILD_TEXTS},
-        ).scalars()
-        terms = document_terms([title, *reports])
+        terms = stored_document_terms(bind, claim_id, title)
         bind.execute(write, {"id": claim_id, "terms": " ".join(terms)})
 
 
