@@ -23,8 +23,9 @@ the worker stopping, half the lease gone) go back to ``pending`` in that last on
 **Dead workers.** A worker that dies leaves rows behind: ``claimed`` ones were
 never tried and go back to ``pending`` when their lease runs out (nobody skipped);
 ``sending`` ones belong to the group it was sending. With a journal
-(``bot/outreach/journal.py``: each delivery's id on local disk just before its call),
-the ones it names may have arrived and become ``unknown``, never sent again (nobody
+(``bot/outreach/journal.py``: each delivery's id on local disk just before its call,
+and again once the platform took it), the ones it names as taken are ``sent``, the
+other ones it names may have arrived and become ``unknown``, never sent again (nobody
 gets two copies), and the others were never tried and go back to ``pending`` with
 their weekly cap (nobody skipped). Without one (the worker ran on another host, or
 without a journal directory, or its journal cannot be read whole) all of them
@@ -512,7 +513,8 @@ class Broadcaster:
         self, session: AsyncSession, remains: list[journals.Remains], now: datetime
     ) -> tuple[int, int, list[journals.Remains]]:
         """The ``sending`` rows whose lease ran out, of dead workers whose journals
-        can be read whole: the calls a journal names → ``unknown``, the rest →
+        can be read whole: the deliveries it names as taken by the platform →
+        ``sent``, the other calls it names → ``unknown``, the rest →
         ``pending`` (no attempt counted), their weekly cap given back and any row
         of the person that waited behind it due again, as ``_finish_group`` does.
         Returns (back to pending, unknown, the journals now done with).
@@ -527,6 +529,7 @@ class Broadcaster:
         whole = {token: dead for dead in remains if dead.whole for token in dead.calls}
         untried: list[int] = []
         named: list[int] = []
+        delivered: dict[int, tuple[str, datetime]] = {}  # the platform took them (route, when)
         caps: dict[datetime, set[int]] = {}  # reserved until -> people whose cap goes back
         if whole:
             rows = (
@@ -550,6 +553,9 @@ class Broadcaster:
             ).all()
             for delivery_id, token, recipient_id, lease_until, urgent in rows:
                 dead = whole[token]
+                if delivery_id in dead.sent.get(token, {}):
+                    delivered[delivery_id] = dead.sent[token][delivery_id]
+                    continue
                 if delivery_id in dead.calls[token]:
                     named.append(delivery_id)
                     continue
@@ -567,6 +573,19 @@ class Broadcaster:
                     .values(status="unknown", lease_until=None, last_error=MID_SEND)
                     .execution_options(synchronize_session=False)
                 )
+            )
+        for delivery_id, (route, at) in delivered.items():
+            # Its cap stays taken: the alert went out.
+            await session.execute(
+                update(OutreachDelivery)
+                .where(OutreachDelivery.id == delivery_id, *gone)
+                .values(status="sent", route=route, sent_at=at, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+        if delivered:
+            log.info(
+                "%d alert deliveries of a stopped worker were delivered (its journal)",
+                len(delivered),
             )
         if untried:
             back = rowcount(
@@ -735,11 +754,16 @@ class Broadcaster:
             for target in started.ready:
                 if self.stopping or target.channel in paused or self.clock() >= last_start:
                     continue  # not tried: back to pending with the others
-                if journal is not None:  # on disk before the call, or no call
-                    await asyncio.to_thread(journal.note, token, target.delivery_id)
+                if journal is not None:  # written before the call, or no call
+                    if journal.waits:
+                        await asyncio.to_thread(journal.note, token, target.delivery_id)
+                    else:
+                        journal.note(token, target.delivery_id)
                 calling = target.delivery_id
-                done[calling] = await self._call(target, now, paused)
+                done[calling] = values = await self._call(target, now, paused)
                 calling = None
+                if journal is not None and values["status"] == "sent":
+                    self._delivered(journal, token, target.delivery_id, values["route"])
         finally:
             written = False
             try:
@@ -748,6 +772,17 @@ class Broadcaster:
             finally:
                 if journal is not None:  # the group's lines go once nothing is in doubt
                     journal.settle(written)
+
+    def _delivered(
+        self, journal: journals.Journal, token: str, delivery_id: int, route: str
+    ) -> None:
+        """The platform took a delivery: said in the journal, so that if this worker
+        dies before the group's outcomes are written the row is ``sent``, not in
+        doubt. A line that cannot be written costs only that."""
+        try:
+            journal.delivered(token, delivery_id, route, self.clock())
+        except journals.JournalError:
+            log.warning("outreach: a delivery could not be noted in the journal", exc_info=True)
 
     async def _start_group(self, token: str, group: list[Target], now: datetime) -> Started:
         """One transaction: the group's claimed rows → ``sending`` (cancelled or past

@@ -4,11 +4,20 @@ A group's rows go to ``sending`` in one transaction and their outcomes are writt
 another (``bot/outreach/engine.py``, "Groups"); a worker that dies in between leaves
 the whole group ``sending``, and the database alone cannot say which of its rows
 had a call under way and which were never tried. The journal can: just before each
-API call the worker appends the delivery's id to its own file and waits until the
-line is on disk, so a delivery of a dead worker's batch that its journal does not
-name was never sent. ``recover`` sends the named ones to ``unknown`` (nobody gets two
-copies) and the others back to ``pending`` (nobody is skipped). It costs no
-database write: one small write and ``fdatasync`` per call, in a thread.
+API call the worker appends the delivery's id to its own file, and after a call the
+platform answered "delivered" it appends that too. ``recover`` sends the rows a dead
+worker's journal names as delivered to ``sent``, the others it names to ``unknown``
+(nobody gets two copies) and the rest back to ``pending`` (nobody is skipped). It
+costs no database write, only a small write to the file per call.
+
+**Crashes it covers.** A process that dies (killed, out of memory, a bug) leaves what
+it wrote in the kernel's page cache: the next worker on this host reads it whole
+without any ``fdatasync``. A machine that stops (power, kernel panic) may lose the
+last lines, so each journal names the boot it was written in
+(``/proc/sys/kernel/random/boot_id``) and one of an earlier boot is not relied on
+(its worker's rows are ``unknown``, as without a journal). Where the boot cannot be
+read (not Linux) every line is synced before the call (``waits``: the caller then
+writes from a thread).
 
 **Files.** ``<directory>/<random>.journal`` (the directory 0700, the files 0600), one
 per worker. The worker holds an exclusive ``flock`` on its file from the moment the
@@ -16,24 +25,27 @@ file has a name until it stops, and the kernel drops a dead process's locks: a
 journal that can be locked belongs to a worker that is gone, whatever its rows'
 leases say. A journal's lines::
 
-    kepu-outreach-journal 1 lease=<µs> cap=<µs> pid=<pid>
-    batch <token>            a batch claimed under <token> (its rows' ``worker``)
-    call <id> <token>        delivery <id> of that batch: its call may have started
+    kepu-outreach-journal 2 lease=<µs> cap=<µs> pid=<pid> boot=<boot id or ->
+    batch <token>                       a batch claimed under <token> (its rows' ``worker``)
+    call <id> <token>                   delivery <id> of that batch: its call may have started
+    sent <id> <token> <route> <µs>      the platform took it (its route, the time, Unix µs)
 
 The first line gives the worker's ``Policy.lease`` and ``Policy.cap``: a group set its
 rows' lease to its start + lease and reserved their people's weekly cap until its
-start + cap, so a row given back can give back the cap it took (``hold``).
+start + cap, so a row given back can give back the cap it took (``hold``). Version 1
+journals (every line synced, no boot, no ``sent`` lines) are still read.
 
-**What is kept.** For the batch in hand its ``batch`` line, and the ``call`` lines of
-the group in hand. After a group's outcomes are committed its ``call`` lines are cut
-off; a group that ended otherwise (a call cancelled, its outcomes not written)
-keeps them until the next batch starts, when the file goes back to its first line:
-the file never grows past one batch line and one group. A clean stop removes it.
+**What is kept.** For the batch in hand its ``batch`` line, and the lines of the group
+in hand. After a group's outcomes are committed its lines are cut off; a group that
+ended otherwise (a call cancelled, its outcomes not written) keeps them until the
+next batch starts, when the file goes back to its first line: the file never grows
+past one batch line and one group. A clean stop removes it.
 
 **Reading** (``left_behind``): the journals nobody holds. One that cannot be read
 whole (a line cut short, as by a write the machine did not finish, or any line that
-does not parse) is not relied on at all: its worker's rows are treated as if it had
-no journal (``unknown``), which may leave someone untried but never sends twice.
+does not parse), or that was written in another boot, is not relied on at all: its
+worker's rows are treated as if it had no journal (``unknown``), which may leave
+someone untried but never sends twice.
 """
 
 from __future__ import annotations
@@ -46,17 +58,20 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 MAGIC = "kepu-outreach-journal"
-VERSION = "1"
+VERSION = "2"
+READABLE = frozenset({"1", "2"})
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 SUFFIX = ".journal"
 # A file being made (before it is locked and named *.journal); one left by a process
 # that died in those few instructions is removed after this long.
 UNFINISHED = ".journal-new"
 UNFINISHED_AGE = 60.0
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _sync = getattr(os, "fdatasync", os.fsync)  # the data and the size; no other metadata
 
 
@@ -79,16 +94,26 @@ def _micros(delta: timedelta) -> int:
     return delta // timedelta(microseconds=1)
 
 
+def boot_id() -> str | None:
+    """This boot of the machine (Linux), or None where it cannot be told."""
+    try:
+        found = BOOT_ID.read_text().strip()
+    except OSError:
+        return None
+    return found if found and found.isprintable() and " " not in found else None
+
+
 class Journal:
     """This worker's journal: created, locked and named by ``create``, written by
-    ``begin``, ``note`` and ``settle``, removed by ``close``.
+    ``begin``, ``note``, ``delivered`` and ``settle``, removed by ``close``.
 
-    ``begin`` and ``note`` wait for the disk (call them in a thread); every method
-    holds the journal's lock, so a ``note`` still running in its thread after its
-    task was cancelled finishes before the file is cut."""
+    Where ``waits`` (no boot id), ``begin`` and ``note`` wait for the disk: call them
+    in a thread. Every method holds the journal's lock, so a ``note`` still running
+    in its thread after its task was cancelled finishes before the file is cut."""
 
-    def __init__(self, path: Path, fd: int, start: int) -> None:
+    def __init__(self, path: Path, fd: int, start: int, waits: bool = True) -> None:
         self.path = path
+        self.waits = waits  # lines synced one by one (no boot id to scope them)
         self._fd = fd
         self._start = start  # the end of the first line
         self._end = start  # the end of what was written whole
@@ -109,6 +134,7 @@ class Journal:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if directory.stat().st_mode & 0o077:
             os.chmod(directory, 0o700)
+        boot = boot_id()
         name = uuid.uuid4().hex
         unfinished = directory / f"{name}{UNFINISHED}"
         fd = os.open(unfinished, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -116,7 +142,7 @@ class Journal:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             first = (
                 f"{MAGIC} {VERSION} lease={_micros(lease)} cap={_micros(cap)} "
-                f"pid={os.getpid()}\n"
+                f"pid={os.getpid()} boot={boot or '-'}\n"
             ).encode()
             _write_all(fd, first, 0)
             _sync(fd)
@@ -128,7 +154,7 @@ class Journal:
             with contextlib.suppress(OSError):
                 os.unlink(unfinished)
             raise
-        return cls(path, fd, len(first))
+        return cls(path, fd, len(first), waits=boot is None)
 
     def begin(self, token: str) -> None:
         """A batch claimed under ``token``, before any of its rows is ``sending``:
@@ -142,10 +168,21 @@ class Journal:
 
     def note(self, token: str, delivery_id: int) -> None:
         """Delivery ``delivery_id`` of batch ``token`` is about to be sent: returns
-        once the line is on disk. Raises ``JournalError`` if it cannot be written
-        (the call must then not be made)."""
+        once the line is written (on disk where ``waits``). Raises ``JournalError``
+        if it cannot be written (the call must then not be made)."""
         with self._lock, _failing("note a call", self.path):
             self._append(f"call {delivery_id} {token}\n")
+
+    def delivered(self, token: str, delivery_id: int, route: str, at: datetime) -> None:
+        """The platform took delivery ``delivery_id``'s message (by ``route``, at
+        ``at``): if this worker dies before the group's outcomes are written, the row
+        is ``sent``, not in doubt. Never synced: losing the line only leaves the row
+        ``unknown``. Raises ``JournalError`` like ``note``."""
+        if not route or not route.isascii() or not route.isprintable() or " " in route:
+            raise ValueError(f"outreach journal: a route must be one printable word: {route!r}")
+        micros = _micros(at - EPOCH)
+        with self._lock, _failing("note a delivery", self.path):
+            self._append(f"sent {delivery_id} {token} {route} {micros}\n", sync=False)
 
     def settle(self, written: bool) -> None:
         """A group has ended. ``written``: its outcomes were committed and none of its
@@ -169,14 +206,15 @@ class Journal:
             os.close(self._fd)
             self._fd = -1
 
-    def _append(self, line: str) -> None:
+    def _append(self, line: str, sync: bool = True) -> None:
         data = line.encode()
         if self._torn:
             os.ftruncate(self._fd, self._end)
             self._torn = False
         try:
             _write_all(self._fd, data, self._end)
-            _sync(self._fd)
+            if sync and self.waits:
+                _sync(self._fd)
         except BaseException:
             self._torn = True
             raise
@@ -210,15 +248,20 @@ class Remains:
     """The journal of a worker that is gone."""
 
     path: Path
-    whole: bool  # every line read and understood: it may be relied on
+    whole: bool  # every line read and understood, in this boot: it may be relied on
     hold: timedelta  # cap - lease: a row's cap was reserved until its lease_until + hold
     calls: Mapping[str, frozenset[int]]  # batch token -> deliveries whose call may have started
+    # batch token -> deliveries the platform took -> (route, when)
+    sent: Mapping[str, Mapping[int, tuple[str, datetime]]] = field(default_factory=dict)
 
 
-def parse(path: Path, text: str) -> Remains:
+def parse(path: Path, text: str, boot: str | None = None) -> Remains:
     """What a journal's text says; ``whole`` is False if any line is cut short or
-    does not parse (the batches read up to it are still listed, for clean-up)."""
+    does not parse, or if its lines were not synced and it was written in a boot
+    other than ``boot`` (this one's; None: unknown). The batches read up to a fault
+    are still listed, for clean-up."""
     calls: dict[str, set[int]] = {}
+    sent: dict[str, dict[int, tuple[str, datetime]]] = {}
     lines = text.split("\n")
     whole = lines[-1] == ""  # the last line ends with its newline
     lines = lines[:-1]
@@ -233,22 +276,53 @@ def parse(path: Path, text: str) -> Remains:
         hold = timedelta(microseconds=int(fields["cap"]) - int(fields["lease"]))
     except (KeyError, ValueError):
         whole = False
+    if lines[0].split()[1] != "1" and fields.get("boot") != "-":
+        # Lines not synced one by one: only as good as the page cache they were in.
+        whole = whole and boot is not None and fields.get("boot") == boot
     for line in lines[1:]:
         kind, _, rest = line.partition(" ")
-        if kind == "batch" and rest:
+        if kind == "batch" and rest and " " not in rest:
             calls.setdefault(rest, set())
+            sent.setdefault(rest, {})
             continue
-        delivery, _, token = rest.partition(" ")
-        if kind == "call" and delivery.isascii() and delivery.isdigit() and token in calls:
-            calls[token].add(int(delivery))
+        parts = rest.split(" ")
+        if (
+            not parts[0].isascii()
+            or not parts[0].isdigit()
+            or parts[1:2] == []
+            or (parts[1] not in calls)
+        ):
+            whole = False
+            break
+        delivery, token = int(parts[0]), parts[1]
+        if kind == "call" and len(parts) == 2:
+            calls[token].add(delivery)
             continue
+        if kind == "sent" and len(parts) == 4 and delivery in calls[token]:
+            at = _instant(parts[3])
+            if parts[2] and at is not None:
+                sent[token][delivery] = (parts[2], at)
+                continue
         whole = False
         break
-    return Remains(path, whole, hold, {token: frozenset(ids) for token, ids in calls.items()})
+    return Remains(
+        path,
+        whole,
+        hold,
+        {token: frozenset(ids) for token, ids in calls.items()},
+        {token: found for token, found in sent.items() if found},
+    )
+
+
+def _instant(micros: str) -> datetime | None:
+    if not micros.isascii() or not micros.isdigit():
+        return None
+    return EPOCH + timedelta(microseconds=int(micros))
 
 
 def _first_line(line: str) -> bool:
-    return line.split()[:2] == [MAGIC, VERSION]
+    words = line.split()
+    return len(words) >= 2 and words[0] == MAGIC and words[1] in READABLE
 
 
 def left_behind(directory: Path) -> list[Remains]:
@@ -259,6 +333,7 @@ def left_behind(directory: Path) -> list[Remains]:
     except FileNotFoundError:
         return []
     found: list[Remains] = []
+    boot = boot_id()
     for name in names:
         path = directory / name
         if name.endswith(UNFINISHED):
@@ -266,7 +341,7 @@ def left_behind(directory: Path) -> list[Remains]:
         elif name.endswith(SUFFIX):
             text = _read_unheld(path)
             if text is not None:
-                found.append(parse(path, text))
+                found.append(parse(path, text, boot))
     return found
 
 

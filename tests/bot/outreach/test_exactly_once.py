@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from bench.wechat_platform import Simulator
 from bot.outreach import alerts
+from bot.outreach import journal as journals
 from bot.outreach.engine import Broadcaster, Policy, WeChatRoute, aware
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import Database
@@ -127,15 +128,16 @@ async def test_a_worker_that_dies_mid_broadcast_is_replaced(migrated_db, simulat
 
 
 @pytest.mark.parametrize("calls", [1, 2, 3])
-async def test_one_that_dies_during_a_send_leaves_only_its_calls_unknown(
+async def test_one_that_dies_during_a_send_leaves_only_that_call_unknown(
     migrated_db, simulator, tmp_path, calls
 ) -> None:
     """The whole group went to ``sending`` in one transaction, and the worker died
     during the group's ``calls``-th call (its message went out). Its journal names
-    the calls it started: those are ``unknown`` and not sent again; the rest of the
-    group was never tried and goes back, with the weekly cap it took, and the
-    replacement sends it. Nobody gets two copies, nobody is skipped; the dead
-    worker's journal is removed once its rows are recovered."""
+    the calls it started and the ones the platform answered: those are ``sent``, the
+    one in doubt ``unknown``, and none is sent again; the rest of the group was never
+    tried and goes back, with the weekly cap it took, and the replacement sends it.
+    Nobody gets two copies, nobody is skipped; the dead worker's journal is removed
+    once its rows are recovered."""
     sim, base = simulator
     clock, alert_id = await broadcast_to_all(migrated_db, USERS[:5])
     journal = tmp_path / "outreach-journal"
@@ -156,7 +158,7 @@ async def test_one_that_dies_during_a_send_leaves_only_its_calls_unknown(
         await api.close()
     assert copies(sim) == collections.Counter({user: 1 for user in USERS[:5]})
     figures = await alerts.figures(migrated_db, alert_id)
-    assert figures.by_status == {"sent": 5 - calls, "unknown": calls}
+    assert figures.by_status == {"sent": 4, "unknown": 1}
     assert list(journal.iterdir()) == []
 
 
@@ -183,9 +185,10 @@ async def test_a_process_killed_in_a_group_is_replaced_with_its_journal(
 ) -> None:
     """A real process (tests/bot/outreach/dying_worker.py) claims a batch of 15, moves
     a group of 10 to ``sending``, makes three calls and is killed (SIGKILL) during
-    the fourth. The four calls its journal names are ``unknown``; the six it never
-    tried and the five only claimed are sent by the replacement. Everyone has the
-    alert exactly once."""
+    the fourth. Nothing in its journal was synced, but the kernel keeps what a killed
+    process wrote: the three calls answered are ``sent``, the fourth ``unknown``; the
+    six it never tried and the five only claimed are sent by the replacement.
+    Everyone has the alert exactly once."""
     sim = Hanging(answered=3)
     server = await aiohttp_server(sim.app())
     base = str(server.make_url("")).rstrip("/")
@@ -227,7 +230,7 @@ async def test_a_process_killed_in_a_group_is_replaced_with_its_journal(
     assert not left.exists()
     assert copies(sim) == collections.Counter({user: 1 for user in people})
     figures = await alerts.figures(migrated_db, alert_id)
-    assert figures.by_status == {"sent": 11, "unknown": 4}
+    assert figures.by_status == {"sent": 14, "unknown": 1}
 
 
 async def test_one_without_a_journal_that_dies_during_a_send_leaves_its_group_unknown(
@@ -256,21 +259,31 @@ async def test_one_without_a_journal_that_dies_during_a_send_leaves_its_group_un
     assert figures.by_status == {"sent": 2, "unknown": 3}
 
 
-async def test_a_journal_with_a_torn_last_line_is_not_relied_on(
-    migrated_db, simulator, tmp_path
+@pytest.mark.parametrize("fault", ["torn", "rebooted"])
+async def test_a_journal_not_read_whole_or_of_an_earlier_boot_is_not_relied_on(
+    migrated_db, simulator, tmp_path, monkeypatch, fault
 ) -> None:
-    """The journal's last line was cut short (the write of a note was not finished):
-    it is not relied on, so the dead worker's group is all ``unknown``, as without a
-    journal, and the file goes."""
+    """The journal's last line was cut short (the write of a note was not finished),
+    or the machine itself has restarted since it was written (its lines were not
+    synced, so some may be missing): it is not relied on, so the dead worker's group
+    is all ``unknown``, as without a journal (a call the platform answered included),
+    and the file goes. Nobody gets two copies."""
     sim, base = simulator
     clock, alert_id = await broadcast_to_all(migrated_db, USERS[:5])
     journal = tmp_path / "outreach-journal"
     api = WeChatApi(base, "wx1", "s", FAST)
     route = WeChatRoute(api)
-    dying = await dying_in_a_call(migrated_db, route, clock, 3, journal)
+    calls = 1 if fault == "torn" else 2
+    dying = await dying_in_a_call(migrated_db, route, clock, 3, journal, calls)
     (left,) = journal.iterdir()
-    with left.open("a") as file:
-        file.write("call 1")
+    if fault == "torn":
+        with left.open("a") as file:
+            file.write("call 1")
+    else:
+        assert "\nsent " in left.read_text()  # the first call's answer
+        rebooted = tmp_path / "boot_id"
+        rebooted.write_text("00000000-0000-4000-8000-000000000000\n")
+        monkeypatch.setattr(journals, "BOOT_ID", rebooted)
     dies(dying)
     clock.advance(minutes=6)
     try:
@@ -278,7 +291,8 @@ async def test_a_journal_with_a_torn_last_line_is_not_relied_on(
     finally:
         await api.close()
     assert not left.exists()
-    assert sum(copies(sim).values()) == 3 and max(copies(sim).values()) == 1
+    # The dying worker's calls, and the two rows it had only claimed.
+    assert sum(copies(sim).values()) == calls + 2 and max(copies(sim).values()) == 1
     figures = await alerts.figures(migrated_db, alert_id)
     assert figures.by_status == {"sent": 2, "unknown": 3}
 
@@ -448,10 +462,11 @@ async def dying_in_a_call(
 
     async def send_then_die(*args):
         nonlocal made
-        await real_send(*args)
+        how = await real_send(*args)
         made += 1
         if made == calls:
             raise Crash()  # the message went out; the process died before noting it
+        return how
 
     route.send = send_then_die  # type: ignore[method-assign]
     dying = Broadcaster(

@@ -6,15 +6,21 @@ from __future__ import annotations
 import os
 import stat
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.outreach.journal import Journal, JournalError, left_behind, parse
+from bot.outreach import journal as journals
+from bot.outreach.journal import Journal, JournalError, boot_id, left_behind, parse
 
 LEASE = timedelta(minutes=5)
 CAP = timedelta(days=7)
-FIRST = f"kepu-outreach-journal 1 lease=300000000 cap=604800000000 pid={os.getpid()}\n"
+BOOT = boot_id()
+FIRST = (
+    f"kepu-outreach-journal 2 lease=300000000 cap=604800000000 pid={os.getpid()} "
+    f"boot={BOOT or '-'}\n"
+)
+AT = datetime(2026, 12, 7, 9, 30, tzinfo=timezone.utc)
 
 
 def dies(journal: Journal) -> None:
@@ -75,9 +81,13 @@ def test_only_a_dead_workers_journal_is_read(tmp_path) -> None:
 
 def test_a_journal_not_read_whole_is_not_relied_on(tmp_path) -> None:
     path = tmp_path / "x.journal"
-    whole = parse(path, FIRST + "batch a:1\ncall 3 a:1\nbatch a:2\n")
+    whole = parse(path, FIRST + "batch a:1\ncall 3 a:1\nbatch a:2\n", BOOT)
     assert whole.whole and whole.calls == {"a:1": frozenset({3}), "a:2": frozenset()}
     for text in (
+        FIRST + "batch a:1\ncall 3 a:1\nsent 4 a:1 custom 1\n",  # taken, but never called
+        FIRST + "batch a:1\ncall 3 a:1\nsent 3 a:1 custom\n",  # no time
+        FIRST + "batch a:1\ncall 3 a:1\nsent 3 a:1 custom 17x\n",
+        FIRST + "batch a:1\ncall 3 a:1 extra\n",
         FIRST + "batch a:1\ncall 3 a:1\ncall 4",  # the last line cut short
         FIRST + "batch a:1\ncall 3 a:1\ncall 4 a:",  # ... even where it might parse
         FIRST + "batch a:1\ncall x a:1\ncall 4 a:1\n",  # a line that does not parse
@@ -88,7 +98,7 @@ def test_a_journal_not_read_whole_is_not_relied_on(tmp_path) -> None:
         FIRST[:20],
         "",
     ):
-        read = parse(path, text)
+        read = parse(path, text, BOOT)
         assert not read.whole, text
     # The batches read before the fault are still named (for removing the file).
     assert parse(path, FIRST + "batch a:1\ncall 3").calls == {"a:1": frozenset()}
@@ -120,3 +130,58 @@ def test_a_file_left_half_made_goes_once_it_is_old(tmp_path) -> None:
     new.write_text("")
     assert left_behind(tmp_path) == []
     assert sorted(os.listdir(tmp_path)) == ["b.journal-new"]
+
+
+def test_a_delivery_the_platform_took_is_read_back_with_its_route_and_time(tmp_path) -> None:
+    journal = Journal.create(tmp_path, LEASE, CAP)
+    journal.begin("w:b1")
+    journal.note("w:b1", 7)
+    journal.delivered("w:b1", 7, "custom", AT)
+    journal.note("w:b1", 8)  # its call under way when the worker died
+    with pytest.raises(ValueError, match="one printable word"):
+        journal.delivered("w:b1", 8, "two words", AT)
+    dies(journal)
+    (found,) = left_behind(tmp_path)
+    assert found.whole
+    assert found.calls == {"w:b1": frozenset({7, 8})}
+    assert found.sent == {"w:b1": {7: ("custom", AT)}}
+
+
+def test_lines_wait_for_the_disk_only_where_the_boot_cannot_be_told(tmp_path, monkeypatch) -> None:
+    """Within one boot the kernel keeps what a killed process wrote, so no line is
+    synced (only the new file); without a boot id every call's line is, before it."""
+    synced: list[int] = []
+    monkeypatch.setattr(journals, "_sync", synced.append)
+    if BOOT is not None:
+        quick = Journal.create(tmp_path / "a", LEASE, CAP)
+        assert not quick.waits
+        synced.clear()
+        quick.begin("w:b1")
+        quick.note("w:b1", 1)
+        quick.delivered("w:b1", 1, "custom", AT)
+        assert synced == []
+        quick.close()
+    monkeypatch.setattr(journals, "BOOT_ID", tmp_path / "no-such-file")
+    careful = Journal.create(tmp_path / "b", LEASE, CAP)
+    assert careful.waits and careful.path.read_text().endswith(" boot=-\n")
+    synced.clear()
+    careful.begin("w:b1")
+    careful.note("w:b1", 1)
+    careful.delivered("w:b1", 1, "custom", AT)  # losing it costs only a row in doubt
+    assert len(synced) == 2
+    dies(careful)
+    (found,) = left_behind(tmp_path / "b")  # synced lines: relied on in any boot
+    assert found.whole and found.sent == {"w:b1": {1: ("custom", AT)}}
+
+
+def test_unsynced_lines_are_relied_on_only_in_the_boot_that_wrote_them(tmp_path) -> None:
+    path = tmp_path / "x.journal"
+    first = "kepu-outreach-journal 2 lease=300000000 cap=604800000000 pid=1 boot=b-1\n"
+    text = first + "batch a:1\ncall 3 a:1\n"
+    assert parse(path, text, "b-1").whole
+    assert not parse(path, text, "b-2").whole  # the machine restarted since
+    assert not parse(path, text, None).whole  # this boot cannot be told
+    assert parse(path, text.replace("boot=b-1", "boot=-"), "b-2").whole  # synced
+    # A journal of the first version (every line synced) is still read.
+    old = "kepu-outreach-journal 1 lease=300000000 cap=604800000000 pid=1\n"
+    assert parse(path, old + "batch a:1\ncall 3 a:1\n", None).whole
