@@ -3,7 +3,8 @@
 DIET can misread "我爸晕倒了" (it once said goodbye). This component runs
 after the classifiers and, when the text describes an emergency happening
 now, makes the intent ``handoff`` with full confidence, so the reply starts
-with 120. The phrases live in ``bot.handoff.hotlines.EMERGENCY_PHRASES``.
+with 120. The phrases live in ``bot.handoff.hotlines.EMERGENCY_PHRASES``; what makes
+one happening now rather than a question about it, in ``bot.understanding.cues``.
 """
 
 from __future__ import annotations
