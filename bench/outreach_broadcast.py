@@ -10,9 +10,9 @@ Usage:
    free loopback ports, the WeChat channel pointed at a loopback stand-in of the
    message API), on a throw-away database (SQLite file, or a new PostgreSQL database
    on KEPU_BENCH_POSTGRES), with ``KEPU_OUTREACH_QUIET_HOURS=none`` so that it may
-   run at any hour. The broadcaster keeps its journal (a line and an fdatasync
-   before each send, ``bot/outreach/journal.py``) in that var/, as in production,
-   so its cost is in the figures.
+   run at any hour. The broadcaster keeps its journal (a line before each send and
+   one after each delivery, ``bot/outreach/journal.py``) in that var/, as in
+   production, so its cost is in the figures.
 2. Fills the database with ``--subscribers`` WeChat subscribers of 防骗提醒 who wrote
    within the last hour (so every alert goes as a customer-service message) by bulk
    copy, while the service runs.
