@@ -45,7 +45,7 @@ validate: setup
 TEST_WORKERS ?= 2
 pytest: setup
 	$(BIN)/python -m coverage erase
-	status=0; $(BIN)/python -m coverage run -m pytest -p no:cacheprovider -q -rs --durations=15 \
+	status=0; $(BIN)/python -m coverage run -m pytest -p no:cacheprovider -q -rs --durations=15 --instafail \
 		--numprocesses=$(TEST_WORKERS) --dist=loadgroup || status=$$?; \
 	$(BIN)/python -m coverage combine -q; \
 	$(BIN)/python -m coverage report; \
