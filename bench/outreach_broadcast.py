@@ -366,8 +366,8 @@ def report(result: dict[str, Any], command: str) -> str:
         f"{result['users']} people chatted over the REST channel (the realistic mix of "
         f"bench/load.py, {result['think'][0]:g}-{result['think'][1]:g} s between turns); "
         f"the broadcaster's share of one core (KEPU_OUTREACH_CPU_SHARE): "
-        f"{result.get('cpu_share', 1.0):g}; its journal (an fdatasync before each "
-        f"send): {'on' if result.get('journal') else 'off'}.",
+        f"{result.get('cpu_share', 1.0):g}; its journal (a line before each send and "
+        f"after each delivery, no fdatasync): {'on' if result.get('journal') else 'off'}.",
         "",
         "| | value |",
         "| --- | --- |",
