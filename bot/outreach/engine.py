@@ -30,7 +30,10 @@ gets two copies), and the others were never tried and go back to ``pending`` wit
 their weekly cap (nobody skipped). Without one (the worker ran on another host, or
 without a journal directory, or its journal cannot be read whole) all of them
 become ``unknown``: at most one group per dead worker, up to ``group - 1`` of it
-never tried.
+never tried. Rows whose journal is on another host (their batch token ends with
+that journal directory's place, ``@<place>``) are left to that host for
+``Policy.foreign_grace`` more, so that its service, coming back, can settle them
+from its journal; only then does a worker elsewhere call them ``unknown``.
 
 **Rules.** No pushes 21:00-08:00 China time (alerts for the web chat, which waits
 for the person's next message anyway, are still readied). One non-urgent alert a
@@ -109,6 +112,11 @@ class Policy:
     quiet_until: int = 8  # ... to 08:00 (the same hour twice: none)
     cap: timedelta = timedelta(days=7)  # one non-urgent alert per person per cap
     lease: timedelta = timedelta(minutes=5)
+    # A dead worker's ``sending`` rows whose journal is on another host wait this much
+    # longer than their lease before a worker here calls them ``unknown``: time for
+    # that host's service to come back and recover them exactly from its journal
+    # (rows of a worker that kept no journal are ``unknown`` at once).
+    foreign_grace: timedelta = timedelta(minutes=30)
     batch: int = 200
     # Rows sent per group: two write transactions per group (all to "sending", then
     # all their outcomes) instead of two or three per row, so 0.2 per row at 10 (20
@@ -394,8 +402,11 @@ class Broadcaster:
         self.clock = clock
         self.cpu_clock = cpu_clock
         self.sleep = sleep
-        self.name = (name or uuid.uuid4().hex[:12])[:40]
         self.journal_dir = journal
+        # Batch tokens end with "@<place>" when the worker keeps a journal (the
+        # worker column holds 64 characters).
+        self.place = journals.place_of(journal) if journal is not None else None
+        self.name = (name or uuid.uuid4().hex[:12])[: 40 if self.place is None else 38]
         self._journal: journals.Journal | None = None  # made before the first batch
         self._wait = WaitRoute()
         self.stopping = False
@@ -474,9 +485,10 @@ class Broadcaster:
     async def recover(self) -> tuple[int, int]:
         """Rows of workers that died, once their lease has run out: claimed ones back
         to pending; of the ones they were sending, those a dead worker's journal
-        leaves out back to pending too (never tried), the others unknown. Dead
-        workers' journals are removed once none of their rows is left ``sending``.
-        Returns (released, lost)."""
+        here leaves out back to pending too (never tried), those it names as taken
+        sent, the others unknown (rows of a journal on another host only after
+        ``Policy.foreign_grace``). Dead workers' journals are removed once none of
+        their rows is left ``sending``. Returns (released, lost)."""
         now = self.clock()
         remains: list[journals.Remains] = []
         if self.journal_dir is not None:
@@ -491,7 +503,11 @@ class Broadcaster:
             untried, named, done = await self._recover_journalled(session, remains, now)
             lost = await session.execute(
                 update(OutreachDelivery)
-                .where(OutreachDelivery.status == "sending", OutreachDelivery.lease_until < now)
+                .where(
+                    OutreachDelivery.status == "sending",
+                    OutreachDelivery.lease_until < now,
+                    self._no_journal_elsewhere(now),
+                )
                 .values(status="unknown", lease_until=None, last_error=MID_SEND)
                 .execution_options(synchronize_session=False)
             )
@@ -508,6 +524,19 @@ class Broadcaster:
                 "%d alert deliveries were mid-send when a worker stopped", named + rowcount(lost)
             )
         return rowcount(released) + untried, named + rowcount(lost)
+
+    def _no_journal_elsewhere(self, now: datetime) -> Any:
+        """Rows no other host's journal can still settle: of workers that kept no
+        journal, of workers with a journal here (read above, or unreadable), or whose
+        lease ran out ``Policy.foreign_grace`` ago."""
+        worker = OutreachDelivery.worker
+        settled = [
+            ~worker.contains("@", autoescape=True),
+            OutreachDelivery.lease_until < now - self.policy.foreign_grace,
+        ]
+        if self.place is not None:
+            settled.append(worker.endswith(f"@{self.place}", autoescape=True))
+        return or_(*settled)
 
     async def _recover_journalled(
         self, session: AsyncSession, remains: list[journals.Remains], now: datetime
@@ -621,6 +650,8 @@ class Broadcaster:
 
     async def _claim(self, now: datetime) -> tuple[str, list[Target]]:
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
+        if self.place is not None:
+            token += f"@{self.place}"
         push_quiet = self.policy.quiet(now)
         async with self.db.session() as session:
             due = (

@@ -67,6 +67,7 @@ VERSION = "2"
 READABLE = frozenset({"1", "2"})
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 SUFFIX = ".journal"
+PLACE = "place"  # the directory's id (``place_of``)
 # A file being made (before it is locked and named *.journal); one left by a process
 # that died in those few instructions is removed after this long.
 UNFINISHED = ".journal-new"
@@ -225,6 +226,34 @@ class Journal:
             os.ftruncate(self._fd, offset)
             self._end = offset
             self._torn = False
+
+
+def place_of(directory: Path) -> str:
+    """The id of this journal directory (of its host's ``var/``), made by the first
+    worker that asks: workers that keep their journals here end their batch tokens
+    with ``@<place>``, so that a worker elsewhere can tell a row whose journal may yet
+    be read on its own host (``Policy.foreign_grace``) from one whose worker kept no
+    journal at all."""
+    with _failing("read its place", directory):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = directory / PLACE
+        try:
+            found = path.read_text().strip()
+        except FileNotFoundError:
+            found = ""
+        if not found:
+            # Written whole under another name, then linked: a racing worker's link
+            # fails and both read the same id.
+            made = directory / f"{PLACE}.{uuid.uuid4().hex}"
+            made.write_text(uuid.uuid4().hex[:12] + "\n")
+            os.chmod(made, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(made, path)
+            made.unlink()
+            found = path.read_text().strip()
+    if not (len(found) == 12 and found.isascii() and found.isalnum()):
+        raise JournalError(errno.EINVAL, f"outreach journal {directory}: a bad place id")
+    return found
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:

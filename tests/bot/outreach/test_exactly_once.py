@@ -145,7 +145,7 @@ async def test_one_that_dies_during_a_send_leaves_only_that_call_unknown(
     route = WeChatRoute(api)
     dies(await dying_in_a_call(migrated_db, route, clock, 3, journal, calls))
     assert await by_status(migrated_db) == {"sending": 3, "claimed": 2}
-    (left,) = journal.iterdir()
+    (left,) = journal.glob("*.journal")
     replacement = Broadcaster(migrated_db, {"wechat": route}, clock=clock, journal=journal)
     try:
         assert await replacement.recover() == (0, 0)  # leased: not yet given up
@@ -159,7 +159,7 @@ async def test_one_that_dies_during_a_send_leaves_only_that_call_unknown(
     assert copies(sim) == collections.Counter({user: 1 for user in USERS[:5]})
     figures = await alerts.figures(migrated_db, alert_id)
     assert figures.by_status == {"sent": 4, "unknown": 1}
-    assert list(journal.iterdir()) == []
+    assert list(journal.glob("*.journal")) == []
 
 
 @dataclass
@@ -275,7 +275,7 @@ async def test_a_journal_not_read_whole_or_of_an_earlier_boot_is_not_relied_on(
     route = WeChatRoute(api)
     calls = 1 if fault == "torn" else 2
     dying = await dying_in_a_call(migrated_db, route, clock, 3, journal, calls)
-    (left,) = journal.iterdir()
+    (left,) = journal.glob("*.journal")
     if fault == "torn":
         with left.open("a") as file:
             file.write("call 1")
@@ -295,6 +295,43 @@ async def test_a_journal_not_read_whole_or_of_an_earlier_boot_is_not_relied_on(
     assert sum(copies(sim).values()) == calls + 2 and max(copies(sim).values()) == 1
     figures = await alerts.figures(migrated_db, alert_id)
     assert figures.by_status == {"sent": 2, "unknown": 3}
+
+
+@pytest.mark.parametrize("comes_back", [True, False])
+async def test_another_hosts_worker_leaves_a_dead_workers_group_to_its_own_host(
+    migrated_db, simulator, tmp_path, comes_back
+) -> None:
+    """Two hosts share the database, each with its journals in its own ``var/``. A
+    worker on host A dies during its group's second call (the first answered). Host
+    B's worker, once the lease is over, sends the rows A had only claimed but leaves
+    A's group ``sending``: A's journal may yet settle it. A's service comes back and
+    does (one ``sent`` from the journal, the call in doubt ``unknown``, the untried
+    row sent): nobody gets two copies, nobody is skipped. If host A never comes
+    back, B calls the group ``unknown`` once ``Policy.foreign_grace`` has passed too."""
+    sim, base = simulator
+    clock, alert_id = await broadcast_to_all(migrated_db, USERS[:5])
+    host_a, host_b = tmp_path / "a" / "outreach-journal", tmp_path / "b" / "outreach-journal"
+    api = WeChatApi(base, "wx1", "s", FAST)
+    route = WeChatRoute(api)
+    try:
+        dies(await dying_in_a_call(migrated_db, route, clock, 3, host_a, calls=2))
+        clock.advance(minutes=6)
+        await replacement_drains(migrated_db, route, clock, host_b)
+        assert await by_status(migrated_db) == {"sending": 3, "sent": 2}
+        # A's two calls, B's two sends; the third of A's group is left to A.
+        assert copies(sim) == collections.Counter({u: 1 for u in USERS[:5] if u != USERS[2]})
+        if comes_back:
+            await replacement_drains(migrated_db, route, clock, host_a)
+            expected = {"sent": 4, "unknown": 1}
+            assert copies(sim) == collections.Counter({user: 1 for user in USERS[:5]})
+        else:
+            clock.advance(minutes=31)
+            await replacement_drains(migrated_db, route, clock, host_b)
+            expected = {"sent": 2, "unknown": 3}  # as if A had kept no journal
+            assert sum(copies(sim).values()) == 4 and max(copies(sim).values()) == 1
+    finally:
+        await api.close()
+    assert (await alerts.figures(migrated_db, alert_id)).by_status == expected
 
 
 async def test_untried_rows_give_back_the_cap_they_took(migrated_db, simulator, tmp_path) -> None:
@@ -363,7 +400,7 @@ async def test_a_live_workers_journal_and_rows_are_left_alone(
     other = Broadcaster(migrated_db, {"wechat": WeChatRoute(api)}, clock=clock, journal=journal)
     try:
         await asyncio.wait_for(calling.wait(), 10)
-        (held,) = journal.iterdir()
+        (held,) = journal.glob("*.journal")
         assert await other.recover() == (0, 0)
         clock.advance(minutes=6)
         assert await other.recover() == (0, 3)
@@ -372,7 +409,7 @@ async def test_a_live_workers_journal_and_rows_are_left_alone(
         await sending
         assert held.exists()  # until the worker stops
         slow.close()
-        assert list(journal.iterdir()) == []
+        assert list(journal.glob("*.journal")) == []
     finally:
         go_on.set()
         await api.close()

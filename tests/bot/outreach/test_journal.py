@@ -185,3 +185,16 @@ def test_unsynced_lines_are_relied_on_only_in_the_boot_that_wrote_them(tmp_path)
     # A journal of the first version (every line synced) is still read.
     old = "kepu-outreach-journal 1 lease=300000000 cap=604800000000 pid=1\n"
     assert parse(path, old + "batch a:1\ncall 3 a:1\n", None).whole
+
+
+def test_a_journal_folder_has_one_private_place_id(tmp_path) -> None:
+    directory = tmp_path / "outreach-journal"
+    place = journals.place_of(directory)
+    assert len(place) == 12 and place.isalnum()
+    assert journals.place_of(directory) == place  # made once, then read
+    assert stat.S_IMODE((directory / "place").stat().st_mode) == 0o600
+    assert os.listdir(directory) == ["place"]
+    assert journals.place_of(tmp_path / "elsewhere") != place
+    (directory / "place").write_text("../../x\n")
+    with pytest.raises(JournalError, match="a bad place id"):
+        journals.place_of(directory)

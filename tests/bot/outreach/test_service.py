@@ -70,8 +70,11 @@ async def test_the_loop_sends_what_is_due_and_stops(tmp_path, migrated_db, monke
         assert held and "【防骗提醒】" in held[0]
         journals = tmp_path / "outreach-journal"
         assert stat.S_IMODE(journals.stat().st_mode) == 0o700
-        (journal,) = journals.iterdir()
-        assert journal.suffix == ".journal" and stat.S_IMODE(journal.stat().st_mode) == 0o600
+        (journal,) = journals.glob("*.journal")
+        assert stat.S_IMODE(journal.stat().st_mode) == 0o600
+        # The folder's place id (in the worker's batch tokens), private too.
+        assert sorted(p.name for p in journals.iterdir()) == sorted([journal.name, "place"])
+        assert stat.S_IMODE((journals / "place").stat().st_mode) == 0o600
         for _ in range(400):  # the seasonal calendar is looked at too
             if await calendar_keys(db):
                 break
@@ -80,7 +83,7 @@ async def test_the_loop_sends_what_is_due_and_stops(tmp_path, migrated_db, monke
         await stop(worker, task)
     assert task.done() and not task.cancelled()
     assert await calendar_keys(db)
-    assert list(journals.iterdir()) == []
+    assert [p.name for p in journals.iterdir()] == ["place"]  # kept: the host's id
 
 
 async def calendar_keys(db) -> list[str]:
