@@ -209,6 +209,16 @@ class HomophoneCorrector:
                 return j
         return 0
 
+    def _changes_a_term(self, run: str, boundaries: set[int], i: int, term: str) -> bool:
+        """Whether rewriting ``run[i:]`` to ``term`` would change a word that is itself
+        one of our terms: 身份证正反面 keeps its 身份证 although one question wrote
+        身分证正反面 (a recogniser's slip is no term of ours: 心机梗塞 is put right)."""
+        cuts = sorted(b for b in boundaries if i <= b <= i + len(term))
+        return any(
+            b - a > 1 and run[a:b] in self.terms and run[a:b] != term[a - i : b - i]
+            for a, b in zip(cuts, cuts[1:], strict=False)
+        )
+
     def _match(
         self, run: str, syllables: list[str], boundaries: set[int], i: int, out: list[str]
     ) -> int:
@@ -233,6 +243,7 @@ class HomophoneCorrector:
                 term is not None
                 and _keeps_enough(stretch, term, exact)
                 and not (size > 2 and _changes_a_grammar_word(run, boundaries, i, term))
+                and not self._changes_a_term(run, boundaries, i, term)
             ):
                 out.append(term)
                 return size

@@ -125,6 +125,17 @@ def test_everyday_grammar_words_of_the_content_are_never_terms() -> None:
     assert learned("喘不过气来") == "喘不过气来"
 
 
+def test_a_term_written_right_is_not_rewritten_to_a_longer_one_that_sounds_the_same() -> None:
+    """One voice-style question wrote 身分证正反面; the texts write 身份证 everywhere
+    else. A message that writes 身份证正反面 keeps it: rewriting would change a term
+    of ours into a variant. A slip that is no term of ours is still put right."""
+    texts = ["身份证丢了怎么办", "身份证过期了", "身份证在哪补办", "拍身分证正反面给他们会不会出事"]
+    learned = HomophoneCorrector.learn(texts)
+    assert {"身份证", "身分证正反面"} <= learned.terms
+    assert learned("把身份证正反面照片发给了他") == "把身份证正反面照片发给了他"
+    assert HomophoneCorrector.learn(["心肌梗塞要打120"])("心机梗塞") == "心肌梗塞"
+
+
 def test_without_terms_nothing_changes() -> None:
     assert HomophoneCorrector({})("二化名咋个防") == "二化名咋个防"
 
