@@ -60,6 +60,20 @@ from bot.understanding.cues import (
         ("刷单刷了三回，前头还返了钱，后头投了两万就不返了", True),
         ("娃儿哄我说作业做完了", False),
         ("我想把微信里头的钱转到银行卡", False),
+        # an amount gone without the word 钱; ID, card or payment code handed over;
+        # bought at a sales meeting; one's name used for a loan; a phone taken over
+        ("我刚刚扫了个二维码，卡头少了三千块，咋个办嘛", True),
+        ("卡里少了多少钱怎么查", False),
+        ("我刚刚把身份证正反面照片发给了个说帮我办贷款的，现在咋个整", True),
+        ("我把微信付款码截图发给了一个客服，刚收到扣款消息", True),
+        ("能不能把身份证照片发给别人", False),
+        ("不要把付款码发给别人", False),
+        ("那个人叫我把身份证照片发给他", False),
+        ("我被人家骗了买了理财产品，现在取不出来了", True),
+        ("我老汉儿被拉到那个会场里面买了保健品好几万，咋个办", True),
+        ("我帮别人刷了脸，说是领补贴，现在我名下多了一笔贷款", True),
+        ("他叫我下载了一个软件，然后手机就不受控制了", True),
+        ("我刚刚把那个人发的链接点了，还填了银行卡号和密码，咋个办哦", True),
     ],
 )
 def test_aftermath(text: str, expected: bool) -> None:
@@ -104,6 +118,9 @@ def test_rumour_cue(text: str, expected: bool) -> None:
         ("您的医保卡冻结了是啥意思 我要咋办", False),
         # what one received oneself is no message forwarded
         ("我刚把手机收到的验证码告诉了一个自称银行的人，现在怎么办？", False),
+        # nor is a link someone sent, told by what one did with it
+        ("我刚刚把那个人发的链接点了，还填了银行卡号和密码，咋个办哦", False),
+        ("他发的：您的快递丢失了，点击链接办理理赔，三个工作日内到账", True),
     ],
 )
 def test_looks_pasted(text: str, expected: bool) -> None:
