@@ -293,6 +293,7 @@ def test_acute_events_told_in_new_words_are_emergencies(text: str) -> None:
         "有人吃了野蘑菇上吐下泻该怎么办",
         "误吃了发芽的土豆会有什么反应",
         "冬天烧炭取暖怎么防一氧化碳中毒",
+        "冬天关着门窗烧炭烤火，怎样防止一氧化碳中毒？",
         "家里着火了第一时间应该做什么",
         # a caller's story is a scam to judge, not an accident
         "有人打电话说我孙子在外地出车祸了，要我赶紧打钱",
