@@ -238,6 +238,8 @@ DESCRIBED_CONTACT = re.compile(
     r"|接(到|了)(一个|一通|个|了个)?[^，,。？?！!]{0,6}电话"
     r"|加(我|了我)|上门(推销|卖|收|换|办|检查|安检|检测|维修|送)|自称|说是[^，。？！,?!]{1,8}的|找我借钱|开车来"
     r"|来了[两几一]?(个|帮|伙|群)人|有(个|一个)?人(说|让|要|叫|喊)|的人(说|让|要|叫|喊)|对方(说|让|要|叫)"
+    # "有人上门说免费换新手机", "有个人来屋头说……" (a visit received, not one asked for)
+    r"|(?<![没得])有[两几一]?(个)?人(上门|来(了)?(我)?(家|屋头|家里)?)(来)?(说|讲|喊|叫|要|推销)"
     r"|(让|要|叫|喊)我(先)?(给他|给她)?(转|汇|交|付|垫|下载|下个|装|点|开|按|扫|报|说|告诉|把|充|填|拍)"
 )
 
@@ -372,10 +374,20 @@ PLACE_NUMBER = re.compile(
 )
 
 
+# The number of a private person ("帮我查一下隔壁王大爷的电话", "卖农资的老板电话好多"):
+# not ours to give, and not a request for one of us (the people a hand-off reaches
+# are asked for by who they are: 村书记, 网格员, 兽医 …).
+PRIVATE_NUMBER = re.compile(
+    r"(隔壁|邻居|对门|亲戚|朋友|同学|老乡|熟人|老板|"
+    r"[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢唐冯邓曹彭蒋](家|大爷|大妈|嬢嬢|孃孃|婆婆|爷爷))"
+    r"[^，,。？?！!\s]{0,6}(的)?电话(号码)?(是)?(多少|好多|有没有|有没得|有莫得)?"
+)
+
+
 def without_place_number(text: str) -> str:
-    """``text`` with the number of a place it asks for taken out (what is left may
-    still ask for a person)."""
-    return PLACE_NUMBER.sub(" ", text)
+    """``text`` with the number of a place or a private person it asks for taken out
+    (what is left may still ask for one of us)."""
+    return PRIVATE_NUMBER.sub(" ", PLACE_NUMBER.sub(" ", text))
 
 
 # Asking whether it is a scam ("是不是骗子", "会不会是诈骗", voice's "是不是片子"): the

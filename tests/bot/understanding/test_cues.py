@@ -402,6 +402,10 @@ def test_a_spoken_yes_no_question_is_a_question(text: str, expected: bool) -> No
         ("我昨天接到一个陌生电话，说我的快递丢了要赔我钱", True),
         ("刚接了个电话说我孙子在派出所", True),
         ("院坝头来了一伙人，说是送米送油", True),
+        # a visit received is told; one asked for is not
+        ("有人上门说免费帮老年人换新手机 要得不", True),
+        ("有个人来屋头说要帮我们装净水器", True),
+        ("有没有人上门来说一下咋个弄", False),
         # the user's own call is not
         ("接电话的时候声音太小了咋个调", False),
         ("打电话老是听到回音咋回事", False),
@@ -448,6 +452,10 @@ def test_details_typed_in_or_money_paid_again_are_losses(text: str, expected: bo
         ("派出所的电话是好多，我要找警察", True),
         ("派出所电话好多，我想联系他们", True),
         ("我们村网格员电话多少", True),
+        # a private person's number is not ours to give, nor a request for one of us
+        ("帮我查一下隔壁王大爷的电话", False),
+        ("那个卖农资的老板电话好多，你晓得不", False),
+        ("帮我找下村支书电话", True),
     ],
 )
 def test_the_number_of_a_place_is_no_request_for_a_person(text: str, expected: bool) -> None:
