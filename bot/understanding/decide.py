@@ -27,7 +27,7 @@ from bot.fraud.checker import FraudChecker, Verdict
 from bot.handoff.hotlines import HOTLINES, Hotline, is_emergency
 from bot.knowledge.schema import Entry
 from bot.knowledge.search import Hit
-from bot.knowledge.service import AskResult
+from bot.knowledge.service import LEADER_COVERAGE, AskResult
 from bot.text.matching import AUTO_MATCH
 from bot.text.normalize import canonical
 from bot.understanding import cues
@@ -256,6 +256,19 @@ class Understanding:
                 evidence["claim_score"] = round(match[1], 3)
                 if match[1] >= AUTO_MATCH:
                     return Decision("debunk", entry=match[0], evidence=evidence)
+            # "有人推荐养老投资项目，说每月返利，靠谱吗", "有人说能免费领养老补贴，要我提供
+            # 银行卡号，这是不是骗局": a scam asked about, not a rumour for the desk, when
+            # the nearest entry is on that kind of scam, comes close and covers as much of
+            # the question as an offered leader must. (A policy rumour the checker finds
+            # scam-like, "养老金要按存款多少来发", "微信要开始收费了", stays with the desk.)
+            hit = _close_fraud_hit(result)
+            if (
+                hit is not None
+                and hit is result.hits[0]
+                and hit.coverage >= LEADER_COVERAGE
+                and (verdict.risk != "low" or cues.SCAM_ASK.search(heard))
+            ):
+                return Decision("answer", entry=hit.entry, hits=result.hits, evidence=evidence)
             # A claim nobody has checked. When the nearest entries are debunks, the
             # user may mean one of those claims: they are offered. Entries that are
             # merely on the subject (a phone guide for "卸载微信零钱就没了") do not

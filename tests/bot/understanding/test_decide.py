@@ -474,3 +474,21 @@ async def test_a_bank_notice_read_out_gets_a_verdict(understanding) -> None:
     text = "短信上写的是您尾号1234的储蓄卡今天支出两千元，如非本人操作请致电客服"
     decision = await understanding.decide(text)
     assert decision.kind == "fraud_verdict", decision.log_line()
+
+
+async def test_a_scam_asked_about_as_a_claim_gets_its_entry_not_the_rumour_desk(
+    understanding,
+) -> None:
+    # search is not sure, but the nearest entry is on that kind of scam and covers it
+    decision = await understanding.decide(
+        "有个自称部队的人说要来村里买菜，喊我先垫钱买消毒液，靠得住不"
+    )
+    assert decision.kind == "answer", decision.log_line()
+    assert decision.entry is not None and decision.entry.id == "fraud-maochong-junren-caigou"
+
+
+async def test_a_policy_rumour_the_checker_finds_scam_like_stays_with_the_desk(
+    understanding,
+) -> None:
+    decision = await understanding.decide("听说养老金明年要按存款多少来发，是真的吗")
+    assert decision.kind == "report_offer", decision.log_line()
