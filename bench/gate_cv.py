@@ -45,9 +45,10 @@ answered 15.3% (17/111) → 12.6% (14/111), right first replies 81.6% → 83.1%.
 
 Relabelled (session 29). The 1,496 rows of the ten sets labelled "none" or
 "report" were labelled again against the index of today's 486 entries by two
-labellers who saw neither the bot nor each other (1,453 agree); 205 now name an
-entry, and the messages both gave one entry are filed as ``asked``. The same
-nested run on the new labels:
+labellers who saw neither the bot nor each other (1,453 agree); 194 now name an
+entry (11 commands such as "我要举报谣言", which the labellers gave the entry on
+reporting rumours, keep ``report``), and the 143 messages both gave one entry
+are filed as ``asked``. The same nested run on the new labels:
 
 | decision | direct answers right | wrong | none-labelled answered | right replies | misroutes |
 |---|---|---|---|---|---|
