@@ -118,7 +118,7 @@ async def test_safe_mode_refuses_plaintext(harness_factory) -> None:
 
 
 async def test_a_slow_answer_gets_success_then_arrives_through_the_api(harness_factory) -> None:
-    async with harness_factory(assistant=FakeAssistant(delay=1.0)) as h:
+    async with harness_factory(assistant=FakeAssistant(delay=BUDGET + 1.0)) as h:
         reply = await h.say("二化螟怎么防治", msg_id=2001)
         # "success" at once (an answer in hand would have been the passive reply);
         # how fast, on an idle machine, is bench/load.py's to say.
@@ -355,7 +355,7 @@ async def test_a_verdict_for_a_slow_turn_is_pushed_with_the_answer(
             await session.execute(update(ReportDelivery).values(status="due"))
     finally:
         await db.close()
-    async with harness_factory(assistant=FakeAssistant(delay=0.8)) as h:
+    async with harness_factory(assistant=FakeAssistant(delay=BUDGET + 1.0)) as h:
         assert (await h.say("你好", msg_id=1)).text == "success"
         await h.sim.wait_for(1)
         await h.channel.drain()

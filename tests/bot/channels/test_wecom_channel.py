@@ -12,7 +12,7 @@ from bench.wechat_platform import Account, PlatformClient, encrypt, message_xml,
 from bot.voice.listener import heard_reply
 from bot.wechat import replies
 from tests.bot.channels.assistant import FakeAssistant, rasa_server
-from tests.bot.channels.conftest import WECOM, WECOM_AGENT_ID, wecom_channel
+from tests.bot.channels.conftest import BUDGET, WECOM, WECOM_AGENT_ID, wecom_channel
 
 CORP = WECOM.receive_id
 USER = "ZhangSan"
@@ -61,7 +61,7 @@ async def test_text_gets_an_encrypted_passive_reply(wecom) -> None:
 
 async def test_a_slow_answer_goes_out_as_an_app_message(wecom) -> None:
     client, assistant, sim, _ = wecom
-    assistant.delay = 1.0
+    assistant.delay = BUDGET + 1.0
     reply = await client.post(app_message("text", 2, Content="高血压平时要注意什么"))
     # An empty reply, not the answer: it did not wait (its speed is bench/load.py's to measure).
     assert (reply.status, reply.body) == (200, b"")
