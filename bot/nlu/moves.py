@@ -145,8 +145,7 @@ def gate(text: str, intent: str | None) -> str | None:
             intent == "handoff"
             and QUESTION.search(text)
             and not any(w in text for w in PERSON_WORDS)
-            and not ASK_PERSON.search(without_place_number(text))
-            and not ASK_CALL.search(without_place_number(text))
+            and not (ASK_PERSON.search(left := without_place_number(text)) or ASK_CALL.search(left))
         ):
             # "养牛有没有政府补贴", "镇政府电话是多少": a question that names no person to
             # talk to. The understanding step answers it (and hands off itself when

@@ -367,10 +367,12 @@ ASK_CALL = re.compile(
 # for one of us. The people a hand-off reaches (村书记, 网格员, 兽医, 农技员 …) are asked
 # for by who they are and stay hand-offs; so does a person asked for beside the number
 # ("派出所的电话是好多嘛，我要找警察").
+# (after whose number: "…的电话号码是", then what is asked of it)
+_NUMBER_OF = r"[^，,。？?！!\s]{0,6}(的)?电话(号码)?(是)?"
+_NUMBER_ASKED = r"(多少|好多|有没有|有没得|有莫得)"
 PLACE_NUMBER = re.compile(
     r"(医院|卫生院|诊所|药店|药房|局|政府|派出所|供电所|银行|营业厅|公司|小卖部|超市|商店|门市|"
-    r"车站|学校|幼儿园|快递|物业|自来水)[^，,。？?！!\s]{0,6}(的)?电话(号码)?(是)?"
-    r"(多少|好多|有没有|有没得|有莫得)"
+    rf"车站|学校|幼儿园|快递|物业|自来水){_NUMBER_OF}{_NUMBER_ASKED}"
 )
 
 
@@ -380,7 +382,7 @@ PLACE_NUMBER = re.compile(
 PRIVATE_NUMBER = re.compile(
     r"(隔壁|邻居|对门|亲戚|朋友|同学|老乡|熟人|老板|"
     r"[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢唐冯邓曹彭蒋](家|大爷|大妈|嬢嬢|孃孃|婆婆|爷爷))"
-    r"[^，,。？?！!\s]{0,6}(的)?电话(号码)?(是)?(多少|好多|有没有|有没得|有莫得)?"
+    rf"{_NUMBER_OF}{_NUMBER_ASKED}?"
 )
 
 
